@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/secret"
+	"github.com/ahca/ahca/pkg/tenant"
+)
+
+// parseFlags parses flags that may come before or after positional args
+// ("show acme --dir x" as well as "show --dir x acme").
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, bool) {
+	fs.SetOutput(stderr)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, false
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, true
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// loadDir loads and validates a tree, printing every problem on failure.
+func loadDir(ctx context.Context, dir string, stderr io.Writer) (*business.Set, int) {
+	set, err := business.Load(ctx, business.DirSource{Dir: dir})
+	if err == nil {
+		return set, exitOK
+	}
+	var ps business.Problems
+	if errors.As(err, &ps) {
+		fmt.Fprintf(stderr, "%s: %d problem(s):\n", dir, len(ps))
+		for _, p := range ps {
+			fmt.Fprintf(stderr, "  %s\n", p.Error())
+		}
+		return nil, exitInvalid
+	}
+	fmt.Fprintf(stderr, "ahca: %v\n", err)
+	return nil, exitFailed
+}
+
+func configsValidate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("configs validate", flag.ContinueOnError)
+	dir := fs.String("dir", "configs", "configs tree to validate")
+	verbose := fs.Bool("v", false, "also list every ignored field")
+	pos, ok := parseFlags(fs, args, stderr)
+	if !ok || len(pos) > 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	set, code := loadDir(ctx, *dir, stderr)
+	if set == nil {
+		return code
+	}
+	numbers := map[tenant.ID][]string{}
+	for n, id := range set.Numbers() {
+		numbers[id] = append(numbers[id], n)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "BUSINESS\tNAME\tSHAPE\tNUMBERS\tFEATURES\tEMAIL")
+	for _, id := range set.IDs() {
+		b, _ := set.Business(id)
+		nums := append([]string(nil), numbers[id]...)
+		sortStrings(nums)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", id, b.Name, b.Shape, orDash(strings.Join(nums, " ")), orDash(strings.Join(featureNames(b.Features), ",")), b.Email.Provider)
+	}
+	tw.Flush()
+	for _, w := range set.Warnings() {
+		fmt.Fprintf(stdout, "warning: %s\n", w.Error())
+	}
+	if ig := set.Ignored(); len(ig) > 0 {
+		if *verbose {
+			for _, i := range ig {
+				fmt.Fprintf(stdout, "ignored: %s\n", i)
+			}
+		} else {
+			fmt.Fprintf(stdout, "%d field(s) are kept but not used by AHCA (-v lists them)\n", len(ig))
+		}
+	}
+	fmt.Fprintf(stdout, "ok: %d business(es) in %s\n", len(set.IDs()), *dir)
+	return exitOK
+}
+
+func featureNames(f business.Features) []string {
+	var out []string
+	for _, x := range []struct {
+		on   bool
+		name string
+	}{
+		{f.BasicInfoCollection, "intake"}, {f.EmergencyCallHandling, "emergency"}, {f.AppointmentBooking, "booking"},
+		{f.RAG, "knowledge"}, {f.CallForwarding, "staff-routing"}, {f.VoicemailHandling, "voicemail"},
+		{f.OnlyAnswerDuringBusinessHours, "hours-gate"}, {f.AfterHoursGreeting, "after-hours"}, {f.EmailSummary, "email"},
+	} {
+		if x.on {
+			out = append(out, x.name)
+		}
+	}
+	return out
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+func configsShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("configs show", flag.ContinueOnError)
+	dir := fs.String("dir", "configs", "configs tree")
+	pos, ok := parseFlags(fs, args, stderr)
+	if !ok || len(pos) != 1 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	set, code := loadDir(ctx, *dir, stderr)
+	if set == nil {
+		return code
+	}
+	b, err := set.Business(tenant.ID(pos[0]))
+	if err != nil {
+		fmt.Fprintf(stderr, "ahca: %v (businesses in %s: %v)\n", err, *dir, set.IDs())
+		return exitInvalid
+	}
+	raw, err := json.Marshal(b)
+	if err != nil {
+		fmt.Fprintf(stderr, "ahca: %v\n", err)
+		return exitFailed
+	}
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		fmt.Fprintf(stderr, "ahca: %v\n", err)
+		return exitFailed
+	}
+	out, _ := json.MarshalIndent(redact(doc, ""), "", "  ")
+	fmt.Fprintln(stdout, string(out))
+	return exitOK
+}
+
+// redact replaces the value of every secret field that is not a reference.
+// Validation refuses plain-text secrets, so this is a second line of
+// defence, covering the fields kept verbatim too.
+func redact(v any, key string) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			t[k] = redact(x, k)
+		}
+	case []any:
+		for i, x := range t {
+			t[i] = redact(x, key)
+		}
+	case string:
+		if secret.IsSecretField(key) && t != "" && !secret.Value(t).IsRef() {
+			return secret.Value(t).Redacted()
+		}
+	}
+	return v
+}
+
+func configsPush(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("configs push", flag.ContinueOnError)
+	dir := fs.String("dir", "configs", "configs tree to publish")
+	bucket := fs.String("bucket", "", "S3 bucket (the stack's ConfigBucket output)")
+	prefix := fs.String("prefix", "", "key prefix inside the bucket")
+	endpoint := fs.String("endpoint", "", "S3 endpoint URL (for an emulator)")
+	region := fs.String("region", "", "AWS region (default: from the environment)")
+	dry := fs.Bool("dry-run", false, "print what would change, change nothing")
+	pos, ok := parseFlags(fs, args, stderr)
+	if !ok || len(pos) > 0 || *bucket == "" {
+		if *bucket == "" && ok {
+			fmt.Fprintln(stderr, "ahca: configs push needs --bucket")
+		}
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	src := business.DirSource{Dir: *dir}
+	if _, code := loadDir(ctx, *dir, stderr); code != exitOK {
+		fmt.Fprintln(stderr, "ahca: nothing pushed: fix the problems above first")
+		return code
+	}
+	var opts []func(*awsconfig.LoadOptions) error
+	if *region != "" {
+		opts = append(opts, awsconfig.WithRegion(*region))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		fmt.Fprintf(stderr, "ahca: aws config: %v\n", err)
+		return exitFailed
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if *endpoint != "" {
+			o.BaseEndpoint = aws.String(*endpoint)
+			o.UsePathStyle = true
+		}
+	})
+	plan, err := business.Push(ctx, src, business.S3Source{Client: client, Bucket: *bucket, Prefix: *prefix}, *dry)
+	if err != nil {
+		fmt.Fprintf(stderr, "ahca: %v\n", err)
+		return exitFailed
+	}
+	verb := map[bool]string{true: "would ", false: ""}[*dry]
+	for _, k := range plan.Upload {
+		fmt.Fprintf(stdout, "%supload %s\n", verb, k)
+	}
+	for _, k := range plan.Delete {
+		fmt.Fprintf(stdout, "%sdelete %s\n", verb, k)
+	}
+	fmt.Fprintf(stdout, "%d to upload, %d to delete, %d unchanged (%s → s3://%s/%s)\n", len(plan.Upload), len(plan.Delete), plan.Unchanged, *dir, *bucket, *prefix)
+	return exitOK
+}

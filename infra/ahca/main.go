@@ -1,0 +1,57 @@
+// Command ahca is the operator's tool for AHCA: validate, inspect and
+// publish business configs (and, as the product grows, more).
+//
+//	go run ./infra/ahca configs validate [--dir DIR]
+//	go run ./infra/ahca configs show BUSINESS [--dir DIR]
+//	go run ./infra/ahca configs push --bucket B [--prefix P] [--dir DIR] [--endpoint URL] [--dry-run]
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitInvalid = 1 // the input was checked and is wrong
+	exitUsage   = 2 // the command line is wrong
+	exitFailed  = 3 // something outside the input failed (I/O, AWS)
+)
+
+const usage = `usage: ahca <command> [arguments]
+
+commands:
+  configs validate [--dir DIR]              check a configs tree; list businesses, numbers, features
+  configs show BUSINESS [--dir DIR]         print a business's effective config as JSON, secrets redacted
+  configs push --bucket B [--prefix P] [--dir DIR] [--endpoint URL] [--region R] [--dry-run]
+                                            validate, then upload changed files to S3
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) < 2 || args[0] != "configs" {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[1] {
+	case "validate":
+		return configsValidate(ctx, args[2:], stdout, stderr)
+	case "show":
+		return configsShow(ctx, args[2:], stdout, stderr)
+	case "push":
+		return configsPush(ctx, args[2:], stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "ahca: unknown command %q\n%s", "configs "+args[1], usage)
+		return exitUsage
+	}
+}

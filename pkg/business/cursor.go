@@ -1,0 +1,284 @@
+package business
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// file collects what reading one file produced: problems, warnings, ignored
+// fields and fields kept verbatim.
+type file struct {
+	name     string
+	src      []byte
+	problems *Problems
+	warnings *Problems
+	ignored  []Ignored
+	unused   map[string]json.RawMessage
+	vocab    map[string]bool // when non-nil: every path a reader asked for (schema sync test)
+}
+
+func (f *file) problem(n *node, path, format string, args ...any) {
+	p := Problem{File: f.name, Path: path, Msg: fmt.Sprintf(format, args...)}
+	if n != nil {
+		p.Line, p.Col = lineCol(f.src, n.off)
+	}
+	*f.problems = append(*f.problems, p)
+}
+
+func (f *file) warn(n *node, path, format string, args ...any) {
+	p := Problem{File: f.name, Path: path, Msg: fmt.Sprintf(format, args...)}
+	if n != nil {
+		p.Line, p.Col = lineCol(f.src, n.off)
+	}
+	*f.warnings = append(*f.warnings, p)
+}
+
+// cursor reads one JSON object. It remembers which keys were read, so that
+// done() can report the rest as ignored instead of dropping them silently.
+// A cursor over an absent object (n == nil) reads as empty.
+type cursor struct {
+	f       *file
+	path    string // $.a.b
+	pattern string // $.a.*.b: path with map keys and indices wildcarded
+	n       *node
+	used    map[string]bool
+}
+
+func (f *file) root(n *node) *cursor {
+	c := &cursor{f: f, path: "$", pattern: "$", used: map[string]bool{}}
+	if n != nil && n.kind != kindObject {
+		f.problem(n, "$", "got %s, want a JSON object", n.describe())
+		return c
+	}
+	c.n = n
+	return c
+}
+
+func (c *cursor) child(key string) string { return c.path + "." + key }
+
+// get returns the first of keys (aliases) that is present and not null. When
+// two aliases are both present with different values, that is an error: we
+// cannot know which the operator meant.
+func (c *cursor) get(keys ...string) (*node, string) {
+	var found *node
+	var foundKey string
+	for _, k := range keys {
+		if c.f.vocab != nil {
+			c.f.vocab[c.pattern+"."+k] = true
+		}
+		c.used[k] = true
+		v := c.lookup(k)
+		if v == nil || v.kind == kindNull {
+			continue
+		}
+		if found == nil {
+			found, foundKey = v, k
+			continue
+		}
+		if string(found.raw()) != string(v.raw()) {
+			c.f.problem(v, c.child(k), "conflicts with %s (the same setting under another name): give one of them", c.child(foundKey))
+		}
+	}
+	if found == nil && len(keys) > 0 {
+		foundKey = keys[0]
+	}
+	return found, c.child(foundKey)
+}
+
+func (c *cursor) lookup(key string) *node {
+	if c.n == nil {
+		return nil
+	}
+	for i := len(c.n.members) - 1; i >= 0; i-- { // last wins, as in encoding/json
+		if c.n.members[i].key == key {
+			return c.n.members[i].val
+		}
+	}
+	return nil
+}
+
+func (c *cursor) has(keys ...string) bool {
+	for _, k := range keys {
+		if v := c.lookup(k); v != nil && v.kind != kindNull {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *cursor) typed(want nodeKind, wantText string, keys ...string) (*node, string) {
+	v, path := c.get(keys...)
+	if v == nil {
+		return nil, path
+	}
+	if v.kind != want {
+		c.f.problem(v, path, "got %s, want %s", v.describe(), wantText)
+		return nil, path
+	}
+	return v, path
+}
+
+func (c *cursor) str(keys ...string) string {
+	v, _ := c.typed(kindString, "a string", keys...)
+	if v == nil {
+		return ""
+	}
+	return strings.TrimSpace(v.str)
+}
+
+// strAt is str that also returns the node and path, for callers that
+// validate the value further.
+func (c *cursor) strAt(keys ...string) (string, *node, string) {
+	v, path := c.typed(kindString, "a string", keys...)
+	if v == nil {
+		return "", nil, path
+	}
+	return strings.TrimSpace(v.str), v, path
+}
+
+// boolean returns the value and whether the file set it.
+func (c *cursor) boolean(keys ...string) (val, set bool) {
+	v, _ := c.typed(kindBool, "true or false", keys...)
+	if v == nil {
+		return false, false
+	}
+	return v.boolean, true
+}
+
+func (c *cursor) number(keys ...string) (float64, *node, string, bool) {
+	v, path := c.typed(kindNumber, "a number", keys...)
+	if v == nil {
+		return 0, nil, path, false
+	}
+	f, err := strconv.ParseFloat(v.num.String(), 64)
+	if err != nil {
+		c.f.problem(v, path, "got %s, want a number", v.describe())
+		return 0, nil, path, false
+	}
+	return f, v, path, true
+}
+
+func (c *cursor) integer(keys ...string) (int, *node, string, bool) {
+	f, v, path, ok := c.number(keys...)
+	if !ok {
+		return 0, nil, path, false
+	}
+	if f != float64(int(f)) {
+		c.f.problem(v, path, "got %s, want a whole number", v.describe())
+		return 0, nil, path, false
+	}
+	return int(f), v, path, true
+}
+
+// strs reads an array of strings; the nodes are returned for validation.
+func (c *cursor) strs(keys ...string) ([]string, []*node, string) {
+	v, path := c.typed(kindArray, "an array of strings", keys...)
+	if v == nil {
+		return nil, nil, path
+	}
+	var out []string
+	var nodes []*node
+	for i, it := range v.items {
+		if it.kind != kindString {
+			c.f.problem(it, fmt.Sprintf("%s[%d]", path, i), "got %s, want a string", it.describe())
+			continue
+		}
+		out = append(out, strings.TrimSpace(it.str))
+		nodes = append(nodes, it)
+	}
+	return out, nodes, path
+}
+
+// obj returns a cursor over the object under key (empty when absent).
+func (c *cursor) obj(keys ...string) *cursor {
+	v, path := c.typed(kindObject, "an object", keys...)
+	key := lastKey(path)
+	if v == nil && len(keys) > 0 {
+		key = keys[0]
+		path = c.child(key)
+	}
+	return &cursor{f: c.f, path: path, pattern: c.pattern + "." + key, n: v, used: map[string]bool{}}
+}
+
+// each calls fn for every member of the object under key, in file order
+// (map-like objects such as staff or phoneToBusinessMap).
+func (c *cursor) each(key string, fn func(k string, v *node, path string, sub *cursor)) {
+	v, path := c.typed(kindObject, "an object", key)
+	pattern := c.pattern + "." + key + ".*"
+	if v == nil {
+		if c.f.vocab != nil { // let the reader declare the entry's fields
+			fn("*", nil, path+".*", &cursor{f: c.f, path: path + ".*", pattern: pattern, used: map[string]bool{}})
+		}
+		return
+	}
+	for _, m := range v.members {
+		p := path + "." + m.key
+		sub := &cursor{f: c.f, path: p, pattern: pattern, used: map[string]bool{}}
+		if m.val.kind == kindObject {
+			sub.n = m.val
+		}
+		fn(m.key, m.val, p, sub)
+	}
+}
+
+// items calls fn for every element of the array under key; objects get a cursor.
+func (c *cursor) items(key string, fn func(i int, v *node, path string, sub *cursor)) {
+	v, path := c.typed(kindArray, "an array", key)
+	pattern := c.pattern + "." + key + "[]"
+	if v == nil {
+		if c.f.vocab != nil {
+			fn(0, nil, path+"[0]", &cursor{f: c.f, path: path + "[0]", pattern: pattern, used: map[string]bool{}})
+		}
+		return
+	}
+	for i, it := range v.items {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		sub := &cursor{f: c.f, path: p, pattern: pattern, used: map[string]bool{}}
+		if it.kind == kindObject {
+			sub.n = it
+		}
+		fn(i, it, p, sub)
+	}
+}
+
+// keep marks keys as read and returns them verbatim: fields we carry for the
+// agent (company facts) rather than interpret.
+func (c *cursor) rest() map[string]json.RawMessage {
+	out := map[string]json.RawMessage{}
+	if c.n == nil {
+		return out
+	}
+	for _, m := range c.n.members {
+		if !c.used[m.key] {
+			c.used[m.key] = true
+			out[m.key] = m.val.raw()
+		}
+	}
+	return out
+}
+
+// done reports every key not read as ignored, keeping its value.
+func (c *cursor) done() {
+	if c.n == nil {
+		return
+	}
+	for _, m := range c.n.members {
+		if c.used[m.key] {
+			continue
+		}
+		p := c.child(m.key)
+		c.f.ignored = append(c.f.ignored, Ignored{File: c.f.name, Path: p})
+		if c.f.unused != nil {
+			c.f.unused[p] = m.val.raw()
+		}
+	}
+}
+
+func lastKey(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}
