@@ -16,7 +16,7 @@ import (
 // validTree is a small, valid configs tree that each test case mutates.
 func validTree() map[string][]byte {
 	return map[string][]byte{
-		"businesses.json": []byte(`{"phoneToBusinessMap": {"+15035550100": "acme", "+15035550200": "beta"}}`),
+		"businesses.json":   []byte(`{"phoneToBusinessMap": {"+15035550100": "acme", "+15035550200": "beta"}}`),
 		"prompt_rules.json": []byte(`{"realtimeSystem": {"full": "You are a receptionist."}}`),
 		"businesses/acme/config.json": []byte(`{
   "businessId": "acme",
