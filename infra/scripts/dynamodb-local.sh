@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# DynamoDB Local for tests and local runs (DESIGN §7).
+#
+# AWS's DynamoDB Local jar is taken from the npm package
+# amplify-dynamodb-simulator (package/emulator/DynamoDBLocal.jar plus
+# DynamoDBLocal_lib) and run on the machine's Java. Downloads live in a
+# cache outside the repository.
+#
+#   dynamodb-local.sh install   fetch the jar (idempotent) and make sure java exists
+#   dynamodb-local.sh start     install if needed, start on a free port, wait until it
+#                               answers, print `export AHCA_DYNAMODB_ENDPOINT=...` on stdout
+#   dynamodb-local.sh stop      stop the instance started by `start`
+#   dynamodb-local.sh status    print the endpoint of the running instance, exit 1 if none
+#
+# Typical use (all progress goes to stderr, only the export line to stdout):
+#   eval "$(bash infra/scripts/dynamodb-local.sh start)"
+#   go test ./...
+#   bash infra/scripts/dynamodb-local.sh stop
+#
+# Environment:
+#   AHCA_CACHE             cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/ahca)
+#   AHCA_DYNAMODB_PORT     port to use instead of a free one
+#   AHCA_DYNAMODB_RUN_DIR  where the pid, port and log files go (default <cache>/dynamodb-local/run)
+set -euo pipefail
+
+readonly PKG_NAME=amplify-dynamodb-simulator
+readonly PKG_VERSION=2.9.30
+readonly CACHE_ROOT="${AHCA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ahca}"
+readonly BASE_DIR="$CACHE_ROOT/dynamodb-local"
+readonly PKG_DIR="$BASE_DIR/$PKG_NAME-$PKG_VERSION"
+readonly EMULATOR_DIR="$PKG_DIR/package/emulator"
+readonly JAR="$EMULATOR_DIR/DynamoDBLocal.jar"
+readonly RUN_DIR="${AHCA_DYNAMODB_RUN_DIR:-$BASE_DIR/run}"
+readonly PID_FILE="$RUN_DIR/dynamodb-local.pid"
+readonly PORT_FILE="$RUN_DIR/dynamodb-local.port"
+readonly LOG_FILE="$RUN_DIR/dynamodb-local.log"
+readonly START_TIMEOUT=30 # seconds until the emulator must answer HTTP
+
+log() { printf 'dynamodb-local: %s\n' "$*" >&2; }
+die() {
+	log "error: $*"
+	exit 1
+}
+
+# as_root runs a command as root: directly when we are root, else with sudo.
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		die "need root to run: $* (not root and no sudo)"
+	fi
+}
+
+ensure_java() {
+	if command -v java >/dev/null 2>&1; then
+		return
+	fi
+	command -v apt-get >/dev/null 2>&1 ||
+		die "java not found and apt-get not available: install a Java 17 runtime"
+	log "java not found: running apt-get update && apt-get install -y openjdk-17-jre-headless"
+	as_root apt-get update >&2
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openjdk-17-jre-headless >&2
+	command -v java >/dev/null 2>&1 || die "openjdk-17-jre-headless installed but java is still not on PATH"
+}
+
+ensure_jar() {
+	if [ -f "$JAR" ] && [ -d "$EMULATOR_DIR/DynamoDBLocal_lib" ]; then
+		return
+	fi
+	command -v npm >/dev/null 2>&1 || die "npm not found: it is needed to fetch $PKG_NAME@$PKG_VERSION"
+	mkdir -p "$BASE_DIR"
+	local tmp tgz
+	tmp="$(mktemp -d "$BASE_DIR/.install.XXXXXX")"
+	# shellcheck disable=SC2064 # expand $tmp now
+	trap "rm -rf '$tmp'" EXIT
+	log "fetching $PKG_NAME@$PKG_VERSION with npm pack into $PKG_DIR"
+	# npm pack downloads only the package tarball (integrity-checked against
+	# the registry), not the package's dependency tree.
+	(cd "$tmp" && npm pack --silent "$PKG_NAME@$PKG_VERSION" >/dev/null) ||
+		die "npm pack $PKG_NAME@$PKG_VERSION failed"
+	tgz="$(find "$tmp" -maxdepth 1 -name '*.tgz' | head -n 1)"
+	[ -n "$tgz" ] || die "npm pack produced no tarball"
+	tar -xzf "$tgz" -C "$tmp"
+	[ -f "$tmp/package/emulator/DynamoDBLocal.jar" ] ||
+		die "$PKG_NAME@$PKG_VERSION has no package/emulator/DynamoDBLocal.jar"
+	[ -d "$tmp/package/emulator/DynamoDBLocal_lib" ] ||
+		die "$PKG_NAME@$PKG_VERSION has no package/emulator/DynamoDBLocal_lib"
+	rm -f "$tgz"
+	rm -rf "$PKG_DIR"
+	mkdir -p "$PKG_DIR"
+	mv "$tmp/package" "$PKG_DIR/package"
+	rm -rf "$tmp"
+	trap - EXIT
+	log "installed $JAR"
+}
+
+cmd_install() {
+	ensure_java
+	ensure_jar
+	log "ready: $JAR ($(java -version 2>&1 | head -n 1))"
+}
+
+# port_in_use reports whether something accepts connections on 127.0.0.1:$1.
+port_in_use() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+free_port() {
+	if command -v python3 >/dev/null 2>&1; then
+		python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+		return
+	fi
+	local p i
+	for i in $(seq 1 100); do
+		p=$((20000 + RANDOM % 20000))
+		if ! port_in_use "$p"; then
+			echo "$p"
+			return
+		fi
+	done
+	die "no free port found"
+}
+
+# answers reports whether an HTTP server answers on 127.0.0.1:$1 (any status).
+answers() {
+	if command -v curl >/dev/null 2>&1; then
+		curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/"
+	else
+		port_in_use "$1"
+	fi
+}
+
+# running_pid prints the pid of the instance recorded in the pid file if that
+# process is alive and is DynamoDB Local.
+running_pid() {
+	[ -f "$PID_FILE" ] || return 1
+	local pid
+	pid="$(cat "$PID_FILE")"
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+	if [ -r "/proc/$pid/cmdline" ]; then
+		tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'DynamoDBLocal.jar' || return 1
+	fi
+	echo "$pid"
+}
+
+print_export() {
+	echo "export AHCA_DYNAMODB_ENDPOINT=http://127.0.0.1:$1"
+}
+
+cmd_start() {
+	local pid port
+	if pid="$(running_pid)" && [ -f "$PORT_FILE" ] && answers "$(cat "$PORT_FILE")"; then
+		port="$(cat "$PORT_FILE")"
+		log "already running (pid $pid) on port $port"
+		print_export "$port"
+		return
+	fi
+	ensure_java
+	ensure_jar
+	mkdir -p "$RUN_DIR"
+	rm -f "$PID_FILE" "$PORT_FILE"
+
+	local attempt deadline
+	for attempt in 1 2 3; do
+		port="${AHCA_DYNAMODB_PORT:-$(free_port)}"
+		log "starting DynamoDB Local on 127.0.0.1:$port (log: $LOG_FILE)"
+		# -sharedDb: one database whatever the client's access key and region,
+		# so every local client sees the same tables. -disableTelemetry: no
+		# calls home. It runs in $RUN_DIR because it writes
+		# dynamodb-local-metadata.json into its working directory. Its
+		# stdin/stdout/stderr are detached so `$(... start)` returns at once.
+		(
+			cd "$RUN_DIR"
+			exec nohup java -Djava.library.path="$EMULATOR_DIR/DynamoDBLocal_lib" \
+				-jar "$JAR" -inMemory -sharedDb -disableTelemetry -port "$port" \
+				</dev/null >"$LOG_FILE" 2>&1
+		) &
+		pid=$!
+		echo "$pid" >"$PID_FILE"
+		deadline=$((SECONDS + START_TIMEOUT))
+		while [ "$SECONDS" -lt "$deadline" ]; do
+			if ! kill -0 "$pid" 2>/dev/null; then
+				break
+			fi
+			if answers "$port"; then
+				echo "$port" >"$PORT_FILE"
+				log "up (pid $pid) after ${SECONDS}s"
+				print_export "$port"
+				return
+			fi
+			sleep 0.2
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			kill "$pid" 2>/dev/null || true
+			rm -f "$PID_FILE"
+			tail -n 20 "$LOG_FILE" >&2 || true
+			die "DynamoDB Local did not answer on port $port within ${START_TIMEOUT}s"
+		fi
+		rm -f "$PID_FILE"
+		log "DynamoDB Local exited during start (attempt $attempt):"
+		tail -n 20 "$LOG_FILE" >&2 || true
+		[ -z "${AHCA_DYNAMODB_PORT:-}" ] || break # a fixed port will not get better
+	done
+	die "could not start DynamoDB Local"
+}
+
+cmd_stop() {
+	local pid i
+	if ! pid="$(running_pid)"; then
+		log "not running"
+		rm -f "$PID_FILE" "$PORT_FILE"
+		return
+	fi
+	kill "$pid" 2>/dev/null || true
+	for i in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		log "pid $pid did not stop after 5s: sending SIGKILL"
+		kill -9 "$pid" 2>/dev/null || true
+	fi
+	rm -f "$PID_FILE" "$PORT_FILE"
+	log "stopped (pid $pid)"
+}
+
+cmd_status() {
+	local pid
+	if pid="$(running_pid)" && [ -f "$PORT_FILE" ]; then
+		log "running (pid $pid)"
+		print_export "$(cat "$PORT_FILE")"
+		return
+	fi
+	log "not running"
+	return 1
+}
+
+case "${1:-}" in
+install) cmd_install ;;
+start) cmd_start ;;
+stop) cmd_stop ;;
+status) cmd_status ;;
+*)
+	echo "usage: $0 install|start|stop|status" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,279 @@
+package session_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/session/sessiontest"
+	"github.com/ahca/ahca/pkg/tenant"
+)
+
+const endpointEnv = "AHCA_DYNAMODB_ENDPOINT"
+
+// dynamoEndpoint returns DynamoDB Local's endpoint. Without one the test is
+// skipped, except in CI, where `make test` starts DynamoDB Local and a
+// missing endpoint is a failure.
+func dynamoEndpoint(tb testing.TB) string {
+	tb.Helper()
+	ep := os.Getenv(endpointEnv)
+	if ep == "" {
+		const msg = endpointEnv + " not set: make test starts DynamoDB Local"
+		if os.Getenv("CI") != "" {
+			tb.Fatal(msg)
+		}
+		tb.Skip(msg)
+	}
+	return ep
+}
+
+func dynamoClient(endpoint string, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
+	return dynamodb.New(dynamodb.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}, optFns...)
+}
+
+var tableSeq atomic.Int64
+
+// newTable creates a uniquely named sessions table, deleted when the test ends.
+func newTable(tb testing.TB, client *dynamodb.Client) string {
+	tb.Helper()
+	name := fmt.Sprintf("ahca-sessions-%d-%d", time.Now().UnixNano(), tableSeq.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := session.CreateTable(ctx, client, name); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		_, err := client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+		if err != nil {
+			tb.Logf("delete table %s: %v", name, err)
+		}
+	})
+	return name
+}
+
+func TestDynamoStoreContract(t *testing.T) {
+	client := dynamoClient(dynamoEndpoint(t))
+	sessiontest.RunContract(t, func(t *testing.T) session.Store {
+		return session.NewDynamoStore(client, newTable(t, client))
+	})
+}
+
+// TestDynamoTableLayout pins the stored item and the table to the schema
+// template.yaml declares.
+func TestDynamoTableLayout(t *testing.T) {
+	ctx := context.Background()
+	client := dynamoClient(dynamoEndpoint(t))
+	table := newTable(t, client)
+	st := session.NewDynamoStore(client, table)
+
+	desc, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	td := desc.Table
+	keys := func(ks []types.KeySchemaElement) string {
+		var s []string
+		for _, k := range ks {
+			s = append(s, aws.ToString(k.AttributeName)+":"+string(k.KeyType))
+		}
+		return strings.Join(s, ",")
+	}
+	if got := keys(td.KeySchema); got != "pk:HASH,sk:RANGE" {
+		t.Errorf("key schema %s", got)
+	}
+	if td.BillingModeSummary == nil || td.BillingModeSummary.BillingMode != types.BillingModePayPerRequest {
+		t.Errorf("billing mode %+v, want PAY_PER_REQUEST", td.BillingModeSummary)
+	}
+	if len(td.GlobalSecondaryIndexes) != 1 {
+		t.Fatalf("GSIs %+v", td.GlobalSecondaryIndexes)
+	}
+	gsi := td.GlobalSecondaryIndexes[0]
+	if aws.ToString(gsi.IndexName) != session.IndexByConnection || keys(gsi.KeySchema) != "gsi1pk:HASH" ||
+		gsi.Projection.ProjectionType != types.ProjectionTypeAll {
+		t.Errorf("GSI %s %s %s, want byConnection gsi1pk:HASH ALL", aws.ToString(gsi.IndexName), keys(gsi.KeySchema), gsi.Projection.ProjectionType)
+	}
+	ttl, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ttl.TimeToLiveDescription; aws.ToString(d.AttributeName) != "expiresAt" || d.TimeToLiveStatus != types.TimeToLiveStatusEnabled {
+		t.Errorf("TTL %s %s, want expiresAt ENABLED", aws.ToString(d.AttributeName), d.TimeToLiveStatus)
+	}
+
+	// In the future: an expired item may be deleted by DynamoDB Local's TTL
+	// sweeper at any moment.
+	exp := time.Now().UTC().Truncate(time.Second).Add(48*time.Hour + 999)
+	s := &session.Session{
+		BusinessID: "acme-plumbing", ID: "s-layout", Channel: session.ChannelPhone, ConnectionID: "conn-1",
+		Status: session.StatusActive, CreatedAt: exp, UpdatedAt: exp, ExpiresAt: exp,
+	}
+	if err := st.Create(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	raw := func() map[string]types.AttributeValue {
+		out, err := client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName: aws.String(table),
+			Key: map[string]types.AttributeValue{
+				"pk": &types.AttributeValueMemberS{Value: "BIZ#acme-plumbing#SESSION#s-layout"},
+				"sk": &types.AttributeValueMemberS{Value: "SESSION"},
+			},
+		})
+		if err != nil || out.Item == nil {
+			t.Fatalf("raw GetItem: %v, %v", out, err)
+		}
+		return out.Item
+	}
+	item := raw()
+	want := map[string]types.AttributeValue{
+		"gsi1pk":     &types.AttributeValueMemberS{Value: "CONN#conn-1"},
+		"expiresAt":  &types.AttributeValueMemberN{Value: fmt.Sprint(exp.Unix())},
+		"version":    &types.AttributeValueMemberN{Value: "1"},
+		"businessId": &types.AttributeValueMemberS{Value: "acme-plumbing"},
+		"sessionId":  &types.AttributeValueMemberS{Value: "s-layout"},
+		"createdAt":  &types.AttributeValueMemberS{Value: exp.Format(time.RFC3339Nano)},
+	}
+	for k, w := range want {
+		if fmt.Sprint(item[k]) != fmt.Sprint(w) {
+			t.Errorf("item[%s] = %#v, want %#v", k, item[k], w)
+		}
+	}
+	for _, k := range []string{"endedAt", "turns", "flow", "ExpiresAt"} {
+		if _, ok := item[k]; ok {
+			t.Errorf("item has %s; want it omitted", k)
+		}
+	}
+
+	// Unbinding the connection and clearing the expiry remove gsi1pk and
+	// expiresAt (Save writes the whole item).
+	s.ConnectionID, s.ExpiresAt = "", time.Time{}
+	if err := st.Save(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	item = raw()
+	for _, k := range []string{"gsi1pk", "expiresAt", "connectionId"} {
+		if _, ok := item[k]; ok {
+			t.Errorf("after unbinding, item has %s", k)
+		}
+	}
+	if fmt.Sprint(item["version"]) != fmt.Sprint(&types.AttributeValueMemberN{Value: "2"}) {
+		t.Errorf("version %v, want 2", item["version"])
+	}
+}
+
+// TestDynamoGetChecksBusiness: an item whose key names one business but
+// whose body names another (which no code path writes) is never returned.
+func TestDynamoGetChecksBusiness(t *testing.T) {
+	ctx := context.Background()
+	client := dynamoClient(dynamoEndpoint(t))
+	table := newTable(t, client)
+	st := session.NewDynamoStore(client, table)
+	_, err := client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(table),
+		Item: map[string]types.AttributeValue{
+			"pk":         &types.AttributeValueMemberS{Value: "BIZ#acme-plumbing#SESSION#s1"},
+			"sk":         &types.AttributeValueMemberS{Value: "SESSION"},
+			"businessId": &types.AttributeValueMemberS{Value: "bravo-fencing"},
+			"sessionId":  &types.AttributeValueMemberS{Value: "s1"},
+			"version":    &types.AttributeValueMemberN{Value: "1"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, biz := range []string{"acme-plumbing", "bravo-fencing"} {
+		if s, err := st.Get(ctx, tenant.ID(biz), "s1"); err == nil || s != nil {
+			t.Errorf("Get(%s, s1) = %v, %v; want an error", biz, s, err)
+		}
+	}
+}
+
+// TestDynamoTurnBudget holds a turn's hot path to one read and one write
+// (DESIGN §8): ByConnection is one Query, Update without a conflict is one
+// PutItem.
+func TestDynamoTurnBudget(t *testing.T) {
+	ctx := context.Background()
+	ep := dynamoEndpoint(t)
+	var counter session.CallCounter
+	client := dynamoClient(ep, counter.Option())
+	st := session.NewDynamoStore(client, newTable(t, client))
+	now := time.Now()
+	s := &session.Session{
+		BusinessID: "acme-plumbing", ID: "s-budget", Channel: session.ChannelWeb, ConnectionID: "conn-budget",
+		Status: session.StatusActive, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(time.Hour),
+	}
+	if err := st.Create(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	waitByConnection(t, st, s.ConnectionID)
+
+	for turn := range 3 {
+		counter.Reset()
+		cur, err := st.ByConnection(ctx, "conn-budget")
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved, err := session.Update(ctx, st, cur, func(s *session.Session) error {
+			s.Append(session.RoleCaller, "question", now)
+			s.Append(session.RoleAgent, "answer", now)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]int{"Query": 1, "PutItem": 1}; !maps.Equal(counter.Counts(), want) {
+			t.Errorf("turn %d: DynamoDB calls %v, want %v", turn, counter.Counts(), want)
+		}
+		if saved.Version != int64(turn+2) || len(saved.Turns) != 2*(turn+1) {
+			t.Errorf("turn %d: saved version %d with %d turns", turn, saved.Version, len(saved.Turns))
+		}
+	}
+	counter.Reset()
+	if _, err := st.Get(ctx, "acme-plumbing", "s-budget"); err != nil {
+		t.Fatal(err)
+	}
+	if got := counter.Counts(); !maps.Equal(got, map[string]int{"GetItem": 1}) {
+		t.Errorf("Get: calls %v, want GetItem:1", got)
+	}
+}
+
+// TestDynamoErrorsWrapped: errors name the operation and the session and
+// keep the SDK error reachable.
+func TestDynamoErrorsWrapped(t *testing.T) {
+	client := dynamoClient(dynamoEndpoint(t))
+	st := session.NewDynamoStore(client, "no-such-table")
+	_, err := st.Get(context.Background(), "acme-plumbing", "s1")
+	if err == nil || errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("Get on a missing table: %v", err)
+	}
+	if _, ok := errors.AsType[*types.ResourceNotFoundException](err); !ok {
+		t.Errorf("SDK error not reachable through %v", err)
+	}
+	if !strings.HasPrefix(err.Error(), "session store: get acme-plumbing/s1: ") {
+		t.Errorf("error %q lacks context", err)
+	}
+}
+
+func BenchmarkDynamoTurn(b *testing.B) {
+	ep := os.Getenv(endpointEnv)
+	if ep == "" {
+		b.Skip(endpointEnv + " not set: start DynamoDB Local with infra/scripts/dynamodb-local.sh start")
+	}
+	client := dynamoClient(ep)
+	benchmarkTurn(b, session.NewDynamoStore(client, newTable(b, client)))
+}

@@ -1,0 +1,187 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ahca/ahca/pkg/tenant"
+)
+
+// ErrTooLarge is returned by Create and Save when the stored form of a
+// session would exceed MaxItemBytes. Both stores enforce it, so a session
+// that would fail on AWS fails the same way in `make dev`.
+var ErrTooLarge = errors.New("session too large to store")
+
+// MaxItemBytes is the largest stored session accepted: DynamoDB refuses
+// items over 400 KB; we stop at 350 KB to keep headroom for the attributes
+// of a save that is already under way.
+const MaxItemBytes = 350 * 1024
+
+// The single-table layout. template.yaml mirrors it; CreateTable builds it.
+const (
+	attrPK        = "pk"        // S: "BIZ#<businessId>#SESSION#<sessionId>"
+	attrSK        = "sk"        // S: skSession
+	attrGSI1PK    = "gsi1pk"    // S: "CONN#<connectionId>", only when ConnectionID != ""
+	attrExpiresAt = "expiresAt" // N: Unix seconds, the table's TTL attribute; omitted when zero
+	attrVersion   = "version"   // N
+	attrBusiness  = "businessId"
+	attrSessionID = "sessionId"
+	attrUpdatedAt = "updatedAt"
+
+	skSession = "SESSION"
+
+	// IndexByConnection is the global secondary index on gsi1pk
+	// (projection ALL) that ByConnection queries.
+	IndexByConnection = "byConnection"
+)
+
+// sessionPK is the partition key of a business's session. checkKey has
+// already made sure biz cannot contain '#', so no (biz, id) pair can produce
+// the key of another pair.
+func sessionPK(biz tenant.ID, id string) string {
+	return "BIZ#" + string(biz) + "#SESSION#" + id
+}
+
+func connectionPK(connectionID string) string { return "CONN#" + connectionID }
+
+// checkKey validates the parts of a session key. The business id must be a
+// valid tenant.ID: an unchecked id containing "#SESSION#" could otherwise
+// alias another business's key.
+func checkKey(biz tenant.ID, id string) error {
+	if _, err := tenant.ParseID(string(biz)); err != nil {
+		return err
+	}
+	if id == "" {
+		return errors.New("empty session id")
+	}
+	return nil
+}
+
+var encoder = attributevalue.NewEncoder(func(o *attributevalue.EncoderOptions) {
+	o.OmitEmptyTime = true // a zero EndedAt is left out rather than stored as year 1
+})
+
+// marshalItem is the stored form of s with the given version: the Session's
+// own attributes plus the key, index and TTL attributes.
+func marshalItem(s *Session, version int64) (map[string]types.AttributeValue, error) {
+	av, err := encoder.Encode(s)
+	if err != nil {
+		return nil, fmt.Errorf("marshal: %w", err)
+	}
+	m, ok := av.(*types.AttributeValueMemberM)
+	if !ok {
+		return nil, fmt.Errorf("marshal: got %T, want a map", av)
+	}
+	item := m.Value
+	item[attrPK] = &types.AttributeValueMemberS{Value: sessionPK(s.BusinessID, s.ID)}
+	item[attrSK] = &types.AttributeValueMemberS{Value: skSession}
+	item[attrVersion] = &types.AttributeValueMemberN{Value: strconv.FormatInt(version, 10)}
+	if s.ConnectionID != "" {
+		item[attrGSI1PK] = &types.AttributeValueMemberS{Value: connectionPK(s.ConnectionID)}
+	}
+	if !s.ExpiresAt.IsZero() {
+		item[attrExpiresAt] = &types.AttributeValueMemberN{Value: strconv.FormatInt(s.ExpiresAt.Unix(), 10)}
+	}
+	return item, nil
+}
+
+// unmarshalItem decodes a stored item and checks that it is the item its key
+// says it is.
+func unmarshalItem(item map[string]types.AttributeValue) (*Session, error) {
+	var s Session
+	if err := attributevalue.UnmarshalMap(item, &s); err != nil {
+		return nil, fmt.Errorf("unmarshal: %w", err)
+	}
+	if n, ok := item[attrExpiresAt].(*types.AttributeValueMemberN); ok {
+		sec, err := strconv.ParseInt(n.Value, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("unmarshal %s %q: %w", attrExpiresAt, n.Value, err)
+		}
+		s.ExpiresAt = time.Unix(sec, 0).UTC()
+	}
+	var pk string
+	if v, ok := item[attrPK].(*types.AttributeValueMemberS); ok {
+		pk = v.Value
+	}
+	if pk != sessionPK(s.BusinessID, s.ID) {
+		return nil, fmt.Errorf("stored item %q holds business %q session %q", pk, s.BusinessID, s.ID)
+	}
+	return &s, nil
+}
+
+// checkSize refuses an item over MaxItemBytes, naming the session and what
+// makes it big.
+func checkSize(s *Session, item map[string]types.AttributeValue) error {
+	n := itemSize(item)
+	if n <= MaxItemBytes {
+		return nil
+	}
+	text := 0
+	for _, t := range s.Turns {
+		text += len(t.Text)
+	}
+	return fmt.Errorf("%w: stored item would be %d bytes (limit %d, DynamoDB's item limit is 400 KB): %d turns with %d bytes of text, %d flow entries",
+		ErrTooLarge, n, MaxItemBytes, len(s.Turns), text, len(s.Flow))
+}
+
+// itemSize is an item's size as DynamoDB counts it: attribute names plus
+// values, with 3 bytes of overhead per map or list and 1 per element
+// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html).
+// Numbers are counted at their decimal length, an upper bound.
+func itemSize(item map[string]types.AttributeValue) int {
+	n := 0
+	for k, v := range item {
+		n += len(k) + valueSize(v)
+	}
+	return n
+}
+
+func valueSize(v types.AttributeValue) int {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return len(v.Value)
+	case *types.AttributeValueMemberN:
+		return len(strings.TrimLeft(v.Value, "-0")) + 1
+	case *types.AttributeValueMemberB:
+		return len(v.Value)
+	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
+		return 1
+	case *types.AttributeValueMemberM:
+		n := 3
+		for k, e := range v.Value {
+			n += len(k) + valueSize(e) + 1
+		}
+		return n
+	case *types.AttributeValueMemberL:
+		n := 3
+		for _, e := range v.Value {
+			n += valueSize(e) + 1
+		}
+		return n
+	case *types.AttributeValueMemberSS:
+		n := 0
+		for _, e := range v.Value {
+			n += len(e)
+		}
+		return n
+	case *types.AttributeValueMemberNS:
+		n := 0
+		for _, e := range v.Value {
+			n += len(e)
+		}
+		return n
+	case *types.AttributeValueMemberBS:
+		n := 0
+		for _, e := range v.Value {
+			n += len(e)
+		}
+		return n
+	}
+	return 0
+}

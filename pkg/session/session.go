@@ -1,0 +1,128 @@
+// Package session holds conversation state: which business a connection
+// belongs to, what the caller has told us, where the agent is in its flow,
+// and the turn history. It is the durable form of the brief's
+// TenantContextManager. Every key carries the business id, so a session of
+// one business can never be addressed through another business's key.
+package session
+
+import (
+	"errors"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/ahca/ahca/pkg/tenant"
+)
+
+// Errors. Store methods never return a nil *Session without an error.
+var (
+	ErrNotFound = errors.New("session not found")
+	// ErrConflict is returned by Save when the stored version is not the one
+	// the caller read: another invocation saved first. Re-read and retry.
+	ErrConflict = errors.New("session changed concurrently")
+	// ErrExists is returned by Create when the session already exists.
+	ErrExists = errors.New("session already exists")
+)
+
+// Channel is how the caller reached us.
+type Channel string
+
+const (
+	ChannelWeb   Channel = "web"
+	ChannelPhone Channel = "phone"
+)
+
+// Status is where a session is in its life.
+type Status string
+
+const (
+	StatusActive Status = "active"
+	StatusEnded  Status = "ended"
+)
+
+// Roles of a turn.
+const (
+	RoleCaller = "caller"
+	RoleAgent  = "agent"
+	RoleTool   = "tool"
+)
+
+// Turn is one utterance or tool result, in order.
+type Turn struct {
+	Seq  int       `json:"seq" dynamodbav:"seq"`
+	Role string    `json:"role" dynamodbav:"role"`
+	Text string    `json:"text" dynamodbav:"text"`
+	At   time.Time `json:"at" dynamodbav:"at"`
+	// Tool names the tool for RoleTool turns.
+	Tool string `json:"tool,omitempty" dynamodbav:"tool,omitempty"`
+	// Interrupted marks an agent turn the caller talked over; Text is what
+	// they heard.
+	Interrupted bool `json:"interrupted,omitempty" dynamodbav:"interrupted,omitempty"`
+}
+
+// Caller is what we know about the person on the other end.
+type Caller struct {
+	Name   string `json:"name,omitempty" dynamodbav:"name,omitempty"`
+	Phone  string `json:"phone,omitempty" dynamodbav:"phone,omitempty"`
+	Email  string `json:"email,omitempty" dynamodbav:"email,omitempty"`
+	Reason string `json:"reason,omitempty" dynamodbav:"reason,omitempty"`
+	// CallerID is the number Twilio reported. It is never shown to the model;
+	// it is only a fallback for the summary.
+	CallerID string `json:"callerId,omitempty" dynamodbav:"callerId,omitempty"`
+}
+
+// Session is one conversation of one caller with one business.
+type Session struct {
+	BusinessID   tenant.ID `json:"businessId" dynamodbav:"businessId"`
+	ID           string    `json:"sessionId" dynamodbav:"sessionId"`
+	Channel      Channel   `json:"channel" dynamodbav:"channel"`
+	ConnectionID string    `json:"connectionId,omitempty" dynamodbav:"connectionId,omitempty"`
+	CallSID      string    `json:"callSid,omitempty" dynamodbav:"callSid,omitempty"`
+	Status       Status    `json:"status" dynamodbav:"status"`
+	EndReason    string    `json:"endReason,omitempty" dynamodbav:"endReason,omitempty"`
+
+	Caller Caller `json:"caller" dynamodbav:"caller"`
+	// Flow is the agent's own state (current step, pending confirmation...),
+	// opaque to the store.
+	Flow  map[string]string `json:"flow,omitempty" dynamodbav:"flow,omitempty"`
+	Turns []Turn            `json:"turns,omitempty" dynamodbav:"turns,omitempty"`
+
+	// Version increases by one with every Save; Save succeeds only when the
+	// stored version equals the version the caller read.
+	Version int64 `json:"version" dynamodbav:"version"`
+
+	CreatedAt time.Time `json:"createdAt" dynamodbav:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt" dynamodbav:"updatedAt"`
+	EndedAt   time.Time `json:"endedAt,omitzero" dynamodbav:"endedAt,omitempty"`
+	// ExpiresAt is when an abandoned session may be deleted. Stores set the
+	// table's TTL from it, but TTL deletion lags, so code checks Expired.
+	ExpiresAt time.Time `json:"expiresAt" dynamodbav:"-"`
+}
+
+// Expired reports whether the session is past its expiry at now.
+func (s *Session) Expired(now time.Time) bool {
+	return !s.ExpiresAt.IsZero() && !now.Before(s.ExpiresAt)
+}
+
+// Active reports whether the session can take another turn at now.
+func (s *Session) Active(now time.Time) bool {
+	return s.Status == StatusActive && !s.Expired(now)
+}
+
+// Append adds a turn with the next sequence number.
+func (s *Session) Append(role, text string, at time.Time) *Turn {
+	seq := 1
+	if n := len(s.Turns); n > 0 {
+		seq = s.Turns[n-1].Seq + 1
+	}
+	s.Turns = append(s.Turns, Turn{Seq: seq, Role: role, Text: text, At: at})
+	return &s.Turns[len(s.Turns)-1]
+}
+
+// Clone returns a deep copy, so a caller can never mutate a store's state.
+func (s *Session) Clone() *Session {
+	c := *s
+	c.Flow = maps.Clone(s.Flow)
+	c.Turns = slices.Clone(s.Turns)
+	return &c
+}

@@ -1,0 +1,739 @@
+// Package sessiontest is the contract every session.Store must meet. Each
+// implementation's tests call RunContract with a constructor of fresh,
+// empty stores.
+package sessiontest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/tenant"
+)
+
+// IndexWait bounds how long the suite polls ByConnection for a write to
+// show: DynamoDB's index is eventually consistent.
+const IndexWait = 2 * time.Second
+
+const (
+	bizA tenant.ID = "acme-plumbing"
+	bizB tenant.ID = "bravo-fencing"
+)
+
+// RunContract runs the contract suite; newStore returns a fresh, empty store
+// for each subtest.
+func RunContract(t *testing.T, newStore func(t *testing.T) session.Store) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, st session.Store)
+	}{
+		{"RoundTrip", testRoundTrip},
+		{"RoundTripEnded", testRoundTripEnded},
+		{"CreateTwice", testCreateTwice},
+		{"CreateRequiresVersionZero", testCreateRequiresVersionZero},
+		{"GetMissing", testGetMissing},
+		{"ByConnectionMissing", testByConnectionMissing},
+		{"ByConnectionFollowsSaves", testByConnectionFollowsSaves},
+		{"ByConnectionPrefersLatest", testByConnectionPrefersLatest},
+		{"TurnOrderAcrossSaves", testTurnOrder},
+		{"StaleSave", testStaleSave},
+		{"SaveMissing", testSaveMissing},
+		{"ConcurrentAppends", testConcurrentAppends},
+		{"Copies", testCopies},
+		{"ExpiredStillReturned", testExpired},
+		{"TenantSameID", testTenantSameID},
+		{"TenantGetOtherBusiness", testTenantGetOther},
+		{"TenantSaveUnderOtherBusiness", testTenantSave},
+		{"TenantByConnection", testTenantByConnection},
+		{"InvalidKeys", testInvalidKeys},
+		{"TooLarge", testTooLarge},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.run(t, newStore(t))
+		})
+	}
+}
+
+var t0 = time.Date(2026, 3, 14, 22, 5, 7, 123456789, time.UTC)
+
+// futureExpiry is a day from now with a fractional second. Expiry must be
+// in the future: DynamoDB deletes items whose TTL attribute has passed (by
+// its documentation within days; DynamoDB Local sweeps every few seconds),
+// which would make sessions vanish mid-test.
+func futureExpiry() time.Time {
+	return time.Now().Truncate(time.Second).Add(24*time.Hour + 700*time.Millisecond)
+}
+
+// fullSession has every field set, times with nanoseconds and a zone.
+func fullSession(biz tenant.ID, id string) *session.Session {
+	la := time.FixedZone("PDT", -7*3600)
+	s := &session.Session{
+		BusinessID:   biz,
+		ID:           id,
+		Channel:      session.ChannelPhone,
+		ConnectionID: "conn-" + string(biz) + "-" + id,
+		CallSID:      "CA0123456789abcdef0123456789abcdef",
+		Status:       session.StatusActive,
+		Caller: session.Caller{
+			Name: "Ada Lovelace", Phone: "+15035550100", Email: "ada@example.com",
+			Reason: "leaking pipe", CallerID: "+15035550199",
+		},
+		Flow:      map[string]string{"step": "confirm", "pending": "email", "empty": ""},
+		CreatedAt: t0.In(la),
+		UpdatedAt: t0.Add(90 * time.Second),
+		ExpiresAt: futureExpiry(),
+	}
+	s.Append(session.RoleAgent, "Thanks for calling Acme, this is Sam.", t0.Add(time.Second))
+	s.Append(session.RoleCaller, "Hi, my kitchen pipe is leaking — ünïcode ✓", t0.Add(3*time.Second).In(la))
+	tool := s.Append(session.RoleTool, `{"ok":true}`, t0.Add(4*time.Second))
+	tool.Tool = "collect_info"
+	agent := s.Append(session.RoleAgent, "I can have someone", t0.Add(5*time.Second+1))
+	agent.Interrupted = true
+	return s
+}
+
+// Diff describes how got differs from want, or returns "" when they are the
+// same session. Times are compared with time.Equal; ExpiresAt to the second
+// (the TTL attribute's precision); a nil and an empty Flow are the same.
+func Diff(got, want *session.Session) string {
+	var d []string
+	f := func(name string, g, w any) {
+		if g != w {
+			d = append(d, fmt.Sprintf("%s: got %v, want %v", name, g, w))
+		}
+	}
+	ft := func(name string, g, w time.Time) {
+		if !g.Equal(w) {
+			d = append(d, fmt.Sprintf("%s: got %v, want %v", name, g, w))
+		}
+	}
+	f("BusinessID", got.BusinessID, want.BusinessID)
+	f("ID", got.ID, want.ID)
+	f("Channel", got.Channel, want.Channel)
+	f("ConnectionID", got.ConnectionID, want.ConnectionID)
+	f("CallSID", got.CallSID, want.CallSID)
+	f("Status", got.Status, want.Status)
+	f("EndReason", got.EndReason, want.EndReason)
+	f("Caller", got.Caller, want.Caller)
+	if !maps.Equal(got.Flow, want.Flow) {
+		d = append(d, fmt.Sprintf("Flow: got %v, want %v", got.Flow, want.Flow))
+	}
+	f("Version", got.Version, want.Version)
+	ft("CreatedAt", got.CreatedAt, want.CreatedAt)
+	ft("UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+	ft("EndedAt", got.EndedAt, want.EndedAt)
+	ft("ExpiresAt", got.ExpiresAt, want.ExpiresAt.Truncate(time.Second))
+	if len(got.Turns) != len(want.Turns) {
+		d = append(d, fmt.Sprintf("Turns: got %d, want %d", len(got.Turns), len(want.Turns)))
+	} else {
+		for i := range got.Turns {
+			g, w := got.Turns[i], want.Turns[i]
+			if !g.At.Equal(w.At) {
+				d = append(d, fmt.Sprintf("Turns[%d].At: got %v, want %v", i, g.At, w.At))
+			}
+			g.At, w.At = time.Time{}, time.Time{}
+			f(fmt.Sprintf("Turns[%d]", i), g, w)
+		}
+	}
+	return strings.Join(d, "\n")
+}
+
+func mustCreate(t *testing.T, st session.Store, s *session.Session) {
+	t.Helper()
+	if err := st.Create(context.Background(), s); err != nil {
+		t.Fatalf("Create %s/%s: %v", s.BusinessID, s.ID, err)
+	}
+}
+
+func mustGet(t *testing.T, st session.Store, biz tenant.ID, id string) *session.Session {
+	t.Helper()
+	s, err := st.Get(context.Background(), biz, id)
+	if err != nil {
+		t.Fatalf("Get %s/%s: %v", biz, id, err)
+	}
+	if s == nil {
+		t.Fatalf("Get %s/%s: nil session, nil error", biz, id)
+	}
+	return s
+}
+
+func mustSave(t *testing.T, st session.Store, s *session.Session) {
+	t.Helper()
+	if err := st.Save(context.Background(), s); err != nil {
+		t.Fatalf("Save %s/%s: %v", s.BusinessID, s.ID, err)
+	}
+}
+
+func wantSame(t *testing.T, what string, got, want *session.Session) {
+	t.Helper()
+	if d := Diff(got, want); d != "" {
+		t.Errorf("%s differs:\n%s", what, d)
+	}
+}
+
+// eventually polls check until it returns nil or IndexWait passes.
+func eventually(t *testing.T, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(IndexWait)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still failing after %v: %v", what, IndexWait, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// findByConnection polls ByConnection until it returns a session matching
+// biz/id at version.
+func findByConnection(t *testing.T, st session.Store, conn string, biz tenant.ID, id string, version int64) *session.Session {
+	t.Helper()
+	var got *session.Session
+	eventually(t, "ByConnection("+conn+")", func() error {
+		s, err := st.ByConnection(context.Background(), conn)
+		if err != nil {
+			return err
+		}
+		if s.BusinessID != biz || s.ID != id || s.Version != version {
+			return fmt.Errorf("got %s/%s v%d, want %s/%s v%d", s.BusinessID, s.ID, s.Version, biz, id, version)
+		}
+		got = s
+		return nil
+	})
+	return got
+}
+
+// goneByConnection polls ByConnection until it reports ErrNotFound.
+func goneByConnection(t *testing.T, st session.Store, conn string) {
+	t.Helper()
+	eventually(t, "ByConnection("+conn+") not found", func() error {
+		s, err := st.ByConnection(context.Background(), conn)
+		if errors.Is(err, session.ErrNotFound) {
+			if s != nil {
+				return fmt.Errorf("ErrNotFound with a non-nil session")
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("still returns %s/%s v%d", s.BusinessID, s.ID, s.Version)
+	})
+}
+
+func testRoundTrip(t *testing.T, st session.Store) {
+	want := fullSession(bizA, "s-roundtrip")
+	mustCreate(t, st, want)
+	if want.Version != 1 {
+		t.Fatalf("after Create, Version = %d, want 1", want.Version)
+	}
+	got := mustGet(t, st, bizA, want.ID)
+	wantSame(t, "Get after Create", got, want)
+	if !got.Expired(want.ExpiresAt) || got.Expired(want.ExpiresAt.Add(-2*time.Second)) {
+		t.Errorf("ExpiresAt %v: Expired does not match the stored second", got.ExpiresAt)
+	}
+	byConn := findByConnection(t, st, want.ConnectionID, bizA, want.ID, 1)
+	wantSame(t, "ByConnection after Create", byConn, want)
+
+	got.Append(session.RoleCaller, "and the basement", t0.Add(time.Minute))
+	got.Caller.Reason = "leaking pipe, flooded basement"
+	got.Flow["step"] = "booking"
+	got.UpdatedAt = t0.Add(2 * time.Minute)
+	got.ExpiresAt = time.Time{}
+	mustSave(t, st, got)
+	if got.Version != 2 {
+		t.Fatalf("after Save, Version = %d, want 2", got.Version)
+	}
+	wantSame(t, "Get after Save", mustGet(t, st, bizA, want.ID), got)
+}
+
+func testRoundTripEnded(t *testing.T, st session.Store) {
+	want := &session.Session{
+		BusinessID: bizA, ID: "s-ended", Channel: session.ChannelWeb,
+		Status: session.StatusEnded, EndReason: "caller hung up",
+		CreatedAt: t0, UpdatedAt: t0.Add(time.Minute), EndedAt: t0.Add(time.Minute + time.Nanosecond),
+	}
+	mustCreate(t, st, want)
+	got := mustGet(t, st, bizA, want.ID)
+	wantSame(t, "minimal ended session", got, want)
+	if got.Active(t0) {
+		t.Errorf("ended session is Active")
+	}
+}
+
+func testCreateTwice(t *testing.T, st session.Store) {
+	first := fullSession(bizA, "s-twice")
+	mustCreate(t, st, first)
+	second := fullSession(bizA, "s-twice")
+	second.Caller.Name = "Someone Else"
+	err := st.Create(context.Background(), second)
+	if !errors.Is(err, session.ErrExists) {
+		t.Fatalf("second Create: err = %v, want ErrExists", err)
+	}
+	if second.Version != 0 {
+		t.Errorf("failed Create changed Version to %d", second.Version)
+	}
+	wantSame(t, "stored session after a refused Create", mustGet(t, st, bizA, "s-twice"), first)
+}
+
+func testCreateRequiresVersionZero(t *testing.T, st session.Store) {
+	s := fullSession(bizA, "s-v5")
+	s.Version = 5
+	if err := st.Create(context.Background(), s); err == nil {
+		t.Fatal("Create with Version 5 succeeded")
+	}
+	if _, err := st.Get(context.Background(), bizA, "s-v5"); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("Get after refused Create: err = %v, want ErrNotFound", err)
+	}
+}
+
+func testGetMissing(t *testing.T, st session.Store) {
+	mustCreate(t, st, fullSession(bizA, "s-present"))
+	s, err := st.Get(context.Background(), bizA, "s-absent")
+	if !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("Get missing: err = %v, want ErrNotFound", err)
+	}
+	if s != nil {
+		t.Fatalf("Get missing returned a session with the error")
+	}
+}
+
+func testByConnectionMissing(t *testing.T, st session.Store) {
+	mustCreate(t, st, fullSession(bizA, "s-present"))
+	for _, conn := range []string{"no-such-connection", ""} {
+		s, err := st.ByConnection(context.Background(), conn)
+		if !errors.Is(err, session.ErrNotFound) || s != nil {
+			t.Errorf("ByConnection(%q) = %v, %v; want nil, ErrNotFound", conn, s, err)
+		}
+	}
+	// A session without a connection is not found under the empty id.
+	noConn := fullSession(bizA, "s-noconn")
+	noConn.ConnectionID = ""
+	mustCreate(t, st, noConn)
+	if s, err := st.ByConnection(context.Background(), ""); !errors.Is(err, session.ErrNotFound) || s != nil {
+		t.Errorf(`ByConnection("") with a connectionless session = %v, %v; want nil, ErrNotFound`, s, err)
+	}
+}
+
+func testByConnectionFollowsSaves(t *testing.T, st session.Store) {
+	s := fullSession(bizA, "s-moves")
+	s.ConnectionID = "conn-1"
+	mustCreate(t, st, s)
+	findByConnection(t, st, "conn-1", bizA, s.ID, 1)
+
+	s.ConnectionID = "conn-2"
+	mustSave(t, st, s)
+	got := findByConnection(t, st, "conn-2", bizA, s.ID, 2)
+	wantSame(t, "ByConnection after the connection changed", got, s)
+	goneByConnection(t, st, "conn-1")
+
+	s.ConnectionID = ""
+	mustSave(t, st, s)
+	goneByConnection(t, st, "conn-2")
+	if got := mustGet(t, st, bizA, s.ID); got.ConnectionID != "" || got.Version != 3 {
+		t.Errorf("after unbinding: ConnectionID %q, Version %d; want empty, 3", got.ConnectionID, got.Version)
+	}
+}
+
+func testByConnectionPrefersLatest(t *testing.T, st session.Store) {
+	// A stale session still carrying the connection id (e.g. an earlier
+	// phone leg) and the current one: ByConnection returns the most
+	// recently updated.
+	stale := fullSession(bizA, "s-stale")
+	stale.ConnectionID = "conn-shared"
+	stale.UpdatedAt = t0
+	current := fullSession(bizA, "s-current")
+	current.ConnectionID = "conn-shared"
+	current.UpdatedAt = t0.Add(time.Minute)
+	mustCreate(t, st, current)
+	mustCreate(t, st, stale)
+	findByConnection(t, st, "conn-shared", bizA, "s-current", 1)
+
+	stale.UpdatedAt = t0.Add(2 * time.Minute)
+	mustSave(t, st, stale)
+	findByConnection(t, st, "conn-shared", bizA, "s-stale", 2)
+}
+
+func testTurnOrder(t *testing.T, st session.Store) {
+	s := fullSession(bizA, "s-order")
+	s.Turns = nil
+	mustCreate(t, st, s)
+	const n = 30
+	for i := range n {
+		cur := mustGet(t, st, bizA, s.ID)
+		cur.Append([]string{session.RoleCaller, session.RoleAgent}[i%2], fmt.Sprintf("turn %d", i+1), t0.Add(time.Duration(i)*time.Second))
+		mustSave(t, st, cur)
+	}
+	got := mustGet(t, st, bizA, s.ID)
+	if got.Version != n+1 {
+		t.Errorf("Version = %d, want %d", got.Version, n+1)
+	}
+	if len(got.Turns) != n {
+		t.Fatalf("%d turns, want %d", len(got.Turns), n)
+	}
+	for i, tr := range got.Turns {
+		if tr.Seq != i+1 || tr.Text != fmt.Sprintf("turn %d", i+1) || !tr.At.Equal(t0.Add(time.Duration(i)*time.Second)) {
+			t.Errorf("turn %d = %+v", i, tr)
+		}
+	}
+}
+
+func testStaleSave(t *testing.T, st session.Store) {
+	s := fullSession(bizA, "s-stale-save")
+	mustCreate(t, st, s)
+	a := mustGet(t, st, bizA, s.ID)
+	b := mustGet(t, st, bizA, s.ID)
+	a.Append(session.RoleCaller, "from a", t0.Add(time.Minute))
+	mustSave(t, st, a)
+
+	b.Append(session.RoleCaller, "from b", t0.Add(time.Minute))
+	b.Caller.Name = "Overwritten"
+	err := st.Save(context.Background(), b)
+	if !errors.Is(err, session.ErrConflict) {
+		t.Fatalf("stale Save: err = %v, want ErrConflict", err)
+	}
+	if b.Version != 1 {
+		t.Errorf("failed Save changed Version to %d", b.Version)
+	}
+	wantSame(t, "stored session after a stale Save", mustGet(t, st, bizA, s.ID), a)
+
+	// A version from the future conflicts too.
+	c := mustGet(t, st, bizA, s.ID)
+	c.Version = 10
+	if err := st.Save(context.Background(), c); !errors.Is(err, session.ErrConflict) {
+		t.Fatalf("Save at a future version: err = %v, want ErrConflict", err)
+	}
+	wantSame(t, "stored session after a future-version Save", mustGet(t, st, bizA, s.ID), a)
+}
+
+func testSaveMissing(t *testing.T, st session.Store) {
+	s := fullSession(bizA, "s-never-created")
+	for _, v := range []int64{0, 1} {
+		s.Version = v
+		if err := st.Save(context.Background(), s); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("Save of a missing session at version %d: err = %v, want ErrNotFound", v, err)
+		}
+	}
+	if _, err := st.Get(context.Background(), bizA, s.ID); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("Save of a missing session created it: Get err = %v", err)
+	}
+}
+
+func testConcurrentAppends(t *testing.T, st session.Store) {
+	const writers, perWriter = 8, 5
+	s := fullSession(bizA, "s-concurrent")
+	s.Turns = nil
+	mustCreate(t, st, s)
+	ctx := context.Background()
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex
+		exhausted int
+		errs      []error
+	)
+	for w := range writers {
+		wg.Go(func() {
+			cur, err := st.Get(ctx, bizA, s.ID)
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+				return
+			}
+			for i := range perWriter {
+				text := fmt.Sprintf("w%d-%d", w, i)
+				// Update gives up after MaxAttempts conflicts; with 8 writers
+				// hammering one session that can happen, and the caller would
+				// then start over, as here.
+				for try := 0; ; try++ {
+					saved, err := session.Update(ctx, st, cur, func(s *session.Session) error {
+						s.Append(session.RoleCaller, text, t0)
+						return nil
+					})
+					if err == nil {
+						cur = saved
+						break
+					}
+					if errors.Is(err, session.ErrConflict) && try < 20 {
+						mu.Lock()
+						exhausted++
+						mu.Unlock()
+						if cur, err = st.Get(ctx, bizA, s.ID); err == nil {
+							continue
+						}
+					}
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("%s: %w", text, err))
+					mu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatalf("Update errors: %v", errors.Join(errs...))
+	}
+	if exhausted > 0 {
+		t.Logf("Update exhausted its %d attempts %d times; the writer started over", session.MaxAttempts, exhausted)
+	}
+	got := mustGet(t, st, bizA, s.ID)
+	if want := int64(1 + writers*perWriter); got.Version != want {
+		t.Errorf("Version = %d, want %d (one per save)", got.Version, want)
+	}
+	seen := map[string]int{}
+	last := map[int]int{}
+	for i, tr := range got.Turns {
+		seen[tr.Text]++
+		if tr.Seq != i+1 {
+			t.Errorf("turn %d has Seq %d", i, tr.Seq)
+		}
+		var w, n int
+		if _, err := fmt.Sscanf(tr.Text, "w%d-%d", &w, &n); err != nil {
+			t.Errorf("unexpected turn %q", tr.Text)
+			continue
+		}
+		if p, ok := last[w]; ok && n <= p {
+			t.Errorf("writer %d's turn %d after its turn %d", w, n, p)
+		}
+		last[w] = n
+	}
+	for w := range writers {
+		for i := range perWriter {
+			if text := fmt.Sprintf("w%d-%d", w, i); seen[text] != 1 {
+				t.Errorf("turn %q present %d times, want once", text, seen[text])
+			}
+		}
+	}
+	if len(got.Turns) != writers*perWriter {
+		t.Errorf("%d turns, want %d", len(got.Turns), writers*perWriter)
+	}
+}
+
+func testCopies(t *testing.T, st session.Store) {
+	ctx := context.Background()
+	s := fullSession(bizA, "s-copies")
+	want := s.Clone()
+	mustCreate(t, st, s)
+	want.Version = 1
+	mutate := func(x *session.Session) {
+		x.Turns[0].Text = "MUTATED"
+		x.Turns = append(x.Turns, session.Turn{Seq: 99, Text: "MUTATED"})
+		x.Flow["step"] = "MUTATED"
+		x.Flow["new"] = "MUTATED"
+		x.Caller.Name = "MUTATED"
+		x.ConnectionID = "MUTATED"
+	}
+	mutate(s)
+	wantSame(t, "after mutating the created session", mustGet(t, st, bizA, s.ID), want)
+
+	got := mustGet(t, st, bizA, s.ID)
+	mutate(got)
+	wantSame(t, "after mutating a returned session", mustGet(t, st, bizA, s.ID), want)
+
+	byConn := findByConnection(t, st, want.ConnectionID, bizA, s.ID, 1)
+	mutate(byConn)
+	wantSame(t, "after mutating a session from ByConnection", mustGet(t, st, bizA, s.ID), want)
+
+	saved := mustGet(t, st, bizA, s.ID)
+	saved.Append(session.RoleAgent, "saved", t0)
+	mustSave(t, st, saved)
+	want = saved.Clone()
+	mutate(saved)
+	wantSame(t, "after mutating the saved session", mustGet(t, st, bizA, s.ID), want)
+
+	// Concurrent readers and a writer share nothing (run with -race).
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if g, err := st.Get(ctx, bizA, s.ID); err == nil {
+				mutate(g)
+			}
+		})
+	}
+	wg.Wait()
+	wantSame(t, "after concurrent mutation of copies", mustGet(t, st, bizA, s.ID), want)
+}
+
+func testExpired(t *testing.T, st session.Store) {
+	now := time.Now()
+	s := fullSession(bizA, "s-expired")
+	// More than five years in the past: DynamoDB's TTL (and DynamoDB
+	// Local's sweeper) leave such items alone, so this checks that the store
+	// itself does not hide expired sessions. A recently expired session may
+	// be deleted by TTL at any moment, so callers handle both Expired and
+	// ErrNotFound.
+	s.ExpiresAt = now.AddDate(-6, 0, 0)
+	mustCreate(t, st, s)
+	got := mustGet(t, st, bizA, s.ID)
+	if !got.Expired(now) || got.Active(now) {
+		t.Errorf("stored expired session: Expired %v, Active %v; want true, false", got.Expired(now), got.Active(now))
+	}
+	byConn := findByConnection(t, st, s.ConnectionID, bizA, s.ID, 1)
+	if !byConn.Expired(now) {
+		t.Errorf("ByConnection: session not Expired")
+	}
+}
+
+func testTenantSameID(t *testing.T, st session.Store) {
+	a := fullSession(bizA, "s-same")
+	a.Caller.Name = "Caller of A"
+	a.Flow = map[string]string{"owner": "A"}
+	b := fullSession(bizB, "s-same")
+	b.Caller.Name = "Caller of B"
+	b.Flow = map[string]string{"owner": "B"}
+	b.Turns = b.Turns[:1]
+	mustCreate(t, st, a)
+	mustCreate(t, st, b)
+	wantSame(t, "Get(A, id)", mustGet(t, st, bizA, "s-same"), a)
+	wantSame(t, "Get(B, id)", mustGet(t, st, bizB, "s-same"), b)
+
+	// Saving A's session does not touch B's.
+	a.Append(session.RoleCaller, "more for A", t0)
+	mustSave(t, st, a)
+	wantSame(t, "Get(B, id) after saving A's", mustGet(t, st, bizB, "s-same"), b)
+	wantSame(t, "Get(A, id) after saving A's", mustGet(t, st, bizA, "s-same"), a)
+}
+
+func testTenantGetOther(t *testing.T, st session.Store) {
+	a := fullSession(bizA, "s-only-a")
+	mustCreate(t, st, a)
+	s, err := st.Get(context.Background(), bizB, a.ID)
+	if !errors.Is(err, session.ErrNotFound) || s != nil {
+		t.Fatalf("Get(B, A's id) = %v, %v; want nil, ErrNotFound", s, err)
+	}
+}
+
+func testTenantSave(t *testing.T, st session.Store) {
+	ctx := context.Background()
+	a := fullSession(bizA, "s-claimed")
+	mustCreate(t, st, a)
+	a.Append(session.RoleCaller, "second", t0)
+	mustSave(t, st, a) // A at version 2
+	wantA := mustGet(t, st, bizA, a.ID)
+
+	// A copy of A's session relabelled as B's, at A's exact id and version.
+	claim := wantA.Clone()
+	claim.BusinessID = bizB
+	claim.Caller.Name = "Attacker"
+	claim.ConnectionID = "conn-claim"
+	if err := st.Save(ctx, claim); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("Save claiming B with A's id (B has none): err = %v, want ErrNotFound", err)
+	}
+	wantSame(t, "A's session after a Save claiming B", mustGet(t, st, bizA, a.ID), wantA)
+	if _, err := st.Get(ctx, bizB, a.ID); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("Save claiming B created B's session: err = %v", err)
+	}
+
+	// B gets its own session with the same id (version 1): the claim at
+	// version 2 conflicts under B's key and leaves both alone.
+	b := fullSession(bizB, a.ID)
+	mustCreate(t, st, b)
+	claim.Version = wantA.Version
+	if err := st.Save(ctx, claim); !errors.Is(err, session.ErrConflict) {
+		t.Errorf("Save claiming B at A's version: err = %v, want ErrConflict", err)
+	}
+	wantSame(t, "A's session after a conflicting claim", mustGet(t, st, bizA, a.ID), wantA)
+	wantSame(t, "B's session after a conflicting claim", mustGet(t, st, bizB, a.ID), b)
+
+	// At B's version it is simply a save of B's session: A's is unchanged.
+	claim.Version = b.Version
+	if err := st.Save(ctx, claim); err != nil {
+		t.Fatalf("Save of B's session: %v", err)
+	}
+	wantSame(t, "A's session after B's save", mustGet(t, st, bizA, a.ID), wantA)
+	wantSame(t, "B's session after B's save", mustGet(t, st, bizB, a.ID), claim)
+
+	// Create for B with A's id never touches A's either.
+	c := fullSession(bizB, "s-a-only")
+	a2 := fullSession(bizA, "s-a-only")
+	mustCreate(t, st, a2)
+	mustCreate(t, st, c)
+	wantSame(t, "A's session after B's Create with its id", mustGet(t, st, bizA, "s-a-only"), a2)
+}
+
+func testTenantByConnection(t *testing.T, st session.Store) {
+	a := fullSession(bizA, "s-conn")
+	a.ConnectionID = "conn-of-a"
+	b := fullSession(bizB, "s-conn")
+	b.ConnectionID = "conn-of-b"
+	mustCreate(t, st, a)
+	mustCreate(t, st, b)
+	gotA := findByConnection(t, st, "conn-of-a", bizA, "s-conn", 1)
+	gotB := findByConnection(t, st, "conn-of-b", bizB, "s-conn", 1)
+	wantSame(t, "ByConnection(A's connection)", gotA, a)
+	wantSame(t, "ByConnection(B's connection)", gotB, b)
+}
+
+func testInvalidKeys(t *testing.T, st session.Store) {
+	ctx := context.Background()
+	mustCreate(t, st, fullSession(bizA, "x#SESSION#y"))
+	// "acme-plumbing#SESSION#x" / "y" would otherwise spell the same key as
+	// "acme-plumbing" / "x#SESSION#y".
+	for _, k := range []struct {
+		biz tenant.ID
+		id  string
+	}{{"", "s"}, {bizA + "#SESSION#x", "y"}, {"Acme", "s"}, {bizA, ""}} {
+		if s, err := st.Get(ctx, k.biz, k.id); err == nil || s != nil {
+			t.Errorf("Get(%q, %q) = %v, %v; want an error", k.biz, k.id, s, err)
+		}
+		bad := fullSession(k.biz, k.id)
+		if err := st.Create(ctx, bad); err == nil {
+			t.Errorf("Create(%q, %q) succeeded", k.biz, k.id)
+		}
+		bad.Version = 1
+		if err := st.Save(ctx, bad); err == nil {
+			t.Errorf("Save(%q, %q) succeeded", k.biz, k.id)
+		}
+	}
+	wantStored := fullSession(bizA, "x#SESSION#y")
+	wantStored.Version = 1
+	wantSame(t, "session after invalid writes", mustGet(t, st, bizA, "x#SESSION#y"), wantStored)
+}
+
+func testTooLarge(t *testing.T, st session.Store) {
+	ctx := context.Background()
+	big := strings.Repeat("x", 4000)
+	huge := fullSession(bizA, "s-huge")
+	for range 100 {
+		huge.Append(session.RoleCaller, big, t0)
+	}
+	err := st.Create(ctx, huge)
+	if !errors.Is(err, session.ErrTooLarge) {
+		t.Fatalf("Create of a ~400 KB session: err = %v, want ErrTooLarge", err)
+	}
+	if _, err := st.Get(ctx, bizA, "s-huge"); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("refused Create stored something: %v", err)
+	}
+
+	s := fullSession(bizA, "s-grows")
+	mustCreate(t, st, s)
+	want := s.Clone()
+	for range 100 {
+		s.Append(session.RoleAgent, big, t0)
+	}
+	if err := st.Save(ctx, s); !errors.Is(err, session.ErrTooLarge) {
+		t.Fatalf("Save of a ~400 KB session: err = %v, want ErrTooLarge", err)
+	}
+	wantSame(t, "session after a refused Save", mustGet(t, st, bizA, "s-grows"), want)
+
+	// Just under the limit is fine: 80 turns of 4000 bytes ≈ 330 KB.
+	ok := fullSession(bizA, "s-big")
+	ok.Turns = slices.Clip(ok.Turns)
+	for range 80 {
+		ok.Append(session.RoleCaller, big, t0)
+	}
+	mustCreate(t, st, ok)
+	wantSame(t, "a 330 KB session", mustGet(t, st, bizA, "s-big"), ok)
+}

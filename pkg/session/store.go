@@ -1,0 +1,53 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ahca/ahca/pkg/tenant"
+)
+
+// Store keeps sessions. Implementations: DynamoStore (AWS, DynamoDB Local)
+// and MemoryStore (the embedded store of `make dev`); both pass the
+// contract suite in sessiontest.
+type Store interface {
+	// Create stores a new session (Version must be 0; it becomes 1). It
+	// fails with ErrExists if the business already has a session with that id.
+	Create(ctx context.Context, s *Session) error
+	// Get returns a copy of the business's session, read consistently.
+	Get(ctx context.Context, biz tenant.ID, id string) (*Session, error)
+	// ByConnection returns a copy of the session bound to a WebSocket
+	// connection: the one read on a turn's hot path. It may lag a very recent
+	// Save (DynamoDB reads it from an index); Save's version check catches that.
+	ByConnection(ctx context.Context, connectionID string) (*Session, error)
+	// Save writes s if the stored version is still s.Version, then increments
+	// s.Version. Otherwise it returns ErrConflict and writes nothing.
+	Save(ctx context.Context, s *Session) error
+}
+
+// MaxAttempts bounds the re-read-and-retry loop of Update.
+const MaxAttempts = 8
+
+// Update applies fn to the session and saves it, re-reading and re-applying
+// fn when another invocation saved first, so no concurrent change is lost.
+// s is the session already read (the hot path's one read); it may be stale.
+// fn must be safe to run more than once. Update returns the saved session.
+func Update(ctx context.Context, st Store, s *Session, fn func(*Session) error) (*Session, error) {
+	cur := s.Clone()
+	for attempt := 1; ; attempt++ {
+		if err := fn(cur); err != nil {
+			return nil, err
+		}
+		err := st.Save(ctx, cur)
+		if err == nil {
+			return cur, nil
+		}
+		if !errors.Is(err, ErrConflict) || attempt == MaxAttempts {
+			return nil, fmt.Errorf("update session %s/%s: %w", s.BusinessID, s.ID, err)
+		}
+		if cur, err = st.Get(ctx, s.BusinessID, s.ID); err != nil {
+			return nil, fmt.Errorf("update session %s/%s: re-read: %w", s.BusinessID, s.ID, err)
+		}
+	}
+}
