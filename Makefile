@@ -15,12 +15,21 @@ FUZZTIME  ?= 10s
 LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags '-s -w'
 
-.PHONY: help test unit fuzz fmt-check vet lint bench build dev deploy configs-validate configs-push clean
+.PHONY: help test deps unit fuzz e2e fmt-check vet lint bench build dev deploy configs-validate configs-push clean
 
 help: ## list targets
 	@grep -hE '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-test: fmt-check vet unit fuzz ## run every test (the one command CI runs)
+test: fmt-check vet deps unit fuzz e2e ## run every test (the one command CI runs), installing what it needs
+
+deps: ## install test dependencies: DynamoDB Local (npm), Chromium (apt), web/node_modules
+	bash infra/scripts/dynamodb-local.sh install
+	bash infra/scripts/browser-deps.sh
+
+# DynamoDB Local runs for the duration of the Go tests (store contract suite,
+# hot-path call counts); CI=true makes its tests fail rather than skip without it.
+WITH_DYNAMODB = out=$$(bash infra/scripts/dynamodb-local.sh start); eval "$$out"; \
+	trap 'bash infra/scripts/dynamodb-local.sh stop' EXIT;
 
 fmt-check: ## fail if any Go file is not gofmt'ed
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -29,8 +38,11 @@ fmt-check: ## fail if any Go file is not gofmt'ed
 vet: ## go vet
 	$(GO) vet ./...
 
-unit: ## go test -race over every package
-	$(GO) test -race -count=1 ./...
+unit: ## go test -race over every package, against DynamoDB Local
+	$(WITH_DYNAMODB) $(GO) test -race -count=1 ./...
+
+e2e: ## real-browser test of the web client against `ahca dev` (Chromium + playwright-core)
+	bash infra/scripts/e2e.sh
 
 fuzz: ## short fuzz run of the config parser (the seed corpus also runs in unit)
 	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./pkg/business
@@ -38,8 +50,8 @@ fuzz: ## short fuzz run of the config parser (the seed corpus also runs in unit)
 lint: fmt-check vet ## gofmt, go vet and staticcheck
 	$(GO) run $(STATICCHECK) ./...
 
-bench: ## run the benchmarks (figures go in BENCHMARKS.md)
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+bench: ## run the benchmarks against DynamoDB Local (figures go in BENCHMARKS.md)
+	$(WITH_DYNAMODB) $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
 build: ## build every function as an arm64 Lambda bootstrap under bin/<function>/
 	@for f in $(FUNCTIONS); do \
@@ -54,8 +66,8 @@ build-%Function:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap \
 	  ./functions/$(shell echo '$*' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g; s/([A-Z])([A-Z][a-z])/\1-\2/g' | tr 'A-Z' 'a-z')
 
-dev: ## run the product locally (see README: what it does today)
-	$(GO) run ./infra/ahca configs validate --dir configs
+dev: ## run the whole product locally on 127.0.0.1:8080 (ARGS="--store dynamodb --dynamodb-endpoint URL")
+	$(GO) run ./infra/ahca dev $(ARGS)
 
 configs-validate: ## validate configs/
 	$(GO) run ./infra/ahca configs validate --dir configs

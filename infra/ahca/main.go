@@ -1,6 +1,8 @@
 // Command ahca is the operator's tool for AHCA: validate, inspect and
 // publish business configs (and, as the product grows, more).
 //
+//	go run ./infra/ahca dev [--addr ADDR] [--store memory|dynamodb --dynamodb-endpoint URL]
+//	go run ./infra/ahca chat --business ID [--url ws://127.0.0.1:8080/ws]
 //	go run ./infra/ahca configs validate [--dir DIR]
 //	go run ./infra/ahca configs show BUSINESS [--dir DIR]
 //	go run ./infra/ahca configs push --bucket B [--prefix P] [--dir DIR] [--endpoint URL] [--dry-run]
@@ -16,7 +18,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -32,13 +34,23 @@ const (
 const usage = `usage: ahca <command> [arguments]
 
 commands:
+  dev [--addr 127.0.0.1:8080] [--configs DIR] [--web DIR] [--store memory|dynamodb --dynamodb-endpoint URL]
+                                            run the whole product locally (WebSocket gateway emulator, web client)
+  chat --business ID [--url ws://127.0.0.1:8080/ws]
+                                            talk to a business's agent from the terminal
   configs validate [--dir DIR]              check a configs tree; list businesses, numbers, features
   configs show BUSINESS [--dir DIR]         print a business's effective config as JSON, secrets redacted
   configs push --bucket B [--prefix P] [--dir DIR] [--endpoint URL] [--region R] [--dry-run]
                                             validate, then upload changed files to S3
 `
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) >= 1 && args[0] == "dev" {
+		return devCommand(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) >= 1 && args[0] == "chat" {
+		return chatCommand(ctx, args[1:], stdin, stdout, stderr)
+	}
 	if len(args) < 2 || args[0] != "configs" {
 		fmt.Fprint(stderr, usage)
 		return exitUsage

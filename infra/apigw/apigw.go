@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -54,6 +55,9 @@ type Gateway struct {
 	Lifetime    time.Duration
 	Log         *slog.Logger
 
+	// Posts counts @connections POSTs delivered (benchmarks report it).
+	Posts atomic.Int64
+
 	mu     sync.Mutex
 	conns  map[string]*conn
 	wg     sync.WaitGroup
@@ -84,7 +88,9 @@ func (c *conn) closeWith(status websocket.StatusCode, reason string) {
 	}
 	c.mu.Unlock()
 	go c.ws.Close(status, reason)
-	c.finish(status, reason)
+	// Asynchronous: the caller may be a handler's own DeleteConnection, and
+	// $disconnect waits for in-flight handlers.
+	go c.finish(status, reason)
 }
 
 func (c *conn) finish(status websocket.StatusCode, reason string) {
@@ -325,6 +331,7 @@ func (g *Gateway) ServeManagement(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusGone, "GoneException", "connection "+id+" is gone")
 			return
 		}
+		g.Posts.Add(1)
 		w.WriteHeader(http.StatusOK)
 	case http.MethodGet:
 		c.mu.Lock()

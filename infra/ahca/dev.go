@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ahca/ahca/infra/apigw"
+	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/conversation"
+	"github.com/ahca/ahca/pkg/relay"
+	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/tenant"
+	"github.com/ahca/ahca/pkg/wsapi"
+)
+
+// devOptions configures the local stack.
+type devOptions struct {
+	Addr             string
+	ConfigsDir       string
+	WebDir           string
+	Store            string // memory | dynamodb
+	DynamoDBEndpoint string
+	Table            string
+	LogLevel         slog.Level
+	// dynamoOptions lets benchmarks count store calls.
+	dynamoOptions []func(*dynamodb.Options)
+}
+
+func devFlags(args []string, stderr io.Writer) (devOptions, bool) {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	o := devOptions{}
+	defAddr := "127.0.0.1:8080"
+	if p := os.Getenv("PORT"); p != "" {
+		defAddr = "127.0.0.1:" + p
+	}
+	fs.StringVar(&o.Addr, "addr", defAddr, "listen address (PORT env sets the port)")
+	fs.StringVar(&o.ConfigsDir, "configs", "configs", "business configs directory")
+	fs.StringVar(&o.WebDir, "web", "web", "web client directory served at /")
+	fs.StringVar(&o.Store, "store", "memory", "session store: memory (embedded) or dynamodb")
+	fs.StringVar(&o.DynamoDBEndpoint, "dynamodb-endpoint", "", "DynamoDB endpoint for --store dynamodb (e.g. DynamoDB Local)")
+	fs.StringVar(&o.Table, "table", "ahca-local", "DynamoDB table (created if missing)")
+	verbose := fs.Bool("v", false, "debug logging")
+	pos, ok := parseFlags(fs, args, stderr)
+	if !ok || len(pos) > 0 {
+		return o, false
+	}
+	if *verbose {
+		o.LogLevel = slog.LevelDebug
+	}
+	return o, true
+}
+
+// devStack is the whole product on one listener.
+type devStack struct {
+	URL     string
+	Gateway *apigw.Gateway
+	Store   session.Store
+	server  *http.Server
+	ln      net.Listener
+}
+
+// startDev builds and starts the local stack; it returns once it listens.
+func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, error) {
+	reg := business.NewRegistry(business.DirSource{Dir: o.ConfigsDir}, business.RegistryOptions{Refresh: 2 * time.Second, Logger: log})
+	set, err := reg.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	store, err := devStore(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", o.Addr, err)
+	}
+	base := "http://" + ln.Addr().String()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+
+	// Replies go through the real SDK client, pointed at the emulator's own
+	// @connections API, exactly as a Lambda posts to API Gateway.
+	mgmt := apigatewaymanagementapi.New(apigatewaymanagementapi.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(base),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+	engine := &conversation.Engine{Configs: reg, Store: store, Log: log}
+	h := &wsapi.Handlers{
+		Engine: engine, Configs: reg, Posters: fixedPoster{relay.Gateway{API: mgmt}}, Log: log,
+		TrustedOrigins: []string{base, "http://localhost:" + port, "http://127.0.0.1:" + port},
+	}
+	gw := &apigw.Gateway{Connect: h.Connect, Default: h.Message, Disconnect: h.Disconnect, Log: log}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws", gw.ServeWS)
+	mux.HandleFunc("/@connections/", gw.ServeManagement)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /api/businesses", func(w http.ResponseWriter, r *http.Request) {
+		set, err := reg.Current(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		type entry struct {
+			ID        tenant.ID `json:"businessId"`
+			Name      string    `json:"businessName"`
+			AgentName string    `json:"agentName"`
+		}
+		list := []entry{}
+		for _, id := range set.IDs() {
+			b, _ := set.Business(id)
+			list = append(list, entry{b.ID, b.Name, b.Agent.Name})
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(list)
+	})
+	mux.Handle("/", http.FileServer(http.Dir(o.WebDir)))
+
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	log.Info("local stack ready", "url", base, "businesses", len(set.IDs()), "store", o.Store)
+	return &devStack{URL: base, Gateway: gw, Store: store, server: srv, ln: ln}, nil
+}
+
+// Stop closes connections (running $disconnect) and the listener.
+func (d *devStack) Stop(ctx context.Context) error {
+	d.Gateway.Shutdown()
+	return d.server.Shutdown(ctx)
+}
+
+func devStore(ctx context.Context, o devOptions) (session.Store, error) {
+	switch o.Store {
+	case "memory":
+		return session.NewMemoryStore(), nil
+	case "dynamodb":
+		if o.DynamoDBEndpoint == "" {
+			return nil, errors.New("--store dynamodb needs --dynamodb-endpoint (e.g. http://127.0.0.1:8000 for DynamoDB Local)")
+		}
+		client := dynamodb.New(dynamodb.Options{
+			Region: "us-east-1", BaseEndpoint: aws.String(o.DynamoDBEndpoint),
+			Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+		}, o.dynamoOptions...)
+		if _, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(o.Table)}); err != nil {
+			var missing *ddbtypes.ResourceNotFoundException
+			if !errors.As(err, &missing) {
+				return nil, fmt.Errorf("dynamodb at %s: %w", o.DynamoDBEndpoint, err)
+			}
+			if err := session.CreateTable(ctx, client, o.Table); err != nil {
+				return nil, err
+			}
+		}
+		return session.NewDynamoStore(client, o.Table), nil
+	default:
+		return nil, fmt.Errorf("--store %q: want memory or dynamodb", o.Store)
+	}
+}
+
+// fixedPoster posts through one endpoint whatever the event's stage.
+type fixedPoster struct{ g relay.Gateway }
+
+func (f fixedPoster) For(events.APIGatewayWebsocketProxyRequestContext) conversation.Poster {
+	return f.g
+}
+
+func devCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, ok := devFlags(args, stderr)
+	if !ok {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	log := tenant.NewJSONLogger(stderr, o.LogLevel)
+	d, err := startDev(ctx, o, log)
+	if err != nil {
+		var ps business.Problems
+		if errors.As(err, &ps) {
+			fmt.Fprintf(stderr, "ahca dev: the configs in %s do not validate:\n", o.ConfigsDir)
+			for _, p := range ps {
+				fmt.Fprintf(stderr, "  %s\n", p.Error())
+			}
+			return exitInvalid
+		}
+		fmt.Fprintf(stderr, "ahca dev: %v\n", err)
+		return exitFailed
+	}
+	ws := strings.Replace(d.URL, "http://", "ws://", 1) + "/ws"
+	fmt.Fprintf(stdout, "AHCA local stack\n  web client:  %s/\n  websocket:   %s?businessId=<id>\n  store:       %s\nCtrl-C stops it.\n", d.URL, ws, o.Store)
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.Stop(sctx); err != nil {
+		fmt.Fprintf(stderr, "ahca dev: shutdown: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintln(stdout, "stopped")
+	return exitOK
+}

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/coder/websocket"
+
+	"github.com/ahca/ahca/pkg/session"
+)
+
+// dynamoEndpoint returns DynamoDB Local's endpoint; make test starts it.
+func dynamoEndpoint(tb testing.TB) string {
+	ep := os.Getenv("AHCA_DYNAMODB_ENDPOINT")
+	if ep == "" {
+		if os.Getenv("CI") != "" {
+			tb.Fatal("AHCA_DYNAMODB_ENDPOINT not set: make test starts DynamoDB Local")
+		}
+		tb.Skip("AHCA_DYNAMODB_ENDPOINT not set: run through make test / make bench")
+	}
+	return ep
+}
+
+type client struct {
+	tb testing.TB
+	c  *websocket.Conn
+}
+
+func dialBusiness(tb testing.TB, stack *devStack, biz string) *client {
+	tb.Helper()
+	c, _, err := websocket.Dial(context.Background(), strings.Replace(stack.URL, "http", "ws", 1)+"/ws?businessId="+biz, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.CloseNow() })
+	return &client{tb: tb, c: c}
+}
+
+// turn sends a frame and reads until the reply's last text frame; it
+// returns the reply and every frame seen.
+func (c *client) turn(frame string) (string, []map[string]any) {
+	c.tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.c.Write(ctx, websocket.MessageText, []byte(frame)); err != nil {
+		c.tb.Fatal(err)
+	}
+	var text strings.Builder
+	var frames []map[string]any
+	for {
+		_, data, err := c.c.Read(ctx)
+		if err != nil {
+			c.tb.Fatalf("read: %v (frames so far %v)", err, frames)
+		}
+		var f map[string]any
+		if err := json.Unmarshal(data, &f); err != nil {
+			c.tb.Fatal(err)
+		}
+		frames = append(frames, f)
+		if f["type"] == "error" {
+			return "", frames
+		}
+		if f["type"] == "text" {
+			text.WriteString(f["token"].(string))
+			if f["last"] == true {
+				return text.String(), frames
+			}
+		}
+	}
+}
+
+func say(text string) string {
+	b, _ := json.Marshal(map[string]any{"type": "prompt", "voicePrompt": text, "lang": "en-US", "last": true})
+	return string(b)
+}
+
+func startTestStack(tb testing.TB, o devOptions) *devStack {
+	tb.Helper()
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:0"
+	}
+	o.ConfigsDir, o.WebDir = "../../configs", "../../web"
+	if o.Store == "" {
+		o.Store = "memory"
+	}
+	stack, err := startDev(context.Background(), o, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { stack.Stop(context.Background()) })
+	return stack
+}
+
+// The whole local stack, over a real WebSocket: every configured business
+// completes an intake, on both stores.
+func TestDevStackIntakeEveryBusiness(t *testing.T) {
+	stores := []devOptions{{Store: "memory"}, {Store: "dynamodb", Table: fmt.Sprintf("dev-test-%d", time.Now().UnixNano())}}
+	dialogues := map[string][]string{
+		"superior-fencing": {"My fence blew down in the storm", "My name is Jamie Rivera", "503 555 0142", "yes"},
+		"sherpaprompt":     {"I'd like a demo", "This is Sam Lee", "sam dot lee at example dot com", "yes"},
+		"maple-street-vet": {"I need a refill for my dog's medication", "Priya Shah", "five four one five five five zero one nine nine", "yes"},
+	}
+	for _, o := range stores {
+		t.Run(o.Store, func(t *testing.T) {
+			if o.Store == "dynamodb" {
+				o.DynamoDBEndpoint = dynamoEndpoint(t)
+			}
+			stack := startTestStack(t, o)
+			for biz, lines := range dialogues {
+				t.Run(biz, func(t *testing.T) {
+					c := dialBusiness(t, stack, biz)
+					greeting, frames := c.turn(`{"type":"setup"}`)
+					if greeting == "" || frames[0]["type"] != "session_ready" || frames[0]["businessId"] != biz {
+						t.Fatalf("setup frames = %v", frames)
+					}
+					var last []map[string]any
+					for _, line := range lines {
+						if _, last = c.turn(say(line)); len(last) == 0 {
+							t.Fatalf("no reply to %q", line)
+						}
+					}
+					if !slices.ContainsFunc(last, func(f map[string]any) bool { return f["type"] == "end" }) {
+						// end follows the closing reply
+						ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+						defer cancel()
+						_, data, err := c.c.Read(ctx)
+						if err != nil || !strings.Contains(string(data), `"end"`) {
+							t.Fatalf("no end frame after the closing: %s %v", data, err)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+func TestDevStackServesPageAndBusinesses(t *testing.T) {
+	stack := startTestStack(t, devOptions{})
+	for path, want := range map[string]string{"/healthz": "ok", "/api/businesses": `"businessId":"maple-street-vet"`, "/": "<html"} {
+		resp, err := http.Get(stack.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(strings.ToLower(string(body)), strings.ToLower(want)) {
+			t.Errorf("GET %s = %d %.80q, want %q", path, resp.StatusCode, body, want)
+		}
+	}
+	_, resp, err := websocket.Dial(context.Background(), strings.Replace(stack.URL, "http", "ws", 1)+"/ws?businessId=nope", nil)
+	if err == nil || resp.StatusCode != 404 {
+		t.Errorf("unknown business: %v %v", resp, err)
+	}
+}
+
+// BenchmarkTurn measures a turn through the emulator, as a caller sees it:
+// prompt frame in → last reply frame out, with the real SDK management
+// client posting replies. It reports store calls and posts per turn and the
+// p50/p99 turn time. With AHCA_DYNAMODB_ENDPOINT it uses DynamoDB Local.
+func BenchmarkTurn(b *testing.B) {
+	o := devOptions{Store: "memory"}
+	counter := &session.CallCounter{}
+	if ep := os.Getenv("AHCA_DYNAMODB_ENDPOINT"); ep != "" {
+		o = devOptions{Store: "dynamodb", DynamoDBEndpoint: ep, Table: fmt.Sprintf("bench-%d", time.Now().UnixNano()), dynamoOptions: []func(*dynamodb.Options){counter.Option()}}
+	}
+	stack := startTestStack(b, o)
+	var c *client
+	var durations []time.Duration
+	posts0 := stack.Gateway.Posts.Load()
+	counter.Reset()
+	turns := 0
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if i%20 == 0 { // a fresh conversation now and then keeps sessions small
+			b.StopTimer()
+			c = dialBusiness(b, stack, "superior-fencing")
+			c.turn(`{"type":"setup"}`)
+			posts0 = stack.Gateway.Posts.Load()
+			counter.Reset()
+			turns = 0
+			b.StartTimer()
+		}
+		start := time.Now()
+		if reply, _ := c.turn(say("What are your hours?")); reply == "" {
+			b.Fatal("empty reply")
+		}
+		durations = append(durations, time.Since(start))
+		turns++
+	}
+	b.StopTimer()
+	slices.Sort(durations)
+	pct := func(p float64) float64 {
+		return float64(durations[int(p*float64(len(durations)-1))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(float64(stack.Gateway.Posts.Load()-posts0)/float64(turns), "posts/turn")
+	if o.Store == "dynamodb" {
+		counts := counter.Counts()
+		var reads, writes int
+		for op, n := range counts {
+			switch op {
+			case "GetItem", "Query", "BatchGetItem", "Scan":
+				reads += n
+			default:
+				writes += n
+			}
+		}
+		b.ReportMetric(float64(reads)/float64(turns), "reads/turn")
+		b.ReportMetric(float64(writes)/float64(turns), "writes/turn")
+	}
+}

@@ -1,0 +1,202 @@
+// Package conversation runs conversations: it opens a session for a
+// business, takes each inbound frame through one turn (one store read, the
+// agent, one conditional store write) and sends the reply to the caller in
+// phrases. It knows nothing of Lambda or HTTP; pkg/wsapi adapts API Gateway
+// events to it, and the local stack calls the same code.
+package conversation
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/intake"
+	"github.com/ahca/ahca/pkg/protocol"
+	"github.com/ahca/ahca/pkg/relay"
+	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/tenant"
+)
+
+// Agent produces the replies of one business's receptionist.
+type Agent interface {
+	Greet(s *session.Session) intake.Reply
+	Respond(s *session.Session, text string, now time.Time) intake.Reply
+}
+
+// Configs resolves a business id to its configuration.
+type Configs interface {
+	Business(ctx context.Context, id tenant.ID) (*business.Business, error)
+}
+
+// Poster delivers frames to a connection (relay.Gateway in AWS and locally).
+type Poster interface {
+	Post(ctx context.Context, connectionID string, frame []byte) error
+	Close(ctx context.Context, connectionID string) error
+}
+
+// DefaultSessionTTL bounds an abandoned session: API Gateway closes every
+// connection after 2 hours, so a session idle past that is over.
+const DefaultSessionTTL = 3 * time.Hour
+
+// Flow keys the engine owns (the agent owns the rest of Session.Flow).
+const flowGreeted = "engine.greeted"
+
+// End reasons.
+const (
+	EndCompleted    = "completed"
+	EndDisconnected = "disconnected"
+	EndGone         = "connection_gone"
+)
+
+// Engine runs turns. Construct it with its dependencies; it holds no
+// per-conversation state, so one Engine serves every business.
+type Engine struct {
+	Configs  Configs
+	Store    session.Store
+	NewAgent func(*business.Business) Agent
+	Now      func() time.Time
+	NewID    func() string
+	TTL      time.Duration
+	Log      *slog.Logger
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e *Engine) log() *slog.Logger {
+	if e.Log != nil {
+		return e.Log
+	}
+	return slog.Default()
+}
+
+func (e *Engine) newID() string {
+	if e.NewID != nil {
+		return e.NewID()
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (e *Engine) agent(b *business.Business) Agent {
+	if e.NewAgent != nil {
+		return e.NewAgent(b)
+	}
+	return intake.New(b)
+}
+
+// Open starts a session for a connection that has been admitted to business b.
+func (e *Engine) Open(ctx context.Context, b *business.Business, connectionID string, ch session.Channel) (*session.Session, error) {
+	now := e.now().UTC()
+	ttl := e.TTL
+	if ttl <= 0 {
+		ttl = DefaultSessionTTL
+	}
+	s := &session.Session{
+		BusinessID: b.ID, ID: e.newID(), Channel: ch, ConnectionID: connectionID,
+		Status: session.StatusActive, Flow: map[string]string{},
+		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(ttl),
+	}
+	if err := e.Store.Create(ctx, s); err != nil {
+		return nil, fmt.Errorf("open session for %s: %w", b.ID, err)
+	}
+	return s, nil
+}
+
+// Handle processes one inbound frame from a connection. Frames it refuses
+// are answered with an error frame and the connection stays usable.
+func (e *Engine) Handle(ctx context.Context, p Poster, connectionID string, data []byte) error {
+	ctx = tenant.WithConnection(ctx, connectionID)
+	f, perr := protocol.Parse(data)
+	if perr != nil {
+		e.log().InfoContext(ctx, "refused frame", "code", perr.Code, "reason", perr.Message)
+		return e.postError(ctx, p, connectionID, perr)
+	}
+	s, err := e.Store.ByConnection(ctx, connectionID)
+	if errors.Is(err, session.ErrNotFound) {
+		return e.postError(ctx, p, connectionID, &protocol.Error{Code: protocol.CodeNoSession, Message: "this connection has no session; reconnect"})
+	}
+	if err != nil {
+		e.postError(ctx, p, connectionID, &protocol.Error{Code: protocol.CodeInternal, Message: "temporary problem; please try again"})
+		return fmt.Errorf("handle frame: %w", err)
+	}
+	ctx = tenant.WithBusiness(ctx, s.BusinessID)
+	if s.CallSID != "" {
+		ctx = tenant.WithCallSID(ctx, s.CallSID)
+	}
+	b, err := e.Configs.Business(ctx, s.BusinessID)
+	if err != nil {
+		e.postError(ctx, p, connectionID, &protocol.Error{Code: protocol.CodeInternal, Message: "this business is not available right now"})
+		return fmt.Errorf("handle frame: %w", err)
+	}
+	t := &turn{e: e, p: p, b: b, s: s, agent: e.agent(b)}
+	switch f.Type {
+	case protocol.TypeSetup:
+		return t.setup(ctx)
+	case protocol.TypePrompt:
+		return t.prompt(ctx, f.VoicePrompt)
+	case protocol.TypeDTMF:
+		// Digits reach the agent as text; the phone issue adds # transfers.
+		return t.prompt(ctx, f.Digit)
+	case protocol.TypeInterrupt:
+		return t.interrupt(ctx, f.UtteranceUntilInterrupt)
+	case protocol.TypeError:
+		e.log().WarnContext(ctx, "client reported an error", "description", f.Description)
+	case protocol.TypeInfo:
+		e.log().DebugContext(ctx, "client info", "name", f.Name)
+	}
+	return nil
+}
+
+// Close ends the session of a connection that went away ($disconnect).
+func (e *Engine) Close(ctx context.Context, connectionID, reason string) error {
+	ctx = tenant.WithConnection(ctx, connectionID)
+	s, err := e.Store.ByConnection(ctx, connectionID)
+	if errors.Is(err, session.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("close session: %w", err)
+	}
+	ctx = tenant.WithBusiness(ctx, s.BusinessID)
+	_, err = session.Update(ctx, e.Store, s, func(s *session.Session) error {
+		if s.Status == session.StatusEnded || s.ConnectionID != connectionID {
+			return errNothingToDo // already ended, or a later leg owns the session
+		}
+		e.end(s, reason)
+		return nil
+	})
+	if errors.Is(err, errNothingToDo) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("close session: %w", err)
+	}
+	e.log().InfoContext(ctx, "session ended", "reason", reason)
+	return nil
+}
+
+var errNothingToDo = errors.New("nothing to do")
+
+func (e *Engine) end(s *session.Session, reason string) {
+	now := e.now().UTC()
+	s.Status, s.EndReason, s.EndedAt, s.UpdatedAt = session.StatusEnded, reason, now, now
+}
+
+func (e *Engine) postError(ctx context.Context, p Poster, connectionID string, pe *protocol.Error) error {
+	err := p.Post(ctx, connectionID, protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: pe.Code, Message: pe.Message}))
+	if errors.Is(err, relay.ErrGone) {
+		return e.Close(ctx, connectionID, EndGone)
+	}
+	return err
+}

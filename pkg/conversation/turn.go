@@ -1,0 +1,172 @@
+package conversation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/intake"
+	"github.com/ahca/ahca/pkg/protocol"
+	"github.com/ahca/ahca/pkg/relay"
+	"github.com/ahca/ahca/pkg/session"
+)
+
+// turn is one frame's work for one session.
+type turn struct {
+	e     *Engine
+	p     Poster
+	b     *business.Business
+	s     *session.Session // as read; may be stale
+	agent Agent
+}
+
+var errEnded = errors.New("session ended")
+
+func (t *turn) setup(ctx context.Context) error {
+	var greeting string
+	if t.s.Channel == session.ChannelWeb && t.s.Flow[flowGreeted] == "" {
+		saved, err := session.Update(ctx, t.e.Store, t.s, func(s *session.Session) error {
+			if s.Flow[flowGreeted] != "" {
+				return errNothingToDo // a duplicate setup raced us
+			}
+			if s.Flow == nil {
+				s.Flow = map[string]string{}
+			}
+			reply := t.agent.Greet(s)
+			s.Flow[flowGreeted] = "1"
+			s.Append(session.RoleAgent, reply.Text, t.e.now().UTC())
+			s.UpdatedAt = t.e.now().UTC()
+			greeting = reply.Text
+			return nil
+		})
+		if err != nil && !errors.Is(err, errNothingToDo) {
+			return fmt.Errorf("setup: %w", err)
+		}
+		if saved != nil {
+			t.s = saved
+		}
+	}
+	// A web connection is a web session for good: the setup's callSid, from
+	// and to are caller-supplied and change nothing.
+	if t.s.Channel == session.ChannelWeb {
+		ready := protocol.SessionReady{Type: protocol.TypeSessionReady, BusinessID: string(t.b.ID), BusinessName: t.b.Name, AgentName: t.b.Agent.Name, SessionID: t.s.ID}
+		if err := t.post(ctx, protocol.Encode(ready)); err != nil {
+			return err
+		}
+	}
+	if greeting != "" {
+		return t.say(ctx, greeting)
+	}
+	return nil
+}
+
+func (t *turn) prompt(ctx context.Context, text string) error {
+	now := t.e.now().UTC()
+	if !t.s.Active(now) {
+		return t.refuse(ctx, protocol.CodeSessionEnded, "this conversation has ended; start a new one")
+	}
+	var reply intake.Reply
+	saved, err := session.Update(ctx, t.e.Store, t.s, func(s *session.Session) error {
+		if !s.Active(now) {
+			return errEnded
+		}
+		if s.Flow == nil {
+			s.Flow = map[string]string{}
+		}
+		s.Append(session.RoleCaller, text, now)
+		reply = t.agent.Respond(s, text, now)
+		for _, ev := range reply.Events {
+			tt := s.Append(session.RoleTool, ev.Detail, now)
+			tt.Tool = ev.Kind
+		}
+		s.Append(session.RoleAgent, reply.Text, now)
+		s.UpdatedAt = now
+		if reply.Done {
+			t.e.end(s, EndCompleted)
+		}
+		return nil
+	})
+	if errors.Is(err, errEnded) {
+		return t.refuse(ctx, protocol.CodeSessionEnded, "this conversation has ended; start a new one")
+	}
+	if err != nil {
+		t.refuse(ctx, protocol.CodeInternal, "temporary problem; please say that again")
+		return fmt.Errorf("prompt: %w", err)
+	}
+	t.s = saved
+	// The panel updates before the reply streams; web-only frames never go
+	// to Twilio, which would reject an unknown type.
+	if reply.CallerUpdated && saved.Channel == session.ChannelWeb {
+		c := saved.Caller
+		if err := t.post(ctx, protocol.Encode(protocol.UserInfoUpdated{Type: protocol.TypeUserInfoUpdated, UserInfo: protocol.UserInfo{Name: c.Name, Phone: c.Phone, Email: c.Email, Reason: c.Reason}})); err != nil {
+			return err
+		}
+	}
+	if err := t.say(ctx, reply.Text); err != nil {
+		return err
+	}
+	if reply.Done {
+		if err := t.post(ctx, protocol.Encode(protocol.End{Type: protocol.TypeEnd, HandoffData: `{"reason":"completed"}`})); err != nil {
+			return err
+		}
+		if saved.Channel == session.ChannelWeb {
+			return t.p.Close(ctx, saved.ConnectionID)
+		}
+	}
+	return nil
+}
+
+// interrupt records that the caller talked over the last reply: the stored
+// agent turn becomes what they actually heard.
+func (t *turn) interrupt(ctx context.Context, heard string) error {
+	_, err := session.Update(ctx, t.e.Store, t.s, func(s *session.Session) error {
+		for i := len(s.Turns) - 1; i >= 0; i-- {
+			if s.Turns[i].Role == session.RoleAgent {
+				if s.Turns[i].Interrupted {
+					return errNothingToDo
+				}
+				s.Turns[i].Interrupted = true
+				if heard != "" && len(heard) < len(s.Turns[i].Text) {
+					s.Turns[i].Text = heard
+				}
+				return nil
+			}
+		}
+		return errNothingToDo
+	})
+	if err != nil && !errors.Is(err, errNothingToDo) {
+		return fmt.Errorf("interrupt: %w", err)
+	}
+	return nil
+}
+
+// say posts a reply as phrases; the last one closes the turn.
+func (t *turn) say(ctx context.Context, text string) error {
+	phrases := relay.Phrases(text)
+	if len(phrases) == 0 {
+		phrases = []string{""}
+	}
+	for i, ph := range phrases {
+		if err := t.post(ctx, protocol.Encode(protocol.Text{Type: protocol.TypeText, Token: ph, Last: i == len(phrases)-1})); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *turn) refuse(ctx context.Context, code, msg string) error {
+	return t.post(ctx, protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: code, Message: msg}))
+}
+
+// post sends a frame; a gone connection ends the session cleanly.
+func (t *turn) post(ctx context.Context, frame []byte) error {
+	err := t.p.Post(ctx, t.s.ConnectionID, frame)
+	if errors.Is(err, relay.ErrGone) {
+		if cerr := t.e.Close(ctx, t.s.ConnectionID, EndGone); cerr != nil {
+			return cerr
+		}
+		return nil
+	}
+	return err
+}

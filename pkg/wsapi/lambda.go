@@ -1,0 +1,80 @@
+package wsapi
+
+import (
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/ahca/ahca/pkg/awsenv"
+	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/conversation"
+	"github.com/ahca/ahca/pkg/relay"
+	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/tenant"
+)
+
+// FromEnvironment wires the handlers as the ws-* Lambdas run them: configs
+// from CONFIG_BUCKET, sessions in TABLE_NAME, replies through the stage's
+// management API. Nothing here touches the network, so init stays fast.
+func FromEnvironment(getenv awsenv.Getenv) (*Handlers, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	env, err := awsenv.Require(getenv, "TABLE_NAME", "CONFIG_BUCKET")
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := awsenv.Config(getenv)
+	if err != nil {
+		return nil, err
+	}
+	log := tenant.NewJSONLogger(os.Stdout, logLevel(getenv("AWS_LAMBDA_LOG_LEVEL")))
+	configs := business.NewRegistry(business.S3Source{Client: s3.NewFromConfig(cfg), Bucket: env["CONFIG_BUCKET"], Prefix: getenv("CONFIG_PREFIX")}, business.RegistryOptions{Logger: log})
+	store := session.NewDynamoStore(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"])
+	engine := &conversation.Engine{Configs: configs, Store: store, Log: log}
+	var origins []string
+	if o := getenv("WEB_ORIGIN"); o != "" {
+		origins = strings.Split(o, ",")
+	}
+	return &Handlers{
+		Engine: engine, Configs: configs, Log: log, TrustedOrigins: origins,
+		Posters: &StagePosters{Override: getenv("WS_MANAGEMENT_ENDPOINT"), Endpoints: relay.Endpoints{New: func(endpoint string) relay.ManagementAPI {
+			return apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) { o.BaseEndpoint = aws.String(endpoint) })
+		}}},
+	}, nil
+}
+
+// StagePosters posts to the stage an event came from: the management
+// endpoint is https://{domainName}/{stage}, unless Override names one (a
+// custom domain).
+type StagePosters struct {
+	Override  string
+	Endpoints relay.Endpoints
+}
+
+// For returns the poster for the event's API stage.
+func (s *StagePosters) For(rc events.APIGatewayWebsocketProxyRequestContext) conversation.Poster {
+	endpoint := s.Override
+	if endpoint == "" {
+		endpoint = "https://" + rc.DomainName + "/" + rc.Stage
+	}
+	return s.Endpoints.For(endpoint)
+}
+
+func logLevel(s string) slog.Level {
+	switch strings.ToUpper(s) {
+	case "TRACE", "DEBUG":
+		return slog.LevelDebug
+	case "WARN":
+		return slog.LevelWarn
+	case "ERROR", "FATAL":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
