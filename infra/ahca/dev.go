@@ -130,7 +130,7 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(list)
 	})
-	mux.Handle("/", http.FileServer(http.Dir(o.WebDir)))
+	mux.Handle("/", webFiles(o.WebDir))
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
@@ -169,6 +169,18 @@ func devStore(ctx context.Context, o devOptions) (session.Store, error) {
 	default:
 		return nil, fmt.Errorf("--store %q: want memory or dynamodb", o.Store)
 	}
+}
+
+// webFiles serves the web client, not its tests or node_modules.
+func webFiles(dir string) http.Handler {
+	files := http.FileServer(http.Dir(dir))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; strings.HasPrefix(p, "/test/") || strings.HasPrefix(p, "/node_modules/") || strings.HasPrefix(p, "/package") {
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 }
 
 // fixedPoster posts through one endpoint whatever the event's stage.

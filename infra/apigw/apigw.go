@@ -139,6 +139,13 @@ func (g *Gateway) requestContext(r *http.Request, c *conn, routeKey, eventType s
 
 // ServeWS is the WebSocket endpoint (the stage URL).
 func (g *Gateway) ServeWS(w http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	closed := g.closed
+	g.mu.Unlock()
+	if closed {
+		http.Error(w, "gateway shutting down", http.StatusServiceUnavailable)
+		return
+	}
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
 	c := &conn{id: newConnectionID(), connectedAt: time.Now(), sourceIP: host, userAgent: r.UserAgent()}
 	c.lastActive = c.connectedAt
@@ -363,6 +370,7 @@ func writeError(w http.ResponseWriter, status int, errType, msg string) {
 // for in-flight handlers.
 func (g *Gateway) Shutdown() {
 	g.mu.Lock()
+	g.closed = true
 	conns := make([]*conn, 0, len(g.conns))
 	for _, c := range g.conns {
 		conns = append(conns, c)

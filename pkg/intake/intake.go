@@ -1,0 +1,1199 @@
+// Package intake is the scripted intake agent: a deterministic receptionist
+// driven only by a business's config, with no language model. It is the
+// local default when no OpenAI key is set and the fallback when the model
+// fails, so a lead is never lost because a model is unavailable.
+//
+// The agent greets with the business's greeting, takes the first free answer
+// as the reason for the call, then asks for the remaining required fields
+// (business.Intake.Required) one per turn, validates phone numbers with NANP
+// rules and email addresses by shape, reads everything back, applies
+// corrections, and closes. Company questions (hours, address, phone,
+// website, email, services) are answered from companyInfo at any point,
+// after which the pending question is repeated.
+//
+// # State
+//
+// The agent keeps no state of its own: everything lives in
+// session.Session.Caller and session.Session.Flow, so Respond is a pure
+// function of (business, session, text, now) and the engine may re-run it
+// on a re-read session after a concurrent write. Flow keys:
+//
+//	step               collect | confirm | fix | done (StepCollect, ...)
+//	ask                in step collect, what the last question asked for:
+//	                   open (the greeting's "how can I help?"), name, phone,
+//	                   email or reason
+//	turns              caller utterances handled so far
+//	tries.<what>       failed answers to the question about <what> (a field,
+//	                   "confirm" or "fix"); three failures move on
+//	heard.<field>      the last invalid phone digits / email heard, kept for
+//	                   the fallback after three failures
+//	unvalidated.<field> "1": the field holds what the caller said, not a
+//	                   validated value (the team should double-check it)
+//	skipped.<field>    "1": the caller declined or could not give the field
+//	message            set when the caller asked to leave a message: "1", or
+//	                   who it is for ("for Jordan"); the reason field then
+//	                   holds the message ("For Jordan: ...")
+//	questions          questions the agent could not answer, one per line,
+//	                   when the reason was already taken
+//	emergency          "1": the caller said it is urgent (told about # once)
+//	outcome            when done: confirmed | message | unconfirmed |
+//	                   caller_ended | turn_limit
+//
+// Caller.Phone holds E.164 ("+15035550142") once validated; with
+// unvalidated.phone it holds the digits heard.
+package intake
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/phone"
+	"github.com/ahca/ahca/pkg/session"
+)
+
+const (
+	fieldName   = business.FieldName
+	fieldPhone  = business.FieldPhone
+	fieldEmail  = business.FieldEmail
+	fieldReason = business.FieldReason
+)
+
+// Flow keys (see the package documentation).
+const (
+	KeyStep        = "step"
+	KeyAsk         = "ask"
+	KeyTurns       = "turns"
+	KeyTries       = "tries."       // + field, "confirm" or "fix"
+	KeyHeard       = "heard."       // + field
+	KeyUnvalidated = "unvalidated." // + field
+	KeySkipped     = "skipped."     // + field
+	KeyMessage     = "message"
+	KeyQuestions   = "questions"
+	KeyEmergency   = "emergency"
+	KeyOutcome     = "outcome"
+)
+
+// Steps.
+const (
+	StepCollect = "collect"
+	StepConfirm = "confirm"
+	StepFix     = "fix"
+	StepDone    = "done"
+)
+
+// AskOpen is the ask value after the greeting's open question.
+const AskOpen = "open"
+
+// Outcomes, in Flow[KeyOutcome] and the end_conversation event.
+const (
+	OutcomeConfirmed   = "confirmed"    // the caller confirmed the read-back
+	OutcomeMessage     = "message"      // nothing required: a message was taken
+	OutcomeUnconfirmed = "unconfirmed"  // closed without a clear yes
+	OutcomeCallerEnded = "caller_ended" // the caller said goodbye first
+	OutcomeTurnLimit   = "turn_limit"   // too many turns: closed with what we had
+)
+
+// Event kinds.
+const (
+	EventPhoneValidated   = "phone_validated"   // Detail: display form
+	EventPhoneInvalid     = "phone_invalid"     // Detail: what is wrong
+	EventPhoneUnvalidated = "phone_unvalidated" // Detail: the digits kept
+	EventEmailInvalid     = "email_invalid"     // Detail: what was heard
+	EventEmailUnvalidated = "email_unvalidated" // Detail: what was kept
+	EventInfoUpdated      = "user_info_updated" // Detail: field=value; ...
+	EventCompanyInfo      = "company_info"      // Detail: the topic answered
+	EventQuestionNoted    = "question_noted"    // Detail: the question
+	EventEmergency        = "emergency"         // Detail: offered_transfer | noted
+	EventEnd              = "end_conversation"  // Detail: the outcome
+)
+
+const (
+	maxTries = 3  // failed answers before the agent moves on
+	maxTurns = 30 // caller turns before the agent closes with what it has
+)
+
+// Reply is what the agent says after one caller utterance.
+type Reply struct {
+	Text          string  // what the agent says (plain text; may be several sentences)
+	CallerUpdated bool    // s.Caller changed (the web client gets user_info_updated)
+	Done          bool    // the conversation is complete: end the session after saying Text
+	Events        []Event // things worth a tool-like turn in the transcript
+}
+
+// Event is something worth recording in the transcript as a tool-like
+// turn, e.g. {Kind: "phone_validated", Detail: "(503) 555-0142"}.
+type Event struct {
+	Kind   string
+	Detail string
+}
+
+// Agent is the scripted intake agent of one business. It holds only the
+// business's config; it is safe for concurrent use.
+type Agent struct {
+	b *business.Business
+	// order is the fields to collect, in the order they are asked: the
+	// reason first (the greeting asks for it), then Intake.Required's order.
+	order []string
+	// messageOnly: nothing is required, so the agent takes a message and
+	// closes without a read-back.
+	messageOnly bool
+}
+
+// New builds the agent for one business.
+func New(b *business.Business) *Agent {
+	a := &Agent{b: b}
+	req := b.Intake.Required
+	if slices.Contains(req, fieldReason) {
+		a.order = append(a.order, fieldReason)
+	}
+	for _, f := range req {
+		if f != fieldReason && !slices.Contains(a.order, f) {
+			a.order = append(a.order, f)
+		}
+	}
+	if len(a.order) == 0 {
+		a.messageOnly = true
+		a.order = []string{fieldReason}
+	}
+	return a
+}
+
+// Greet returns the opening line (the business's greeting) and initializes
+// the agent's keys in s.Flow.
+func (a *Agent) Greet(s *session.Session) Reply {
+	if s.Flow == nil {
+		s.Flow = map[string]string{}
+	}
+	resetFlow(s.Flow)
+	s.Flow[KeyStep] = StepCollect
+	s.Flow[KeyAsk] = AskOpen
+	g := a.b.Agent.Greeting
+	if g == "" {
+		g = "Hi, you've reached " + a.company() + ". How can I help you today?"
+	}
+	return Reply{Text: g}
+}
+
+// resetFlow deletes the agent's keys, leaving any others.
+func resetFlow(f map[string]string) {
+	for k := range f {
+		switch k {
+		case KeyStep, KeyAsk, KeyTurns, KeyMessage, KeyQuestions, KeyEmergency, KeyOutcome:
+			delete(f, k)
+		default:
+			for _, p := range []string{KeyTries, KeyHeard, KeyUnvalidated, KeySkipped} {
+				if strings.HasPrefix(k, p) {
+					delete(f, k)
+				}
+			}
+		}
+	}
+}
+
+// Respond handles one caller utterance: it updates s.Caller and s.Flow and
+// returns what to say. It is a pure function of (business, s before the
+// call, text, now); it never touches s.Turns.
+func (a *Agent) Respond(s *session.Session, text string, now time.Time) Reply {
+	if s.Flow == nil {
+		s.Flow = map[string]string{}
+	}
+	before := s.Caller
+	t := &turn{a: a, s: s, f: s.Flow, now: now, got: map[string]bool{}}
+	t.run(sanitize(text))
+	r := Reply{Text: t.text(), Done: t.done, Events: t.events}
+	if len(t.updates) > 0 {
+		r.Events = append(r.Events, Event{Kind: EventInfoUpdated, Detail: strings.Join(t.updates, "; ")})
+	}
+	r.CallerUpdated = s.Caller != before
+	return r
+}
+
+// maxInput bounds the text one turn parses: a minute of speech is about
+// 1,000 characters; anything beyond 4,000 is cut (at a rune boundary).
+const maxInput = 4000
+
+// sanitize makes transcribed or typed text safe to parse and to repeat:
+// valid UTF-8, no control characters, plain quotes, bounded length.
+func sanitize(text string) string {
+	text = strings.ToValidUTF8(text, "")
+	if len(text) > maxInput {
+		cut := maxInput
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		text = text[:cut]
+	}
+	text = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return ' '
+		}
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, text)
+	return quoteFixer.Replace(text)
+}
+
+// turn is the work of one Respond call.
+type turn struct {
+	a   *Agent
+	s   *session.Session
+	f   map[string]string
+	now time.Time
+
+	got       map[string]bool // fields given this turn
+	updates   []string        // field=value changes, for the event
+	noted     bool            // a question was noted for the team this turn
+	ackFields bool            // acknowledge the fields given (collect step)
+	asked     string          // what the collect step was asking for
+	pre       []string        // answers and notices, said first
+	ack       []string        // acknowledgements of what was given
+	main      string          // the question, read-back or closing
+	readback  bool            // main is the read-back
+	done      bool
+	events    []Event
+}
+
+func (t *turn) text() string {
+	var parts []string
+	parts = append(parts, t.pre...)
+	if t.ackFields && !t.done {
+		parts = append(parts, t.fieldAcks()...)
+	}
+	parts = append(parts, t.ack...)
+	if t.main != "" {
+		parts = append(parts, t.main)
+	}
+	return strings.Join(parts, " ")
+}
+
+// fieldAcks acknowledges what the caller just gave: "Thanks, Jamie.", "I
+// have your number as (503) 555-0142." (not when the read-back follows).
+func (t *turn) fieldAcks() []string {
+	var out []string
+	c := t.s.Caller
+	if t.got[fieldName] {
+		out = append(out, "Thanks, "+firstName(c.Name)+".")
+	}
+	if t.got[fieldReason] && !t.noted && (t.asked == AskOpen || t.asked == fieldReason) {
+		switch {
+		case t.f[KeyMessage] != "":
+			out = append(out, "Got it.")
+		case t.got[fieldName]:
+			out = append(out, "I'll pass that along to the team.")
+		default:
+			out = append(out, "Got it, I'll pass that along to the team.")
+		}
+	}
+	if !t.readback {
+		if t.got[fieldPhone] {
+			out = append(out, "I have your number as "+t.phoneForReadBack()+".")
+		}
+		if t.got[fieldEmail] {
+			out = append(out, "I have your email as "+c.Email+".")
+		}
+	}
+	return out
+}
+
+func (t *turn) event(kind, detail string) {
+	t.events = append(t.events, Event{Kind: kind, Detail: detail})
+}
+
+func (t *turn) tries(what string) int {
+	n, _ := strconv.Atoi(t.f[KeyTries+what])
+	return n
+}
+
+func (t *turn) addTry(what string) int {
+	n := t.tries(what) + 1
+	t.f[KeyTries+what] = strconv.Itoa(n)
+	return n
+}
+
+// utter is a parsed caller utterance.
+type utter struct {
+	text      string
+	rest      string // text with the questions blanked out (same offsets)
+	questions []question
+	emergency bool
+}
+
+func (t *turn) run(text string) {
+	if t.f[KeyStep] == "" {
+		t.resume()
+	}
+	turns, _ := strconv.Atoi(t.f[KeyTurns])
+	turns++
+	t.f[KeyTurns] = strconv.Itoa(turns)
+	if t.f[KeyStep] == StepDone {
+		t.main = "Thanks again for calling. Goodbye!"
+		t.done = true
+		return
+	}
+	u := utter{text: strings.TrimSpace(text)}
+	u.questions = findQuestions(u.text)
+	spans := make([]span, len(u.questions))
+	for i, q := range u.questions {
+		spans[i] = q.span
+	}
+	u.rest = blank(u.text, spans...)
+	u.emergency = emergencyRe.MatchString(norm(u.text))
+	if u.emergency {
+		t.emergency()
+	}
+	if turns > maxTurns {
+		t.ack = append(t.ack, "I want to make sure nothing gets lost, so I'll pass along what I have.")
+		t.close(OutcomeTurnLimit)
+		return
+	}
+	switch t.f[KeyStep] {
+	case StepConfirm:
+		t.confirm(u)
+	case StepFix:
+		t.fix(u)
+	default:
+		t.collect(u)
+	}
+}
+
+// resume sets up the flow for a session the agent did not greet (the
+// engine fell back to it mid-conversation): the next missing field is what
+// the caller is probably answering.
+func (t *turn) resume() {
+	t.f[KeyStep] = StepCollect
+	c := t.s.Caller
+	if c.Reason == "" && c.Name == "" && c.Phone == "" && c.Email == "" {
+		t.f[KeyAsk] = AskOpen
+		return
+	}
+	t.f[KeyAsk] = t.nextMissing()
+}
+
+// found is what one utterance gave.
+type found struct {
+	name       *nameHit
+	phone      *phoneHit
+	email      *emailHit
+	sameNumber bool
+	leftover   string // the text minus the name, number, email and questions
+}
+
+// extract reads the caller's details from the utterance. ask is what the
+// agent asked for ("" when confirming); correcting is set in the
+// confirmation steps, where "it's Sam" is a correction.
+func (t *turn) extract(u utter, ask string, correcting bool) found {
+	var fd found
+	rest := u.rest
+	var cut []span
+	// An incomplete address ("dana at acme") counts only when an email is
+	// expected; otherwise "Jamie at the office" would be one.
+	if e, ok := findEmail(rest); ok && (e.valid || ask == fieldEmail || correcting || emailWord.MatchString(norm(rest))) {
+		fd.email = &e
+		cut = append(cut, e.span)
+		rest = blank(rest, e.span)
+	}
+	if p, ok := findPhone(rest, ask == fieldPhone); ok {
+		fd.phone = &p
+		cut = append(cut, p.span)
+		rest = blank(rest, p.span)
+	}
+	if n, ok := findName(rest, nameMode{asked: ask == fieldName, correct: correcting}); ok {
+		fd.name = &n
+		cut = append(cut, n.span)
+	}
+	if ask == fieldPhone && fd.phone == nil {
+		fd.sameNumber = sameNumRe.MatchString(norm(u.rest))
+	}
+	fd.leftover = leftover(u.rest, cut...)
+	return fd
+}
+
+// set stores a caller field and records the change.
+func (t *turn) set(field, value string) {
+	c := &t.s.Caller
+	var old *string
+	switch field {
+	case fieldName:
+		old = &c.Name
+	case fieldPhone:
+		old = &c.Phone
+	case fieldEmail:
+		old = &c.Email
+	case fieldReason:
+		old = &c.Reason
+	default:
+		return
+	}
+	t.got[field] = true
+	delete(t.f, KeySkipped+field)
+	delete(t.f, KeyUnvalidated+field)
+	delete(t.f, KeyHeard+field)
+	if *old != value {
+		*old = value
+		t.updates = append(t.updates, field+"="+value)
+	}
+}
+
+func (t *turn) value(field string) string {
+	c := t.s.Caller
+	switch field {
+	case fieldName:
+		return c.Name
+	case fieldPhone:
+		return c.Phone
+	case fieldEmail:
+		return c.Email
+	case fieldReason:
+		return c.Reason
+	}
+	return ""
+}
+
+// applyName stores a name, or part of one ("my last name is Rivera").
+func (t *turn) applyName(n *nameHit) {
+	name := n.name
+	cur := strings.Fields(t.s.Caller.Name)
+	switch {
+	case n.part == "last" && len(cur) == 1:
+		name = cur[0] + " " + name
+	case n.part == "last" && len(cur) > 1:
+		name = strings.Join(append(cur[:len(cur)-1:len(cur)-1], name), " ")
+	case n.part == "first" && len(cur) > 1:
+		name = strings.Join(append([]string{name}, cur[1:]...), " ")
+	}
+	t.set(fieldName, name)
+}
+
+// applyPhone stores a valid number; it reports false for an invalid one.
+func (t *turn) applyPhone(p *phoneHit) bool {
+	if p.err != nil {
+		t.event(EventPhoneInvalid, p.err.Error())
+		return false
+	}
+	t.set(fieldPhone, p.num.E164)
+	t.event(EventPhoneValidated, p.num.Display)
+	return true
+}
+
+func (t *turn) applyEmail(e *emailHit) bool {
+	if !e.valid {
+		t.event(EventEmailInvalid, e.email)
+		return false
+	}
+	t.set(fieldEmail, e.email)
+	return true
+}
+
+// applyDetails stores the name, number and email found, and reports which
+// were given.
+func (t *turn) applyDetails(fd found) {
+	if fd.name != nil {
+		t.applyName(fd.name)
+	}
+	if fd.phone != nil {
+		t.applyPhone(fd.phone)
+	}
+	if fd.email != nil {
+		t.applyEmail(fd.email)
+	}
+}
+
+// collect handles an answer while the agent is gathering fields.
+func (t *turn) collect(u utter) {
+	ask := t.f[KeyAsk]
+	fd := t.extract(u, ask, false)
+	all := norm(u.rest)
+	if fd.name == nil && fd.phone == nil && fd.email == nil && len(u.questions) == 0 {
+		if hangUpRe.MatchString(all) || ((ask == AskOpen || ask == fieldReason) && goodbyeRe.MatchString(all)) {
+			t.close(OutcomeCallerEnded)
+			return
+		}
+		if ask == AskOpen && t.s.Caller.Reason == "" && !meaningful(fd.leftover) && all != "" && t.f[KeyTurns] != "1" {
+			if _, no := yesNo(all); no {
+				t.close(OutcomeCallerEnded) // "anything else?" "no"
+				return
+			}
+		}
+	}
+	t.applyDetails(fd)
+
+	t.ackFields = true
+	t.asked = ask
+
+	// The reason.
+	lo := fd.leftover
+	r := cleanReason(lo)
+	switch {
+	case ask == AskOpen || ask == fieldReason:
+		switch {
+		case questionAnnounceRe.MatchString(norm(lo)):
+			if len(u.questions) == 0 && len(t.got) == 0 {
+				t.ack = append(t.ack, "Of course, go ahead.")
+				return // wait for the question; the pending question stays
+			}
+		case ask == AskOpen && greetingRe.MatchString(all) && len(t.got) == 0 && len(u.questions) == 0:
+			t.ack = append(t.ack, "Hi there!")
+			t.main = "How can I help you today?"
+			return
+		case messageRe.MatchString(norm(lo)) && len(wordsOf(r)) <= 8 && !strings.Contains(strings.ToLower(r), " about "):
+			// "I'd like to leave a message for Jordan": ask for the message.
+			t.f[KeyMessage] = "1"
+			if m := messageFor.FindStringSubmatch(r); m != nil {
+				t.f[KeyMessage] = strings.TrimSpace(m[1])
+			}
+			t.ack = append(t.ack, "Of course.")
+		case r != "" && meaningful(r):
+			if to := t.f[KeyMessage]; to != "" && to != "1" && t.s.Caller.Reason == "" {
+				r = upperFirst(to) + ": " + r
+			}
+			t.set(fieldReason, r)
+		}
+	case t.s.Caller.Reason == "" && (t.got[ask] || ask == "") && len(wordsOf(r)) >= 3 && meaningful(r):
+		// Volunteered with another answer: "Jamie, and I need a gate fixed".
+		t.set(fieldReason, r)
+	case r != "" && reasonLeadRe.MatchString(norm(trimLeadingFillers(lo))):
+		// More about the call while asked for something else: "it's about
+		// Max's surgery follow-up". Added to what the caller said before.
+		if cur := t.s.Caller.Reason; cur == "" {
+			t.set(fieldReason, r)
+		} else if !strings.Contains(cur, r) {
+			t.ack = append(t.ack, "Got it, I'll add that.")
+			sep := ". "
+			if strings.ContainsAny(cur[len(cur)-1:], ".?!") {
+				sep = " "
+			}
+			t.set(fieldReason, cur+sep+upperFirst(strings.TrimRight(trimLeadingFillers(lo), " .,;")))
+		}
+	}
+	t.answerQuestions(u)
+
+	answered := t.got[ask] || ask == "" || (ask == AskOpen && len(t.got) > 0)
+	progress := len(t.got) > 0 || len(u.questions) > 0 || u.emergency || t.f[KeyMessage] != "" && ask == AskOpen
+	if !answered {
+		tryKey := ask
+		if ask == AskOpen {
+			tryKey = fieldReason
+		}
+		refused := refuseRe.MatchString(all) && ask != AskOpen
+		switch {
+		case refused:
+			t.skip(ask)
+			t.ack = append(t.ack, "No problem.")
+			answered = true
+		case ask == fieldPhone && fd.phone != nil && fd.phone.err != nil:
+			if fd.phone.digits != "" {
+				t.f[KeyHeard+fieldPhone] = fd.phone.digits
+			}
+			if t.addTry(fieldPhone) >= maxTries {
+				t.giveUp(fieldPhone)
+				answered = true
+			} else {
+				t.main = "Hmm, " + fd.phone.err.Error() + ". " + t.question(fieldPhone, true)
+				return
+			}
+		case ask == fieldPhone && fd.sameNumber:
+			if n, err := phone.ValidateNANP(t.s.Caller.CallerID); err == nil && t.s.Caller.CallerID != "" {
+				t.set(fieldPhone, n.E164)
+				t.event(EventPhoneValidated, n.Display)
+				answered = true
+			} else {
+				t.ack = append(t.ack, "I can't see the number you're contacting us from.")
+				if t.addTry(fieldPhone) >= maxTries {
+					t.giveUp(fieldPhone)
+					answered = true
+				}
+			}
+		case ask == fieldEmail && fd.email != nil && !fd.email.valid:
+			t.f[KeyHeard+fieldEmail] = fd.email.email
+			if t.addTry(fieldEmail) >= maxTries {
+				t.giveUp(fieldEmail)
+				answered = true
+			} else {
+				t.main = "Hmm, " + fd.email.email + " doesn't look like a complete email address. " + t.question(fieldEmail, true)
+				return
+			}
+		case !progress:
+			if raw := strings.ToLower(strings.TrimSpace(u.rest)); ask == fieldEmail && (strings.Contains(raw, "@") || strings.Contains(" "+raw+" ", " at ")) {
+				t.f[KeyHeard+fieldEmail] = raw // an address we could not read; kept as heard
+			}
+			if t.addTry(tryKey) >= maxTries {
+				t.giveUp(tryKey)
+				answered = true
+			} else {
+				t.main = t.question(ask, true)
+				if !strings.HasPrefix(t.main, "Sorry") {
+					t.main = "Sorry, I didn't catch that. " + t.main
+				}
+				return
+			}
+		}
+	}
+	if answered {
+		t.advance()
+		return
+	}
+	if ask == AskOpen && t.f[KeyMessage] != "" {
+		t.f[KeyAsk] = fieldReason
+		t.main = t.question(fieldReason, false)
+		return
+	}
+	t.main = t.question(ask, false)
+}
+
+// answerQuestions answers the caller's company questions and notes the
+// ones it cannot answer. In the collect step an unanswerable question (or a
+// yes/no question about one service) becomes the reason if there is none.
+func (t *turn) answerQuestions(u utter) {
+	for _, q := range u.questions {
+		known := len(q.topics) > 0
+		said := false
+		for _, tp := range q.topics {
+			txt, ok := t.a.answer(tp, t.s, t.now)
+			if ok {
+				t.event(EventCompanyInfo, string(tp))
+			} else {
+				known = false
+			}
+			if txt != "" {
+				t.pre = append(t.pre, txt)
+				said = true
+			}
+		}
+		if known && !q.specific {
+			continue
+		}
+		if !known {
+			if !said {
+				t.pre = append(t.pre, "I can't answer that, but I'll note it for the team.")
+			}
+			t.event(EventQuestionNoted, q.text)
+			t.noted = true
+		}
+		if t.f[KeyStep] == StepCollect && t.s.Caller.Reason == "" {
+			t.set(fieldReason, cleanReason(q.text))
+			t.noted = true
+			continue
+		}
+		if !known {
+			qs := t.f[KeyQuestions]
+			if qs != "" {
+				qs += "\n"
+			}
+			t.f[KeyQuestions] = qs + q.text
+		}
+	}
+}
+
+// trimLeadingFillers drops "um, so, well" from the start of s.
+func trimLeadingFillers(s string) string {
+	for {
+		s = strings.TrimLeft(s, " ,.;:-")
+		i := strings.IndexFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '.' })
+		if i < 0 || !leadingFillers[strings.ToLower(s[:i])] {
+			return s
+		}
+		s = s[i:]
+	}
+}
+
+// skip records that the caller declined a field.
+func (t *turn) skip(field string) {
+	if field == AskOpen {
+		field = fieldReason
+	}
+	t.f[KeySkipped+field] = "1"
+	delete(t.f, KeyHeard+field)
+}
+
+// giveUp moves on after three failed answers, keeping what was heard so
+// the lead is never lost.
+func (t *turn) giveUp(field string) {
+	if field == AskOpen {
+		field = fieldReason
+	}
+	heard := t.f[KeyHeard+field]
+	delete(t.f, KeyHeard+field)
+	if cur := t.value(field); cur != "" {
+		// Fixing a field that had a value: keep it.
+		t.ack = append(t.ack, "Okay, I'll leave that as it was.")
+		return
+	}
+	switch {
+	case field == fieldPhone && heard != "":
+		t.s.Caller.Phone = heard
+		t.updates = append(t.updates, fieldPhone+"="+heard)
+		t.f[KeyUnvalidated+fieldPhone] = "1"
+		t.event(EventPhoneUnvalidated, heard)
+		t.ack = append(t.ack, "I'll note the number as "+spaced(heard)+", and the team will double-check it.")
+		return
+	case field == fieldPhone && t.s.Caller.CallerID != "":
+		t.ack = append(t.ack, "That's okay. The team can use the number you're calling from.")
+	case field == fieldEmail && heard != "":
+		t.s.Caller.Email = heard
+		t.updates = append(t.updates, fieldEmail+"="+heard)
+		t.f[KeyUnvalidated+fieldEmail] = "1"
+		t.event(EventEmailUnvalidated, heard)
+		t.ack = append(t.ack, "I'll note the email as "+heard+", and the team will double-check it.")
+		return
+	default:
+		t.ack = append(t.ack, "That's okay, let's move on.")
+	}
+	t.f[KeySkipped+field] = "1"
+}
+
+// spaced separates digits for speech: "503555014" → "5 0 3 5 5 5 0 1 4".
+func spaced(digits string) string {
+	return strings.Join(strings.Split(digits, ""), " ")
+}
+
+// nextMissing is the next required field with no value that the caller
+// has not declined.
+func (t *turn) nextMissing() string {
+	for _, f := range t.a.order {
+		if t.value(f) == "" && t.f[KeySkipped+f] == "" {
+			return f
+		}
+	}
+	return ""
+}
+
+// advance asks for the next missing field, or reads everything back, or
+// (when nothing is required) closes.
+func (t *turn) advance() {
+	if next := t.nextMissing(); next != "" {
+		t.f[KeyAsk] = next
+		t.main = t.question(next, false)
+		return
+	}
+	if t.a.messageOnly {
+		t.close(OutcomeMessage)
+		return
+	}
+	c := t.s.Caller
+	if c.Name == "" && c.Phone == "" && c.Email == "" && c.Reason == "" {
+		t.close(OutcomeUnconfirmed)
+		return
+	}
+	t.f[KeyStep] = StepConfirm
+	delete(t.f, KeyAsk)
+	t.main = t.readBack("Let me make sure I have everything:")
+}
+
+// question phrases the question for a field. retry rephrases it after an
+// answer the agent could not use.
+func (t *turn) question(field string, retry bool) string {
+	level := 0
+	if retry {
+		key := field
+		if field == AskOpen {
+			key = fieldReason
+		}
+		level = max(t.tries(key), 1)
+	}
+	web := t.s.Channel == session.ChannelWeb
+	first := firstName(t.s.Caller.Name)
+	switch field {
+	case AskOpen:
+		if level == 0 {
+			return "Is there anything else I can help you with, or a message you'd like me to pass on to the team?"
+		}
+		return "Sorry, I didn't catch that. How can I help you today?"
+	case fieldReason:
+		if to := t.f[KeyMessage]; to != "" {
+			if level == 0 && to != "1" {
+				return "What message would you like me to pass on?"
+			}
+			if level == 0 {
+				return "What message would you like me to pass on to the team?"
+			}
+			return "Sorry, I didn't catch that. What would you like me to tell the team?"
+		}
+		if level == 0 {
+			if first != "" {
+				return "How can we help you today, " + first + "?"
+			}
+			return "How can we help you today?"
+		}
+		return "Sorry, I didn't catch that. Could you tell me briefly what you're calling about?"
+	case fieldName:
+		switch {
+		case level == 0:
+			return "May I have your name, please?"
+		case level == 1 && web:
+			return "Sorry, I didn't catch your name. Could you type it again?"
+		case level == 1:
+			return "Sorry, I didn't catch your name. Could you say it again?"
+		case web:
+			return "Could you type your first and last name for me?"
+		}
+		return "Could you spell your name for me, letter by letter?"
+	case fieldPhone:
+		switch {
+		case level == 0:
+			return "What's the best phone number for the team to reach you?"
+		case level == 1 && web:
+			return "Could you type the full number, with the area code?"
+		case level == 1:
+			return "Could you say the number again, starting with the area code?"
+		case web:
+			return "Let's try once more: please type all ten digits, area code first."
+		}
+		return "Let's try once more: please say all ten digits, one at a time, starting with the area code."
+	case fieldEmail:
+		switch {
+		case level == 0 && web:
+			return "What's the best email address to reach you?"
+		case level == 0:
+			return "What's the best email address to reach you? Feel free to spell it out."
+		case web:
+			return "Could you type it again, like name@example.com?"
+		}
+		return "Could you spell it for me, like j o h n at example dot com?"
+	}
+	return "How can I help you today?"
+}
+
+// fixQuestion asks for the corrected value of a field.
+func (t *turn) fixQuestion(field string) string {
+	web := t.s.Channel == session.ChannelWeb
+	switch field {
+	case fieldName:
+		if web {
+			return "What's the correct name?"
+		}
+		return "What's the correct name? Spelling it out helps."
+	case fieldPhone:
+		return "What's the correct number?"
+	case fieldEmail:
+		if web {
+			return "What's the correct email address?"
+		}
+		return "What's the correct email address? Spelling it out helps."
+	}
+	return "What should I put down as the reason for your call?"
+}
+
+// readBack reads the collected fields back and asks for confirmation.
+func (t *turn) readBack(lead string) string {
+	c := t.s.Caller
+	var parts []string
+	if c.Name != "" {
+		parts = append(parts, "your name is "+c.Name)
+	}
+	if c.Phone != "" {
+		parts = append(parts, "your number is "+t.phoneForReadBack())
+	}
+	if c.Email != "" {
+		parts = append(parts, "your email is "+c.Email)
+	}
+	if c.Reason != "" {
+		r := lowerFirst(strings.TrimRight(c.Reason, ".!? "))
+		to := t.f[KeyMessage]
+		switch {
+		case to != "" && to != "1" && strings.HasPrefix(c.Reason, upperFirst(to)+": "):
+			parts = append(parts, "your message "+to+" is: "+lowerFirst(strings.TrimRight(c.Reason[len(to)+2:], ".!? ")))
+		case to != "":
+			parts = append(parts, "your message is: "+r)
+		case strings.HasSuffix(c.Reason, "?"):
+			parts = append(parts, "I've noted your question: "+r)
+		default:
+			parts = append(parts, "I've noted: "+r)
+		}
+	}
+	t.readback = true
+	return lead + " " + list(parts, "and") + ". Is that right?"
+}
+
+func (t *turn) phoneForReadBack() string {
+	p := t.s.Caller.Phone
+	if t.f[KeyUnvalidated+fieldPhone] != "" {
+		return spaced(digitsOnly(p))
+	}
+	if n, err := phone.ValidateNANP(p); err == nil {
+		return n.Display
+	}
+	return p
+}
+
+// provided reports whether the turn gave any field, and whether every
+// field given equals what was already stored (a repeat, not a correction).
+func (t *turn) provided(before session.Caller) (gave, same bool) {
+	same = true
+	for f := range t.got {
+		gave = true
+		var old string
+		switch f {
+		case fieldName:
+			old = before.Name
+		case fieldPhone:
+			old = before.Phone
+		case fieldEmail:
+			old = before.Email
+		case fieldReason:
+			old = before.Reason
+		}
+		if old != t.value(f) {
+			same = false
+		}
+	}
+	return gave, same
+}
+
+// reasonCorrections open a corrected reason at the read-back.
+var reasonCorrections = []string{"the reason", "reason is", "it's about", "it is about", "i'm calling about",
+	"i am calling about", "i'm calling because", "i am calling because", "calling about", "the message", "my message",
+	"i said", "it's regarding", "regarding", "i need", "i want", "i'd like"}
+
+// correction reads details and a corrected reason given at the read-back
+// or after "what should I change?". It reports whether it handled the turn.
+func (t *turn) correction(u utter) bool {
+	before := t.s.Caller
+	fd := t.extract(u, "", true)
+	t.applyDetails(fd)
+	lo := strings.TrimSpace(fd.leftover)
+	for _, w := range []string{"no", "nope", "actually", "sorry", "wait", "well", "um", "uh", "oh", "and", "also"} {
+		lo = strings.TrimSpace(strings.TrimLeft(trimWord(lo, w), " ,.;"))
+	}
+	for _, p := range reasonCorrections {
+		if hasWordPrefix(strings.ToLower(lo), p) {
+			// "the reason is wrong" or "the reason" alone name the field;
+			// "the reason is a new gate" corrects it.
+			if r := cleanReason(lo); r != "" && meaningful(lo[len(p):]) && !negativeRe.MatchString(norm(lo)) && mentionedField(r) == "" {
+				t.set(fieldReason, r)
+			}
+			break
+		}
+	}
+	t.answerQuestions(u)
+	gave, same := t.provided(before)
+	switch {
+	case gave && same && len(t.got) == 1 && !t.got[fieldReason]:
+		// The same value again: ask for it afresh rather than loop.
+		for f := range t.got {
+			t.fixField(f, "I still have that as "+t.display(f)+".")
+		}
+		return true
+	case gave:
+		delete(t.f, KeyTries+"confirm")
+		delete(t.f, KeyTries+"fix")
+		t.f[KeyStep] = StepConfirm
+		t.ack = append(t.ack, "Thanks, I've updated that.")
+		t.main = t.readBack("Here's what I have now:")
+		return true
+	case fd.phone != nil && fd.phone.err != nil:
+		t.f[KeyStep] = StepCollect
+		t.f[KeyAsk] = fieldPhone
+		t.f[KeyTries+fieldPhone] = "1"
+		if fd.phone.digits != "" {
+			t.f[KeyHeard+fieldPhone] = fd.phone.digits
+		}
+		t.main = "Hmm, " + fd.phone.err.Error() + ". What's the correct number?"
+		return true
+	case fd.email != nil && !fd.email.valid:
+		t.f[KeyStep] = StepCollect
+		t.f[KeyAsk] = fieldEmail
+		t.f[KeyTries+fieldEmail] = "1"
+		t.f[KeyHeard+fieldEmail] = fd.email.email
+		t.main = "Hmm, " + fd.email.email + " doesn't look like a complete email address. " + t.fixQuestion(fieldEmail)
+		return true
+	}
+	return false
+}
+
+func trimWord(s, w string) string {
+	if hasWordPrefix(strings.ToLower(s), w) {
+		return s[len(w):]
+	}
+	return s
+}
+
+// display renders a field's value as the agent says it.
+func (t *turn) display(field string) string {
+	if field == fieldPhone {
+		return t.phoneForReadBack()
+	}
+	return t.value(field)
+}
+
+// fixField goes back to asking for one field.
+func (t *turn) fixField(field, lead string) {
+	t.f[KeyStep] = StepCollect
+	t.f[KeyAsk] = field
+	delete(t.f, KeyTries+field)
+	if lead == "" {
+		lead = "Sorry about that."
+	}
+	t.main = lead + " " + t.fixQuestion(field)
+}
+
+// confirm handles the answer to the read-back.
+func (t *turn) confirm(u utter) {
+	if t.correction(u) {
+		return
+	}
+	all := norm(u.rest)
+	yes, no := yesNo(u.rest)
+	neg := negativeRe.MatchString(all)
+	field := mentionedField(u.rest)
+	switch {
+	case yes && !neg:
+		t.close(OutcomeConfirmed)
+	case field != "":
+		t.fixField(field, "")
+	case no || neg:
+		t.f[KeyStep] = StepFix
+		t.main = "Sorry about that. What should I change: " + t.fieldList() + "?"
+	case goodbyeRe.MatchString(all) || hangUpRe.MatchString(all):
+		t.close(OutcomeUnconfirmed)
+	case len(u.questions) > 0 || u.emergency:
+		t.main = "Now, is everything I read back correct?"
+	default:
+		if t.addTry("confirm") >= maxTries {
+			t.close(OutcomeUnconfirmed)
+			return
+		}
+		t.main = "Sorry, I didn't catch that. Is everything I read back correct? You can say yes, or tell me what to change."
+	}
+}
+
+// fix handles the answer to "what should I change?".
+func (t *turn) fix(u utter) {
+	if t.correction(u) {
+		return
+	}
+	all := norm(u.rest)
+	yes, _ := yesNo(u.rest)
+	neg := negativeRe.MatchString(all)
+	if field := mentionedField(u.rest); field != "" {
+		t.fixField(field, "Okay.")
+		return
+	}
+	switch {
+	case yes && !neg || goodbyeRe.MatchString(all) || fineRe.MatchString(all):
+		t.close(OutcomeConfirmed)
+	case hangUpRe.MatchString(all):
+		t.close(OutcomeUnconfirmed)
+	case len(u.questions) > 0 || u.emergency:
+		t.main = "Now, what should I change: " + t.fieldList() + "?"
+	default:
+		if t.addTry("fix") >= maxTries {
+			t.close(OutcomeUnconfirmed)
+			return
+		}
+		t.main = "Sorry, which part should I change: " + t.fieldList() + "?"
+	}
+}
+
+// fieldList names the collected fields: "your name, your number, or the
+// reason for your call".
+func (t *turn) fieldList() string {
+	var parts []string
+	c := t.s.Caller
+	if c.Name != "" {
+		parts = append(parts, "your name")
+	}
+	if c.Phone != "" {
+		parts = append(parts, "your number")
+	}
+	if c.Email != "" {
+		parts = append(parts, "your email")
+	}
+	if c.Reason != "" {
+		if t.f[KeyMessage] != "" {
+			parts = append(parts, "your message")
+		} else {
+			parts = append(parts, "the reason for your call")
+		}
+	}
+	return list(parts, "or")
+}
+
+// emergency tells the caller once how to reach the on-call team, if the
+// business has one.
+func (t *turn) emergency() {
+	if t.f[KeyEmergency] != "" {
+		return
+	}
+	t.f[KeyEmergency] = "1"
+	b := t.a.b
+	if !b.Features.EmergencyCallHandling || b.Company.Emergency == nil {
+		t.pre = append(t.pre, "I'll mark this as urgent for the team.")
+		t.event(EventEmergency, "noted")
+		return
+	}
+	if t.s.Channel == session.ChannelWeb {
+		num := ""
+		if len(b.Numbers) > 0 {
+			if n, err := phone.ValidateNANP(b.Numbers[0]); err == nil {
+				num = " at " + n.Display
+			}
+		}
+		if num == "" {
+			if p := t.a.companyPhone(); p != "" {
+				num = " at " + p
+			}
+		}
+		t.pre = append(t.pre, "If this can't wait, please call us"+num+" and press the pound key to reach our on-call team.")
+	} else {
+		t.pre = append(t.pre, "If this can't wait, press the pound key now to reach our on-call team.")
+	}
+	t.event(EventEmergency, "offered_transfer")
+}
+
+// close ends the conversation: thanks, who follows up, goodbye.
+func (t *turn) close(outcome string) {
+	t.f[KeyStep] = StepDone
+	t.f[KeyOutcome] = outcome
+	delete(t.f, KeyAsk)
+	t.done = true
+	t.event(EventEnd, outcome)
+	c := t.s.Caller
+	company := t.a.company()
+	bye := t.goodbye()
+	if outcome == OutcomeCallerEnded && c.Name == "" && c.Phone == "" && c.Email == "" && c.Reason == "" {
+		t.main = "No problem. Thanks for calling " + company + ". " + bye
+		return
+	}
+	thanks := "Thank you!"
+	if first := firstName(c.Name); first != "" {
+		thanks = "Thank you, " + first + "!"
+	}
+	what := "this"
+	if t.f[KeyMessage] != "" || outcome == OutcomeMessage {
+		what = "your message"
+	}
+	if c.Phone == "" && c.Email == "" && c.CallerID == "" {
+		t.main = thanks + " I've passed " + what + " along to the team at " + company + ". " + bye
+		return
+	}
+	when := " soon"
+	if oh := t.a.b.OperatingHours; oh != nil && !t.now.IsZero() && !oh.OpenAt(t.now, t.a.b.Location()) {
+		when = " during business hours"
+	}
+	how := ""
+	if c.Phone == "" && c.Email != "" {
+		how = " by email"
+	}
+	t.main = thanks + " I've passed " + what + " along, and the team at " + company + " will follow up with you" + how + when + ". " + bye
+}
+
+// goodbye wishes the caller well for the time of day at the business.
+func (t *turn) goodbye() string {
+	if t.now.IsZero() {
+		return "Goodbye!"
+	}
+	switch h := t.now.In(t.a.b.Location()).Hour(); {
+	case h >= 5 && h < 17:
+		return "Have a great day!"
+	case h >= 17 && h < 22:
+		return "Have a good evening!"
+	}
+	return "Have a good night!"
+}
