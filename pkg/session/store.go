@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"time"
 
 	"github.com/ahca/ahca/pkg/tenant"
 )
@@ -45,6 +47,12 @@ func Update(ctx context.Context, st Store, s *Session, fn func(*Session) error) 
 		}
 		if !errors.Is(err, ErrConflict) || attempt == MaxAttempts {
 			return nil, fmt.Errorf("update session %s/%s: %w", s.BusinessID, s.ID, err)
+		}
+		// Jittered backoff so writers that collided do not collide again.
+		select {
+		case <-time.After(time.Duration(rand.Int64N(int64(attempt) * int64(2*time.Millisecond)))):
+		case <-ctx.Done():
+			return nil, fmt.Errorf("update session %s/%s: %w", s.BusinessID, s.ID, ctx.Err())
 		}
 		if cur, err = st.Get(ctx, s.BusinessID, s.ID); err != nil {
 			return nil, fmt.Errorf("update session %s/%s: re-read: %w", s.BusinessID, s.ID, err)
