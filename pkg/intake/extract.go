@@ -6,6 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ahca/ahca/pkg/contact"
 	"github.com/ahca/ahca/pkg/phone"
 )
 
@@ -325,9 +326,6 @@ var nonNames = set(
 	"hoping", "wondering", "thinking", "planning", "interested", "concerned", "aware", "sure", "certain", "urgently",
 )
 
-// particles may sit lower-case inside a name ("Ludwig van Beethoven").
-var particles = set("de", "da", "del", "della", "di", "du", "la", "le", "van", "von", "der", "den", "st", "bin", "al", "el", "dos", "das", "mac")
-
 // nameTriggers introduce a name. Strong ones ("my name is") take any name
 // that follows. After medium ones ("this is", "I'm", "call me") and weak
 // ones a lower-case name must end its clause ("hi this is jamie, ..."), so
@@ -409,7 +407,7 @@ func findName(text string, mode nameMode) (nameHit, bool) {
 			if !ok {
 				continue
 			}
-			return nameHit{name: formatName(words), span: span{ts[i].start, end}, part: tr.part}, true
+			return nameHit{name: contact.FormatName(words), span: span{ts[i].start, end}, part: tr.part}, true
 		}
 	}
 	// "Jamie Rivera here", "Jamie speaking".
@@ -423,7 +421,7 @@ func findName(text string, mode nameMode) (nameHit, bool) {
 		if n := len(cts); n >= 2 && n <= 4 && (cts[n-1].lower == "here" || cts[n-1].lower == "speaking") {
 			words, _, next, ok := nameWords(cts, 0, true, false)
 			if ok && next == n-1 {
-				return nameHit{name: formatName(words), span: span{c.start + cts[0].start, c.start + cts[n-1].end}}, true
+				return nameHit{name: contact.FormatName(words), span: span{c.start + cts[0].start, c.start + cts[n-1].end}}, true
 			}
 		}
 	}
@@ -445,7 +443,7 @@ func findName(text string, mode nameMode) (nameHit, bool) {
 		if !ok || k < len(cts) && cts[k].lower != "and" && cts[k].kind != kPunct {
 			continue // "It's urgent! Jamie.": look at the next clause
 		}
-		return nameHit{name: formatName(words), span: span{c.start + cts[0].start, c.start + end}}, true
+		return nameHit{name: contact.FormatName(words), span: span{c.start + cts[0].start, c.start + end}}, true
 	}
 	return nameHit{}, false
 }
@@ -498,7 +496,7 @@ func nameWords(ts []tok, i int, needCaps, lone bool) ([]string, int, int, bool) 
 			}
 			caps = upper
 		} else if caps && !upper {
-			if particles[t.lower] && j+1 < len(ts) && isUpperStart(ts[j+1]) {
+			if contact.IsParticle(t.lower) && j+1 < len(ts) && isUpperStart(ts[j+1]) {
 				words = append(words, t.lower)
 				j++
 				continue
@@ -582,35 +580,6 @@ func nameLike(t tok) bool {
 func isUpperStart(t tok) bool {
 	r, _ := utf8.DecodeRuneInString(t.text)
 	return unicode.IsUpper(r)
-}
-
-// formatName capitalizes a name properly: "jamie rivera" → "Jamie Rivera",
-// "JAMIE" → "Jamie", "o'brien" → "O'Brien", "mary-jane" → "Mary-Jane";
-// mixed case as written stays ("McDonald").
-func formatName(words []string) string {
-	out := make([]string, 0, len(words))
-	for _, w := range words {
-		if particles[w] {
-			out = append(out, w)
-			continue
-		}
-		out = append(out, properWord(w))
-	}
-	return strings.Join(out, " ")
-}
-
-func properWord(w string) string {
-	lower, upper := strings.ToLower(w), strings.ToUpper(w)
-	if w != lower && w != upper && unicode.IsUpper([]rune(w)[0]) {
-		return w // already mixed case
-	}
-	rs := []rune(lower)
-	for i := range rs {
-		if i == 0 || rs[i-1] == '-' || (rs[i-1] == '\'' && i == 2 && len(rs) > 3) {
-			rs[i] = unicode.ToUpper(rs[i])
-		}
-	}
-	return string(rs)
 }
 
 // firstName is the first word of a name.
@@ -718,30 +687,6 @@ func digitsOnly(s string) string {
 // ---------------------------------------------------------------------------
 // Email addresses.
 
-var emailShape = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9._%+-]*[a-z0-9_])?@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$`)
-
-// validEmail reports whether s has the shape of an email address.
-func validEmail(s string) bool {
-	return emailShape.MatchString(s) && !strings.Contains(s, "..")
-}
-
-// etok is one piece of a possibly spelled email address.
-type etok struct {
-	text string // lower-cased; "@", "." and the like for spoken symbols
-	span span   // the field of the text it came from
-}
-
-var emailSymbols = map[string]string{
-	"at": "@", "@": "@", "dot": ".", "period": ".", "point": ".", "underscore": "_", "dash": "-", "hyphen": "-",
-	"minus": "-", "plus": "+",
-}
-
-// emailStops end the local part when reading backwards from "at".
-var emailStops = set("is", "it's", "its", "email", "e-mail", "mail", "address", "my", "me", "the", "to", "was", "it",
-	"that's", "thats", "send", "reach", "contact", "use", "try", "and", "or", "um", "uh", "so", "yeah", "yes", "sure",
-	"ok", "okay", "here", "you", "can", "this", "be", "would", "should", "spelled", "under", "on", "i'm", "am", "i", "no",
-	"actually", "sorry", "correct", "right", "oh", "well", "like", "just", "at", "please")
-
 var emailWord = regexp.MustCompile(`\be-?mail\b`)
 
 // emailHit is an email address found in the text.
@@ -752,184 +697,12 @@ type emailHit struct {
 }
 
 // findEmail finds an email address written ("matt@gmail.com") or spoken
-// ("j o h n at gmail dot com", "john dot smith at example dot org").
+// ("j o h n at gmail dot com", "john dot smith at example dot org"); see
+// contact.FindEmail.
 func findEmail(text string) (emailHit, bool) {
-	et := emailTokens(strings.ToLower(text))
-	var fallback emailHit
-	found := false
-	for i, t := range et {
-		if t.text != "@" {
-			continue
-		}
-		// "at sign", "at symbol".
-		j := i + 1
-		if j < len(et) && (et[j].text == "sign" || et[j].text == "symbol") {
-			j++
-		}
-		domain, dEnd := readDomain(et, j)
-		if domain == "" {
-			continue
-		}
-		local, lStart := readLocal(et, i)
-		if local == "" {
-			continue
-		}
-		e := local + "@" + domain
-		hit := emailHit{email: e, valid: validEmail(e), span: span{et[lStart].span.start, et[dEnd-1].span.end}}
-		if hit.valid {
-			return hit, true
-		}
-		if !found {
-			fallback, found = hit, true
-		}
+	m, ok := contact.FindEmail(text)
+	if !ok {
+		return emailHit{}, false
 	}
-	return fallback, found
-}
-
-// emailTokens splits text into words, splitting written addresses into
-// their parts: "john.smith@gmail.com" → john . smith @ gmail . com.
-func emailTokens(text string) []etok {
-	var out []etok
-	i := 0
-	for _, f := range strings.Fields(text) {
-		start := strings.Index(text[i:], f) + i
-		i = start + len(f)
-		w := strings.Trim(f, ",;:!?\"()<>")
-		w = strings.TrimSuffix(w, ".")
-		if w == "" {
-			continue
-		}
-		off := start + strings.Index(f, w)
-		sp := span{off, off + len(w)} // without the punctuation around it
-		if hyphenSpelled.MatchString(w) {
-			out = append(out, etok{strings.ReplaceAll(w, "-", ""), sp})
-			continue
-		}
-		if sym, ok := emailSymbols[w]; ok {
-			out = append(out, etok{sym, sp})
-			continue
-		}
-		// Split at "@" and ".".
-		var cur strings.Builder
-		flush := func() {
-			if cur.Len() > 0 {
-				out = append(out, etok{cur.String(), sp})
-				cur.Reset()
-			}
-		}
-		for _, r := range w {
-			switch r {
-			case '@', '.':
-				flush()
-				out = append(out, etok{string(r), sp})
-			default:
-				cur.WriteRune(r)
-			}
-		}
-		flush()
-	}
-	return out
-}
-
-var (
-	labelRe   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
-	localWord = regexp.MustCompile(`^[a-z0-9_%+-]+$`)
-)
-
-func isSymbol(s string) bool { return s == "@" || s == "." || s == "_" || s == "-" || s == "+" }
-
-// readDomain reads "gmail dot com" (or "g m a i l dot com") from et[j:].
-// It returns the domain and the index after it.
-func readDomain(et []etok, j int) (string, int) {
-	var b strings.Builder
-	expectLabel := true
-	end := j
-	for j < len(et) {
-		t := et[j].text
-		if expectLabel {
-			if !labelRe.MatchString(t) || emailSymbolWord(t) {
-				break
-			}
-			b.WriteString(t)
-			j++
-			// Letters spelled one by one.
-			if len(t) == 1 {
-				for j < len(et) && len(et[j].text) == 1 && labelRe.MatchString(et[j].text) {
-					b.WriteString(et[j].text)
-					j++
-				}
-			}
-			expectLabel = false
-			end = j
-			continue
-		}
-		if t == "." || t == "-" {
-			if j+1 < len(et) && labelRe.MatchString(et[j+1].text) {
-				b.WriteString(t)
-				expectLabel = true
-				j++
-				continue
-			}
-		}
-		break
-	}
-	// "acme" or "acme.c" is returned too: findEmail reports it as an
-	// incomplete address.
-	return b.String(), end
-}
-
-func emailSymbolWord(t string) bool {
-	_, ok := emailSymbols[t]
-	return ok && !isSymbol(t)
-}
-
-// readLocal reads the part before et[at] backwards: single letters and
-// digits always, words only next to "at" or joined by a dot, underscore or
-// dash ("john dot smith"). It returns the local part and its first index.
-func readLocal(et []etok, at int) (string, int) {
-	var parts []string
-	start := at
-	joined := true // the next word may be taken
-	for k := at - 1; k >= 0; k-- {
-		t := et[k].text
-		switch {
-		case t == "@":
-			k = -1
-			continue
-		case isSymbol(t):
-			if len(parts) == 0 {
-				return "", at
-			}
-			parts = append(parts, t)
-			joined = true
-		case len(t) == 1 && labelRe.MatchString(t):
-			parts = append(parts, t)
-		case emailStops[t]:
-			k = -1
-			continue
-		case localWord.MatchString(t):
-			if !joined {
-				k = -1
-				continue
-			}
-			parts = append(parts, t)
-			joined = false
-		default:
-			k = -1
-			continue
-		}
-		start = k
-	}
-	// Drop dangling symbols at the front.
-	for len(parts) > 0 && isSymbol(parts[len(parts)-1]) {
-		parts = parts[:len(parts)-1]
-	}
-	if len(parts) == 0 {
-		return "", at
-	}
-	var b strings.Builder
-	for i := len(parts) - 1; i >= 0; i-- {
-		b.WriteString(parts[i])
-	}
-	return b.String(), start
+	return emailHit{email: m.Email, valid: m.Valid, span: span{m.Start, m.End}}, true
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,66 +13,29 @@ import (
 
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/conversation"
-	"github.com/ahca/ahca/pkg/relay"
+	"github.com/ahca/ahca/pkg/relay/relaytest"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
-// recorder is a Poster that keeps every frame per connection.
-type recorder struct {
-	mu     sync.Mutex
-	frames map[string][]map[string]any
-	closed map[string]bool
-	gone   map[string]bool
-}
+// recorder is relaytest.Recorder that also serves as Posters.
+type recorder struct{ *relaytest.Recorder }
 
-func newRecorder() *recorder {
-	return &recorder{frames: map[string][]map[string]any{}, closed: map[string]bool{}, gone: map[string]bool{}}
+func (r recorder) For(events.APIGatewayWebsocketProxyRequestContext) conversation.Poster {
+	return r.Recorder
 }
-
-func (r *recorder) Post(_ context.Context, id string, frame []byte) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.gone[id] {
-		return fmt.Errorf("post: %w", relay.ErrGone)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(frame, &m); err != nil {
-		return fmt.Errorf("posted invalid JSON %q: %v", frame, err)
-	}
-	r.frames[id] = append(r.frames[id], m)
-	return nil
-}
-
-func (r *recorder) Close(_ context.Context, id string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.closed[id] = true
-	return nil
-}
-
-// take returns and clears the frames posted to a connection.
-func (r *recorder) take(id string) []map[string]any {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	f := r.frames[id]
-	r.frames[id] = nil
-	return f
-}
-
-func (r *recorder) For(events.APIGatewayWebsocketProxyRequestContext) conversation.Poster { return r }
 
 type fixture struct {
 	h     *Handlers
 	store session.Store
-	rec   *recorder
+	rec   recorder
 	now   time.Time
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	reg := business.NewRegistry(business.DirSource{Dir: "../../configs"}, business.RegistryOptions{})
-	f := &fixture{store: session.NewMemoryStore(), rec: newRecorder(), now: time.Date(2026, 11, 28, 18, 40, 0, 0, time.UTC)}
+	f := &fixture{store: session.NewMemoryStore(), rec: recorder{relaytest.New()}, now: time.Date(2026, 11, 28, 18, 40, 0, 0, time.UTC)}
 	engine := &conversation.Engine{Configs: reg, Store: f.store, Now: func() time.Time { return f.now }}
 	f.h = &Handlers{Engine: engine, Configs: reg, Posters: f.rec, TrustedOrigins: []string{"https://chat.ahca.example"}}
 	return f
@@ -118,7 +80,7 @@ func (f *fixture) send(t *testing.T, connID, body string) []map[string]any {
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("Message(%s) = %d, %v", body, resp.StatusCode, err)
 	}
-	return f.rec.take(connID)
+	return f.rec.Take(connID)
 }
 
 func prompt(text string) string {
@@ -126,35 +88,16 @@ func prompt(text string) string {
 	return string(b)
 }
 
-// reply joins the text frames of one reply and checks the turn is closed.
 func reply(t *testing.T, frames []map[string]any) string {
 	t.Helper()
-	var b strings.Builder
-	lastSeen := false
-	for _, f := range frames {
-		if f["type"] != "text" {
-			continue
-		}
-		if lastSeen {
-			t.Errorf("text frame after last:true: %v", f)
-		}
-		b.WriteString(f["token"].(string))
-		lastSeen = f["last"] == true
+	text, closed := relaytest.Reply(frames)
+	if !closed {
+		t.Errorf("reply not closed by one final last:true frame: %v", frames)
 	}
-	if !lastSeen {
-		t.Errorf("reply not closed with last:true: %v", frames)
-	}
-	return b.String()
+	return text
 }
 
-func frameOf(frames []map[string]any, typ string) map[string]any {
-	for _, f := range frames {
-		if f["type"] == typ {
-			return f
-		}
-	}
-	return nil
-}
+var frameOf = relaytest.Find
 
 func TestConnectAdmitsOrRefuses(t *testing.T) {
 	tests := []struct {
@@ -206,7 +149,7 @@ func TestConnectFixtureAsRecorded(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("recorded $default event: %d %v", resp.StatusCode, err)
 	}
-	if ready := frameOf(f.rec.take("L0SM9cOFvHcCIhw="), "session_ready"); ready == nil || ready["businessId"] != "superior-fencing" {
+	if ready := frameOf(f.rec.Take("L0SM9cOFvHcCIhw="), "session_ready"); ready == nil || ready["businessId"] != "superior-fencing" {
 		t.Errorf("session_ready = %v", ready)
 	}
 	if resp, err := f.h.Disconnect(context.Background(), loadEvent(t, "disconnect.json")); err != nil || resp.StatusCode != 200 {
@@ -283,7 +226,7 @@ func TestIntakeOverTheWire(t *testing.T) {
 		t.Errorf("userInfo = %v", ui)
 	}
 	frames := f.send(t, "c1", prompt("yes"))
-	if frameOf(frames, "end") == nil || !f.rec.closed["c1"] {
+	if frameOf(frames, "end") == nil || !f.rec.Closed("c1") {
 		t.Fatalf("confirmed intake did not end and close: %v", frames)
 	}
 	s, _ := f.store.ByConnection(context.Background(), "c1")
@@ -315,7 +258,7 @@ func TestWebSetupCannotBecomePhoneOrSwitchBusiness(t *testing.T) {
 func TestGoneConnectionEndsTheSession(t *testing.T) {
 	f := newFixture(t)
 	f.connect(t, "c1", "superior-fencing", "")
-	f.rec.gone["c1"] = true
+	f.rec.SetGone("c1")
 	f.send(t, "c1", `{"type":"setup"}`)
 	s, _ := f.store.ByConnection(context.Background(), "c1")
 	if s.Status != session.StatusEnded || s.EndReason != conversation.EndGone {
@@ -351,6 +294,8 @@ func TestInterruptTruncatesTheStoredReply(t *testing.T) {
 	f.connect(t, "c1", "superior-fencing", "")
 	f.send(t, "c1", `{"type":"setup"}`)
 	f.send(t, "c1", `{"type":"interrupt","utteranceUntilInterrupt":"Thanks for calling","durationUntilInterruptMs":900}`)
+	f.now = f.now.Add(time.Second)
+	f.send(t, "c1", prompt("My gate is broken")) // the next save consumes the mark
 	s, _ := f.store.ByConnection(context.Background(), "c1")
 	if g := s.Turns[0]; !g.Interrupted || g.Text != "Thanks for calling" {
 		t.Errorf("greeting turn after interrupt = %+v", g)

@@ -1,0 +1,184 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/phone"
+	"github.com/ahca/ahca/pkg/secret"
+)
+
+// Info types of get_company_info.
+var infoTypes = []string{"all", "hours", "phone", "address", "services", "email", "website"}
+
+// GetCompanyInfo is get_company_info: what the business's companyInfo (and
+// operating hours) say, by info_type. Every business has it. A number held
+// as a secret reference, and the emergency contact's number, are never
+// returned.
+func GetCompanyInfo() Def {
+	return Def{
+		Name: NameGetCompanyInfo,
+		Description: "Look up facts about this business to answer the caller: its hours (and whether it is open now), phone " +
+			"number, address, services, email or website, or all of them. Answer only from what this returns; when something is " +
+			"not on file, say the team can follow up.",
+		Parameters: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "info_type": {"type": "string", "enum": ["all", "hours", "phone", "address", "services", "email", "website"], "description": "What to look up; \"all\" returns everything on file."}
+  },
+  "required": ["info_type"],
+  "additionalProperties": false
+}`),
+		Run: runCompanyInfo,
+	}
+}
+
+type companyResult struct {
+	InfoType       string                     `json:"info_type"`
+	Name           string                     `json:"name,omitempty"`
+	About          string                     `json:"about,omitempty"`
+	Phone          string                     `json:"phone,omitempty"`
+	PhoneForSpeech string                     `json:"phone_for_speech,omitempty"`
+	Email          string                     `json:"email,omitempty"`
+	Website        string                     `json:"website,omitempty"`
+	Address        string                     `json:"address,omitempty"`
+	Services       []string                   `json:"services,omitempty"`
+	Hours          map[string]string          `json:"hours,omitempty"`
+	Schedule       []string                   `json:"schedule,omitempty"`
+	Timezone       string                     `json:"timezone,omitempty"`
+	OpenNow        *bool                      `json:"open_now,omitempty"`
+	Emergency      string                     `json:"emergency,omitempty"`
+	Facts          map[string]json.RawMessage `json:"facts,omitempty"`
+	NotOnFile      string                     `json:"not_on_file,omitempty"`
+}
+
+func runCompanyInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome, error) {
+	var a struct {
+		InfoType string `json:"info_type"`
+	}
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return Outcome{}, err
+	}
+	if !slices.Contains(infoTypes, a.InfoType) { // the schema's enum already checked it
+		return Outcome{}, Invalidf("info_type must be one of %s", strings.Join(infoTypes, ", "))
+	}
+	b := env.Business
+	c := b.Company
+	res := companyResult{InfoType: a.InfoType}
+	all := a.InfoType == "all"
+	if all {
+		res.Name = companyName(b)
+		res.About = b.Description
+		res.Facts = c.Facts
+		if e := c.Emergency; e != nil && e.Available && e.Instructions != "" {
+			res.Emergency = e.Instructions
+		}
+	}
+	if all || a.InfoType == "phone" {
+		if n := companyPhone(b); n != "" {
+			res.Phone = n
+			if v, err := phone.ValidateNANP(n); err == nil {
+				res.PhoneForSpeech = v.ForSpeech
+			}
+		}
+	}
+	if all || a.InfoType == "email" {
+		res.Email = c.Email
+	}
+	if all || a.InfoType == "website" {
+		res.Website = c.Website
+	}
+	if all || a.InfoType == "address" {
+		res.Address = c.Address
+	}
+	if all || a.InfoType == "services" {
+		res.Services = c.Services
+	}
+	if all || a.InfoType == "hours" {
+		res.Hours = c.Hours
+		if h := b.OperatingHours; h != nil {
+			res.Schedule = schedule(h)
+			open := h.OpenAt(env.Now, b.Location())
+			res.OpenNow = &open
+		}
+		if len(res.Hours) > 0 || len(res.Schedule) > 0 {
+			res.Timezone = b.Timezone
+		}
+	}
+	if !all && empty(res) {
+		res.NotOnFile = fmt.Sprintf("the business has not given its %s; say you don't have it and that the team can follow up", a.InfoType)
+	}
+	out := Result(res)
+	out.Event = &Event{Kind: EventCompanyInfo, Detail: a.InfoType}
+	return out, nil
+}
+
+func empty(r companyResult) bool {
+	return r.Phone == "" && r.Email == "" && r.Website == "" && r.Address == "" && len(r.Services) == 0 &&
+		len(r.Hours) == 0 && len(r.Schedule) == 0
+}
+
+func companyName(b *business.Business) string {
+	if b.Company.Name != "" {
+		return b.Company.Name
+	}
+	return b.Name
+}
+
+// companyPhone is the business's number for callers in display form: the
+// companyInfo phone unless it is a secret reference, else the business's
+// own number.
+func companyPhone(b *business.Business) string {
+	for _, p := range []string{literal(b.Company.Phone), b.Phone} {
+		if p == "" {
+			continue
+		}
+		if n, err := phone.ValidateNANP(p); err == nil {
+			return n.Display
+		}
+		return p
+	}
+	return ""
+}
+
+// literal returns v unless it is a reference to a secret.
+func literal(v secret.Value) string {
+	if v.IsRef() {
+		return ""
+	}
+	return string(v)
+}
+
+// schedule renders operating hours as one line per day, Monday first:
+// "Monday: 8:00 AM to 12:00 PM, 1:00 PM to 6:00 PM", "Sunday: closed".
+func schedule(h *business.OperatingHours) []string {
+	out := make([]string, 0, 7)
+	for i := range 7 {
+		d := time.Weekday((i + 1) % 7)
+		ivs := h.Schedule[d]
+		if len(ivs) == 0 {
+			out = append(out, d.String()+": closed")
+			continue
+		}
+		parts := make([]string, len(ivs))
+		for k, iv := range ivs {
+			parts[k] = clock12(iv.Start) + " to " + clock12(iv.End)
+		}
+		out = append(out, d.String()+": "+strings.Join(parts, ", "))
+	}
+	return out
+}
+
+// clock12 renders a time of day for speech: "8:00 AM", "12:00 PM",
+// "midnight" for the end of a day.
+func clock12(c business.Clock) string {
+	if c >= 24*60 {
+		return "midnight"
+	}
+	return time.Date(2000, 1, 1, int(c)/60, int(c)%60, 0, 0, time.UTC).Format("3:04 PM")
+}
