@@ -1,21 +1,52 @@
-// Command ws-message is the WebSocket API's $default route. Wiring only: the
-// behaviour is in pkg/wsapi.
+// Command ws-message is the WebSocket API's $default route: one turn. Wiring
+// only: the behaviour is in pkg/wsapi and pkg/conversation. It is the one
+// WebSocket function that links the OpenAI client.
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/ahca/ahca/pkg/awsenv"
+	"github.com/ahca/ahca/pkg/conversation"
+	"github.com/ahca/ahca/pkg/llm/openaiclient"
+	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/wsapi"
 )
 
 func main() {
-	h, err := wsapi.FromEnvironment(os.Getenv)
+	h, err := wsapi.FromEnvironment(os.Getenv, withModel)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ws-message: %v\n", err)
 		os.Exit(1)
 	}
 	lambda.Start(h.Message)
+}
+
+// withModel gives the engine the model. The API key is a secret reference in
+// OPENAI_API_KEY_REF (normally ssm:/ahca/<stage>/openai-api-key), resolved on
+// the first turn that needs it, never at init; OPENAI_BASE_URL points at an
+// OpenAI-compatible server; OPENAI_MODEL sets the default model. Without
+// OPENAI_API_KEY_REF the scripted agent answers.
+func withModel(cfg aws.Config, getenv awsenv.Getenv, e *conversation.Engine) error {
+	ref := getenv("OPENAI_API_KEY_REF")
+	if ref == "" {
+		return nil
+	}
+	if _, isRef, err := secret.ParseRef(ref); err != nil || !isRef {
+		return fmt.Errorf("OPENAI_API_KEY_REF %q: want a secret reference such as ssm:/ahca/dev/openai-api-key", ref)
+	}
+	resolver := secret.NewResolver(secret.Options{SSM: ssm.NewFromConfig(cfg)})
+	e.LLM = openaiclient.New(openaiclient.Options{
+		APIKey:       func(ctx context.Context) (string, error) { return resolver.Resolve(ctx, secret.Value(ref)) },
+		BaseURL:      getenv("OPENAI_BASE_URL"),
+		DefaultModel: getenv("OPENAI_MODEL"),
+		Logger:       e.Log,
+	})
+	return nil
 }

@@ -24,6 +24,8 @@ import (
 	"github.com/ahca/ahca/infra/apigw"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/conversation"
+	"github.com/ahca/ahca/pkg/llm"
+	"github.com/ahca/ahca/pkg/llm/openaiclient"
 	"github.com/ahca/ahca/pkg/relay"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
@@ -39,6 +41,9 @@ type devOptions struct {
 	DynamoDBEndpoint string
 	Table            string
 	LogLevel         slog.Level
+	NoLLM            bool
+	// llm replaces the model (tests and benchmarks use a fake).
+	llm llm.Streamer
 	// dynamoOptions lets benchmarks count store calls.
 	dynamoOptions []func(*dynamodb.Options)
 }
@@ -57,6 +62,7 @@ func devFlags(args []string, stderr io.Writer) (devOptions, bool) {
 	fs.StringVar(&o.DynamoDBEndpoint, "dynamodb-endpoint", "", "DynamoDB endpoint for --store dynamodb (e.g. DynamoDB Local)")
 	fs.StringVar(&o.Table, "table", "ahca-local", "DynamoDB table (created if missing)")
 	verbose := fs.Bool("v", false, "debug logging")
+	fs.BoolVar(&o.NoLLM, "no-llm", false, "use the scripted agent even when OPENAI_API_KEY is set")
 	pos, ok := parseFlags(fs, args, stderr)
 	if !ok || len(pos) > 0 {
 		return o, false
@@ -72,6 +78,7 @@ type devStack struct {
 	URL     string
 	Gateway *apigw.Gateway
 	Store   session.Store
+	Agent   string
 	server  *http.Server
 	ln      net.Listener
 }
@@ -100,7 +107,19 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 		Region: "us-east-1", BaseEndpoint: aws.String(base),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	})
-	engine := &conversation.Engine{Configs: reg, Store: store, Log: log}
+	engine := &conversation.Engine{Configs: reg, Store: store, Log: log, LLM: o.llm}
+	agent := "scripted intake agent"
+	if engine.LLM == nil && !o.NoLLM && os.Getenv("OPENAI_API_KEY") != "" {
+		// With a key, the business's AI agent answers; the scripted agent
+		// remains the fallback. OPENAI_BASE_URL selects a compatible server.
+		engine.LLM = openaiclient.New(openaiclient.Options{
+			APIKey:  func(context.Context) (string, error) { return os.Getenv("OPENAI_API_KEY"), nil },
+			BaseURL: os.Getenv("OPENAI_BASE_URL"), DefaultModel: os.Getenv("OPENAI_MODEL"), Logger: log,
+		})
+	}
+	if engine.LLM != nil {
+		agent = "LLM agent (scripted agent as fallback)"
+	}
 	h := &wsapi.Handlers{
 		Engine: engine, Configs: reg, Posters: fixedPoster{relay.Gateway{API: mgmt}}, Log: log,
 		TrustedOrigins: []string{base, "http://localhost:" + port, "http://127.0.0.1:" + port},
@@ -134,8 +153,8 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	log.Info("local stack ready", "url", base, "businesses", len(set.IDs()), "store", o.Store)
-	return &devStack{URL: base, Gateway: gw, Store: store, server: srv, ln: ln}, nil
+	log.Info("local stack ready", "url", base, "businesses", len(set.IDs()), "store", o.Store, "agent", agent)
+	return &devStack{URL: base, Gateway: gw, Store: store, Agent: agent, server: srv, ln: ln}, nil
 }
 
 // Stop closes connections (running $disconnect) and the listener.
@@ -211,7 +230,7 @@ func devCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitFailed
 	}
 	ws := strings.Replace(d.URL, "http://", "ws://", 1) + "/ws"
-	fmt.Fprintf(stdout, "AHCA local stack\n  web client:  %s/\n  websocket:   %s?businessId=<id>\n  store:       %s\nCtrl-C stops it.\n", d.URL, ws, o.Store)
+	fmt.Fprintf(stdout, "AHCA local stack\n  web client:  %s/\n  websocket:   %s?businessId=<id>\n  store:       %s\n  agent:       %s\nCtrl-C stops it.\n", d.URL, ws, o.Store, d.Agent)
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -12,14 +12,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/intake"
+	"github.com/ahca/ahca/pkg/llm"
+	"github.com/ahca/ahca/pkg/prompt"
 	"github.com/ahca/ahca/pkg/protocol"
 	"github.com/ahca/ahca/pkg/relay"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
+	"github.com/ahca/ahca/pkg/tools"
 )
 
 // Agent produces the replies of one business's receptionist.
@@ -58,11 +62,22 @@ const (
 type Engine struct {
 	Configs  Configs
 	Store    session.Store
-	NewAgent func(*business.Business) Agent
+	NewAgent func(*business.Business) Agent // the scripted agent; default intake.New
 	Now      func() time.Time
 	NewID    func() string
 	TTL      time.Duration
 	Log      *slog.Logger
+
+	// LLM, when set, answers prompts; the scripted agent is then the
+	// fallback when the model fails. Nil runs the scripted agent alone.
+	LLM           llm.Streamer
+	Tools         *tools.Registry // default tools.Default()
+	PromptOptions prompt.Options
+	TurnTimeout   time.Duration // default DefaultTurnTimeout
+	MaxToolRounds int           // default DefaultMaxToolRounds
+	InterruptPoll time.Duration // default DefaultInterruptPoll
+
+	toolsOnce sync.Once
 }
 
 func (e *Engine) now() time.Time {
@@ -173,6 +188,7 @@ func (e *Engine) Close(ctx context.Context, connectionID, reason string) error {
 		if s.Status == session.StatusEnded || s.ConnectionID != connectionID {
 			return errNothingToDo // already ended, or a later leg owns the session
 		}
+		consumeInterrupt(s, e.now().UTC(), nil)
 		e.end(s, reason)
 		return nil
 	})

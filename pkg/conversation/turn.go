@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/intake"
@@ -66,6 +67,9 @@ func (t *turn) prompt(ctx context.Context, text string) error {
 	if !t.s.Active(now) {
 		return t.refuse(ctx, protocol.CodeSessionEnded, "this conversation has ended; start a new one")
 	}
+	if t.e.LLM != nil {
+		return t.llmTurn(ctx, text)
+	}
 	var reply intake.Reply
 	saved, err := session.Update(ctx, t.e.Store, t.s, func(s *session.Session) error {
 		if !s.Active(now) {
@@ -74,6 +78,7 @@ func (t *turn) prompt(ctx context.Context, text string) error {
 		if s.Flow == nil {
 			s.Flow = map[string]string{}
 		}
+		consumeInterrupt(s, now, nil)
 		s.Append(session.RoleCaller, text, now)
 		reply = t.agent.Respond(s, text, now)
 		for _, ev := range reply.Events {
@@ -107,35 +112,37 @@ func (t *turn) prompt(ctx context.Context, text string) error {
 		return err
 	}
 	if reply.Done {
-		if err := t.post(ctx, protocol.Encode(protocol.End{Type: protocol.TypeEnd, HandoffData: `{"reason":"completed"}`})); err != nil {
-			return err
-		}
-		if saved.Channel == session.ChannelWeb {
-			return t.p.Close(ctx, saved.ConnectionID)
-		}
+		return t.finishConversation(ctx, saved)
 	}
 	return nil
 }
 
-// interrupt records that the caller talked over the last reply: the stored
-// agent turn becomes what they actually heard.
+// finishConversation tells the client the conversation is over; a web
+// connection is then closed (Twilio closes its own after `end`).
+func (t *turn) finishConversation(ctx context.Context, s *session.Session) error {
+	if err := t.post(ctx, protocol.Encode(protocol.End{Type: protocol.TypeEnd, HandoffData: handoffJSON(s.EndReason)})); err != nil {
+		return err
+	}
+	if s.Channel == session.ChannelWeb {
+		return t.p.Close(ctx, s.ConnectionID)
+	}
+	return nil
+}
+
+// interrupt marks the session: the caller talked over the reply being
+// spoken. The turn that saves next truncates that reply to what was heard
+// (a streaming turn also stops posting when it sees the mark).
 func (t *turn) interrupt(ctx context.Context, heard string) error {
+	now := t.e.now().UTC()
 	_, err := session.Update(ctx, t.e.Store, t.s, func(s *session.Session) error {
-		for i := len(s.Turns) - 1; i >= 0; i-- {
-			if s.Turns[i].Role == session.RoleAgent {
-				if s.Turns[i].Interrupted {
-					return errNothingToDo
-				}
-				s.Turns[i].Interrupted = true
-				if heard != "" && len(heard) < len(s.Turns[i].Text) {
-					s.Turns[i].Text = heard
-				}
-				return nil
-			}
+		if s.Flow == nil {
+			s.Flow = map[string]string{}
 		}
-		return errNothingToDo
+		s.Flow[flowInterruptAt] = now.Format(time.RFC3339Nano)
+		s.Flow[flowInterruptHeard] = heard
+		return nil
 	})
-	if err != nil && !errors.Is(err, errNothingToDo) {
+	if err != nil {
 		return fmt.Errorf("interrupt: %w", err)
 	}
 	return nil

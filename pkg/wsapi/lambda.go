@@ -19,10 +19,14 @@ import (
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
+// Option adds to the wiring; ws-message uses it to plug in the model, so
+// that only it links the OpenAI client.
+type Option func(cfg aws.Config, getenv awsenv.Getenv, e *conversation.Engine) error
+
 // FromEnvironment wires the handlers as the ws-* Lambdas run them: configs
 // from CONFIG_BUCKET, sessions in TABLE_NAME, replies through the stage's
 // management API. Nothing here touches the network, so init stays fast.
-func FromEnvironment(getenv awsenv.Getenv) (*Handlers, error) {
+func FromEnvironment(getenv awsenv.Getenv, opts ...Option) (*Handlers, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
@@ -38,6 +42,11 @@ func FromEnvironment(getenv awsenv.Getenv) (*Handlers, error) {
 	configs := business.NewRegistry(business.S3Source{Client: s3.NewFromConfig(cfg), Bucket: env["CONFIG_BUCKET"], Prefix: getenv("CONFIG_PREFIX")}, business.RegistryOptions{Logger: log})
 	store := session.NewDynamoStore(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"])
 	engine := &conversation.Engine{Configs: configs, Store: store, Log: log}
+	for _, o := range opts {
+		if err := o(cfg, getenv, engine); err != nil {
+			return nil, err
+		}
+	}
 	var origins []string
 	if o := getenv("WEB_ORIGIN"); o != "" {
 		origins = strings.Split(o, ",")

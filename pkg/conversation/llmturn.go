@@ -1,0 +1,307 @@
+package conversation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/ahca/ahca/pkg/llm"
+	"github.com/ahca/ahca/pkg/prompt"
+	"github.com/ahca/ahca/pkg/protocol"
+	"github.com/ahca/ahca/pkg/relay"
+	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/tools"
+)
+
+// Defaults of the LLM turn.
+const (
+	DefaultTurnTimeout   = 20 * time.Second // well under API Gateway's 29 s integration timeout
+	DefaultMaxToolRounds = 4
+	DefaultInterruptPoll = 300 * time.Millisecond
+)
+
+// Flow keys for interrupts: an interrupt frame (a parallel invocation) marks
+// the session; the turn that saves next consumes the mark.
+const (
+	flowInterruptAt    = "engine.interrupt.at"
+	flowInterruptHeard = "engine.interrupt.heard"
+)
+
+var errInterrupted = errors.New("caller interrupted")
+
+// llmTurn answers one utterance with the model: stream phrases to the
+// caller as they form, run tool calls (the loop may repeat), fall back to the
+// scripted agent if the model fails, then save everything with one
+// conditional write.
+func (t *turn) llmTurn(ctx context.Context, text string) error {
+	e := t.e
+	start := e.now().UTC()
+	timeout := e.TurnTimeout
+	if timeout <= 0 {
+		timeout = DefaultTurnTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	work := t.s.Clone() // this turn's view; the store is written once, at the end
+	work.Append(session.RoleCaller, text, start)
+	callerBefore, flowBefore := work.Caller, maps.Clone(work.Flow)
+	reg := e.tools()
+	offered := reg.For(t.b)
+	popts := e.PromptOptions
+	popts.Tools = offered
+	msgs := prompt.Build(t.b, work, start, popts)
+
+	out := &streamOut{t: t, turnStart: start, coalesce: relay.Coalescer{Now: e.Now}}
+	var events []tools.Event
+	end := false
+	rounds := e.MaxToolRounds
+	if rounds <= 0 {
+		rounds = DefaultMaxToolRounds
+	}
+	var llmErr error
+	for round := 0; ; round++ {
+		req := llm.Request{Model: t.b.LLM.Model, Temperature: t.b.LLM.Temperature, Messages: msgs, Tools: offered}
+		if round == rounds-1 {
+			req.Tools = nil // last round: words, not more tool calls
+		}
+		res, err := e.LLM.Stream(ctx, req, out.text)
+		if err != nil {
+			llmErr = err
+			break
+		}
+		if len(res.ToolCalls) == 0 {
+			break
+		}
+		msgs = append(msgs, llm.Message{Role: llm.RoleAssistant, Content: res.Text, ToolCalls: res.ToolCalls})
+		for _, call := range res.ToolCalls {
+			o := reg.Execute(ctx, tools.Env{Business: t.b, Session: work, Now: start}, call)
+			if o.Err != nil {
+				e.log().ErrorContext(ctx, "tool failed", "tool", call.Name, "err", o.Err)
+			}
+			msgs = append(msgs, llm.Message{Role: llm.RoleTool, ToolCallID: call.ID, Content: o.Content})
+			if o.Event != nil {
+				events = append(events, *o.Event)
+			}
+			end = end || o.End
+		}
+	}
+
+	interrupted := errors.Is(llmErr, errInterrupted)
+	if llmErr != nil && !interrupted {
+		// The caller is answered and the lead captured whatever the model does.
+		e.log().WarnContext(ctx, "llm failed; scripted agent continues the turn", "err", llmErr, "posted", out.posted > 0)
+		reply := t.agent.Respond(work, text, start)
+		for _, ev := range reply.Events {
+			events = append(events, tools.Event{Kind: ev.Kind, Detail: ev.Detail})
+		}
+		end = end || reply.Done
+		if out.said.Len() > 0 {
+			out.text(" ")
+		}
+		if err := out.text(reply.Text); err != nil && !errors.Is(err, errInterrupted) {
+			return err
+		}
+	}
+	if err := out.finish(ctx); err != nil {
+		return err
+	}
+
+	callerUpdated := work.Caller != callerBefore
+	saved, err := session.Update(ctx, e.Store, t.s, func(s *session.Session) error {
+		if !s.Active(start) {
+			return errEnded // ended meanwhile (hang-up); what was said is moot
+		}
+		consumeInterrupt(s, start, &out.stored)
+		s.Append(session.RoleCaller, text, start)
+		for _, ev := range events {
+			tt := s.Append(session.RoleTool, ev.Detail, start)
+			tt.Tool = ev.Kind
+		}
+		at := s.Append(session.RoleAgent, out.stored.String(), e.now().UTC())
+		at.Interrupted = out.interrupted
+		mergeCaller(&s.Caller, callerBefore, work.Caller)
+		mergeFlow(s, flowBefore, work.Flow)
+		s.UpdatedAt = e.now().UTC()
+		if end && !out.interrupted {
+			e.end(s, EndCompleted)
+		}
+		return nil
+	})
+	if errors.Is(err, errEnded) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("llm turn: save: %w", err)
+	}
+	t.s = saved
+	if callerUpdated && saved.Channel == session.ChannelWeb {
+		c := saved.Caller
+		if err := t.post(ctx, protocol.Encode(protocol.UserInfoUpdated{Type: protocol.TypeUserInfoUpdated, UserInfo: protocol.UserInfo{Name: c.Name, Phone: c.Phone, Email: c.Email, Reason: c.Reason}})); err != nil {
+			return err
+		}
+	}
+	if saved.Status == session.StatusEnded {
+		return t.finishConversation(ctx, saved)
+	}
+	return nil
+}
+
+// mergeCaller applies the fields this turn changed onto the stored caller,
+// so a concurrent turn's changes to other fields survive.
+func mergeCaller(dst *session.Caller, before, after session.Caller) {
+	set := func(d *string, b, a string) {
+		if a != b {
+			*d = a
+		}
+	}
+	set(&dst.Name, before.Name, after.Name)
+	set(&dst.Phone, before.Phone, after.Phone)
+	set(&dst.Email, before.Email, after.Email)
+	set(&dst.Reason, before.Reason, after.Reason)
+}
+
+// mergeFlow applies this turn's changes to the agent's flow state (set and
+// deleted keys) onto the stored flow; the engine's own keys are not touched.
+func mergeFlow(s *session.Session, before, after map[string]string) {
+	if s.Flow == nil {
+		s.Flow = map[string]string{}
+	}
+	for k, v := range after {
+		if old, had := before[k]; (!had || old != v) && !strings.HasPrefix(k, "engine.") {
+			s.Flow[k] = v
+		}
+	}
+	for k := range before {
+		if _, still := after[k]; !still && !strings.HasPrefix(k, "engine.") {
+			delete(s.Flow, k)
+		}
+	}
+}
+
+// consumeInterrupt applies a pending interrupt mark. A mark set after this
+// turn started interrupted this turn's reply (current); an older one
+// interrupted the last stored agent turn.
+func consumeInterrupt(s *session.Session, turnStart time.Time, current *strings.Builder) {
+	at, ok := s.Flow[flowInterruptAt]
+	if !ok {
+		return
+	}
+	heard := s.Flow[flowInterruptHeard]
+	delete(s.Flow, flowInterruptAt)
+	delete(s.Flow, flowInterruptHeard)
+	when, _ := time.Parse(time.RFC3339Nano, at)
+	if current != nil && !when.Before(turnStart) {
+		if heard != "" && len(heard) < current.Len() {
+			current.Reset()
+			current.WriteString(heard)
+		}
+		return
+	}
+	for i := len(s.Turns) - 1; i >= 0; i-- {
+		if s.Turns[i].Role == session.RoleAgent {
+			s.Turns[i].Interrupted = true
+			if heard != "" && len(heard) < len(s.Turns[i].Text) {
+				s.Turns[i].Text = heard
+			}
+			return
+		}
+	}
+}
+
+// streamOut posts model text as phrases and keeps what was said.
+type streamOut struct {
+	t           *turn
+	turnStart   time.Time
+	coalesce    relay.Coalescer
+	said        strings.Builder // everything posted
+	stored      strings.Builder // what the transcript keeps
+	posted      int
+	lastPoll    time.Time
+	interrupted bool
+}
+
+// text is the model's onText callback.
+func (o *streamOut) text(delta string) error {
+	if o.interrupted {
+		return errInterrupted
+	}
+	o.stored.WriteString(delta)
+	for _, p := range o.coalesce.Add(delta) {
+		if err := o.post(context.Background(), p, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (o *streamOut) post(ctx context.Context, phrase string, last bool) error {
+	if o.posted > 0 && !last && o.checkInterrupt(ctx) {
+		return errInterrupted
+	}
+	if err := o.t.post(ctx, protocol.Encode(protocol.Text{Type: protocol.TypeText, Token: phrase, Last: last})); err != nil {
+		return err
+	}
+	o.said.WriteString(phrase)
+	o.posted++
+	return nil
+}
+
+// checkInterrupt looks for an interrupt mark, at most every InterruptPoll,
+// and only once a phrase is out (short replies cost no extra read).
+func (o *streamOut) checkInterrupt(ctx context.Context) bool {
+	e := o.t.e
+	poll := e.InterruptPoll
+	if poll <= 0 {
+		poll = DefaultInterruptPoll
+	}
+	now := e.now()
+	if now.Sub(o.lastPoll) < poll {
+		return false
+	}
+	o.lastPoll = now
+	s, err := e.Store.Get(ctx, o.t.s.BusinessID, o.t.s.ID)
+	if err != nil {
+		return false
+	}
+	at, ok := s.Flow[flowInterruptAt]
+	if !ok {
+		return false
+	}
+	when, err := time.Parse(time.RFC3339Nano, at)
+	if err != nil || when.Before(o.turnStart) {
+		return false
+	}
+	o.interrupted = true
+	return true
+}
+
+// finish flushes the last phrase with last:true; every turn is closed, even
+// a failed or interrupted one.
+func (o *streamOut) finish(ctx context.Context) error {
+	rest := o.coalesce.Flush()
+	if o.interrupted {
+		rest = ""
+	}
+	return o.t.post(ctx, protocol.Encode(protocol.Text{Type: protocol.TypeText, Token: rest, Last: true}))
+}
+
+// tools returns the engine's registry, building the default one once.
+func (e *Engine) tools() *tools.Registry {
+	e.toolsOnce.Do(func() {
+		if e.Tools == nil {
+			e.Tools = tools.Default()
+		}
+	})
+	return e.Tools
+}
+
+// handoffJSON renders handoff data for an end frame.
+func handoffJSON(reason string) string {
+	b, _ := json.Marshal(map[string]string{"reason": reason})
+	return string(b)
+}
