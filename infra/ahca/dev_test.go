@@ -32,8 +32,9 @@ func dynamoEndpoint(tb testing.TB) string {
 }
 
 type client struct {
-	tb testing.TB
-	c  *websocket.Conn
+	tb        testing.TB
+	c         *websocket.Conn
+	firstText time.Time // when the last turn's first text frame arrived
 }
 
 func dialBusiness(tb testing.TB, stack *devStack, biz string) *client {
@@ -70,6 +71,9 @@ func (c *client) turn(frame string) (string, []map[string]any) {
 		if f["type"] == "error" {
 			return "", frames
 		}
+		if f["type"] == "text" && text.Len() == 0 {
+			c.firstText = time.Now()
+		}
 		if f["type"] == "text" {
 			text.WriteString(f["token"].(string))
 			if f["last"] == true {
@@ -77,6 +81,12 @@ func (c *client) turn(frame string) (string, []map[string]any) {
 			}
 		}
 	}
+}
+
+// firstPhraseTurn is turn, recording when the first text frame arrived.
+func (c *client) firstPhraseTurn(frame string) (string, []map[string]any) {
+	c.firstText = time.Time{}
+	return c.turn(frame)
 }
 
 func say(text string) string {

@@ -56,7 +56,20 @@ func (t *turn) llmTurn(ctx context.Context, text string) error {
 	popts.Tools = offered
 	msgs := prompt.Build(t.b, work, start, popts)
 
-	out := &streamOut{t: t, turnStart: start, coalesce: relay.Coalescer{Now: e.Now}}
+	// The first interrupt check waits one poll interval: a reply that is
+	// out by then costs no extra read.
+	out := &streamOut{t: t, turnStart: start, lastPoll: e.now(), coalesce: relay.Coalescer{Now: e.Now}}
+	// The web panel shows what a tool (or the fallback) stored as soon as it
+	// is stored; Twilio never gets web-only frames.
+	shown := callerBefore
+	showCaller := func() error {
+		c := work.Caller
+		if c == shown || work.Channel != session.ChannelWeb {
+			return nil
+		}
+		shown = c
+		return t.post(ctx, protocol.Encode(protocol.UserInfoUpdated{Type: protocol.TypeUserInfoUpdated, UserInfo: protocol.UserInfo{Name: c.Name, Phone: c.Phone, Email: c.Email, Reason: c.Reason}}))
+	}
 	var events []tools.Event
 	end := false
 	rounds := e.MaxToolRounds
@@ -89,6 +102,9 @@ func (t *turn) llmTurn(ctx context.Context, text string) error {
 			}
 			end = end || o.End
 		}
+		if err := showCaller(); err != nil {
+			return err
+		}
 	}
 
 	interrupted := errors.Is(llmErr, errInterrupted)
@@ -100,6 +116,9 @@ func (t *turn) llmTurn(ctx context.Context, text string) error {
 			events = append(events, tools.Event{Kind: ev.Kind, Detail: ev.Detail})
 		}
 		end = end || reply.Done
+		if err := showCaller(); err != nil {
+			return err
+		}
 		if out.said.Len() > 0 {
 			out.text(" ")
 		}
@@ -107,11 +126,8 @@ func (t *turn) llmTurn(ctx context.Context, text string) error {
 			return err
 		}
 	}
-	if err := out.finish(ctx); err != nil {
-		return err
-	}
-
-	callerUpdated := work.Caller != callerBefore
+	// Save before closing the turn: once the caller sees last:true they may
+	// speak again, and that turn must read this one.
 	saved, err := session.Update(ctx, e.Store, t.s, func(s *session.Session) error {
 		if !s.Active(start) {
 			return errEnded // ended meanwhile (hang-up); what was said is moot
@@ -132,19 +148,16 @@ func (t *turn) llmTurn(ctx context.Context, text string) error {
 		}
 		return nil
 	})
+	if ferr := out.finish(ctx); ferr != nil && err == nil {
+		err = ferr
+	}
 	if errors.Is(err, errEnded) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("llm turn: save: %w", err)
+		return fmt.Errorf("llm turn: %w", err)
 	}
 	t.s = saved
-	if callerUpdated && saved.Channel == session.ChannelWeb {
-		c := saved.Caller
-		if err := t.post(ctx, protocol.Encode(protocol.UserInfoUpdated{Type: protocol.TypeUserInfoUpdated, UserInfo: protocol.UserInfo{Name: c.Name, Phone: c.Phone, Email: c.Email, Reason: c.Reason}})); err != nil {
-			return err
-		}
-	}
 	if saved.Status == session.StatusEnded {
 		return t.finishConversation(ctx, saved)
 	}
