@@ -22,14 +22,17 @@ help: ## list targets
 
 test: fmt-check vet deps unit fuzz e2e ## run every test (the one command CI runs), installing what it needs
 
-deps: ## install test dependencies: DynamoDB Local (npm), Chromium (apt), web/node_modules
+deps: ## install test dependencies: DynamoDB Local and the SES emulator (npm), Chromium (apt), web/node_modules
 	bash infra/scripts/dynamodb-local.sh install
+	bash infra/scripts/ses-local.sh install
 	bash infra/scripts/browser-deps.sh
 
-# DynamoDB Local runs for the duration of the Go tests (store contract suite,
-# hot-path call counts); CI=true makes its tests fail rather than skip without it.
-WITH_DYNAMODB = out=$$(bash infra/scripts/dynamodb-local.sh start); eval "$$out"; \
-	trap 'bash infra/scripts/dynamodb-local.sh stop' EXIT;
+# DynamoDB Local and the SES emulator run for the duration of the Go tests
+# (store contract suites, hot-path call counts, email delivery); CI=true makes
+# their tests fail rather than skip without them. One trap stops both.
+WITH_EMULATORS = out=$$(bash infra/scripts/dynamodb-local.sh start); eval "$$out"; \
+	trap 'bash infra/scripts/dynamodb-local.sh stop; bash infra/scripts/ses-local.sh stop' EXIT; \
+	out=$$(bash infra/scripts/ses-local.sh start); eval "$$out";
 
 fmt-check: ## fail if any Go file is not gofmt'ed
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -38,8 +41,8 @@ fmt-check: ## fail if any Go file is not gofmt'ed
 vet: ## go vet
 	$(GO) vet ./...
 
-unit: ## go test -race over every package, against DynamoDB Local
-	$(WITH_DYNAMODB) $(GO) test -race -count=1 ./...
+unit: ## go test -race over every package, against DynamoDB Local and the SES emulator
+	$(WITH_EMULATORS) $(GO) test -race -count=1 ./...
 
 e2e: ## real-browser test of the web client against `ahca dev` (Chromium + playwright-core)
 	bash infra/scripts/e2e.sh
@@ -51,7 +54,7 @@ lint: fmt-check vet ## gofmt, go vet and staticcheck
 	$(GO) run $(STATICCHECK) ./...
 
 bench: ## run the benchmarks against DynamoDB Local (figures go in BENCHMARKS.md)
-	$(WITH_DYNAMODB) $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	$(WITH_EMULATORS) $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
 build: ## build every function as an arm64 Lambda bootstrap under bin/<function>/
 	@for f in $(FUNCTIONS); do \

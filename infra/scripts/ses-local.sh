@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# Amazon SES v2 emulator for tests and local runs (pkg/email).
+#
+# The npm package aws-ses-v2-local (an Express server speaking the SES v2
+# REST API: SendEmail with Simple, Raw and Template content) is installed
+# with its dependencies into a cache outside the repository and run on the
+# machine's Node.js. Sent mail is kept in memory and readable at GET /store
+# (JSON) or in a browser at /.
+#
+#   ses-local.sh install   install the package (idempotent) and check node
+#   ses-local.sh start     install if needed, start on a free port, wait until it
+#                          answers, print `export AHCA_SES_ENDPOINT=...` on stdout
+#   ses-local.sh stop      stop the instance started by `start`
+#   ses-local.sh status    print the endpoint of the running instance, exit 1 if none
+#
+# Typical use (all progress goes to stderr, only the export line to stdout):
+#   eval "$(bash infra/scripts/ses-local.sh start)"
+#   go test ./pkg/email/...
+#   bash infra/scripts/ses-local.sh stop
+#
+# Environment:
+#   AHCA_CACHE        cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/ahca)
+#   AHCA_SES_PORT     port to use instead of a free one
+#   AHCA_SES_RUN_DIR  where the pid, port and log files go (default <cache>/ses-local/run)
+set -euo pipefail
+
+readonly PKG_NAME=aws-ses-v2-local
+readonly PKG_VERSION=2.10.2
+# The package's yargs 18 requires node ^20.19 || ^22.12 || >=23.
+readonly NODE_RANGE="^20.19 || ^22.12 || >=23"
+readonly CACHE_ROOT="${AHCA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ahca}"
+readonly BASE_DIR="$CACHE_ROOT/ses-local"
+readonly PKG_DIR="$BASE_DIR/$PKG_NAME-$PKG_VERSION"
+readonly CLI="$PKG_DIR/node_modules/$PKG_NAME/dist/cli.js"
+readonly RUN_DIR="${AHCA_SES_RUN_DIR:-$BASE_DIR/run}"
+readonly PID_FILE="$RUN_DIR/ses-local.pid"
+readonly PORT_FILE="$RUN_DIR/ses-local.port"
+readonly LOG_FILE="$RUN_DIR/ses-local.log"
+readonly START_TIMEOUT=30 # seconds until the emulator must answer HTTP
+
+log() { printf 'ses-local: %s\n' "$*" >&2; }
+die() {
+	log "error: $*"
+	exit 1
+}
+
+ensure_node() {
+	command -v node >/dev/null 2>&1 || die "node not found: install Node.js $NODE_RANGE"
+	command -v npm >/dev/null 2>&1 || die "npm not found: install Node.js $NODE_RANGE with npm"
+	node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+		process.exit((a === 20 && b >= 19) || (a === 22 && b >= 12) || a >= 23 ? 0 : 1)' ||
+		die "node $(node --version) cannot run $PKG_NAME@$PKG_VERSION: need $NODE_RANGE"
+}
+
+ensure_pkg() {
+	if [ -f "$CLI" ]; then
+		return
+	fi
+	mkdir -p "$BASE_DIR"
+	local tmp
+	tmp="$(mktemp -d "$BASE_DIR/.install.XXXXXX")"
+	# shellcheck disable=SC2064 # expand $tmp now
+	trap "rm -rf '$tmp'" EXIT
+	log "installing $PKG_NAME@$PKG_VERSION with npm into $PKG_DIR"
+	# A private package.json so npm installs here and nowhere else; the
+	# package and its runtime dependencies only (no dev dependencies, no
+	# install scripts: the package is plain prebuilt JavaScript).
+	printf '{"name":"ahca-ses-local","private":true}\n' >"$tmp/package.json"
+	(cd "$tmp" && npm install --silent --no-audit --no-fund --omit=dev --ignore-scripts \
+		--save-exact "$PKG_NAME@$PKG_VERSION" >&2) ||
+		die "npm install $PKG_NAME@$PKG_VERSION failed"
+	[ -f "$tmp/node_modules/$PKG_NAME/dist/cli.js" ] ||
+		die "$PKG_NAME@$PKG_VERSION has no dist/cli.js"
+	rm -rf "$PKG_DIR"
+	mv "$tmp" "$PKG_DIR"
+	trap - EXIT
+	log "installed $CLI"
+}
+
+cmd_install() {
+	ensure_node
+	ensure_pkg
+	log "ready: $PKG_NAME@$PKG_VERSION (node $(node --version))"
+}
+
+# port_in_use reports whether something accepts connections on 127.0.0.1:$1.
+port_in_use() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+free_port() {
+	if command -v python3 >/dev/null 2>&1; then
+		python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+		return
+	fi
+	local p i
+	for i in $(seq 1 100); do
+		p=$((20000 + RANDOM % 20000))
+		if ! port_in_use "$p"; then
+			echo "$p"
+			return
+		fi
+	done
+	die "no free port found"
+}
+
+# answers reports whether the emulator answers its health check on 127.0.0.1:$1.
+answers() {
+	if command -v curl >/dev/null 2>&1; then
+		curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$1/health-check"
+	else
+		port_in_use "$1"
+	fi
+}
+
+# running_pid prints the pid of the instance recorded in the pid file if that
+# process is alive and is the emulator.
+running_pid() {
+	[ -f "$PID_FILE" ] || return 1
+	local pid
+	pid="$(cat "$PID_FILE")"
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+	if [ -r "/proc/$pid/cmdline" ]; then
+		tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "$PKG_NAME" || return 1
+	fi
+	echo "$pid"
+}
+
+print_export() {
+	echo "export AHCA_SES_ENDPOINT=http://127.0.0.1:$1"
+}
+
+cmd_start() {
+	local pid port
+	if pid="$(running_pid)" && [ -f "$PORT_FILE" ] && answers "$(cat "$PORT_FILE")"; then
+		port="$(cat "$PORT_FILE")"
+		log "already running (pid $pid) on port $port"
+		print_export "$port"
+		return
+	fi
+	ensure_node
+	ensure_pkg
+	mkdir -p "$RUN_DIR"
+	rm -f "$PID_FILE" "$PORT_FILE"
+
+	local attempt deadline
+	for attempt in 1 2 3; do
+		port="${AHCA_SES_PORT:-$(free_port)}"
+		log "starting $PKG_NAME on 127.0.0.1:$port (log: $LOG_FILE)"
+		# --host 127.0.0.1: its default is "::" (every interface, and it
+		# fails where IPv6 is disabled). SMTP_TRANSPORT is cleared so mail is
+		# only stored, never forwarded. stdin/stdout/stderr are detached so
+		# `$(... start)` returns at once.
+		(
+			cd "$RUN_DIR"
+			exec env -u SMTP_TRANSPORT nohup node "$CLI" --host 127.0.0.1 --port "$port" \
+				</dev/null >"$LOG_FILE" 2>&1
+		) &
+		pid=$!
+		echo "$pid" >"$PID_FILE"
+		deadline=$((SECONDS + START_TIMEOUT))
+		while [ "$SECONDS" -lt "$deadline" ]; do
+			if ! kill -0 "$pid" 2>/dev/null; then
+				break
+			fi
+			if answers "$port"; then
+				echo "$port" >"$PORT_FILE"
+				log "up (pid $pid)"
+				print_export "$port"
+				return
+			fi
+			sleep 0.2
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			kill "$pid" 2>/dev/null || true
+			rm -f "$PID_FILE"
+			tail -n 20 "$LOG_FILE" >&2 || true
+			die "$PKG_NAME did not answer on port $port within ${START_TIMEOUT}s"
+		fi
+		rm -f "$PID_FILE"
+		log "$PKG_NAME exited during start (attempt $attempt):"
+		tail -n 20 "$LOG_FILE" >&2 || true
+		[ -z "${AHCA_SES_PORT:-}" ] || break # a fixed port will not get better
+	done
+	die "could not start $PKG_NAME"
+}
+
+cmd_stop() {
+	local pid i
+	if ! pid="$(running_pid)"; then
+		log "not running"
+		rm -f "$PID_FILE" "$PORT_FILE"
+		return
+	fi
+	kill "$pid" 2>/dev/null || true
+	for i in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		log "pid $pid did not stop after 5s: sending SIGKILL"
+		kill -9 "$pid" 2>/dev/null || true
+	fi
+	rm -f "$PID_FILE" "$PORT_FILE"
+	log "stopped (pid $pid)"
+}
+
+cmd_status() {
+	local pid
+	if pid="$(running_pid)" && [ -f "$PORT_FILE" ]; then
+		log "running (pid $pid)"
+		print_export "$(cat "$PORT_FILE")"
+		return
+	fi
+	log "not running"
+	return 1
+}
+
+case "${1:-}" in
+install) cmd_install ;;
+start) cmd_start ;;
+stop) cmd_stop ;;
+status) cmd_status ;;
+*)
+	echo "usage: $0 install|start|stop|status" >&2
+	exit 2
+	;;
+esac
