@@ -84,6 +84,9 @@ func checkEmailProvider(f *file, b *Business) {
 		need(e.FromEmail, "fromEmail")
 		need(e.APIKey, "apiKey")
 		need(e.AudienceID, "audienceId")
+		if e.CallerCopy {
+			f.warn(nil, "$.email.sendCallerCopy", "mailchimp-marketing sends campaigns to subscribed members only, so callers get no copy: use ses or mailchimp-transactional for caller copies")
+		}
 	case EmailMicrosoftGraph:
 		need(e.TenantID, "tenantId")
 		need(e.ClientID, "clientId")

@@ -210,7 +210,7 @@ func TestMarketingRecipients(t *testing.T) {
 	})
 	t.Run("caller copy is refused", func(t *testing.T) {
 		e := newMarketingEnv(t)
-		cp, ok := RenderCallerCopy(biz(t, "sherpaprompt"), sherpaPhone())
+		cp, ok := RenderCallerCopy(optedIn(biz(t, "sherpaprompt")), sherpaPhone())
 		if !ok {
 			t.Fatal("no caller copy")
 		}

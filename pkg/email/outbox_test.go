@@ -26,7 +26,7 @@ func TestOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp, _ := RenderCallerCopy(biz(t, "sherpaprompt"), sherpaPhone())
+	cp, _ := RenderCallerCopy(optedIn(biz(t, "sherpaprompt")), sherpaPhone())
 	name, err := o.Send(context.Background(), sum)
 	if err != nil {
 		t.Fatal(err)

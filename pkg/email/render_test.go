@@ -43,6 +43,13 @@ func biz(t testing.TB, id string) *business.Business {
 	return b
 }
 
+// optedIn returns a copy of b whose callers get a copy of what was noted.
+func optedIn(b *business.Business) *business.Business {
+	c := *b
+	c.Email.CallerCopy = true
+	return &c
+}
+
 // at is a wall-clock time in zone.
 func at(zone string, year int, month time.Month, day, hour, min, sec int) time.Time {
 	loc, err := time.LoadLocation(zone)
@@ -449,10 +456,10 @@ func TestEmbeddedTemplatesAllBusinesses(t *testing.T) {
 }
 
 func TestRenderCallerCopy(t *testing.T) {
-	b := biz(t, "sherpaprompt")
+	b := optedIn(biz(t, "sherpaprompt"))
 	m, ok := RenderCallerCopy(b, sherpaPhone())
 	if !ok {
-		t.Fatal("sherpaprompt opts in and the caller gave an email: want a copy")
+		t.Fatal("the business opts in and the caller gave an email: want a copy")
 	}
 	checkSafe(t, m)
 	if !slices.Equal(m.To, []string{"priya.n@example.org"}) || m.IdempotencyKey != "ahca-sherpaprompt-sess-phone-0002-caller" {
