@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,14 +21,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/ahca/ahca/infra/apigw"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/conversation"
+	"github.com/ahca/ahca/pkg/delivery"
+	"github.com/ahca/ahca/pkg/delivery/emaildelivery"
+	"github.com/ahca/ahca/pkg/email"
 	"github.com/ahca/ahca/pkg/llm"
 	"github.com/ahca/ahca/pkg/llm/openaiclient"
 	"github.com/ahca/ahca/pkg/relay"
 	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/summary"
 	"github.com/ahca/ahca/pkg/tenant"
 	"github.com/ahca/ahca/pkg/wsapi"
 )
@@ -42,6 +48,8 @@ type devOptions struct {
 	Table            string
 	LogLevel         slog.Level
 	NoLLM            bool
+	DataDir          string // dev data (the email outbox)
+	SESEndpoint      string // send summary emails to an SES emulator instead of the outbox
 	// llm replaces the model (tests and benchmarks use a fake).
 	llm llm.Streamer
 	// dynamoOptions lets benchmarks count store calls.
@@ -63,6 +71,8 @@ func devFlags(args []string, stderr io.Writer) (devOptions, bool) {
 	fs.StringVar(&o.Table, "table", "ahca-local", "DynamoDB table (created if missing)")
 	verbose := fs.Bool("v", false, "debug logging")
 	fs.BoolVar(&o.NoLLM, "no-llm", false, "use the scripted agent even when OPENAI_API_KEY is set")
+	fs.StringVar(&o.DataDir, "data", ".ahca-dev", "dev data directory (summary emails land in DATA/outbox)")
+	fs.StringVar(&o.SESEndpoint, "ses-endpoint", "", "send summary emails to this SES endpoint (e.g. aws-ses-v2-local) instead of the outbox")
 	pos, ok := parseFlags(fs, args, stderr)
 	if !ok || len(pos) > 0 {
 		return o, false
@@ -79,8 +89,13 @@ type devStack struct {
 	Gateway *apigw.Gateway
 	Store   session.Store
 	Agent   string
-	server  *http.Server
-	ln      net.Listener
+	Outbox  *email.Outbox
+	Records delivery.Records
+
+	stream    *streamStore
+	stopSweep context.CancelFunc
+	server    *http.Server
+	ln        net.Listener
 }
 
 // startDev builds and starts the local stack; it returns once it listens.
@@ -90,9 +105,17 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	if err != nil {
 		return nil, err
 	}
-	store, err := devStore(ctx, o)
+	store, records, err := devStore(ctx, o)
 	if err != nil {
 		return nil, err
+	}
+	outbox := email.NewOutbox(filepath.Join(o.DataDir, "outbox"))
+	providers := &email.Providers{Outbox: outbox, Logger: log}
+	if o.SESEndpoint != "" {
+		providers = &email.Providers{Logger: log, SES: sesv2.New(sesv2.Options{
+			Region: "us-east-1", BaseEndpoint: aws.String(o.SESEndpoint),
+			Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+		})}
 	}
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
@@ -107,7 +130,7 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 		Region: "us-east-1", BaseEndpoint: aws.String(base),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	})
-	engine := &conversation.Engine{Configs: reg, Store: store, Log: log, LLM: o.llm}
+	engine := &conversation.Engine{Configs: reg, Log: log, LLM: o.llm}
 	agent := "scripted intake agent"
 	if engine.LLM == nil && !o.NoLLM && os.Getenv("OPENAI_API_KEY") != "" {
 		// With a key, the business's AI agent answers; the scripted agent
@@ -120,6 +143,23 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	if engine.LLM != nil {
 		agent = "LLM agent (scripted agent as fallback)"
 	}
+	// Ended sessions go to the summary pipeline the way the table's stream
+	// feeds the email-summary Lambda.
+	pipeline := emaildelivery.New(emaildelivery.Options{
+		Store: records, Configs: reg, Providers: providers, Log: log,
+		Summarizer: &summary.Summarizer{LLM: engine.LLM, Log: log},
+		Businesses: func(ctx context.Context) ([]tenant.ID, error) {
+			set, err := reg.Current(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return set.IDs(), nil
+		},
+	})
+	stream := newStreamStore(store, pipeline.Deliver, log)
+	engine.Store = stream
+	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
+	go stream.run(sweepCtx, 30*time.Second)
 	h := &wsapi.Handlers{
 		Engine: engine, Configs: reg, Posters: fixedPoster{relay.Gateway{API: mgmt}}, Log: log,
 		TrustedOrigins: []string{base, "http://localhost:" + port, "http://127.0.0.1:" + port},
@@ -129,6 +169,8 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", gw.ServeWS)
 	mux.HandleFunc("/@connections/", gw.ServeManagement)
+	mux.Handle("/dev/outbox/", http.StripPrefix("/dev/outbox", email.OutboxHandler(outbox)))
+	mux.Handle("GET /dev/outbox", http.RedirectHandler("/dev/outbox/", http.StatusMovedPermanently))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /api/businesses", func(w http.ResponseWriter, r *http.Request) {
 		set, err := reg.Current(r.Context())
@@ -154,22 +196,25 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	log.Info("local stack ready", "url", base, "businesses", len(set.IDs()), "store", o.Store, "agent", agent)
-	return &devStack{URL: base, Gateway: gw, Store: store, Agent: agent, server: srv, ln: ln}, nil
+	return &devStack{URL: base, Gateway: gw, Store: stream, Agent: agent, Outbox: outbox, Records: records, stream: stream, stopSweep: stopSweep, server: srv, ln: ln}, nil
 }
 
 // Stop closes connections (running $disconnect) and the listener.
 func (d *devStack) Stop(ctx context.Context) error {
-	d.Gateway.Shutdown()
+	d.Gateway.Shutdown() // ends every open session ($disconnect)...
+	d.stopSweep()
+	d.stream.wait() // ...whose summaries are delivered before we exit
 	return d.server.Shutdown(ctx)
 }
 
-func devStore(ctx context.Context, o devOptions) (session.Store, error) {
+// devStore returns the session store and the summary records store.
+func devStore(ctx context.Context, o devOptions) (session.Store, delivery.Records, error) {
 	switch o.Store {
 	case "memory":
-		return session.NewMemoryStore(), nil
+		return session.NewMemoryStore(), delivery.NewMemoryRecords(), nil
 	case "dynamodb":
 		if o.DynamoDBEndpoint == "" {
-			return nil, errors.New("--store dynamodb needs --dynamodb-endpoint (e.g. http://127.0.0.1:8000 for DynamoDB Local)")
+			return nil, nil, errors.New("--store dynamodb needs --dynamodb-endpoint (e.g. http://127.0.0.1:8000 for DynamoDB Local)")
 		}
 		client := dynamodb.New(dynamodb.Options{
 			Region: "us-east-1", BaseEndpoint: aws.String(o.DynamoDBEndpoint),
@@ -178,15 +223,15 @@ func devStore(ctx context.Context, o devOptions) (session.Store, error) {
 		if _, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(o.Table)}); err != nil {
 			var missing *ddbtypes.ResourceNotFoundException
 			if !errors.As(err, &missing) {
-				return nil, fmt.Errorf("dynamodb at %s: %w", o.DynamoDBEndpoint, err)
+				return nil, nil, fmt.Errorf("dynamodb at %s: %w", o.DynamoDBEndpoint, err)
 			}
 			if err := session.CreateTable(ctx, client, o.Table); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
-		return session.NewDynamoStore(client, o.Table), nil
+		return session.NewDynamoStore(client, o.Table), delivery.NewDynamoRecords(client, o.Table), nil
 	default:
-		return nil, fmt.Errorf("--store %q: want memory or dynamodb", o.Store)
+		return nil, nil, fmt.Errorf("--store %q: want memory or dynamodb", o.Store)
 	}
 }
 
@@ -230,7 +275,11 @@ func devCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitFailed
 	}
 	ws := strings.Replace(d.URL, "http://", "ws://", 1) + "/ws"
-	fmt.Fprintf(stdout, "AHCA local stack\n  web client:  %s/\n  websocket:   %s?businessId=<id>\n  store:       %s\n  agent:       %s\nCtrl-C stops it.\n", d.URL, ws, o.Store, d.Agent)
+	mail := d.URL + "/dev/outbox/ (files in " + d.Outbox.Dir() + ")"
+	if o.SESEndpoint != "" {
+		mail = "SES at " + o.SESEndpoint
+	}
+	fmt.Fprintf(stdout, "AHCA local stack\n  web client:  %s/\n  websocket:   %s?businessId=<id>\n  store:       %s\n  agent:       %s\n  emails:      %s\nCtrl-C stops it.\n", d.URL, ws, o.Store, d.Agent, mail)
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/coder/websocket"
 
+	"github.com/ahca/ahca/pkg/email"
 	"github.com/ahca/ahca/pkg/session"
 )
 
@@ -100,6 +101,9 @@ func startTestStack(tb testing.TB, o devOptions) *devStack {
 		o.Addr = "127.0.0.1:0"
 	}
 	o.ConfigsDir, o.WebDir = "../../configs", "../../web"
+	if o.DataDir == "" {
+		o.DataDir = tb.TempDir()
+	}
 	if o.Store == "" {
 		o.Store = "memory"
 	}
@@ -228,5 +232,60 @@ func BenchmarkTurn(b *testing.B) {
 		}
 		b.ReportMetric(float64(reads)/float64(turns), "reads/turn")
 		b.ReportMetric(float64(writes)/float64(turns), "writes/turn")
+	}
+}
+
+// End to end: an intake conversation through the local stack produces a
+// transcript record and exactly one summary email in the outbox, from the
+// business's own branding, on both stores.
+func TestDevStackIntakeProducesTranscriptAndOneEmail(t *testing.T) {
+	for _, o := range []devOptions{{Store: "memory"}, {Store: "dynamodb", Table: fmt.Sprintf("dev-mail-%d", time.Now().UnixNano())}} {
+		t.Run(o.Store, func(t *testing.T) {
+			if o.Store == "dynamodb" {
+				o.DynamoDBEndpoint = dynamoEndpoint(t)
+			}
+			stack := startTestStack(t, o)
+			c := dialBusiness(t, stack, "superior-fencing")
+			c.turn(`{"type":"setup"}`)
+			for _, line := range []string{`My fence blew down <script>alert(1)</script>`, "My name is Jamie Rivera", "503 555 0142", "yes"} {
+				c.turn(say(line))
+			}
+			var entries []email.OutboxEntry
+			deadline := time.Now().Add(10 * time.Second)
+			for time.Now().Before(deadline) { // delivery runs in the background, like the stream
+				entries, _ = stack.Outbox.List()
+				if len(entries) > 0 {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if len(entries) != 1 {
+				t.Fatalf("outbox has %d emails, want 1", len(entries))
+			}
+			e := entries[0]
+			if !strings.Contains(e.Subject, "Jamie Rivera") || !slices.Equal(e.To, []string{"office@superior-fence.example"}) {
+				t.Errorf("email = %+v", e)
+			}
+			m, err := stack.Outbox.Message(e.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(m.HTML, "<script>alert") || !strings.Contains(m.HTML, "Superior Fence") {
+				t.Errorf("email HTML not escaped or not branded")
+			}
+			recs, err := stack.Records.ListTranscripts(context.Background(), "superior-fencing", time.Time{}, 10)
+			if err != nil || len(recs) != 1 || recs[0].Caller.Name != "Jamie Rivera" {
+				t.Fatalf("transcripts = %+v, %v", recs, err)
+			}
+			// The connection's close ($disconnect) must not send a second email.
+			stack.Stop(context.Background())
+			if entries, _ := stack.Outbox.List(); len(entries) != 1 {
+				t.Errorf("outbox has %d emails after shutdown, want 1", len(entries))
+			}
+			resp, err := http.Get(stack.URL + "/dev/outbox/")
+			if err == nil {
+				resp.Body.Close()
+			}
+		})
 	}
 }

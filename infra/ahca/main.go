@@ -39,6 +39,11 @@ commands:
                                             run the whole product locally (WebSocket gateway emulator, web client)
   chat --business ID [--url ws://127.0.0.1:8080/ws]
                                             talk to a business's agent from the terminal
+  transcripts list --business ID [--since 2026-11-01|24h|7d] [--limit N] [--table T --dynamodb-endpoint URL --region R] [--configs DIR]
+  transcripts show SESSION --business ID [--json] [same table flags]
+                                            an operator's view of a business's conversations
+  emails redrive [--business ID] [--dry-run] [table flags] [--configs DIR | --bucket B --prefix P] [--ses-endpoint URL | --outbox DIR]
+                                            resend summary emails that landed in the dead-letter records
   configs validate [--dir DIR]              check a configs tree; list businesses, numbers, features
   configs show BUSINESS [--dir DIR]         print a business's effective config as JSON, secrets redacted
   configs push --bucket B [--prefix P] [--dir DIR] [--endpoint URL] [--region R] [--dry-run]
@@ -51,6 +56,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if len(args) >= 1 && args[0] == "chat" {
 		return chatCommand(ctx, args[1:], stdin, stdout, stderr)
+	}
+	if len(args) >= 1 && args[0] == "transcripts" {
+		return transcriptsCommand(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) >= 1 && args[0] == "emails" {
+		return emailsCommand(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) < 2 || args[0] != "configs" {
 		fmt.Fprint(stderr, usage)

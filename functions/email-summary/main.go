@@ -1,0 +1,115 @@
+// Command email-summary is the DynamoDB stream consumer that sends each
+// finished conversation's summary email exactly once. Wiring only: the
+// behaviour is in pkg/delivery (the pipeline), pkg/summary (the AI summary
+// and its fallback) and pkg/email (rendering and providers).
+//
+// Environment (template.yaml):
+//
+//	TABLE_NAME            the application table (sessions, transcripts, claims, dead letters)
+//	CONFIG_BUCKET         business configs; CONFIG_PREFIX optional
+//	OPENAI_API_KEY_REF    secret reference of the summary model's key (ssm:/ahca/<stage>/openai-api-key);
+//	                      unset: summaries without the model
+//	OPENAI_BASE_URL       an OpenAI-compatible API; OPENAI_MODEL the default model
+//	SES_CONFIGURATION_SET optional SES configuration set
+//	EMAIL_MAX_ATTEMPTS    sends per email before it is dead-lettered (default 5)
+//
+// Nothing here touches the network, so init stays fast: configs, secrets
+// and the model key are fetched on first use.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/ahca/ahca/pkg/awsenv"
+	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/delivery"
+	"github.com/ahca/ahca/pkg/delivery/emaildelivery"
+	"github.com/ahca/ahca/pkg/email"
+	"github.com/ahca/ahca/pkg/llm/openaiclient"
+	"github.com/ahca/ahca/pkg/secret"
+	"github.com/ahca/ahca/pkg/summary"
+	"github.com/ahca/ahca/pkg/tenant"
+)
+
+func main() {
+	p, err := newPipeline(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "email-summary: %v\n", err)
+		os.Exit(1)
+	}
+	lambda.Start(p.HandleStream)
+}
+
+// newPipeline builds the pipeline from the Lambda environment.
+func newPipeline(getenv awsenv.Getenv) (*delivery.Pipeline[email.Message], error) {
+	env, err := awsenv.Require(getenv, "TABLE_NAME", "CONFIG_BUCKET")
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := awsenv.Config(getenv)
+	if err != nil {
+		return nil, err
+	}
+	log := tenant.NewJSONLogger(os.Stdout, logLevel(getenv("AWS_LAMBDA_LOG_LEVEL")))
+	configs := business.NewRegistry(business.S3Source{Client: s3.NewFromConfig(cfg), Bucket: env["CONFIG_BUCKET"], Prefix: getenv("CONFIG_PREFIX")},
+		business.RegistryOptions{Logger: log})
+	resolver := secret.NewResolver(secret.Options{SSM: ssm.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg)})
+
+	summarizer := &summary.Summarizer{Log: log}
+	if ref := getenv("OPENAI_API_KEY_REF"); ref != "" {
+		if _, isRef, err := secret.ParseRef(ref); err != nil || !isRef {
+			return nil, fmt.Errorf("OPENAI_API_KEY_REF %q: want a secret reference such as ssm:/ahca/dev/openai-api-key", ref)
+		}
+		summarizer.LLM = openaiclient.New(openaiclient.Options{
+			APIKey:       func(ctx context.Context) (string, error) { return resolver.Resolve(ctx, secret.Value(ref)) },
+			BaseURL:      getenv("OPENAI_BASE_URL"),
+			DefaultModel: getenv("OPENAI_MODEL"),
+			Logger:       log,
+		})
+	}
+	maxAttempts := 0
+	if v := getenv("EMAIL_MAX_ATTEMPTS"); v != "" {
+		if maxAttempts, err = strconv.Atoi(v); err != nil || maxAttempts < 1 {
+			return nil, fmt.Errorf("EMAIL_MAX_ATTEMPTS %q: want a positive number", v)
+		}
+	}
+	providers := &email.Providers{
+		Resolver:            resolver,
+		SES:                 sesv2.NewFromConfig(cfg),
+		SESConfigurationSet: getenv("SES_CONFIGURATION_SET"),
+		Logger:              log,
+	}
+	p := emaildelivery.New(emaildelivery.Options{
+		Store:      delivery.NewDynamoRecords(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"]),
+		Configs:    configs,
+		Summarizer: summarizer,
+		Providers:  providers,
+		Log:        log,
+	})
+	p.MaxAttempts = maxAttempts
+	return p, nil
+}
+
+func logLevel(s string) slog.Level {
+	switch strings.ToUpper(s) {
+	case "TRACE", "DEBUG":
+		return slog.LevelDebug
+	case "WARN":
+		return slog.LevelWarn
+	case "ERROR", "FATAL":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ahca/ahca/pkg/summary"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+var lambdaEnv = map[string]string{
+	"AWS_REGION": "us-west-2", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret",
+	"TABLE_NAME": "ahca-dev-app", "CONFIG_BUCKET": "ahca-dev-config",
+}
+
+func with(kv ...string) map[string]string {
+	m := map[string]string{}
+	for k, v := range lambdaEnv {
+		m[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+func TestNewPipelineFromEnvironment(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+		wantLLM bool
+	}{
+		{name: "minimal", env: with()},
+		{name: "with model", env: with("OPENAI_API_KEY_REF", "ssm:/ahca/dev/openai-api-key"), wantLLM: true},
+		{name: "missing table and bucket", env: with("TABLE_NAME", "", "CONFIG_BUCKET", ""), wantErr: "TABLE_NAME CONFIG_BUCKET"},
+		{name: "no region", env: with("AWS_REGION", ""), wantErr: "AWS_REGION"},
+		{name: "key as text", env: with("OPENAI_API_KEY_REF", "sk-live-123"), wantErr: "want a secret reference"},
+		{name: "bad attempts", env: with("EMAIL_MAX_ATTEMPTS", "0"), wantErr: "EMAIL_MAX_ATTEMPTS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := newPipeline(env(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want it to mention %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, ok := p.Summarizer.(*summary.Summarizer)
+			if !ok || (s.LLM != nil) != tt.wantLLM {
+				t.Errorf("summarizer %#v, want model %v", p.Summarizer, tt.wantLLM)
+			}
+			if p.Store == nil || p.Configs == nil || p.Render == nil || p.RenderCallerCopy == nil || p.Senders == nil || p.IsPermanent == nil {
+				t.Errorf("pipeline not fully wired: %+v", p)
+			}
+		})
+	}
+}

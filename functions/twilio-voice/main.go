@@ -1,0 +1,29 @@
+// Command twilio-voice serves Twilio's Voice webhooks behind the HTTP API:
+// POST /twilio/voice, /twilio/connect-action, /twilio/dial-action and
+// /twilio/status. Wiring only: the behaviour is in pkg/twiliovoice.
+//
+// Environment (template.yaml): PUBLIC_BASE_URL, WS_URL,
+// TWILIO_AUTH_TOKEN_REF, CONFIG_BUCKET, TABLE_NAME; see
+// twiliovoice.FromEnvironment.
+package main
+
+import (
+	"fmt"
+	"os"
+	// Business hours are read in each business's time zone; the zone
+	// database is embedded so the answer never depends on the image.
+	_ "time/tzdata"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/ahca/ahca/pkg/twiliovoice"
+)
+
+func main() {
+	h, err := twiliovoice.FromEnvironment(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "twilio-voice: %v\n", err)
+		os.Exit(1)
+	}
+	lambda.Start(twiliovoice.LambdaHandler(h))
+}

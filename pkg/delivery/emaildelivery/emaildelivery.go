@@ -1,0 +1,61 @@
+// Package emaildelivery assembles the summary pipeline (package delivery)
+// with package email: its renderers, its per-business providers and its
+// classification of permanent failures. The email-summary Lambda, the
+// operator CLI's redrive and the local stack all build their pipeline here,
+// so they render and send the same way.
+package emaildelivery
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/delivery"
+	"github.com/ahca/ahca/pkg/email"
+	"github.com/ahca/ahca/pkg/tenant"
+)
+
+// Options are the parts of the pipeline.
+type Options struct {
+	Store   delivery.Records
+	Configs delivery.Configs
+	// Summarizer writes summaries (summary.Summarizer, with or without a
+	// model); nil means summaries without the model.
+	Summarizer delivery.Summarizer
+	// Providers gives each business its own provider (or the dev outbox).
+	Providers *email.Providers
+	// Businesses lists the configured businesses, for a redrive of all.
+	Businesses func(ctx context.Context) ([]tenant.ID, error)
+	Log        *slog.Logger
+}
+
+// New returns the pipeline. Limits (MaxAttempts, Lease, ...) keep their
+// defaults; set them on the result.
+func New(o Options) *delivery.Pipeline[email.Message] {
+	providers := o.Providers
+	return &delivery.Pipeline[email.Message]{
+		Store:            o.Store,
+		Configs:          o.Configs,
+		Summarizer:       o.Summarizer,
+		Render:           Render,
+		RenderCallerCopy: RenderCallerCopy,
+		Senders: delivery.SendersFunc[email.Message](func(b *business.Business) (delivery.Sender[email.Message], error) {
+			return providers.For(b)
+		}),
+		IsPermanent: email.IsPermanent,
+		Businesses:  o.Businesses,
+		Log:         o.Log,
+	}
+}
+
+// Render is the business's summary email of a stored transcript, with the
+// summary stored with it.
+func Render(b *business.Business, r *delivery.Record) (email.Message, error) {
+	return email.Render(b, r.Transcript, r.Summary, email.RenderOptions{})
+}
+
+// RenderCallerCopy is the caller's copy of a stored transcript, if the
+// business sends one and the caller gave an address.
+func RenderCallerCopy(b *business.Business, r *delivery.Record) (email.Message, bool) {
+	return email.RenderCallerCopy(b, r.Transcript)
+}

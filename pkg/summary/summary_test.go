@@ -1,0 +1,278 @@
+package summary_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/llm"
+	"github.com/ahca/ahca/pkg/llm/llmtest"
+	"github.com/ahca/ahca/pkg/llm/openaiclient"
+	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/summary"
+	"github.com/ahca/ahca/pkg/tenant"
+	"github.com/ahca/ahca/pkg/transcript"
+)
+
+// businesses: acme-plumbing has its own summary prompt and model; bravo-web
+// has none (the built-in prompt) and requires name, phone and email.
+func businesses(t *testing.T) (acme, bravo *business.Business) {
+	t.Helper()
+	files := map[string][]byte{
+		"businesses.json": []byte(`{"phoneToBusinessMap":{"+15035550100":"acme-plumbing"}}`),
+		"businesses/acme-plumbing/config.json": []byte(`{"businessId":"acme-plumbing","businessName":"Acme Plumbing","phone":"+15035550100",
+			"timezone":"America/Los_Angeles","features":{"basicInfoCollection":true},
+			"email":{"provider":"ses","fromEmail":"leads@acme.example","notificationRecipients":["office@acme.example"]},
+			"companyInfo":{"name":"Acme Plumbing Co."},"promptConfig":{"agentName":"Sam","greeting":"Acme, this is Sam."},
+			"llm":{"model":"gpt-4.1-mini"}}`),
+		"businesses/acme-plumbing/prompt_rules.json": []byte(`{"realtimeSystem":{"full":"You are Sam."},
+			"summary":{"systemPrompt":"Summarize this call for {companyName}'s dispatcher.","rules":["Say how urgent it is.","  "],
+			"closing":"Keep it short.","outputFormat":"One paragraph."}}`),
+		"businesses/bravo-web/config.json": []byte(`{"businessId":"bravo-web","businessName":"Bravo Web","phone":"+15035550101",
+			"timezone":"America/New_York","features":{"basicInfoCollection":true},
+			"intake":{"requiredFields":["name","phone","email"]},
+			"email":{"provider":"ses","fromEmail":"leads@bravo.example","notificationRecipients":["office@bravo.example"]},
+			"companyInfo":{"name":"Bravo Web"},"promptConfig":{"agentName":"Kit","greeting":"Bravo, Kit here."}}`),
+		"businesses/bravo-web/prompt_rules.json": []byte(`{"realtimeSystem":{"full":"You are Kit."}}`),
+	}
+	set, err := business.Build("", files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := set.Business("acme-plumbing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := set.Business("bravo-web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, b
+}
+
+var t0 = time.Date(2026, 11, 2, 4, 58, 1, 0, time.UTC) // 8:58 PM PST on Nov 1
+
+func ended(biz tenant.ID, status transcript.Status, c session.Caller) transcript.Transcript {
+	return transcript.Transcript{
+		BusinessID: biz, SessionID: "s-1", Channel: session.ChannelPhone, Status: status, EndReason: "disconnected",
+		StartedAt: t0, EndedAt: t0.Add(200 * time.Second), Caller: c,
+		Turns: []transcript.Turn{
+			{At: t0, Role: session.RoleAgent, Text: "Acme, this is Sam."},
+			{At: t0.Add(5 * time.Second), Role: session.RoleCaller, Text: "My   fence\nblew down in the storm."},
+			{At: t0.Add(6 * time.Second), Role: session.RoleTool, Tool: "phone_validated", Text: "+15035550142"},
+			{At: t0.Add(9 * time.Second), Role: session.RoleAgent, Text: "Sorry to hear", Interrupted: true},
+		},
+	}
+}
+
+var jamie = session.Caller{Name: "Jamie Rivera", Phone: "+15035550142", Reason: "fence blew down"}
+
+func newClient(fake *llmtest.Fake) llm.Streamer {
+	return openaiclient.New(openaiclient.Options{
+		APIKey:      func(context.Context) (string, error) { return "sk-test", nil },
+		BaseURL:     fake.URL,
+		MaxAttempts: 2,
+		Backoff:     func(int) time.Duration { return time.Millisecond },
+	})
+}
+
+const aiText = "Jamie Rivera's fence blew down in the storm and needs a repair; it is urgent. Sam promised a callback in the morning."
+
+func TestSummarize(t *testing.T) {
+	acme, _ := businesses(t)
+	tr := ended("acme-plumbing", transcript.StatusEnded, jamie)
+	tr.Caller.CallerID = "+19995550000" // must never reach the model
+	tr.CallbackPhone = "+19995550000"
+	fallback := summary.Fallback(acme, tr)
+	tests := []struct {
+		name       string
+		answers    []llmtest.Response // nil: no model at all
+		timeout    time.Duration
+		wantText   string
+		wantSource string
+		maxElapsed time.Duration
+	}{
+		{name: "success", answers: []llmtest.Response{llmtest.Text("  \"" + aiText + "\"\n")}, wantText: aiText, wantSource: summary.SourceAI},
+		{name: "server error", answers: []llmtest.Response{llmtest.Error(500, ""), llmtest.Error(500, "")}, wantText: fallback, wantSource: summary.SourceFallback},
+		{name: "stall", answers: []llmtest.Response{{Text: aiText, Fault: llmtest.Stall, FaultAfter: 2}, {Text: aiText, Fault: llmtest.Stall, FaultAfter: 2}},
+			timeout: 300 * time.Millisecond, wantText: fallback, wantSource: summary.SourceFallback, maxElapsed: 3 * time.Second},
+		{name: "slow first token", answers: []llmtest.Response{{Text: aiText, FirstChunkDelay: 5 * time.Second}},
+			timeout: 200 * time.Millisecond, wantText: fallback, wantSource: summary.SourceFallback, maxElapsed: 3 * time.Second},
+		{name: "empty", answers: []llmtest.Response{llmtest.Text("")}, wantText: fallback, wantSource: summary.SourceFallback},
+		{name: "whitespace", answers: []llmtest.Response{llmtest.Text(" \n\t ")}, wantText: fallback, wantSource: summary.SourceFallback},
+		{name: "nil model", wantText: fallback, wantSource: summary.SourceFallback},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &summary.Summarizer{Timeout: tt.timeout}
+			var fake *llmtest.Fake
+			if tt.answers != nil {
+				fake = llmtest.NewServer(t)
+				fake.Enqueue(tt.answers...)
+				s.LLM = newClient(fake)
+			}
+			start := time.Now()
+			text, source := s.Summarize(context.Background(), acme, tr)
+			if text != tt.wantText || source != tt.wantSource {
+				t.Errorf("Summarize = %q, %q; want %q, %q", text, source, tt.wantText, tt.wantSource)
+			}
+			if tt.maxElapsed > 0 && time.Since(start) > tt.maxElapsed {
+				t.Errorf("took %v, want under %v", time.Since(start), tt.maxElapsed)
+			}
+			if fake == nil {
+				return
+			}
+			if fake.Calls() == 0 {
+				t.Fatal("the model was not asked")
+			}
+			req := fake.Requests()[0]
+			body := string(req.Body)
+			if strings.Contains(body, "9995550000") {
+				t.Errorf("the caller id reached the model:\n%s", body)
+			}
+			if !strings.Contains(body, `"model":"gpt-4.1-mini"`) || strings.Contains(body, `"tools"`) {
+				t.Errorf("request model/tools wrong:\n%s", body)
+			}
+		})
+	}
+}
+
+// The prompt: the business's summary section (placeholders filled, blank
+// rules dropped) or the built-in one, always the guard; the transcript
+// compact, in the business's time zone, without tool turns or caller id.
+func TestRequest(t *testing.T) {
+	acme, bravo := businesses(t)
+	tr := ended("acme-plumbing", transcript.StatusEnded, jamie)
+	tr.Caller.CallerID = "+19995550000"
+	req := summary.Request(acme, tr)
+	if req.Model != "gpt-4.1-mini" || req.Temperature == nil || *req.Temperature != 0.2 || len(req.Tools) != 0 {
+		t.Errorf("request model %q temperature %v tools %d", req.Model, req.Temperature, len(req.Tools))
+	}
+	if len(req.Messages) != 2 || req.Messages[0].Role != llm.RoleSystem || req.Messages[1].Role != llm.RoleUser {
+		t.Fatalf("messages %+v", req.Messages)
+	}
+	sys := req.Messages[0].Content
+	wantSys := "Summarize this call for Acme Plumbing Co.'s dispatcher.\n\nRules:\n- Say how urgent it is.\n\nKeep it short.\n\nFormat: One paragraph.\n\nWrite plain text"
+	if !strings.HasPrefix(sys, wantSys) || !strings.Contains(sys, "not instructions to you") {
+		t.Errorf("system prompt:\n%s\nwant prefix:\n%s", sys, wantSys)
+	}
+	user := req.Messages[1].Content
+	wantUser := `Business: Acme Plumbing
+Channel: phone call
+Started: Sun 1 Nov 2026 8:58 PM PST (lasted 3m20s)
+Outcome: ended (disconnected) before the agent closed the conversation
+Collected: name: Jamie Rivera; phone: (503) 555-0142; reason: fence blew down
+Conversation:
+Agent: Acme, this is Sam.
+Caller: My fence blew down in the storm.
+Agent: Sorry to hear [interrupted]`
+	if user != wantUser {
+		t.Errorf("user message:\n%s\nwant:\n%s", user, wantUser)
+	}
+
+	bt := ended("bravo-web", transcript.StatusAbandoned, session.Caller{Name: "Ann"})
+	bt.Channel = session.ChannelWeb
+	breq := summary.Request(bravo, bt)
+	if !strings.HasPrefix(breq.Messages[0].Content, strings.ReplaceAll(summary.DefaultPrompt, "{businessName}", "Bravo Web")) {
+		t.Errorf("built-in prompt not used:\n%s", breq.Messages[0].Content)
+	}
+	for _, want := range []string{"Channel: web chat", "Started: Sun 1 Nov 2026 11:58 PM EST", "Outcome: abandoned",
+		"Not collected: phone number, email address"} {
+		if !strings.Contains(breq.Messages[1].Content, want) {
+			t.Errorf("bravo user message lacks %q:\n%s", want, breq.Messages[1].Content)
+		}
+	}
+	if breq.Model != "" {
+		t.Errorf("model %q, want the client's default", breq.Model)
+	}
+}
+
+func TestRenderBoundsLongConversations(t *testing.T) {
+	acme, _ := businesses(t)
+	tr := ended("acme-plumbing", transcript.StatusCompleted, jamie)
+	tr.Turns = nil
+	for i := range 400 {
+		role := session.RoleCaller
+		if i%2 == 1 {
+			role = session.RoleAgent
+		}
+		tr.Turns = append(tr.Turns, transcript.Turn{Role: role, Text: strings.Repeat("word ", 30) + "#" + string(rune('A'+i%26))})
+	}
+	tr.Turns[0].Text = "FIRST " + strings.Repeat("é", 2000) // a long turn is cut at a rune boundary
+	tr.Turns[399].Text = "LAST"
+	out := summary.Render(acme, tr)
+	if len(out) > summary.MaxTranscriptChars+1000 {
+		t.Errorf("rendered %d bytes", len(out))
+	}
+	for _, want := range []string{"Caller: FIRST ", "lines left out]", "Agent: LAST"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("render lacks %q", want)
+		}
+	}
+	if !strings.Contains(out, "é…") || strings.Contains(out, "\uFFFD") {
+		t.Error("long turn not cut cleanly at a rune boundary")
+	}
+}
+
+func TestFallback(t *testing.T) {
+	acme, bravo := businesses(t)
+	tests := []struct {
+		name string
+		b    *business.Business
+		t    transcript.Transcript
+		want string
+	}{
+		{"ended with everything", acme, ended("acme-plumbing", transcript.StatusEnded, jamie),
+			"Jamie Rivera called about: fence blew down. Callback: (503) 555-0142. The conversation ended before the agent closed it."},
+		{"completed", acme, ended("acme-plumbing", transcript.StatusCompleted, jamie),
+			"Jamie Rivera called about: fence blew down. Callback: (503) 555-0142. The conversation was completed."},
+		{"ended before the phone", acme, ended("acme-plumbing", transcript.StatusEnded, session.Caller{Name: "Jamie Rivera", Reason: "fence blew down."}),
+			"Jamie Rivera called about: fence blew down. No callback number or email was given. The conversation ended before the caller gave their phone number."},
+		{"caller id only is not a callback", acme, func() transcript.Transcript {
+			tr := ended("acme-plumbing", transcript.StatusAbandoned, session.Caller{})
+			tr.CallbackPhone, tr.PhoneFromCallerID = "+19995550000", true
+			return tr
+		}(),
+			"A caller called without giving a reason. No callback number or email was given. The conversation was abandoned before the caller gave their name, phone number and reason for getting in touch."},
+		{"web, email only, abandoned", bravo, func() transcript.Transcript {
+			tr := ended("bravo-web", transcript.StatusAbandoned, session.Caller{Email: "ann@example.com", Reason: "a quote"})
+			tr.Channel = session.ChannelWeb
+			return tr
+		}(),
+			"A web visitor wrote in on the web chat about: a quote. Email: ann@example.com. The conversation was abandoned before the caller gave their name and phone number."},
+		{"phone not NANP kept as given", bravo, ended("bravo-web", transcript.StatusEnded, session.Caller{Name: "Ann", Phone: "+442079460000", Email: "a@b.example"}),
+			"Ann called without giving a reason. Callback: +442079460000, email: a@b.example. The conversation ended before the agent closed it."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := summary.Fallback(tt.b, tt.t); got != tt.want {
+				t.Errorf("Fallback:\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestClean(t *testing.T) {
+	long := strings.Repeat("This sentence is eleven words long and ends with a stop. ", 40)
+	tests := []struct{ in, want string }{
+		{"  Summary: Ann called.  ", "Ann called."},
+		{"“Ann called.”", "Ann called."},
+		{"\"\"", ""},
+		{"Ann\n\ncalled.", "Ann called."},
+	}
+	for _, tt := range tests {
+		if got := summary.Clean(tt.in); got != tt.want {
+			t.Errorf("Clean(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	got := summary.Clean(long)
+	if len(got) > summary.MaxChars || !strings.HasSuffix(got, "stop.") {
+		t.Errorf("Clean(long) = %d bytes ending %q", len(got), got[max(0, len(got)-20):])
+	}
+	words := summary.Clean(strings.Repeat("word ", 400))
+	if len(words) > summary.MaxChars+len("…") || !strings.HasSuffix(words, "word…") {
+		t.Errorf("Clean(words) = %d bytes ending %q", len(words), words[max(0, len(words)-20):])
+	}
+}

@@ -1,0 +1,465 @@
+package tools
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/contact"
+	"github.com/ahca/ahca/pkg/phone"
+	"github.com/ahca/ahca/pkg/secret"
+	"github.com/ahca/ahca/pkg/session"
+)
+
+// The phone call tools: route_call (features.callForwarding) and
+// collect_voicemail (features.voicemailHandling). Register them with
+// CallTools; they end the ConversationRelay session with handoff data that
+// the Connect action webhook (pkg/twiliovoice) turns into a <Dial> or a
+// hangup.
+
+// Tool names.
+const (
+	NameRouteCall        = "route_call"
+	NameCollectVoicemail = "collect_voicemail"
+)
+
+// Event kinds.
+const (
+	EventCallTransfer = "call_transfer" // Detail: staff key (name): intent
+	EventVoicemail    = "voicemail"     // Detail: for whom, how many texts were sent
+)
+
+// Handoff reasons, as pkg/twiliovoice reads them.
+const (
+	HandoffTransfer  = "transfer"
+	HandoffVoicemail = "voicemail"
+)
+
+// Flow keys. FlowCallMode and FlowResumeStaff are written by the phone
+// webhooks (twiliovoice.SessionCalls); the voicemail.* keys by
+// collect_voicemail.
+const (
+	FlowCallMode          = "call.mode"    // "voicemail" for an after-hours call in voicemail mode
+	FlowResumeStaff       = "resume.staff" // the staff key of a transfer that was not answered
+	FlowTransferStaff     = "transfer.staff"
+	FlowVoicemailName     = "voicemail.name"
+	FlowVoicemailPhone    = "voicemail.phone"        // E.164
+	FlowVoicemailPhoneSrc = "voicemail.phone_source" // "caller" or "caller_id"
+	FlowVoicemailReason   = "voicemail.reason"
+	FlowVoicemailFor      = "voicemail.recipient" // staff key, "" for the business
+	FlowVoicemailAt       = "voicemail.at"        // RFC 3339
+	FlowVoicemailNotified = "voicemail.notified"  // how many texts were sent
+	flowVoicemailSent     = "voicemail.sent"      // digest of the message texted, so a repeat call sends nothing twice
+)
+
+// ModeVoicemail is FlowCallMode's value for an after-hours call.
+const ModeVoicemail = "voicemail"
+
+// SMS sends a text message to an E.164 number. twiliovoice.TwilioSMS
+// implements it with Twilio's Messages API.
+type SMS interface {
+	Send(ctx context.Context, to, body string) error
+}
+
+// CallTools returns route_call and collect_voicemail. sms sends the
+// voicemail texts (nil sends none); resolve turns the staff's and admins'
+// phone references (${ENV}, ssm:...) into numbers at use.
+func CallTools(sms SMS, resolve func(ctx context.Context, v secret.Value) (string, error)) []Def {
+	return []Def{RouteCall(), CollectVoicemail(sms, resolve)}
+}
+
+// handoff is the handoffData of the `end` frame.
+type handoff struct {
+	Reason string `json:"reason"`
+	Staff  string `json:"staff,omitempty"`
+	Name   string `json:"name,omitempty"`
+}
+
+func (h handoff) String() string {
+	b, _ := json.Marshal(h)
+	return string(b)
+}
+
+// ---------------------------------------------------------------------------
+// route_call
+
+// RouteCall is route_call: it picks the staff member of callRouting.staff
+// whose handles include the intent (else the one handling "default"),
+// returns the sentence to say, and ends the conversation with a transfer
+// handoff, which the Connect action answers with a <Dial>. It refuses on a
+// web chat, in an after-hours voicemail call, and to re-dial the person who
+// just did not answer. Enabled by features.callForwarding.
+func RouteCall() Def {
+	return Def{
+		Name: NameRouteCall,
+		Description: "Transfer this phone call to the right person at the business, when the caller asks for someone or needs " +
+			"something only staff can do. intent is what the call is about in a word or two (for example billing, " +
+			"prescriptions, appointments) or the person's name; an unknown intent is refused with the list of valid ones. " +
+			"The result has the sentence to say: say it in this same reply and nothing after it; the call is transferred " +
+			"when your reply ends.",
+		Parameters: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "intent": {"type": "string", "minLength": 1, "maxLength": 64, "description": "What the caller needs, in a word or two (e.g. \"billing\", \"prescriptions\"), or the name of the person they asked for."},
+    "reason": {"type": "string", "maxLength": 300, "description": "Why the caller is calling, in one short sentence in their words."}
+  },
+  "required": ["intent"],
+  "additionalProperties": false
+}`),
+		Enabled: func(b *business.Business) bool { return b.Features.CallForwarding && len(b.CallRouting.Staff) > 0 },
+		Run:     runRouteCall,
+	}
+}
+
+type routeResult struct {
+	Transferring bool   `json:"transferring"`
+	Staff        string `json:"staff"`
+	Role         string `json:"role,omitempty"`
+	Matched      string `json:"matched"`
+	Say          string `json:"say"`
+	Note         string `json:"note"`
+}
+
+func runRouteCall(_ context.Context, env Env, raw json.RawMessage) (Outcome, error) {
+	var a struct {
+		Intent string `json:"intent"`
+		Reason string `json:"reason"`
+	}
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return Outcome{}, err
+	}
+	b, s := env.Business, env.Session
+	switch {
+	case s.Channel != session.ChannelPhone:
+		return Outcome{}, Invalidf("transfers are only possible on phone calls; take the visitor's details instead so the team can get back to them")
+	case s.Flow[FlowCallMode] == ModeVoicemail:
+		return Outcome{}, Invalidf("the business is closed, so nobody can take a transfer now; %s", messageInstead(b))
+	}
+	st, matched, ok := matchStaff(b, a.Intent, true)
+	if !ok {
+		return Outcome{}, Invalidf("no one handles %q; valid intents: %s. Use the closest one, or ask the caller what the call is about",
+			strings.TrimSpace(a.Intent), strings.Join(intents(b), ", "))
+	}
+	if s.Flow[FlowResumeStaff] == st.Key {
+		return Outcome{}, Invalidf("%s did not answer a moment ago, so do not transfer to them again; %s", st.Name, messageInstead(b))
+	}
+	out := Outcome{}
+	if reason := clip(strings.Join(strings.Fields(cleanText(a.Reason)), " "), maxReason); reason != "" && s.Caller.Reason == "" && !placeholders[strings.ToLower(reason)] {
+		s.Caller.Reason = reason
+		out.CallerUpdated = true
+	}
+	if s.Flow == nil {
+		s.Flow = map[string]string{}
+	}
+	s.Flow[FlowTransferStaff] = st.Key
+	say := fmt.Sprintf("I'll connect you with %s now. Please hold for a moment.", st.Name)
+	res := Result(routeResult{
+		Transferring: true, Staff: st.Name, Role: st.Role, Matched: matched, Say: say,
+		Note: "Say exactly the sentence in say, in this reply, and nothing after it: the call is transferred when your reply ends.",
+	})
+	out.Content = res.Content
+	out.End = true
+	out.Handoff = handoff{Reason: HandoffTransfer, Staff: st.Key, Name: st.Name}.String()
+	out.Event = &Event{Kind: EventCallTransfer, Detail: fmt.Sprintf("%s (%s): %s", st.Key, st.Name, matched)}
+	return out, nil
+}
+
+func messageInstead(b *business.Business) string {
+	if b.Features.VoicemailHandling {
+		return "offer to take a message and save it with collect_voicemail"
+	}
+	return "offer to take the caller's details so the team can call back"
+}
+
+// matchStaff finds who handles what the caller said: a handles entry, a
+// staff key or a staff name (case-insensitive, a plural 's' ignored); with
+// fallback, else the staff member handling "default". matched is the
+// handles entry (or key or name) that matched, or "default".
+func matchStaff(b *business.Business, said string, fallback bool) (business.Staff, string, bool) {
+	want := norm(said)
+	if want != "" {
+		for _, st := range b.CallRouting.Staff {
+			for _, h := range st.Handles {
+				if norm(h) == want {
+					return st, h, true
+				}
+			}
+		}
+		for _, st := range b.CallRouting.Staff {
+			first, _, _ := strings.Cut(st.Name, " ")
+			if norm(st.Key) == want || norm(st.Name) == want || norm(first) == want {
+				return st, st.Name, true
+			}
+		}
+	}
+	if fallback {
+		for _, st := range b.CallRouting.Staff {
+			if slices.ContainsFunc(st.Handles, func(h string) bool { return norm(h) == "default" }) {
+				return st, "default", true
+			}
+		}
+	}
+	return business.Staff{}, "", false
+}
+
+func norm(s string) string {
+	s = strings.ToLower(strings.Join(strings.Fields(s), " "))
+	if len(s) > 3 {
+		s = strings.TrimSuffix(s, "s")
+	}
+	return s
+}
+
+// intents lists every handles entry (but "default") and staff name.
+func intents(b *business.Business) []string {
+	var out []string
+	add := func(s string) {
+		if s != "" && norm(s) != "default" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	for _, st := range b.CallRouting.Staff {
+		for _, h := range st.Handles {
+			add(h)
+		}
+	}
+	for _, st := range b.CallRouting.Staff {
+		add(st.Name)
+	}
+	return out
+}
+
+// ---------------------------------------------------------------------------
+// collect_voicemail
+
+// CollectVoicemail is collect_voicemail: it saves the caller's message on
+// the session (Caller and the voicemail.* Flow keys), texts it to the
+// intended staff member and, when sms.enabled, to the business's
+// sms.adminNumbers, and ends the conversation with a voicemail handoff. A
+// failed text does not fail the tool: the message is saved and reaches the
+// business in the summary email; Outcome.Err reports the failure. Enabled
+// by features.voicemailHandling.
+func CollectVoicemail(sms SMS, resolve func(ctx context.Context, v secret.Value) (string, error)) Def {
+	return Def{
+		Name: NameCollectVoicemail,
+		Description: "Take a message for the business when nobody can take the call: after a transfer was not answered, " +
+			"after hours, or when the caller asks to leave one. First ask for the caller's name, a callback number and the " +
+			"message, then call this once. It saves the message, texts it to the staff member and ends the call: in the same " +
+			"reply, thank the caller, say who will call back, and say goodbye.",
+		Parameters: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "name": {"type": "string", "maxLength": 100, "description": "The caller's name as they said or spelled it."},
+    "phone": {"type": "string", "maxLength": 64, "description": "The number to call back, as the caller said it (digits or words). Leave it out only if the caller wants a call back on the number they are calling from."},
+    "reason": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "The message: what the caller needs, in one to three sentences in their words."},
+    "intended_recipient": {"type": "string", "maxLength": 100, "description": "Who the message is for: a person's name, a team, or what it is about (e.g. \"billing\"). Leave it out for whoever the caller was being transferred to."}
+  },
+  "required": ["reason"],
+  "additionalProperties": false
+}`),
+		Enabled: func(b *business.Business) bool { return b.Features.VoicemailHandling },
+		Run: func(ctx context.Context, env Env, raw json.RawMessage) (Outcome, error) {
+			return runCollectVoicemail(ctx, env, raw, sms, resolve)
+		},
+	}
+}
+
+type voicemailResult struct {
+	Saved           bool   `json:"saved"`
+	For             string `json:"for"`
+	Notified        int    `json:"texts_sent"`
+	CallBack        string `json:"callback_number_for_speech,omitempty"`
+	CallsBackCaller bool   `json:"callback_is_calling_number,omitempty"`
+	Note            string `json:"note"`
+}
+
+func runCollectVoicemail(ctx context.Context, env Env, raw json.RawMessage, sms SMS, resolve func(context.Context, secret.Value) (string, error)) (Outcome, error) {
+	var a struct {
+		Name      string `json:"name"`
+		Phone     string `json:"phone"`
+		Reason    string `json:"reason"`
+		Recipient string `json:"intended_recipient"`
+	}
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return Outcome{}, err
+	}
+	b, s := env.Business, env.Session
+	reason := clip(strings.Join(strings.Fields(cleanText(a.Reason)), " "), maxReason)
+	if reason == "" || placeholders[strings.ToLower(reason)] {
+		return Outcome{}, Invalidf("no message: ask the caller what the message is, then call collect_voicemail with it as reason")
+	}
+	name := ""
+	if v := strings.TrimSpace(a.Name); v != "" && !placeholders[strings.ToLower(v)] {
+		name = contact.NormalizeName(v)
+	}
+	if name == "" {
+		name = s.Caller.Name
+	}
+	var callback phone.NANP
+	source := "caller"
+	switch {
+	case strings.TrimSpace(a.Phone) != "":
+		n, err := validatePhone(a.Phone)
+		if err != nil {
+			return Outcome{}, Invalidf("the callback number was not saved: %v. Ask the caller for it again, then call collect_voicemail again", err)
+		}
+		callback = n
+	case s.Caller.Phone != "":
+		n, err := validatePhone(s.Caller.Phone)
+		if err == nil {
+			callback = n
+		}
+	case s.Caller.CallerID != "":
+		if n, err := validatePhone(s.Caller.CallerID); err == nil {
+			callback, source = n, "caller_id"
+		}
+	}
+	if callback.E164 == "" {
+		return Outcome{}, Invalidf("no callback number: ask the caller for a number to call back (or whether to use the number they are calling from), then call collect_voicemail again")
+	}
+
+	// Whom the message is for: who they asked for, else who did not answer,
+	// else whoever handles "default".
+	var st business.Staff
+	var haveStaff bool
+	if a.Recipient != "" {
+		st, _, haveStaff = matchStaff(b, a.Recipient, false)
+	}
+	if !haveStaff {
+		if key := s.Flow[FlowResumeStaff]; key != "" {
+			for _, x := range b.CallRouting.Staff {
+				if x.Key == key {
+					st, haveStaff = x, true
+				}
+			}
+		}
+	}
+	if !haveStaff {
+		st, _, haveStaff = matchStaff(b, "", true)
+	}
+	forWhom := "the team"
+	if haveStaff {
+		forWhom = st.Name
+	}
+
+	out := Outcome{}
+	if name != "" && s.Caller.Name != name {
+		s.Caller.Name, out.CallerUpdated = name, true
+	}
+	if source == "caller" && s.Caller.Phone != callback.E164 {
+		s.Caller.Phone, out.CallerUpdated = callback.E164, true
+	}
+	if s.Caller.Reason == "" {
+		s.Caller.Reason, out.CallerUpdated = reason, true
+	}
+	if s.Flow == nil {
+		s.Flow = map[string]string{}
+	}
+	s.Flow[FlowVoicemailName] = name
+	s.Flow[FlowVoicemailPhone] = callback.E164
+	s.Flow[FlowVoicemailPhoneSrc] = source
+	s.Flow[FlowVoicemailReason] = reason
+	s.Flow[FlowVoicemailFor] = st.Key
+	now := env.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	s.Flow[FlowVoicemailAt] = now.UTC().Format(time.RFC3339)
+
+	// Text it, once per distinct message.
+	caller := name
+	if caller == "" {
+		caller = "a caller"
+	}
+	display := callback.Display
+	if source == "caller_id" {
+		display += " (caller ID)"
+	}
+	body := fmt.Sprintf("%s: message for %s from %s, call back %s: %s", companyOf(b), forWhom, caller, display, reason)
+	digest := sha256.Sum256([]byte(body))
+	sum := hex.EncodeToString(digest[:8])
+	sent, _ := strconv.Atoi(s.Flow[FlowVoicemailNotified])
+	var errs []error
+	if s.Flow[flowVoicemailSent] != sum {
+		sent = 0
+		var targets []secret.Value
+		if haveStaff && st.Phone != "" {
+			targets = append(targets, st.Phone)
+		}
+		if b.SMS.Enabled {
+			targets = append(targets, b.SMS.AdminNumbers...)
+		}
+		var numbers []string
+		for _, v := range targets {
+			n, err := resolveNumber(ctx, v, resolve)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("voicemail text to %s: %w", v.Redacted(), err))
+				continue
+			}
+			if !slices.Contains(numbers, n) {
+				numbers = append(numbers, n)
+			}
+		}
+		if sms == nil && len(numbers) > 0 {
+			errs = append(errs, errors.New("voicemail texts: no SMS sender configured"))
+			numbers = nil
+		}
+		for _, n := range numbers {
+			if err := sms.Send(ctx, n, body); err != nil {
+				errs = append(errs, fmt.Errorf("voicemail text: %w", err))
+				continue
+			}
+			sent++
+		}
+		s.Flow[flowVoicemailSent] = sum
+		s.Flow[FlowVoicemailNotified] = strconv.Itoa(sent)
+	}
+
+	who := forWhom
+	if !haveStaff {
+		who = "someone from the team"
+	}
+	res := voicemailResult{
+		Saved: true, For: forWhom, Notified: sent, CallsBackCaller: source == "caller_id",
+		Note: fmt.Sprintf("The message is saved for %s. In this reply: thank the caller, tell them %s will call them back, and say goodbye; the call ends after your reply.", forWhom, who),
+	}
+	if source == "caller" {
+		res.CallBack = callback.ForSpeech
+	}
+	out.Content = Result(res).Content
+	out.End = true
+	out.Handoff = handoff{Reason: HandoffVoicemail}.String()
+	out.Event = &Event{Kind: EventVoicemail, Detail: fmt.Sprintf("message for %s; %d text(s) sent", forWhom, sent)}
+	out.Err = errors.Join(errs...)
+	return out, nil
+}
+
+func companyOf(b *business.Business) string {
+	if b.Company.Name != "" {
+		return b.Company.Name
+	}
+	return b.Name
+}
+
+// resolveNumber resolves a phone reference and checks it is E.164.
+func resolveNumber(ctx context.Context, v secret.Value, resolve func(context.Context, secret.Value) (string, error)) (string, error) {
+	s := string(v)
+	if v.IsRef() {
+		if resolve == nil {
+			return "", errors.New("no secret resolver configured")
+		}
+		var err error
+		if s, err = resolve(ctx, v); err != nil {
+			return "", err
+		}
+	}
+	return phone.ParseE164(s)
+}

@@ -1,0 +1,53 @@
+package twiliovoice_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ahca/ahca/pkg/twiliovoice"
+)
+
+func TestFromEnvironment(t *testing.T) {
+	good := map[string]string{
+		"AWS_REGION": "us-west-2", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret",
+		"PUBLIC_BASE_URL": "https://voice0abc1.execute-api.us-west-2.amazonaws.com/", "WS_URL": "wss://ws0abc1.execute-api.us-west-2.amazonaws.com/dev",
+		"TWILIO_AUTH_TOKEN_REF": "ssm:/ahca/dev/twilio-auth-token", "CONFIG_BUCKET": "ahca-dev-config", "TABLE_NAME": "ahca-dev-app",
+	}
+	tests := []struct {
+		name    string
+		set     map[string]string
+		wantErr string
+	}{
+		{"complete", nil, ""},
+		{"local", map[string]string{"PUBLIC_BASE_URL": "http://127.0.0.1:8080", "WS_URL": "ws://127.0.0.1:8080/ws"}, ""},
+		{"missing", map[string]string{"WS_URL": "", "TWILIO_AUTH_TOKEN_REF": ""}, "WS_URL TWILIO_AUTH_TOKEN_REF"},
+		{"plain-text token", map[string]string{"TWILIO_AUTH_TOKEN_REF": "0123456789abcdef"}, "want a secret reference"},
+		{"relative public URL", map[string]string{"PUBLIC_BASE_URL": "/twilio"}, "PUBLIC_BASE_URL"},
+		{"public URL with a query", map[string]string{"PUBLIC_BASE_URL": "https://h/?x=1"}, "PUBLIC_BASE_URL"},
+		{"http WebSocket URL", map[string]string{"WS_URL": "https://ws0abc1.execute-api.us-west-2.amazonaws.com/dev"}, "WS_URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range good {
+				env[k] = v
+			}
+			for k, v := range tt.set {
+				env[k] = v
+			}
+			h, err := twiliovoice.FromEnvironment(func(k string) string { return env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v; want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasSuffix(h.PublicBaseURL, "/") || h.Calls == nil || h.Configs == nil || h.AuthToken == nil || h.Resolve == nil {
+				t.Errorf("handler %+v", h)
+			}
+		})
+	}
+}

@@ -1,0 +1,552 @@
+// Package twiliovoice is AHCA's phone front door: the Twilio Voice webhooks
+// (POST /twilio/voice, /twilio/connect-action, /twilio/dial-action,
+// /twilio/status), the TwiML they answer with, Twilio request signatures,
+// the ConversationRelay WebSocket URL and its deterministic rebuild for the
+// signed handshake, the session side of a call (SessionCalls) and text
+// messages through Twilio's Messages API (TwilioSMS).
+//
+// The dialled number of a signed request chooses the business; there is no
+// default business. Every request must carry a valid X-Twilio-Signature,
+// computed over the configured public URL, never one guessed from headers.
+//
+// Call flow:
+//
+//	/twilio/voice           To → business. Unknown: Say + Hangup. Closed (onlyAnswerDuringBusinessHours):
+//	                        the after-hours greeting + Hangup, or the agent in voicemail mode when
+//	                        voicemailHandling is on. Otherwise Calls.Start, then
+//	                        <Connect action=connect-action><ConversationRelay url=RelayURL(...)>.
+//	/twilio/connect-action  after the agent's `end {handoffData}`: emergency → <Dial> the emergency
+//	                        contact with the caller's number as caller id; transfer → <Dial> the staff
+//	                        member (timeout callRouting.callTimeout, action dial-action); else Hangup.
+//	/twilio/dial-action     completed → goodbye + Hangup; otherwise Calls.Resume and a new
+//	                        ConversationRelay back to the agent, in the same session.
+//	/twilio/status          a terminal CallStatus → Calls.End.
+package twiliovoice
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/phone"
+	"github.com/ahca/ahca/pkg/secret"
+	"github.com/ahca/ahca/pkg/tenant"
+)
+
+// The webhook routes, relative to the public base URL.
+const (
+	PathVoice         = "/twilio/voice"
+	PathConnectAction = "/twilio/connect-action"
+	PathDialAction    = "/twilio/dial-action"
+	PathStatus        = "/twilio/status"
+)
+
+var routes = []string{PathVoice, PathConnectAction, PathDialAction, PathStatus}
+
+// MaxBody bounds a webhook body. Twilio's are a few kilobytes.
+const MaxBody = 64 << 10
+
+// Mode is how the agent handles a call.
+type Mode string
+
+const (
+	// ModeConversation is the business's agent, as configured.
+	ModeConversation Mode = "conversation"
+	// ModeVoicemail is an after-hours call of a business with
+	// voicemailHandling: the agent only takes a message.
+	ModeVoicemail Mode = "voicemail"
+)
+
+// Call is a new inbound call, from a signed voice webhook.
+type Call struct {
+	SID  string // Twilio's CallSid
+	From string // the caller id Twilio reported ("anonymous" and such included)
+	Mode Mode
+}
+
+// ResumeEmergency is the staff key Resume gets when the emergency contact
+// did not answer (a '#' cannot start a callRouting.staff key in practice).
+const ResumeEmergency = "#emergency"
+
+// Errors of Calls.
+var (
+	ErrUnknownCall = errors.New("no session for this call")
+	ErrCallEnded   = errors.New("the call's session has ended")
+)
+
+// Calls is what the webhooks need from the session layer.
+type Calls interface {
+	// Start opens the call's session, bound to b. It is idempotent: a
+	// retried webhook (same CallSid) opens nothing new and is not an error.
+	Start(ctx context.Context, b *business.Business, call Call) error
+	// Resume records that the caller returns to the agent after a transfer
+	// to staffKey (a callRouting.staff key, or ResumeEmergency) was not
+	// answered; the next ConversationRelay leg joins the same session. It
+	// fails with ErrUnknownCall or ErrCallEnded.
+	Resume(ctx context.Context, biz tenant.ID, callSID, staffKey string) error
+	// End ends the call's session with reason unless it has ended already.
+	// It fails with ErrUnknownCall for a call without a session.
+	End(ctx context.Context, biz tenant.ID, callSID, reason string) error
+}
+
+// Configs is the business configuration snapshot (business.Registry).
+type Configs interface {
+	Current(ctx context.Context) (*business.Set, error)
+}
+
+// Handler serves the four webhooks. Construct it with its dependencies; it
+// is safe for concurrent use.
+type Handler struct {
+	Configs Configs
+	Calls   Calls
+	// AuthToken returns the account's auth token (the signing key).
+	AuthToken func(ctx context.Context) (string, error)
+	// PublicBaseURL is the scheme and host (and any base path) Twilio is
+	// configured to call, e.g. https://abc.execute-api.us-west-2.amazonaws.com.
+	// Signatures are computed over it + the route path (+ the query), so it
+	// is configured, never taken from Host or X-Forwarded-* headers.
+	PublicBaseURL string
+	// WebSocketURL is the ConversationRelay base URL: the WebSocket API's
+	// stage URL, e.g. wss://xyz.execute-api.us-west-2.amazonaws.com/dev.
+	WebSocketURL string
+	// Resolve turns a secret reference (staff and emergency phones may be
+	// ${ENV} or ssm: references) into its value, at use.
+	Resolve func(ctx context.Context, v secret.Value) (string, error)
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+// params are a webhook's form parameters, first value of each: exactly what
+// the signature was checked over, and the only values read after that.
+type params map[string]string
+
+type reply struct {
+	status int
+	body   string
+}
+
+func twimlReply(doc string) reply { return reply{http.StatusOK, doc} }
+
+// ServeHTTP answers one webhook: 404 for another path, 405 for a method
+// other than POST, 415 for a body that is not a form, 413 for one over
+// MaxBody, 403 for a missing or invalid signature, 503 when the auth token
+// is unavailable; otherwise TwiML (200) or, for /twilio/status, 204.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	route := routeOf(r.URL.Path)
+	if route == "" {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		plain(w, http.StatusMethodNotAllowed, "use POST")
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
+		plain(w, http.StatusUnsupportedMediaType, "want an application/x-www-form-urlencoded body")
+		return
+	}
+	ctx := r.Context()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			h.log().InfoContext(ctx, "webhook refused", "route", route, "status", http.StatusRequestEntityTooLarge)
+			plain(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", MaxBody))
+			return
+		}
+		plain(w, http.StatusBadRequest, "could not read the body")
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		plain(w, http.StatusBadRequest, "malformed form body")
+		return
+	}
+	p := params{}
+	for k, vs := range form {
+		p[k] = vs[0]
+	}
+	if status, msg := h.authenticate(ctx, route, r, p); status != 0 {
+		h.log().InfoContext(ctx, "webhook refused", "route", route, "status", status, "reason", msg)
+		plain(w, status, msg)
+		return
+	}
+	if sid := p["CallSid"]; sid != "" {
+		ctx = tenant.WithCallSID(ctx, sid)
+	}
+	var rep reply
+	switch route {
+	case PathVoice:
+		rep = h.voice(ctx, p)
+	case PathConnectAction:
+		rep = h.connectAction(ctx, p)
+	case PathDialAction:
+		rep = h.dialAction(ctx, p, r.URL.Query())
+	case PathStatus:
+		rep = h.status(ctx, p)
+	}
+	switch {
+	case rep.status == http.StatusOK:
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, rep.body)
+	case rep.status == http.StatusNoContent:
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		plain(w, rep.status, rep.body)
+	}
+}
+
+// authenticate checks X-Twilio-Signature; it returns 0 when the request is
+// Twilio's.
+func (h *Handler) authenticate(ctx context.Context, route string, r *http.Request, p params) (int, string) {
+	sig := r.Header.Get(SignatureHeader)
+	if sig == "" {
+		return http.StatusForbidden, "missing " + SignatureHeader
+	}
+	if h.AuthToken == nil {
+		return http.StatusServiceUnavailable, "not configured"
+	}
+	token, err := h.AuthToken(ctx)
+	if err != nil || token == "" {
+		h.log().ErrorContext(ctx, "twilio auth token unavailable", "err", err)
+		return http.StatusServiceUnavailable, "temporarily unavailable"
+	}
+	if !Validate(token, h.signedURL(route, r.URL.RawQuery), p, sig) {
+		return http.StatusForbidden, "invalid " + SignatureHeader
+	}
+	return 0, ""
+}
+
+// signedURL is the URL Twilio signed: the configured public base, the
+// route, and the query exactly as requested.
+func (h *Handler) signedURL(route, rawQuery string) string {
+	u := h.url(route)
+	if rawQuery != "" {
+		u += "?" + rawQuery
+	}
+	return u
+}
+
+func (h *Handler) url(route string) string {
+	return strings.TrimRight(h.PublicBaseURL, "/") + route
+}
+
+// routeOf maps a request path to its route. A stage or base-path prefix
+// (/dev/twilio/voice) is allowed: the signature binds the route, not it.
+func routeOf(p string) string {
+	for _, r := range routes {
+		if p == r || strings.HasSuffix(p, r) {
+			return r
+		}
+	}
+	return ""
+}
+
+// ---------------------------------------------------------------------------
+// /twilio/voice
+
+func (h *Handler) voice(ctx context.Context, p params) reply {
+	sid := p["CallSid"]
+	if sid == "" {
+		return reply{http.StatusBadRequest, "missing CallSid"}
+	}
+	b, rep, ok := h.business(ctx, p)
+	if !ok {
+		return rep
+	}
+	ctx = tenant.WithBusiness(ctx, b.ID)
+	mode := ModeConversation
+	if !AnswersAt(b, h.now()) {
+		if !b.Features.VoicemailHandling {
+			h.log().InfoContext(ctx, "call after hours: greeting and hangup")
+			return twimlReply(SayHangup(b.Voice.Language, afterHoursText(b)))
+		}
+		mode = ModeVoicemail
+	}
+	if err := h.Calls.Start(ctx, b, Call{SID: sid, From: p["From"], Mode: mode}); err != nil {
+		h.log().ErrorContext(ctx, "start call failed", "err", err)
+		return twimlReply(SayHangup(b.Voice.Language, technicalProblemText))
+	}
+	h.log().InfoContext(ctx, "call answered", "mode", string(mode))
+	if mode == ModeVoicemail {
+		return twimlReply(h.relay(b, sid, WelcomeGreeting(b, mode, ""), Param{"mode", string(ModeVoicemail)}))
+	}
+	return twimlReply(h.relay(b, sid, WelcomeGreeting(b, mode, "")))
+}
+
+// business finds the business the dialled number (To) routes to. When
+// there is none it returns the reply to send instead.
+func (h *Handler) business(ctx context.Context, p params) (*business.Business, reply, bool) {
+	set, err := h.Configs.Current(ctx)
+	if err != nil {
+		h.log().ErrorContext(ctx, "business configs unavailable", "err", err)
+		return nil, twimlReply(SayHangup("", technicalProblemText)), false
+	}
+	b, err := set.ByNumber(p["To"])
+	if err != nil {
+		// The number is ours (it reached our webhook), but it routes to no
+		// business: never fall back to a default one.
+		h.log().WarnContext(ctx, "call to a number no business is routed to")
+		return nil, twimlReply(SayHangup("", UnknownNumberText)), false
+	}
+	return b, reply{}, true
+}
+
+// relay is the ConversationRelay document connecting the call to b's agent.
+func (h *Handler) relay(b *business.Business, callSID, greeting string, extra ...Param) string {
+	return Relay{
+		Action:   h.url(PathConnectAction),
+		URL:      RelayURL(h.WebSocketURL, b.ID, callSID),
+		Greeting: greeting,
+		Voice:    b.Voice,
+		DTMF:     b.Features.EmergencyCallHandling,
+		Params:   append([]Param{{ParamBusinessID, string(b.ID)}}, extra...),
+	}.TwiML()
+}
+
+// AnswersAt reports whether b's agent answers calls at t: always, unless
+// onlyAnswerDuringBusinessHours is on, in which case t must fall in the
+// operating hours, read in their time zone (the business's when they name
+// none), so DST is the time package's business. A missing day is closed.
+func AnswersAt(b *business.Business, t time.Time) bool {
+	h := b.OperatingHours
+	if !b.Features.OnlyAnswerDuringBusinessHours || h == nil {
+		return true
+	}
+	loc := b.Location()
+	if h.Timezone != "" {
+		if l, err := time.LoadLocation(h.Timezone); err == nil {
+			loc = l
+		}
+	}
+	return h.OpenAt(t, loc)
+}
+
+// ---------------------------------------------------------------------------
+// /twilio/connect-action
+
+// Handoff is the handoffData of the agent's `end` frame, which Twilio posts
+// to the Connect action as HandoffData.
+type Handoff struct {
+	Reason string `json:"reason"`
+	Staff  string `json:"staff,omitempty"` // callRouting.staff key, for a transfer
+	Name   string `json:"name,omitempty"`  // the staff member's name, for logs and the simulator
+}
+
+// Handoff reasons.
+const (
+	HandoffCompleted = "completed"
+	HandoffEmergency = "emergency"
+	HandoffTransfer  = "transfer"
+	HandoffVoicemail = "voicemail"
+)
+
+// ParseHandoff reads HandoffData. Anything that is not a JSON object with
+// a reason is no handoff (the call is hung up).
+func ParseHandoff(data string) Handoff {
+	var ho Handoff
+	if json.Unmarshal([]byte(data), &ho) != nil {
+		return Handoff{}
+	}
+	return ho
+}
+
+func (h *Handler) connectAction(ctx context.Context, p params) reply {
+	sid := p["CallSid"]
+	if sid == "" {
+		return reply{http.StatusBadRequest, "missing CallSid"}
+	}
+	b, _, ok := h.business(ctx, p)
+	if !ok {
+		return twimlReply(HangupTwiML())
+	}
+	ctx = tenant.WithBusiness(ctx, b.ID)
+	ho := ParseHandoff(p["HandoffData"])
+	switch ho.Reason {
+	case HandoffEmergency:
+		return h.dialEmergency(ctx, b, p)
+	case HandoffTransfer:
+		return h.dialStaff(ctx, b, ho.Staff)
+	}
+	reason := ho.Reason
+	if reason == "" {
+		reason = HandoffCompleted
+	}
+	if err := h.Calls.End(ctx, b.ID, sid, reason); err != nil && !errors.Is(err, ErrUnknownCall) {
+		h.log().ErrorContext(ctx, "end call failed", "err", err)
+	}
+	if p["HandoffData"] == "" && p["SessionStatus"] == "failed" {
+		h.log().WarnContext(ctx, "conversation relay failed", "errorCode", p["ErrorCode"])
+		return twimlReply(SayHangup(b.Voice.Language, technicalProblemText))
+	}
+	return twimlReply(HangupTwiML())
+}
+
+func (h *Handler) dialEmergency(ctx context.Context, b *business.Business, p params) reply {
+	em := b.Company.Emergency
+	if !b.Features.EmergencyCallHandling || em == nil || !em.Available || em.Phone == "" {
+		h.log().WarnContext(ctx, "emergency transfer requested, but the business has no available emergency contact")
+		return twimlReply(SayHangup(b.Voice.Language, emergencyUnavailableText))
+	}
+	number, err := h.resolvePhone(ctx, em.Phone)
+	if err != nil {
+		h.log().ErrorContext(ctx, "emergency contact phone unresolvable", "ref", em.Phone.Redacted(), "err", err)
+		return twimlReply(SayHangup(b.Voice.Language, emergencyUnavailableText))
+	}
+	callerID := ""
+	if phone.IsE164(p["From"]) {
+		callerID = p["From"]
+	}
+	h.log().InfoContext(ctx, "emergency transfer")
+	return twimlReply(Dial{
+		Number: number, CallerID: callerID, Timeout: b.CallRouting.CallTimeout,
+		Action: h.url(PathDialAction) + "?emergency=1",
+	}.TwiML())
+}
+
+func (h *Handler) dialStaff(ctx context.Context, b *business.Business, key string) reply {
+	st, ok := staffByKey(b, key)
+	if !b.Features.CallForwarding || !ok {
+		h.log().WarnContext(ctx, "transfer to unknown staff member refused", "staff", key)
+		return twimlReply(SayHangup(b.Voice.Language, transferUnavailableText))
+	}
+	number, err := h.resolvePhone(ctx, st.Phone)
+	if err != nil {
+		h.log().ErrorContext(ctx, "staff phone unresolvable", "staff", key, "ref", st.Phone.Redacted(), "err", err)
+		return twimlReply(SayHangup(b.Voice.Language, transferUnavailableText))
+	}
+	h.log().InfoContext(ctx, "staff transfer", "staff", key)
+	return twimlReply(Dial{
+		Number: number, Timeout: b.CallRouting.CallTimeout,
+		Action: h.url(PathDialAction) + "?" + url.Values{"staff": {key}}.Encode(),
+	}.TwiML())
+}
+
+func staffByKey(b *business.Business, key string) (business.Staff, bool) {
+	for _, st := range b.CallRouting.Staff {
+		if st.Key == key && key != "" {
+			return st, true
+		}
+	}
+	return business.Staff{}, false
+}
+
+// resolvePhone resolves a phone reference and checks the result is E.164.
+func (h *Handler) resolvePhone(ctx context.Context, v secret.Value) (string, error) {
+	var s string
+	var err error
+	if h.Resolve != nil {
+		s, err = h.Resolve(ctx, v)
+	} else if v.IsRef() {
+		err = errors.New("no secret resolver configured")
+	} else {
+		s = string(v)
+	}
+	if err != nil {
+		return "", err
+	}
+	return phone.ParseE164(s)
+}
+
+// ---------------------------------------------------------------------------
+// /twilio/dial-action
+
+func (h *Handler) dialAction(ctx context.Context, p params, q url.Values) reply {
+	sid := p["CallSid"]
+	if sid == "" {
+		return reply{http.StatusBadRequest, "missing CallSid"}
+	}
+	b, _, ok := h.business(ctx, p)
+	if !ok {
+		return twimlReply(HangupTwiML())
+	}
+	ctx = tenant.WithBusiness(ctx, b.ID)
+	status := p["DialCallStatus"]
+	if status == "completed" || status == "answered" {
+		// The transfer was answered and that conversation is over.
+		if err := h.Calls.End(ctx, b.ID, sid, "transferred"); err != nil && !errors.Is(err, ErrUnknownCall) {
+			h.log().ErrorContext(ctx, "end call failed", "err", err)
+		}
+		return twimlReply(SayHangup(b.Voice.Language, goodbyeText(b)))
+	}
+	var target string
+	switch key := q.Get("staff"); {
+	case q.Get("emergency") == "1":
+		target = ResumeEmergency
+	case key != "":
+		target = key
+	default:
+		h.log().WarnContext(ctx, "dial action without a transfer target")
+		return twimlReply(HangupTwiML())
+	}
+	h.log().InfoContext(ctx, "transfer not answered: back to the agent", "dialCallStatus", status, "staff", target)
+	if err := h.Calls.Resume(ctx, b.ID, sid, target); err != nil {
+		h.log().ErrorContext(ctx, "resume call failed", "err", err)
+		return twimlReply(SayHangup(b.Voice.Language, technicalProblemText))
+	}
+	return twimlReply(h.relay(b, sid, WelcomeGreeting(b, ModeConversation, target), Param{"resumed", target}))
+}
+
+// ---------------------------------------------------------------------------
+// /twilio/status
+
+// terminal are the CallStatus values of a call that is over.
+var terminal = map[string]bool{"completed": true, "busy": true, "failed": true, "no-answer": true, "canceled": true}
+
+func (h *Handler) status(ctx context.Context, p params) reply {
+	sid, st := p["CallSid"], p["CallStatus"]
+	if sid == "" {
+		return reply{http.StatusBadRequest, "missing CallSid"}
+	}
+	if !terminal[st] {
+		return reply{status: http.StatusNoContent}
+	}
+	b, _, ok := h.business(ctx, p)
+	if !ok {
+		return reply{status: http.StatusNoContent}
+	}
+	ctx = tenant.WithBusiness(ctx, b.ID)
+	err := h.Calls.End(ctx, b.ID, sid, "call_"+strings.ReplaceAll(st, "-", "_"))
+	switch {
+	case errors.Is(err, ErrUnknownCall):
+		// Unknown number, after-hours hangup: no session was opened.
+	case err != nil:
+		h.log().ErrorContext(ctx, "end call failed", "err", err)
+		return reply{http.StatusInternalServerError, "could not end the call's session"}
+	default:
+		h.log().InfoContext(ctx, "call ended", "callStatus", st)
+	}
+	return reply{status: http.StatusNoContent}
+}
+
+// ---------------------------------------------------------------------------
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.Default()
+}
+
+func plain(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	io.WriteString(w, msg+"\n")
+}
