@@ -16,6 +16,8 @@ import (
 	"github.com/ahca/ahca/pkg/conversation"
 	"github.com/ahca/ahca/pkg/llm/openaiclient"
 	"github.com/ahca/ahca/pkg/secret"
+	"github.com/ahca/ahca/pkg/tools"
+	"github.com/ahca/ahca/pkg/twiliovoice"
 	"github.com/ahca/ahca/pkg/wsapi"
 )
 
@@ -34,6 +36,23 @@ func main() {
 // OpenAI-compatible server; OPENAI_MODEL sets the default model. Without
 // OPENAI_API_KEY_REF the scripted agent answers.
 func withModel(cfg aws.Config, getenv awsenv.Getenv, e *conversation.Engine) error {
+	resolver := secret.NewResolver(secret.Options{SSM: ssm.NewFromConfig(cfg), LookupEnv: func(k string) (string, bool) {
+		v := getenv(k)
+		return v, v != ""
+	}})
+	// Call tools (route_call, collect_voicemail) for businesses whose
+	// features enable them; voicemail texts go out through Twilio.
+	reg := tools.Default()
+	sms := &twiliovoice.TwilioSMS{
+		AccountSID: getenv("TWILIO_ACCOUNT_SID"), From: getenv("TWILIO_SMS_FROM"), MessagingServiceSID: getenv("TWILIO_MESSAGING_SERVICE_SID"),
+		AuthToken: func(ctx context.Context) (string, error) {
+			return resolver.Resolve(ctx, secret.Value(getenv("TWILIO_AUTH_TOKEN_REF")))
+		},
+	}
+	for _, d := range tools.CallTools(sms, resolver.Resolve) {
+		reg.Register(d)
+	}
+	e.Tools = reg
 	ref := getenv("OPENAI_API_KEY_REF")
 	if ref == "" {
 		return nil
@@ -41,7 +60,6 @@ func withModel(cfg aws.Config, getenv awsenv.Getenv, e *conversation.Engine) err
 	if _, isRef, err := secret.ParseRef(ref); err != nil || !isRef {
 		return fmt.Errorf("OPENAI_API_KEY_REF %q: want a secret reference such as ssm:/ahca/dev/openai-api-key", ref)
 	}
-	resolver := secret.NewResolver(secret.Options{SSM: ssm.NewFromConfig(cfg)})
 	e.LLM = openaiclient.New(openaiclient.Options{
 		APIKey:       func(ctx context.Context) (string, error) { return resolver.Resolve(ctx, secret.Value(ref)) },
 		BaseURL:      getenv("OPENAI_BASE_URL"),

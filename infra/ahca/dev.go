@@ -32,9 +32,13 @@ import (
 	"github.com/ahca/ahca/pkg/llm"
 	"github.com/ahca/ahca/pkg/llm/openaiclient"
 	"github.com/ahca/ahca/pkg/relay"
+	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/summary"
 	"github.com/ahca/ahca/pkg/tenant"
+	"github.com/ahca/ahca/pkg/tools"
+	"github.com/ahca/ahca/pkg/twiliovoice"
+	"github.com/ahca/ahca/pkg/twiliovoice/twiliotest"
 	"github.com/ahca/ahca/pkg/wsapi"
 )
 
@@ -52,6 +56,8 @@ type devOptions struct {
 	SESEndpoint      string // send summary emails to an SES emulator instead of the outbox
 	// llm replaces the model (tests and benchmarks use a fake).
 	llm llm.Streamer
+	// now replaces the clock of the business-hours gate (tests).
+	now func() time.Time
 	// dynamoOptions lets benchmarks count store calls.
 	dynamoOptions []func(*dynamodb.Options)
 }
@@ -91,6 +97,9 @@ type devStack struct {
 	Agent   string
 	Outbox  *email.Outbox
 	Records delivery.Records
+	// SMS is the local Twilio Messages API the voicemail texts go to.
+	SMS         *twiliotest.Messages
+	TwilioToken string
 
 	stream    *streamStore
 	stopSweep context.CancelFunc
@@ -158,17 +167,44 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	})
 	stream := newStreamStore(store, pipeline.Deliver, log)
 	engine.Store = stream
+
+	// Phone calls: Twilio's webhooks and signed ConversationRelay handshakes,
+	// with texts going to a local fake of Twilio's Messages API.
+	public := os.Getenv("PUBLIC_BASE_URL")
+	if public == "" {
+		public = base
+	}
+	wsURL := strings.Replace(public, "http", "ws", 1) + "/ws"
+	token := devTwilioToken()
+	resolver := secret.NewResolver(secret.Options{})
+	smsFake := twiliotest.NewMessages(devTwilioAccount, token)
+	reg2 := tools.Default()
+	for _, d := range tools.CallTools(&twiliovoice.TwilioSMS{
+		AccountSID: devTwilioAccount, From: "+15005550006", BaseURL: base + "/dev/twilio",
+		AuthToken: func(context.Context) (string, error) { return token, nil },
+	}, resolver.Resolve) {
+		reg2.Register(d)
+	}
+	engine.Tools = reg2
+	voice := &twiliovoice.Handler{
+		Configs: reg, Calls: &twiliovoice.SessionCalls{Store: stream},
+		AuthToken:     func(context.Context) (string, error) { return token, nil },
+		PublicBaseURL: public, WebSocketURL: wsURL, Resolve: resolver.Resolve, Log: log, Now: o.now,
+	}
 	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
 	go stream.run(sweepCtx, 30*time.Second)
 	h := &wsapi.Handlers{
 		Engine: engine, Configs: reg, Posters: fixedPoster{relay.Gateway{API: mgmt}}, Log: log,
 		TrustedOrigins: []string{base, "http://localhost:" + port, "http://127.0.0.1:" + port},
+		Phone:          &wsapi.PhoneAdmission{AuthToken: voice.AuthToken, WSURL: wsURL, Store: stream},
 	}
 	gw := &apigw.Gateway{Connect: h.Connect, Default: h.Message, Disconnect: h.Disconnect, Log: log}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", gw.ServeWS)
 	mux.HandleFunc("/@connections/", gw.ServeManagement)
+	mux.Handle("/twilio/", voice)
+	mux.Handle("/dev/twilio/", http.StripPrefix("/dev/twilio", smsFake))
 	mux.Handle("/dev/outbox/", http.StripPrefix("/dev/outbox", email.OutboxHandler(outbox)))
 	mux.Handle("GET /dev/outbox", http.RedirectHandler("/dev/outbox/", http.StatusMovedPermanently))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
@@ -196,7 +232,7 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	log.Info("local stack ready", "url", base, "businesses", len(set.IDs()), "store", o.Store, "agent", agent)
-	return &devStack{URL: base, Gateway: gw, Store: stream, Agent: agent, Outbox: outbox, Records: records, stream: stream, stopSweep: stopSweep, server: srv, ln: ln}, nil
+	return &devStack{URL: base, Gateway: gw, Store: stream, Agent: agent, Outbox: outbox, Records: records, SMS: smsFake, TwilioToken: token, stream: stream, stopSweep: stopSweep, server: srv, ln: ln}, nil
 }
 
 // Stop closes connections (running $disconnect) and the listener.
@@ -233,6 +269,20 @@ func devStore(ctx context.Context, o devOptions) (session.Store, delivery.Record
 	default:
 		return nil, nil, fmt.Errorf("--store %q: want memory or dynamodb", o.Store)
 	}
+}
+
+// Development Twilio credentials: `ahca call` signs with the same token.
+const (
+	devTwilioAccount      = "AC00000000000000000000000000000000"
+	defaultDevTwilioToken = "ahcadev0twilio0auth0token0000000"
+)
+
+// devTwilioToken is TWILIO_AUTH_TOKEN, or the documented development value.
+func devTwilioToken() string {
+	if t := os.Getenv("TWILIO_AUTH_TOKEN"); t != "" {
+		return t
+	}
+	return defaultDevTwilioToken
 }
 
 // webFiles serves the web client, not its tests or node_modules.
@@ -279,7 +329,7 @@ func devCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if o.SESEndpoint != "" {
 		mail = "SES at " + o.SESEndpoint
 	}
-	fmt.Fprintf(stdout, "AHCA local stack\n  web client:  %s/\n  websocket:   %s?businessId=<id>\n  store:       %s\n  agent:       %s\n  emails:      %s\nCtrl-C stops it.\n", d.URL, ws, o.Store, d.Agent, mail)
+	fmt.Fprintf(stdout, "AHCA local stack\n  web client:  %s/\n  websocket:   %s?businessId=<id>\n  twilio:      %s/twilio/voice (ahca call --to <number>)\n  store:       %s\n  agent:       %s\n  emails:      %s\nCtrl-C stops it.\n", d.URL, ws, d.URL, o.Store, d.Agent, mail)
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -39,6 +39,8 @@ commands:
                                             run the whole product locally (WebSocket gateway emulator, web client)
   chat --business ID [--url ws://127.0.0.1:8080/ws]
                                             talk to a business's agent from the terminal
+  call --to NUMBER [--from NUMBER] [--url http://127.0.0.1:8080] [--script FILE] [--dial-outcome completed|no-answer]
+                                            simulate Twilio: a signed call through webhooks and ConversationRelay
   transcripts list --business ID [--since 2026-11-01|24h|7d] [--limit N] [--table T --dynamodb-endpoint URL --region R] [--configs DIR]
   transcripts show SESSION --business ID [--json] [same table flags]
                                             an operator's view of a business's conversations
@@ -56,6 +58,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if len(args) >= 1 && args[0] == "chat" {
 		return chatCommand(ctx, args[1:], stdin, stdout, stderr)
+	}
+	if len(args) >= 1 && args[0] == "call" {
+		return callCommand(ctx, args[1:], stdin, stdout, stderr)
 	}
 	if len(args) >= 1 && args[0] == "transcripts" {
 		return transcriptsCommand(ctx, args[1:], stdout, stderr)

@@ -48,7 +48,10 @@ type Poster interface {
 const DefaultSessionTTL = 3 * time.Hour
 
 // Flow keys the engine owns (the agent owns the rest of Session.Flow).
-const flowGreeted = "engine.greeted"
+const (
+	flowGreeted = "engine.greeted"
+	flowLeg     = "engine.leg" // the ConversationRelay leg (sessionId) last set up
+)
 
 // End reasons.
 const (
@@ -157,12 +160,11 @@ func (e *Engine) Handle(ctx context.Context, p Poster, connectionID string, data
 	t := &turn{e: e, p: p, b: b, s: s, agent: e.agent(b)}
 	switch f.Type {
 	case protocol.TypeSetup:
-		return t.setup(ctx)
+		return t.setup(ctx, f)
 	case protocol.TypePrompt:
 		return t.prompt(ctx, f.VoicePrompt)
 	case protocol.TypeDTMF:
-		// Digits reach the agent as text; the phone issue adds # transfers.
-		return t.prompt(ctx, f.Digit)
+		return t.dtmf(ctx, f.Digit)
 	case protocol.TypeInterrupt:
 		return t.interrupt(ctx, f.UtteranceUntilInterrupt)
 	case protocol.TypeError:
@@ -187,6 +189,12 @@ func (e *Engine) Close(ctx context.Context, connectionID, reason string) error {
 	_, err = session.Update(ctx, e.Store, s, func(s *session.Session) error {
 		if s.Status == session.StatusEnded || s.ConnectionID != connectionID {
 			return errNothingToDo // already ended, or a later leg owns the session
+		}
+		if s.Channel == session.ChannelPhone && reason == EndDisconnected {
+			// Twilio closes the socket to hand the call over (transfer,
+			// emergency dial): the call goes on. Its status callback ends
+			// the session; TTL covers a lost callback.
+			return errNothingToDo
 		}
 		consumeInterrupt(s, e.now().UTC(), nil)
 		e.end(s, reason)

@@ -72,6 +72,7 @@ func (t *turn) llmTurn(ctx context.Context, text string) error {
 	}
 	var events []tools.Event
 	end := false
+	handoff := "" // a tool's handoff data (transfer, voicemail) for the end frame
 	rounds := e.MaxToolRounds
 	if rounds <= 0 {
 		rounds = DefaultMaxToolRounds
@@ -101,6 +102,9 @@ func (t *turn) llmTurn(ctx context.Context, text string) error {
 				events = append(events, *o.Event)
 			}
 			end = end || o.End
+			if o.Handoff != "" {
+				handoff = o.Handoff
+			}
 		}
 		if err := showCaller(); err != nil {
 			return err
@@ -143,7 +147,7 @@ func (t *turn) llmTurn(ctx context.Context, text string) error {
 		mergeCaller(&s.Caller, callerBefore, work.Caller)
 		mergeFlow(s, flowBefore, work.Flow)
 		s.UpdatedAt = e.now().UTC()
-		if end && !out.interrupted {
+		if end && !out.interrupted && !isTransfer(handoff) {
 			e.end(s, EndCompleted)
 		}
 		return nil
@@ -158,10 +162,23 @@ func (t *turn) llmTurn(ctx context.Context, text string) error {
 		return fmt.Errorf("llm turn: %w", err)
 	}
 	t.s = saved
-	if saved.Status == session.StatusEnded {
-		return t.finishConversation(ctx, saved)
+	switch {
+	case isTransfer(handoff) && !out.interrupted:
+		// The call continues with a person; the session stays open so a
+		// failed dial can return the caller to the agent.
+		return t.finishConversation(ctx, saved, handoff)
+	case saved.Status == session.StatusEnded:
+		return t.finishConversation(ctx, saved, handoff)
 	}
 	return nil
+}
+
+// isTransfer reports whether handoff data hands the call to a person.
+func isTransfer(handoff string) bool {
+	var h struct {
+		Reason string `json:"reason"`
+	}
+	return handoff != "" && json.Unmarshal([]byte(handoff), &h) == nil && h.Reason == "transfer"
 }
 
 // mergeCaller applies the fields this turn changed onto the stored caller,

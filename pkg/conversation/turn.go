@@ -11,6 +11,8 @@ import (
 	"github.com/ahca/ahca/pkg/protocol"
 	"github.com/ahca/ahca/pkg/relay"
 	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/tools"
+	"github.com/ahca/ahca/pkg/twiliovoice"
 )
 
 // turn is one frame's work for one session.
@@ -24,9 +26,12 @@ type turn struct {
 
 var errEnded = errors.New("session ended")
 
-func (t *turn) setup(ctx context.Context) error {
+func (t *turn) setup(ctx context.Context, f *protocol.Inbound) error {
+	if t.s.Channel == session.ChannelPhone {
+		return t.phoneSetup(ctx, f)
+	}
 	var greeting string
-	if t.s.Channel == session.ChannelWeb && t.s.Flow[flowGreeted] == "" {
+	if t.s.Flow[flowGreeted] == "" {
 		saved, err := session.Update(ctx, t.e.Store, t.s, func(s *session.Session) error {
 			if s.Flow[flowGreeted] != "" {
 				return errNothingToDo // a duplicate setup raced us
@@ -50,16 +55,83 @@ func (t *turn) setup(ctx context.Context) error {
 	}
 	// A web connection is a web session for good: the setup's callSid, from
 	// and to are caller-supplied and change nothing.
-	if t.s.Channel == session.ChannelWeb {
-		ready := protocol.SessionReady{Type: protocol.TypeSessionReady, BusinessID: string(t.b.ID), BusinessName: t.b.Name, AgentName: t.b.Agent.Name, SessionID: t.s.ID}
-		if err := t.post(ctx, protocol.Encode(ready)); err != nil {
-			return err
-		}
+	ready := protocol.SessionReady{Type: protocol.TypeSessionReady, BusinessID: string(t.b.ID), BusinessName: t.b.Name, AgentName: t.b.Agent.Name, SessionID: t.s.ID}
+	if err := t.post(ctx, protocol.Encode(ready)); err != nil {
+		return err
 	}
 	if greeting != "" {
 		return t.say(ctx, greeting)
 	}
 	return nil
+}
+
+// phoneSetup starts a ConversationRelay leg. Twilio has already spoken the
+// leg's welcome greeting, so it is recorded as the agent's words, not said.
+func (t *turn) phoneSetup(ctx context.Context, f *protocol.Inbound) error {
+	if f.CallSID != t.s.CallSID {
+		return t.refuse(ctx, protocol.CodeBadFrame, "setup callSid does not match this call")
+	}
+	leg := f.SessionID
+	if leg == "" {
+		leg = t.s.ConnectionID
+	}
+	saved, err := session.Update(ctx, t.e.Store, t.s, func(s *session.Session) error {
+		if s.Flow == nil {
+			s.Flow = map[string]string{}
+		}
+		if s.Flow[flowLeg] == leg {
+			return errNothingToDo // a duplicate setup for this leg
+		}
+		s.Flow[flowLeg] = leg
+		greeting := twiliovoice.WelcomeGreeting(t.b, twiliovoice.Mode(s.Flow[twiliovoice.FlowMode]), s.Flow[tools.FlowResumeStaff])
+		if s.Flow[flowGreeted] == "" || s.Flow[tools.FlowResumeStaff] != "" {
+			s.Append(session.RoleAgent, greeting, t.e.now().UTC())
+		}
+		s.Flow[flowGreeted] = "1"
+		s.UpdatedAt = t.e.now().UTC()
+		return nil
+	})
+	if err != nil && !errors.Is(err, errNothingToDo) {
+		return fmt.Errorf("phone setup: %w", err)
+	}
+	if saved != nil {
+		t.s = saved
+	}
+	return nil
+}
+
+// dtmf handles a key press. With emergency handling on, # transfers a phone
+// caller to the emergency contact: say so, then end the relay with handoff
+// data (the Connect action dials). Other digits reach the agent as text.
+func (t *turn) dtmf(ctx context.Context, digit string) error {
+	if digit != "#" || t.s.Channel != session.ChannelPhone || !t.b.Features.EmergencyCallHandling {
+		return t.prompt(ctx, digit)
+	}
+	now := t.e.now().UTC()
+	const say = "Connecting you to our on-call team now. Please stay on the line."
+	saved, err := session.Update(ctx, t.e.Store, t.s, func(s *session.Session) error {
+		if !s.Active(now) {
+			return errEnded
+		}
+		consumeInterrupt(s, now, nil)
+		s.Append(session.RoleCaller, "#", now)
+		tt := s.Append(session.RoleTool, "caller pressed # for the emergency line", now)
+		tt.Tool = "emergency_transfer"
+		s.Append(session.RoleAgent, say, now)
+		s.UpdatedAt = now
+		return nil
+	})
+	if errors.Is(err, errEnded) {
+		return t.refuse(ctx, protocol.CodeSessionEnded, "this conversation has ended")
+	}
+	if err != nil {
+		return fmt.Errorf("dtmf: %w", err)
+	}
+	t.s = saved
+	if err := t.say(ctx, say); err != nil {
+		return err
+	}
+	return t.post(ctx, protocol.Encode(protocol.End{Type: protocol.TypeEnd, HandoffData: handoffJSON("emergency")}))
 }
 
 func (t *turn) prompt(ctx context.Context, text string) error {
@@ -112,15 +184,20 @@ func (t *turn) prompt(ctx context.Context, text string) error {
 		return err
 	}
 	if reply.Done {
-		return t.finishConversation(ctx, saved)
+		return t.finishConversation(ctx, saved, "")
 	}
 	return nil
 }
 
-// finishConversation tells the client the conversation is over; a web
-// connection is then closed (Twilio closes its own after `end`).
-func (t *turn) finishConversation(ctx context.Context, s *session.Session) error {
-	if err := t.post(ctx, protocol.Encode(protocol.End{Type: protocol.TypeEnd, HandoffData: handoffJSON(s.EndReason)})); err != nil {
+// finishConversation tells the client the conversation is over (or, on the
+// phone, hands the call over: handoff is a tool's handoff data, "" for a
+// plain end); a web connection is then closed (Twilio closes its own after
+// `end` and POSTs the handoff data to the Connect action).
+func (t *turn) finishConversation(ctx context.Context, s *session.Session, handoff string) error {
+	if handoff == "" {
+		handoff = handoffJSON(s.EndReason)
+	}
+	if err := t.post(ctx, protocol.Encode(protocol.End{Type: protocol.TypeEnd, HandoffData: handoff})); err != nil {
 		return err
 	}
 	if s.Channel == session.ChannelWeb {

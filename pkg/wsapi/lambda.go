@@ -1,6 +1,7 @@
 package wsapi
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"strings"
@@ -10,11 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/ahca/ahca/pkg/awsenv"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/conversation"
 	"github.com/ahca/ahca/pkg/relay"
+	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
 )
@@ -51,8 +54,15 @@ func FromEnvironment(getenv awsenv.Getenv, opts ...Option) (*Handlers, error) {
 	if o := getenv("WEB_ORIGIN"); o != "" {
 		origins = strings.Split(o, ",")
 	}
+	var phone *PhoneAdmission
+	if ref, ws := getenv("TWILIO_AUTH_TOKEN_REF"), getenv("WS_URL"); ref != "" && ws != "" {
+		resolver := secret.NewResolver(secret.Options{SSM: ssm.NewFromConfig(cfg)})
+		phone = &PhoneAdmission{WSURL: ws, Store: store, AuthToken: func(ctx context.Context) (string, error) {
+			return resolver.Resolve(ctx, secret.Value(ref))
+		}}
+	}
 	return &Handlers{
-		Engine: engine, Configs: configs, Log: log, TrustedOrigins: origins,
+		Engine: engine, Configs: configs, Log: log, TrustedOrigins: origins, Phone: phone,
 		Posters: &StagePosters{Override: getenv("WS_MANAGEMENT_ENDPOINT"), Endpoints: relay.Endpoints{New: func(endpoint string) relay.ManagementAPI {
 			return apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) { o.BaseEndpoint = aws.String(endpoint) })
 		}}},

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/ahca/ahca/pkg/conversation"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
+	"github.com/ahca/ahca/pkg/twiliovoice"
 )
 
 // Posters returns the poster for the API stage an event came from.
@@ -35,7 +37,19 @@ type Handlers struct {
 	// AHCA's own hosted page (and the local stack's). Each business adds its
 	// own in web.allowedOrigins.
 	TrustedOrigins []string
-	Log            *slog.Logger
+	// Phone admits Twilio ConversationRelay handshakes; nil refuses them.
+	Phone *PhoneAdmission
+	Log   *slog.Logger
+}
+
+// PhoneAdmission validates Twilio's signed WebSocket handshakes.
+type PhoneAdmission struct {
+	AuthToken func(ctx context.Context) (string, error)
+	// WSURL is the configured WebSocket base the TwiML's relay URL was built
+	// on (never guessed from the request's Host).
+	WSURL string
+	Store session.Store
+	Now   func() time.Time
 }
 
 // Refusal is why a $connect was refused; its status goes back to the client.
@@ -50,10 +64,9 @@ func (r *Refusal) Error() string { return r.Reason }
 func (h *Handlers) Connect(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 	connID := req.RequestContext.ConnectionID
 	ctx = tenant.WithConnection(ctx, connID)
-	if header(req, "X-Twilio-Signature") != "" || req.QueryStringParameters["channel"] == "phone" {
-		// Phone handshakes: the phone issue validates the signature over the
-		// exact wss:// URL and binds the CallSid here.
-		return h.refuse(ctx, &Refusal{http.StatusForbidden, "phone connections are not enabled on this endpoint yet"})
+	if header(req, twiliovoice.SignatureHeader) != "" || req.QueryStringParameters[twiliovoice.ParamChannel] == twiliovoice.ChannelPhone {
+		// A phone handshake is never waved through to the web path.
+		return h.connectPhone(ctx, req)
 	}
 	b, ref := h.admitWeb(ctx, req)
 	if ref != nil {
@@ -65,6 +78,49 @@ func (h *Handlers) Connect(ctx context.Context, req events.APIGatewayWebsocketPr
 		return respond(http.StatusInternalServerError, "could not open a session; try again"), nil
 	}
 	h.log().InfoContext(ctx, "web connection admitted")
+	return respond(http.StatusOK, ""), nil
+}
+
+// connectPhone admits a ConversationRelay leg: the signature over the
+// rebuilt wss:// URL must be Twilio's, and the call's session (opened by the
+// signed voice webhook) must exist, be a phone session of that business and
+// be active. The connection then becomes the session's current leg.
+func (h *Handlers) connectPhone(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+	if h.Phone == nil {
+		return h.refuse(ctx, &Refusal{http.StatusForbidden, "phone connections are not enabled on this endpoint"})
+	}
+	for k, v := range req.MultiValueQueryStringParameters {
+		if len(v) > 1 {
+			return h.refuse(ctx, &Refusal{http.StatusForbidden, "repeated query parameter " + k})
+		}
+	}
+	token, err := h.Phone.AuthToken(ctx)
+	if err != nil {
+		h.log().ErrorContext(ctx, "twilio auth token unavailable", "err", err)
+		return h.refuse(ctx, &Refusal{http.StatusServiceUnavailable, "phone connections unavailable; try again"})
+	}
+	hs, err := twiliovoice.VerifyHandshake(token, h.Phone.WSURL, req.QueryStringParameters, header(req, twiliovoice.SignatureHeader))
+	if err != nil {
+		return h.refuse(ctx, &Refusal{http.StatusForbidden, err.Error()})
+	}
+	ctx = tenant.WithCallSID(tenant.WithBusiness(ctx, hs.BusinessID), hs.CallSID)
+	now := time.Now()
+	if h.Phone.Now != nil {
+		now = h.Phone.Now()
+	}
+	s, err := h.Phone.Store.Get(ctx, hs.BusinessID, hs.CallSID)
+	if err != nil || s.Channel != session.ChannelPhone || s.CallSID != hs.CallSID || !s.Active(now) {
+		return h.refuse(ctx, &Refusal{http.StatusForbidden, "no active call " + hs.CallSID + " for " + string(hs.BusinessID)})
+	}
+	connID := req.RequestContext.ConnectionID
+	if _, err := session.Update(ctx, h.Phone.Store, s, func(s *session.Session) error {
+		s.ConnectionID, s.UpdatedAt = connID, now.UTC()
+		return nil
+	}); err != nil {
+		h.log().ErrorContext(ctx, "bind call to connection failed", "err", err)
+		return respond(http.StatusInternalServerError, "could not join the call; try again"), nil
+	}
+	h.log().InfoContext(ctx, "phone connection admitted")
 	return respond(http.StatusOK, ""), nil
 }
 
