@@ -20,10 +20,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"strconv"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -62,7 +60,7 @@ func newPipeline(getenv awsenv.Getenv) (*delivery.Pipeline[email.Message], error
 	if err != nil {
 		return nil, err
 	}
-	log := tenant.NewJSONLogger(os.Stdout, logLevel(getenv("AWS_LAMBDA_LOG_LEVEL")))
+	log := tenant.NewJSONLogger(os.Stdout, awsenv.LogLevel(getenv))
 	configs := business.NewRegistry(business.S3Source{Client: s3.NewFromConfig(cfg), Bucket: env["CONFIG_BUCKET"], Prefix: getenv("CONFIG_PREFIX")},
 		business.RegistryOptions{Logger: log})
 	resolver := secret.NewResolver(secret.Options{SSM: ssm.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg)})
@@ -100,16 +98,4 @@ func newPipeline(getenv awsenv.Getenv) (*delivery.Pipeline[email.Message], error
 	})
 	p.MaxAttempts = maxAttempts
 	return p, nil
-}
-
-func logLevel(s string) slog.Level {
-	switch strings.ToUpper(s) {
-	case "TRACE", "DEBUG":
-		return slog.LevelDebug
-	case "WARN":
-		return slog.LevelWarn
-	case "ERROR", "FATAL":
-		return slog.LevelError
-	}
-	return slog.LevelInfo
 }

@@ -6,7 +6,9 @@ package awsenv
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -52,4 +54,21 @@ func Require(getenv Getenv, names ...string) (map[string]string, error) {
 		return nil, fmt.Errorf("missing environment variables %v (set in template.yaml)", missing)
 	}
 	return out, nil
+}
+
+// LogLevel maps Lambda's AWS_LAMBDA_LOG_LEVEL (set from the function's
+// LoggingConfig.ApplicationLogLevel) to a slog level; unset means INFO.
+func LogLevel(getenv Getenv) slog.Level {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	switch strings.ToUpper(getenv("AWS_LAMBDA_LOG_LEVEL")) {
+	case "TRACE", "DEBUG":
+		return slog.LevelDebug
+	case "WARN":
+		return slog.LevelWarn
+	case "ERROR", "FATAL":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
 }

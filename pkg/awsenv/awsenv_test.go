@@ -35,3 +35,11 @@ func TestRequire(t *testing.T) {
 		t.Errorf("got %v, %v", got, err)
 	}
 }
+
+func TestLogLevel(t *testing.T) {
+	for in, want := range map[string]string{"": "INFO", "DEBUG": "DEBUG", "trace": "DEBUG", "WARN": "WARN", "ERROR": "ERROR", "FATAL": "ERROR", "INFO": "INFO"} {
+		if got := LogLevel(env(map[string]string{"AWS_LAMBDA_LOG_LEVEL": in})).String(); got != want {
+			t.Errorf("LogLevel(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

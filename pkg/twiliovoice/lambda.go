@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -156,7 +155,7 @@ func FromEnvironment(getenv awsenv.Getenv) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := tenant.NewJSONLogger(os.Stdout, logLevel(getenv("AWS_LAMBDA_LOG_LEVEL")))
+	log := tenant.NewJSONLogger(os.Stdout, awsenv.LogLevel(getenv))
 	configs := business.NewRegistry(business.S3Source{Client: s3.NewFromConfig(cfg), Bucket: env["CONFIG_BUCKET"], Prefix: getenv("CONFIG_PREFIX")}, business.RegistryOptions{Logger: log})
 	resolver := secret.NewResolver(secret.Options{SSM: ssm.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg)})
 	return &Handler{
@@ -182,16 +181,4 @@ func checkBaseURL(name, raw string, schemes ...string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s %q: want an absolute %s:// URL without query", name, raw, schemes[0])
-}
-
-func logLevel(s string) slog.Level {
-	switch strings.ToUpper(s) {
-	case "TRACE", "DEBUG":
-		return slog.LevelDebug
-	case "WARN":
-		return slog.LevelWarn
-	case "ERROR", "FATAL":
-		return slog.LevelError
-	}
-	return slog.LevelInfo
 }

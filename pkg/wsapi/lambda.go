@@ -2,7 +2,6 @@ package wsapi
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"strings"
 
@@ -41,7 +40,7 @@ func FromEnvironment(getenv awsenv.Getenv, opts ...Option) (*Handlers, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := tenant.NewJSONLogger(os.Stdout, logLevel(getenv("AWS_LAMBDA_LOG_LEVEL")))
+	log := tenant.NewJSONLogger(os.Stdout, awsenv.LogLevel(getenv))
 	configs := business.NewRegistry(business.S3Source{Client: s3.NewFromConfig(cfg), Bucket: env["CONFIG_BUCKET"], Prefix: getenv("CONFIG_PREFIX")}, business.RegistryOptions{Logger: log})
 	store := session.NewDynamoStore(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"])
 	engine := &conversation.Engine{Configs: configs, Store: store, Log: log}
@@ -84,16 +83,4 @@ func (s *StagePosters) For(rc events.APIGatewayWebsocketProxyRequestContext) con
 		endpoint = "https://" + rc.DomainName + "/" + rc.Stage
 	}
 	return s.Endpoints.For(endpoint)
-}
-
-func logLevel(s string) slog.Level {
-	switch strings.ToUpper(s) {
-	case "TRACE", "DEBUG":
-		return slog.LevelDebug
-	case "WARN":
-		return slog.LevelWarn
-	case "ERROR", "FATAL":
-		return slog.LevelError
-	}
-	return slog.LevelInfo
 }
