@@ -10,9 +10,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/ahca/ahca/pkg/awsenv"
+	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/conversation"
 	"github.com/ahca/ahca/pkg/llm/openaiclient"
 	"github.com/ahca/ahca/pkg/secret"
@@ -52,6 +54,8 @@ func withModel(cfg aws.Config, getenv awsenv.Getenv, e *conversation.Engine) err
 	for _, d := range tools.CallTools(sms, resolver.Resolve) {
 		reg.Register(d)
 	}
+	// Appointment booking on the builtin calendar, in the same table.
+	reg.Register(tools.BookingTool(booking.NewDynamoStore(dynamodb.NewFromConfig(cfg), getenv("TABLE_NAME"))))
 	e.Tools = reg
 	ref := getenv("OPENAI_API_KEY_REF")
 	if ref == "" {

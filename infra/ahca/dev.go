@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -24,11 +25,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/ahca/ahca/infra/apigw"
+	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/conversation"
 	"github.com/ahca/ahca/pkg/delivery"
 	"github.com/ahca/ahca/pkg/delivery/emaildelivery"
 	"github.com/ahca/ahca/pkg/email"
+	"github.com/ahca/ahca/pkg/knowledge"
 	"github.com/ahca/ahca/pkg/llm"
 	"github.com/ahca/ahca/pkg/llm/openaiclient"
 	"github.com/ahca/ahca/pkg/relay"
@@ -114,7 +117,7 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	if err != nil {
 		return nil, err
 	}
-	store, records, err := devStore(ctx, o)
+	store, records, bookings, err := devStore(ctx, o)
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +188,22 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	}, resolver.Resolve) {
 		reg2.Register(d)
 	}
+	// Knowledge answers from each business's configs/businesses/<id>/knowledge
+	// (embeddings when indexed and a key is set, else BM25).
+	emb := embedderFromEnv()
+	var searchers sync.Map // tenant.ID → *knowledge.Searcher
+	reg2.Register(tools.KnowledgeTool(func(ctx context.Context, id tenant.ID) (tools.KnowledgeSearcher, error) {
+		if s, ok := searchers.Load(id); ok {
+			return s.(*knowledge.Searcher), nil
+		}
+		s, err := knowledge.OpenDir(knowledgeDir(o.ConfigsDir, id), id, emb)
+		if err != nil {
+			return nil, err
+		}
+		searchers.Store(id, s)
+		return s, nil
+	}))
+	reg2.Register(tools.BookingTool(bookings))
 	engine.Tools = reg2
 	voice := &twiliovoice.Handler{
 		Configs: reg, Calls: &twiliovoice.SessionCalls{Store: stream},
@@ -243,14 +262,14 @@ func (d *devStack) Stop(ctx context.Context) error {
 	return d.server.Shutdown(ctx)
 }
 
-// devStore returns the session store and the summary records store.
-func devStore(ctx context.Context, o devOptions) (session.Store, delivery.Records, error) {
+// devStore returns the session, summary-record and booking stores.
+func devStore(ctx context.Context, o devOptions) (session.Store, delivery.Records, booking.Store, error) {
 	switch o.Store {
 	case "memory":
-		return session.NewMemoryStore(), delivery.NewMemoryRecords(), nil
+		return session.NewMemoryStore(), delivery.NewMemoryRecords(), booking.NewMemoryStore(), nil
 	case "dynamodb":
 		if o.DynamoDBEndpoint == "" {
-			return nil, nil, errors.New("--store dynamodb needs --dynamodb-endpoint (e.g. http://127.0.0.1:8000 for DynamoDB Local)")
+			return nil, nil, nil, errors.New("--store dynamodb needs --dynamodb-endpoint (e.g. http://127.0.0.1:8000 for DynamoDB Local)")
 		}
 		client := dynamodb.New(dynamodb.Options{
 			Region: "us-east-1", BaseEndpoint: aws.String(o.DynamoDBEndpoint),
@@ -259,15 +278,15 @@ func devStore(ctx context.Context, o devOptions) (session.Store, delivery.Record
 		if _, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(o.Table)}); err != nil {
 			var missing *ddbtypes.ResourceNotFoundException
 			if !errors.As(err, &missing) {
-				return nil, nil, fmt.Errorf("dynamodb at %s: %w", o.DynamoDBEndpoint, err)
+				return nil, nil, nil, fmt.Errorf("dynamodb at %s: %w", o.DynamoDBEndpoint, err)
 			}
 			if err := session.CreateTable(ctx, client, o.Table); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		}
-		return session.NewDynamoStore(client, o.Table), delivery.NewDynamoRecords(client, o.Table), nil
+		return session.NewDynamoStore(client, o.Table), delivery.NewDynamoRecords(client, o.Table), booking.NewDynamoStore(client, o.Table), nil
 	default:
-		return nil, nil, fmt.Errorf("--store %q: want memory or dynamodb", o.Store)
+		return nil, nil, nil, fmt.Errorf("--store %q: want memory or dynamodb", o.Store)
 	}
 }
 

@@ -41,6 +41,8 @@ commands:
                                             talk to a business's agent from the terminal
   call --to NUMBER [--from NUMBER] [--url http://127.0.0.1:8080] [--script FILE] [--dial-outcome completed|no-answer]
                                             simulate Twilio: a signed call through webhooks and ConversationRelay
+  knowledge build [--business ID] [--dir configs]          embed knowledge chunks into each business's index (OPENAI_API_KEY)
+  knowledge search --business ID [--dir configs] QUERY     top chunks with scores (embeddings when indexed, else BM25)
   transcripts list --business ID [--since 2026-11-01|24h|7d] [--limit N] [--table T --dynamodb-endpoint URL --region R] [--configs DIR]
   transcripts show SESSION --business ID [--json] [same table flags]
                                             an operator's view of a business's conversations
@@ -61,6 +63,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if len(args) >= 1 && args[0] == "call" {
 		return callCommand(ctx, args[1:], stdin, stdout, stderr)
+	}
+	if len(args) >= 1 && args[0] == "knowledge" {
+		return knowledgeCommand(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) >= 1 && args[0] == "transcripts" {
 		return transcriptsCommand(ctx, args[1:], stdout, stderr)

@@ -1,0 +1,275 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ahca/ahca/pkg/booking"
+	"github.com/ahca/ahca/pkg/business"
+)
+
+// NameScheduleAppointment is the booking tool's name.
+const NameScheduleAppointment = "schedule_appointment"
+
+// EventAppointmentBooked is the transcript event of a booking; Detail is the
+// slot as read back, e.g. "Tue, Dec 1 at 10:00 AM MST".
+const EventAppointmentBooked = "appointment_booked"
+
+// Session.Flow keys the booking tool writes.
+const (
+	FlowBookingStart    = "booking.start"    // the booked slot's start, RFC 3339 in the business's zone
+	FlowBookingService  = "booking.service"  // the service booked, when one was given
+	FlowBookingProposed = "booking.proposed" // the slot last read back, awaiting confirmation
+)
+
+// maxAlternatives is how many other slots are offered at most.
+const maxAlternatives = 3
+
+// BookingTool is schedule_appointment on store: without confirm it reads the
+// caller's day and time (booking.ParseFor), checks availability and proposes
+// the slot, or the nearest free ones (the next day with a free slot within
+// 14 days when that day is full or closed), for the model to read back; with
+// confirm it re-checks availability and books with the store's conditional
+// write, proposing the next free slots when the slot was taken meanwhile.
+// Booking requires the caller's name, and email when the business requires
+// one. Enabled when the business has appointmentBooking on and a builtin
+// calendar (Google and Microsoft calendars are not implemented yet).
+func BookingTool(store booking.Store) Def {
+	return Def{
+		Name: NameScheduleAppointment,
+		Description: "Book an appointment for the caller. First call it without confirm, with the day and time as the caller said " +
+			"them (\"tomorrow at 2 pm\", \"next Tuesday\", \"the 16th at two thirty\"): it checks availability and returns the slot " +
+			"to read back, or the nearest free slots, or a question to ask when the day or time is unclear. Read the slot back " +
+			"and ask the caller to confirm; when they say yes, call it again with confirm=true and date_time set to the slot's " +
+			"start exactly as returned. The caller's name (and email when required) must be saved with update_user_info first.",
+		Parameters: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "date_time": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The day and time as the caller said them, e.g. \"next Tuesday at 2 pm\"; when confirming, the start returned by the previous call."},
+    "confirm": {"type": "boolean", "description": "true only after the caller confirmed the slot you read back."},
+    "service": {"type": "string", "maxLength": 200, "description": "What the appointment is for, in a few words, when the caller said."}
+  },
+  "required": ["date_time"],
+  "additionalProperties": false
+}`),
+		Enabled: func(b *business.Business) bool {
+			return b.Features.AppointmentBooking && booking.Supported(b)
+		},
+		Run: func(ctx context.Context, env Env, raw json.RawMessage) (Outcome, error) {
+			return runSchedule(ctx, store, env, raw)
+		},
+	}
+}
+
+type slotJSON struct {
+	Start   string `json:"start"`
+	Display string `json:"display"`
+}
+
+type scheduleResult struct {
+	// Status is available, unavailable, question, booked or taken.
+	Status       string     `json:"status"`
+	Slot         *slotJSON  `json:"slot,omitempty"`
+	Requested    string     `json:"requested,omitempty"`
+	Reason       string     `json:"reason,omitempty"`
+	Alternatives []slotJSON `json:"alternatives,omitempty"`
+	Question     string     `json:"question,omitempty"`
+	Note         string     `json:"note"`
+}
+
+func toJSON(s booking.Slot) slotJSON {
+	return slotJSON{Start: s.Start.Format(time.RFC3339), Display: s.Display()}
+}
+
+func runSchedule(ctx context.Context, store booking.Store, env Env, raw json.RawMessage) (Outcome, error) {
+	var a struct {
+		DateTime string `json:"date_time"`
+		Confirm  bool   `json:"confirm"`
+		Service  string `json:"service"`
+	}
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return Outcome{}, err
+	}
+	b, s := env.Business, env.Session
+	if !booking.Supported(b) {
+		return Outcome{}, Invalidf("appointments cannot be booked here (calendar %q): take the caller's details and say the team will call back to schedule", b.Calendar.Provider)
+	}
+	now := env.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	service := clip(strings.Join(strings.Fields(cleanText(a.Service)), " "), 200)
+
+	if a.Confirm {
+		var missing []string
+		if s.Caller.Name == "" {
+			missing = append(missing, business.FieldName)
+		}
+		if s.Caller.Email == "" && slices.Contains(b.Intake.Required, business.FieldEmail) {
+			missing = append(missing, business.FieldEmail)
+		}
+		if len(missing) > 0 {
+			return Outcome{}, Invalidf("cannot book yet: missing the caller's %s. Ask for %s, save %s with update_user_info, then confirm again",
+				listAnd(missing), plural(len(missing), "it", "them"), plural(len(missing), "it", "them"))
+		}
+	}
+
+	w, err := booking.ParseFor(b, a.DateTime, now)
+	var q *booking.QuestionError
+	if errors.As(err, &q) {
+		return Result(scheduleResult{Status: "question", Question: q.Question,
+			Note: "Ask the caller this question, then call schedule_appointment again with their answer."}), nil
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+
+	if a.Confirm && w.HasTime && s.Flow[FlowBookingStart] != "" && s.Flow[FlowBookingStart] == w.Time().Format(time.RFC3339) {
+		// Confirmed twice: it is this conversation's own booking.
+		if slot, ok := booking.Find(b, w.Time()); ok {
+			out := booked(s.Flow, slot, service, "Already booked in this conversation; nothing more to do.")
+			out.Event = nil
+			return out, nil
+		}
+	}
+
+	takenOn := func(day time.Time) (func(time.Time) bool, error) {
+		m, err := store.Taken(ctx, b.ID, day)
+		if err != nil {
+			return nil, err
+		}
+		return booking.TakenFrom(m), nil
+	}
+	slot, reason, err := requestedSlot(b, now, w, takenOn)
+	if err != nil {
+		return Outcome{}, err
+	}
+
+	if slot != nil && a.Confirm {
+		err := store.Book(ctx, b.ID, *slot, booking.Booking{
+			SessionID: s.ID, Name: s.Caller.Name, Phone: s.Caller.Phone, Email: s.Caller.Email,
+			Service: service, CreatedAt: now,
+		})
+		switch {
+		case err == nil:
+			if s.Flow == nil {
+				s.Flow = map[string]string{}
+			}
+			return booked(s.Flow, *slot, service, ""), nil
+		case errors.Is(err, booking.ErrSlotTaken):
+			slot, reason = nil, "that time was just booked by someone else"
+		default:
+			return Outcome{}, err
+		}
+	}
+
+	if slot != nil {
+		if s.Flow == nil {
+			s.Flow = map[string]string{}
+		}
+		s.Flow[FlowBookingProposed] = slot.Start.Format(time.RFC3339)
+		sj := toJSON(*slot)
+		return Result(scheduleResult{Status: "available", Slot: &sj,
+			Note: fmt.Sprintf("Not booked yet. Read it back (%q) and ask the caller to confirm. If they say yes, call schedule_appointment with date_time %q and confirm=true.", sj.Display, sj.Start)}), nil
+	}
+
+	alts, err := alternatives(b, now, w, takenOn)
+	if err != nil {
+		return Outcome{}, err
+	}
+	status := "unavailable"
+	if a.Confirm {
+		status = "taken"
+	}
+	res := scheduleResult{Status: status, Requested: w.String(), Reason: reason}
+	for _, x := range alts {
+		res.Alternatives = append(res.Alternatives, toJSON(x))
+	}
+	if len(alts) == 0 {
+		res.Note = fmt.Sprintf("Nothing is free in the next %d days. Tell the caller and offer to take their details so the team can call back.", booking.SearchDays)
+	} else {
+		res.Note = "Nothing was booked. Tell the caller briefly why and offer these times; when they pick one, read it back and ask them to confirm before booking it."
+	}
+	return Result(res), nil
+}
+
+func booked(flow map[string]string, slot booking.Slot, service, note string) Outcome {
+	flow[FlowBookingStart] = slot.Start.Format(time.RFC3339)
+	if service != "" {
+		flow[FlowBookingService] = service
+	}
+	delete(flow, FlowBookingProposed)
+	sj := toJSON(slot)
+	if note == "" {
+		note = "Booked. Tell the caller it is booked for " + sj.Display + "."
+	}
+	out := Result(scheduleResult{Status: "booked", Slot: &sj, Note: note})
+	out.Event = &Event{Kind: EventAppointmentBooked, Detail: sj.Display}
+	return out
+}
+
+// requestedSlot returns the slot the caller asked for when it is a free
+// future slot, else why not.
+func requestedSlot(b *business.Business, now time.Time, w booking.When, takenOn booking.TakenOn) (*booking.Slot, string, error) {
+	day := w.Date
+	if len(booking.DaySlots(b, day)) == 0 {
+		return nil, fmt.Sprintf("no appointments on %ss", day.Weekday()), nil
+	}
+	if !w.HasTime {
+		return nil, "no time was given", nil
+	}
+	t := w.Time()
+	if !t.After(now) {
+		return nil, "that time has passed", nil
+	}
+	slot, ok := booking.Find(b, t)
+	if !ok {
+		h := booking.Hours(b)
+		open := time.Date(day.Year(), day.Month(), day.Day(), 0, int(h.Start), 0, 0, day.Location())
+		closes := time.Date(day.Year(), day.Month(), day.Day(), 0, int(h.End), 0, 0, day.Location())
+		return nil, fmt.Sprintf("appointments start every %d minutes from %s to %s", int(booking.SlotLength(b)/time.Minute),
+			open.Format("3:04 PM"), closes.Add(-booking.SlotLength(b)).Format("3:04 PM")), nil
+	}
+	taken, err := takenOn(day)
+	if err != nil {
+		return nil, "", err
+	}
+	if taken(slot.Start) {
+		return nil, "that time is already booked", nil
+	}
+	return &slot, "", nil
+}
+
+// alternatives returns up to maxAlternatives free slots: on the asked day
+// the ones nearest the asked time (the first ones without a time), else the
+// first of the next day with a free slot.
+func alternatives(b *business.Business, now time.Time, w booking.When, takenOn booking.TakenOn) ([]booking.Slot, error) {
+	var free []booking.Slot
+	if len(booking.DaySlots(b, w.Date)) > 0 {
+		taken, err := takenOn(w.Date)
+		if err != nil {
+			return nil, err
+		}
+		free = booking.Slots(b, now, w.Date, taken)
+	}
+	if len(free) == 0 {
+		var err error
+		if free, err = booking.NextAvailable(b, now, w.Date, takenOn); err != nil {
+			return nil, err
+		}
+	}
+	if w.HasTime && len(free) > 0 && free[0].Start.Year() == w.Date.Year() && free[0].Start.YearDay() == w.Date.YearDay() {
+		t := w.Time()
+		dist := func(s booking.Slot) time.Duration { return max(s.Start.Sub(t), t.Sub(s.Start)) }
+		slices.SortStableFunc(free, func(x, y booking.Slot) int { return int((dist(x) - dist(y)) / time.Minute) })
+		free = free[:min(len(free), maxAlternatives)]
+		slices.SortFunc(free, func(x, y booking.Slot) int { return x.Start.Compare(y.Start) })
+		return free, nil
+	}
+	return free[:min(len(free), maxAlternatives)], nil
+}
