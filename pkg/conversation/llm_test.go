@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/conversation"
 	"github.com/ahca/ahca/pkg/llm/llmtest"
@@ -17,6 +18,7 @@ import (
 	"github.com/ahca/ahca/pkg/relay/relaytest"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
+	"github.com/ahca/ahca/pkg/tools"
 )
 
 type llmFixture struct {
@@ -341,5 +343,32 @@ func TestLLMTurnDeadline(t *testing.T) {
 	}
 	if strings.Contains(text, "Too late") {
 		t.Error("the late model answer was used")
+	}
+}
+
+// The AI agent books a demo on the builtin calendar; the web client is told.
+func TestLLMBooksAppointment(t *testing.T) {
+	f := newLLMFixture(t)
+	reg := tools.Default()
+	reg.Register(tools.BookingTool(booking.NewMemoryStore()))
+	f.engine.Tools = reg
+	f.open(t, "sherpaprompt", "c1")
+	f.fake.Enqueue(
+		llmtest.Calls(llmtest.Call{Name: "update_user_info", Arguments: `{"name":"Sam Lee","email":"sam@example.com","reason":"demo"}`}),
+		llmtest.Calls(llmtest.Call{Name: "schedule_appointment", Arguments: `{"date_time":"next Tuesday at 10am","confirm":true,"service":"product demo"}`}),
+		llmtest.Text("You're booked. See you then!"),
+	)
+	frames := f.handle(t, "c1", promptFrame("I'm Sam Lee, sam@example.com, book me a demo next Tuesday at 10am"))
+	appt := relaytest.Find(frames, "appointment_created")
+	if appt == nil {
+		t.Fatalf("no appointment_created frame: %v\n%s", frames, f.fake.Requests()[2].LastMessage().Content)
+	}
+	a := appt["appointment"].(map[string]any)
+	if a["start"] == "" || !strings.Contains(fmt.Sprint(a["when"]), "Tue") || a["service"] != "product demo" {
+		t.Errorf("appointment = %v", a)
+	}
+	s := f.session(t, "c1")
+	if !slices.ContainsFunc(s.Turns, func(tu session.Turn) bool { return tu.Tool == "appointment_booked" }) {
+		t.Errorf("no booking event in the transcript: %+v", s.Turns)
 	}
 }

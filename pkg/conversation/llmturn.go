@@ -162,6 +162,11 @@ func (t *turn) llmTurn(ctx context.Context, text string) error {
 		return fmt.Errorf("llm turn: %w", err)
 	}
 	t.s = saved
+	for _, ev := range events {
+		if err := t.announceBooking(ctx, saved, ev.Kind, ev.Detail); err != nil {
+			return err
+		}
+	}
 	switch {
 	case isTransfer(handoff) && !out.interrupted:
 		// The call continues with a person; the session stays open so a

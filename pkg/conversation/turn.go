@@ -180,6 +180,11 @@ func (t *turn) prompt(ctx context.Context, text string) error {
 			return err
 		}
 	}
+	for _, ev := range reply.Events {
+		if err := t.announceBooking(ctx, saved, ev.Kind, ev.Detail); err != nil {
+			return err
+		}
+	}
 	if err := t.say(ctx, reply.Text); err != nil {
 		return err
 	}
@@ -187,6 +192,16 @@ func (t *turn) prompt(ctx context.Context, text string) error {
 		return t.finishConversation(ctx, saved, "")
 	}
 	return nil
+}
+
+// announceBooking tells the web client about a booking the agent just made.
+func (t *turn) announceBooking(ctx context.Context, s *session.Session, kind, when string) error {
+	if kind != tools.EventAppointmentBooked || s.Channel != session.ChannelWeb {
+		return nil
+	}
+	return t.post(ctx, protocol.Encode(protocol.AppointmentCreated{Type: protocol.TypeAppointment, Appointment: protocol.Appointment{
+		Start: s.Flow[tools.FlowBookingStart], When: when, Service: s.Flow[tools.FlowBookingService],
+	}}))
 }
 
 // finishConversation tells the client the conversation is over (or, on the

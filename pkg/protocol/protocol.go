@@ -28,6 +28,7 @@ const (
 	TypeEnd             = "end"
 	TypeSessionReady    = "session_ready"
 	TypeUserInfoUpdated = "user_info_updated"
+	TypeAppointment     = "appointment_created"
 	TypePlay            = "play"
 	TypeSendDigits      = "sendDigits"
 )
@@ -169,6 +170,19 @@ type UserInfo struct {
 type UserInfoUpdated struct {
 	Type     string   `json:"type"`
 	UserInfo UserInfo `json:"userInfo"`
+}
+
+// Appointment is a booking the agent made.
+type Appointment struct {
+	Start   string `json:"start"`             // RFC 3339
+	When    string `json:"when"`              // as read back to the caller
+	Service string `json:"service,omitempty"` // what it is for
+}
+
+// AppointmentCreated tells the web client a booking was made.
+type AppointmentCreated struct {
+	Type        string      `json:"type"`
+	Appointment Appointment `json:"appointment"`
 }
 
 // ErrorFrame reports a refused frame; the connection stays usable.
