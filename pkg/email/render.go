@@ -120,6 +120,9 @@ func Render(b *business.Business, t transcript.Transcript, summary string, opts 
 	if m.ReplyTo == "" && v.Caller.EmailValid {
 		m.ReplyTo = v.Caller.Email
 	}
+	if t.Booking != nil {
+		m.Attachments = append(m.Attachments, Attachment{Filename: "appointment.ics", ContentType: "text/calendar; charset=utf-8; method=PUBLISH", Data: ICS(b, t)})
+	}
 	if v.Caller.EmailValid {
 		m.Lead = &Lead{Email: v.Caller.Email, Name: v.Caller.Name, Phone: v.Caller.PhoneE164}
 	}

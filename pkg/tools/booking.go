@@ -11,6 +11,7 @@ import (
 
 	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/transcript"
 )
 
 // NameScheduleAppointment is the booking tool's name.
@@ -22,9 +23,9 @@ const EventAppointmentBooked = "appointment_booked"
 
 // Session.Flow keys the booking tool writes.
 const (
-	FlowBookingStart    = "booking.start"    // the booked slot's start, RFC 3339 in the business's zone
-	FlowBookingService  = "booking.service"  // the service booked, when one was given
-	FlowBookingProposed = "booking.proposed" // the slot last read back, awaiting confirmation
+	FlowBookingStart    = transcript.FlowBookingStart   // the booked slot's start, RFC 3339 in the business's zone
+	FlowBookingService  = transcript.FlowBookingService // the service booked, when one was given
+	FlowBookingProposed = "booking.proposed"            // the slot last read back, awaiting confirmation
 )
 
 // maxAlternatives is how many other slots are offered at most.

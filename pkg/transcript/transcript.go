@@ -49,7 +49,23 @@ type Transcript struct {
 	PhoneFromCallerID bool   `json:"phoneFromCallerId,omitempty" dynamodbav:"phoneFromCallerId,omitempty"`
 
 	Turns []Turn `json:"turns" dynamodbav:"turns"`
+
+	// Booking is the appointment the agent booked, if any.
+	Booking *Booking `json:"booking,omitempty" dynamodbav:"booking,omitempty"`
 }
+
+// Booking is an appointment made during the conversation.
+type Booking struct {
+	Start   time.Time `json:"start" dynamodbav:"start"`
+	Service string    `json:"service,omitempty" dynamodbav:"service,omitempty"`
+}
+
+// Session flow keys a booking is recorded under (by the booking tool and
+// the scripted agent).
+const (
+	FlowBookingStart   = "booking.start"
+	FlowBookingService = "booking.service"
+)
 
 // FromSession builds the transcript of a session that has ended, or that
 // expired while active (abandoned) as of now.
@@ -77,6 +93,9 @@ func FromSession(s *session.Session, now time.Time) Transcript {
 	}
 	for _, tu := range s.Turns {
 		t.Turns = append(t.Turns, Turn{At: tu.At, Role: tu.Role, Text: tu.Text, Tool: tu.Tool, Interrupted: tu.Interrupted})
+	}
+	if start, err := time.Parse(time.RFC3339, s.Flow[FlowBookingStart]); err == nil {
+		t.Booking = &Booking{Start: start, Service: s.Flow[FlowBookingService]}
 	}
 	return t
 }
