@@ -7,21 +7,62 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/ahca/ahca/pkg/awsenv"
 	"github.com/ahca/ahca/pkg/booking"
+	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/conversation"
+	"github.com/ahca/ahca/pkg/knowledge"
 	"github.com/ahca/ahca/pkg/llm/openaiclient"
 	"github.com/ahca/ahca/pkg/secret"
+	"github.com/ahca/ahca/pkg/tenant"
 	"github.com/ahca/ahca/pkg/tools"
 	"github.com/ahca/ahca/pkg/twiliovoice"
 	"github.com/ahca/ahca/pkg/wsapi"
 )
+
+// knowledgeFinder loads a business's knowledge on first use and keeps it for
+// the life of the execution environment, refreshed after 10 minutes.
+func knowledgeFinder(cfg aws.Config, getenv awsenv.Getenv, resolver *secret.Resolver) func(context.Context, tenant.ID) (tools.KnowledgeSearcher, error) {
+	src := business.S3Source{Client: s3.NewFromConfig(cfg), Bucket: getenv("CONFIG_BUCKET"), Prefix: getenv("CONFIG_PREFIX")}
+	type entry struct {
+		s  *knowledge.Searcher
+		at time.Time
+	}
+	var mu sync.Mutex
+	cache := map[tenant.ID]entry{}
+	return func(ctx context.Context, id tenant.ID) (tools.KnowledgeSearcher, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if e, ok := cache[id]; ok && time.Since(e.at) < 10*time.Minute {
+			return e.s, nil
+		}
+		var emb knowledge.Embedder
+		if ref := getenv("OPENAI_API_KEY_REF"); ref != "" {
+			if key, err := resolver.Resolve(ctx, secret.Value(ref)); err == nil {
+				emb = &knowledge.OpenAIEmbedder{APIKey: key, BaseURL: getenv("OPENAI_BASE_URL")}
+			}
+		}
+		fsys, err := business.Files(ctx, src, id, "knowledge")
+		if err != nil {
+			return nil, err
+		}
+		s, err := knowledge.OpenFS(fsys, id, emb)
+		if err != nil {
+			return nil, err
+		}
+		cache[id] = entry{s, time.Now()}
+		return s, nil
+	}
+}
 
 func main() {
 	h, err := wsapi.FromEnvironment(os.Getenv, withModel)
@@ -54,6 +95,9 @@ func withModel(cfg aws.Config, getenv awsenv.Getenv, e *conversation.Engine) err
 	for _, d := range tools.CallTools(sms, resolver.Resolve) {
 		reg.Register(d)
 	}
+	// Knowledge answers from each business's knowledge folder in the config
+	// bucket (embeddings when its index and a model key exist, else BM25).
+	reg.Register(tools.KnowledgeTool(knowledgeFinder(cfg, getenv, resolver)))
 	// Appointment booking on the builtin calendar, in the same table.
 	reg.Register(tools.BookingTool(booking.NewDynamoStore(dynamodb.NewFromConfig(cfg), getenv("TABLE_NAME"))))
 	e.Tools = reg

@@ -99,6 +99,26 @@ func OpenDir(dir string, biz tenant.ID, embedder Embedder) (*Searcher, error) {
 	return NewSearcher(biz, chunks, idx, embedder)
 }
 
+// OpenFS is OpenDir over a file system: a business's knowledge folder as
+// fetched from the config bucket (see business.Files).
+func OpenFS(fsys fs.FS, biz tenant.ID, embedder Embedder) (*Searcher, error) {
+	chunks, err := LoadFS(fsys, biz)
+	if err != nil {
+		return nil, err
+	}
+	var idx *Index
+	if f, err := fsys.Open(IndexFileName); err == nil {
+		idx, err = ReadIndex(f)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return NewSearcher(biz, chunks, idx, embedder)
+}
+
 // BusinessID returns the business whose knowledge s searches.
 func (s *Searcher) BusinessID() tenant.ID { return s.biz }
 
