@@ -18,6 +18,7 @@ import (
 
 	"github.com/ahca/ahca/pkg/awsenv"
 	"github.com/ahca/ahca/pkg/booking"
+	"github.com/ahca/ahca/pkg/booking/calendars"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/conversation"
 	"github.com/ahca/ahca/pkg/knowledge"
@@ -97,10 +98,18 @@ func withModel(cfg aws.Config, getenv awsenv.Getenv, e *conversation.Engine) err
 	}
 	// Knowledge answers from each business's knowledge folder in the config
 	// bucket (embeddings when its index and a model key exist, else BM25).
-	reg.Register(tools.KnowledgeTool(knowledgeFinder(cfg, getenv, resolver)))
-	// Appointment booking on the builtin calendar, in the same table.
-	reg.Register(tools.BookingTool(booking.NewDynamoStore(dynamodb.NewFromConfig(cfg), getenv("TABLE_NAME"))))
+	findKnowledge := knowledgeFinder(cfg, getenv, resolver)
+	reg.Register(tools.KnowledgeTool(findKnowledge))
+	// Appointment booking: each business's calendar.provider (the builtin
+	// calendar in this table, Google or Microsoft).
+	bookings := &calendars.Router{
+		Builtin: booking.NewDynamoStore(dynamodb.NewFromConfig(cfg), getenv("TABLE_NAME")),
+		Configs: e.Configs.Business, Options: calendars.Options{Resolve: resolver.Resolve},
+	}
+	reg.Register(tools.BookingTool(bookings))
 	e.Tools = reg
+	// The scripted agent (no key, or the model down) uses both too.
+	e.NewAgent = conversation.Assistants(findKnowledge, bookings)
 	ref := getenv("OPENAI_API_KEY_REF")
 	if ref == "" {
 		return nil

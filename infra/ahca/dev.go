@@ -192,7 +192,7 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	// (embeddings when indexed and a key is set, else BM25).
 	emb := embedderFromEnv()
 	var searchers sync.Map // tenant.ID → *knowledge.Searcher
-	reg2.Register(tools.KnowledgeTool(func(ctx context.Context, id tenant.ID) (tools.KnowledgeSearcher, error) {
+	findKnowledge := func(ctx context.Context, id tenant.ID) (tools.KnowledgeSearcher, error) {
 		if s, ok := searchers.Load(id); ok {
 			return s.(*knowledge.Searcher), nil
 		}
@@ -202,9 +202,13 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 		}
 		searchers.Store(id, s)
 		return s, nil
-	}))
+	}
+	reg2.Register(tools.KnowledgeTool(findKnowledge))
 	reg2.Register(tools.BookingTool(bookings))
 	engine.Tools = reg2
+	// The scripted agent answers from the same knowledge and books on the
+	// same calendar: both features work with no API key.
+	engine.NewAgent = conversation.Assistants(findKnowledge, bookings)
 	voice := &twiliovoice.Handler{
 		Configs: reg, Calls: &twiliovoice.SessionCalls{Store: stream},
 		AuthToken:     func(context.Context) (string, error) { return token, nil },

@@ -121,7 +121,7 @@ func TestDevStackIntakeEveryBusiness(t *testing.T) {
 	stores := []devOptions{{Store: "memory"}, {Store: "dynamodb", Table: fmt.Sprintf("dev-test-%d", time.Now().UnixNano())}}
 	dialogues := map[string][]string{
 		"superior-fencing": {"My fence blew down in the storm", "My name is Jamie Rivera", "503 555 0142", "yes"},
-		"sherpaprompt":     {"I'd like a demo", "This is Sam Lee", "sam dot lee at example dot com", "yes"},
+		"sherpaprompt":     {"I'd like a demo", "This is Sam Lee", "sam dot lee at example dot com", "next Tuesday at 10am", "yes", "yes"},
 		"maple-street-vet": {"I need a refill for my dog's medication", "Priya Shah", "five four one five five five zero one nine nine", "yes"},
 	}
 	for _, o := range stores {

@@ -50,11 +50,15 @@ func (s Slot) Display() string { return Display(s.Start) }
 // Display renders t as "Tue, Dec 1 at 10:00 AM MST" in t's location.
 func Display(t time.Time) string { return t.Format("Mon, Jan 2 at 3:04 PM MST") }
 
-// Supported reports whether bookings for b can be made by this package: the
-// builtin calendar (the default). Google and Microsoft calendars are not
-// implemented yet, and a disabled calendar takes no bookings.
+// Supported reports whether bookings for b can be made: the builtin calendar
+// (the default) here, Google and Microsoft calendars through
+// calendars.Router; a disabled calendar takes no bookings.
 func Supported(b *business.Business) bool {
-	return b.Calendar.Provider == business.CalendarBuiltin || b.Calendar.Provider == ""
+	switch b.Calendar.Provider {
+	case business.CalendarBuiltin, "", business.CalendarGoogle, business.CalendarMicrosoft:
+		return true
+	}
+	return false
 }
 
 var zones sync.Map // name → *time.Location

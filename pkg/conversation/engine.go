@@ -29,7 +29,7 @@ import (
 // Agent produces the replies of one business's receptionist.
 type Agent interface {
 	Greet(s *session.Session) intake.Reply
-	Respond(s *session.Session, text string, now time.Time) intake.Reply
+	RespondContext(ctx context.Context, s *session.Session, text string, now time.Time) intake.Reply
 }
 
 // Configs resolves a business id to its configuration.

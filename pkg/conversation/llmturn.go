@@ -115,7 +115,7 @@ func (t *turn) llmTurn(ctx context.Context, text string) error {
 	if llmErr != nil && !interrupted {
 		// The caller is answered and the lead captured whatever the model does.
 		e.log().WarnContext(ctx, "llm failed; scripted agent continues the turn", "err", llmErr, "posted", out.posted > 0)
-		reply := t.agent.Respond(work, text, start)
+		reply := t.agent.RespondContext(ctx, work, text, start)
 		for _, ev := range reply.Events {
 			events = append(events, tools.Event{Kind: ev.Kind, Detail: ev.Detail})
 		}

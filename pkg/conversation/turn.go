@@ -152,7 +152,7 @@ func (t *turn) prompt(ctx context.Context, text string) error {
 		}
 		consumeInterrupt(s, now, nil)
 		s.Append(session.RoleCaller, text, now)
-		reply = t.agent.Respond(s, text, now)
+		reply = t.agent.RespondContext(ctx, s, text, now)
 		for _, ev := range reply.Events {
 			tt := s.Append(session.RoleTool, ev.Detail, now)
 			tt.Tool = ev.Kind

@@ -11,14 +11,40 @@
 // website, email, services) are answered from companyInfo at any point,
 // after which the pending question is repeated.
 //
+// # Knowledge answers and booking
+//
+// Built with NewWith, the agent also uses the business's optional
+// features. With features.ragEnabled and Options.Knowledge, a question the
+// company info does not cover is searched in the business's knowledge base
+// and answered with the first sentences of the best passage ("Here's what
+// I found: ..."); below Options.MinScore it is noted for the team as
+// before. With features.appointmentBooking, a calendar booking.Supported
+// handles and Options.Bookings, the agent books appointments: when the
+// caller asks to book, or once the required details are collected, it asks
+// for a day and time (booking.ParseFor, asking back when it is ambiguous),
+// reads back the slot asked for or the nearest free one (within 14 days),
+// books it on "yes" with the store's conditional write (proposing another
+// when it was just taken), records booking.start and booking.service (the
+// schedule_appointment tool's keys) and an appointment_booked event, then
+// reads the details back as usual.
+//
 // # State
 //
 // The agent keeps no state of its own: everything lives in
 // session.Session.Caller and session.Session.Flow, so Respond is a pure
 // function of (business, session, text, now) and the engine may re-run it
-// on a re-read session after a concurrent write. Flow keys:
+// on a re-read session after a concurrent write. With a Knowledge it stays
+// pure as long as the search is deterministic for the same query (the
+// lexical BM25 search is; an embedding search is when the embedding model
+// is). Booking reads the store (which slots are taken) and writes it: a
+// re-run of the turn that booked a slot finds the slot taken, and treats it
+// as this session's own booking when the store implements BookingOwner or
+// when this Agent booked it (it remembers its bookings in memory; another
+// process re-running the turn would propose the next free slot instead).
+// Flow keys:
 //
-//	step               collect | confirm | fix | done (StepCollect, ...)
+//	step               collect | booking | confirm | fix | done
+//	                   (StepCollect, ...)
 //	ask                in step collect, what the last question asked for:
 //	                   open (the greeting's "how can I help?"), name, phone,
 //	                   email or reason
@@ -38,12 +64,20 @@
 //	emergency          "1": the caller said it is urgent (told about # once)
 //	outcome            when done: confirmed | message | unconfirmed |
 //	                   caller_ended | turn_limit
+//	booking.state      in step booking: offer | when | confirm
+//	booking.want       "1": the caller asked to book; "no": declined
+//	booking.when       the day and time said before the details were
+//	                   collected
+//	booking.proposed   the slot read back, RFC 3339 (as the tool)
+//	booking.start      the booked slot's start, RFC 3339 (as the tool)
+//	booking.service    what was booked, e.g. "demo" (as the tool)
 //
 // Caller.Phone holds E.164 ("+15035550142") once validated; with
 // unvalidated.phone it holds the digits heard.
 package intake
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,6 +85,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/phone"
 	"github.com/ahca/ahca/pkg/session"
@@ -142,9 +177,16 @@ type Agent struct {
 	// messageOnly: nothing is required, so the agent takes a message and
 	// closes without a read-back.
 	messageOnly bool
+
+	// Optional features (NewWith): nil when off.
+	kb       Knowledge
+	minScore float64
+	store    booking.Store
+	mine     *ownBookings // slots this agent booked, for idempotent re-runs
 }
 
-// New builds the agent for one business.
+// New builds the agent for one business, with no knowledge answers and no
+// booking (NewWith with no Options).
 func New(b *business.Business) *Agent {
 	a := &Agent{b: b}
 	req := b.Intake.Required
@@ -183,7 +225,8 @@ func (a *Agent) Greet(s *session.Session) Reply {
 func resetFlow(f map[string]string) {
 	for k := range f {
 		switch k {
-		case KeyStep, KeyAsk, KeyTurns, KeyMessage, KeyQuestions, KeyEmergency, KeyOutcome:
+		case KeyStep, KeyAsk, KeyTurns, KeyMessage, KeyQuestions, KeyEmergency, KeyOutcome,
+			KeyBookingState, KeyBookingWant, KeyBookingWhen, FlowBookingProposed:
 			delete(f, k)
 		default:
 			for _, p := range []string{KeyTries, KeyHeard, KeyUnvalidated, KeySkipped} {
@@ -197,13 +240,23 @@ func resetFlow(f map[string]string) {
 
 // Respond handles one caller utterance: it updates s.Caller and s.Flow and
 // returns what to say. It is a pure function of (business, s before the
-// call, text, now); it never touches s.Turns.
+// call, text, now); it never touches s.Turns. It is RespondContext with
+// context.Background().
 func (a *Agent) Respond(s *session.Session, text string, now time.Time) Reply {
+	return a.RespondContext(context.Background(), s, text, now)
+}
+
+// RespondContext is Respond with a context for the knowledge search and
+// the booking store (see the package documentation on purity).
+func (a *Agent) RespondContext(ctx context.Context, s *session.Session, text string, now time.Time) Reply {
 	if s.Flow == nil {
 		s.Flow = map[string]string{}
 	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	before := s.Caller
-	t := &turn{a: a, s: s, f: s.Flow, now: now, got: map[string]bool{}}
+	t := &turn{ctx: ctx, a: a, s: s, f: s.Flow, now: now, got: map[string]bool{}}
 	t.run(sanitize(text))
 	r := Reply{Text: t.text(), Done: t.done, Events: t.events}
 	if len(t.updates) > 0 {
@@ -242,6 +295,7 @@ func sanitize(text string) string {
 
 // turn is the work of one Respond call.
 type turn struct {
+	ctx context.Context
 	a   *Agent
 	s   *session.Session
 	f   map[string]string
@@ -250,6 +304,7 @@ type turn struct {
 	got       map[string]bool // fields given this turn
 	updates   []string        // field=value changes, for the event
 	noted     bool            // a question was noted for the team this turn
+	bookAsked bool            // the caller asked to book this turn
 	ackFields bool            // acknowledge the fields given (collect step)
 	asked     string          // what the collect step was asking for
 	pre       []string        // answers and notices, said first
@@ -285,6 +340,8 @@ func (t *turn) fieldAcks() []string {
 		switch {
 		case t.f[KeyMessage] != "":
 			out = append(out, "Got it.")
+		case t.bookAsked:
+			out = append(out, "I can help you book a "+t.noun()+".")
 		case t.got[fieldName]:
 			out = append(out, "I'll pass that along to the team.")
 		default:
@@ -358,6 +415,8 @@ func (t *turn) run(text string) {
 		t.confirm(u)
 	case StepFix:
 		t.fix(u)
+	case StepBooking:
+		t.booking(u)
 	default:
 		t.collect(u)
 	}
@@ -523,6 +582,7 @@ func (t *turn) collect(u utter) {
 		}
 	}
 	t.applyDetails(fd)
+	t.bookAsked = t.bookingIntent(fd.leftover)
 
 	t.ackFields = true
 	t.asked = ask
@@ -652,6 +712,13 @@ func (t *turn) collect(u utter) {
 // yes/no question about one service) becomes the reason if there is none.
 func (t *turn) answerQuestions(u utter) {
 	for _, q := range u.questions {
+		if t.knowledgeAnswer(q) {
+			if t.f[KeyStep] == StepCollect && t.s.Caller.Reason == "" {
+				t.set(fieldReason, cleanReason(q.text))
+				t.noted = true
+			}
+			continue
+		}
 		known := len(q.topics) > 0
 		said := false
 		for _, tp := range q.topics {
@@ -774,6 +841,10 @@ func (t *turn) advance() {
 	}
 	if t.a.messageOnly {
 		t.close(OutcomeMessage)
+		return
+	}
+	if t.bookingDue() {
+		t.startBooking()
 		return
 	}
 	c := t.s.Caller
@@ -1035,6 +1106,9 @@ func (t *turn) fixField(field, lead string) {
 
 // confirm handles the answer to the read-back.
 func (t *turn) confirm(u utter) {
+	if t.askedToBook(u) {
+		return
+	}
 	if t.correction(u) {
 		return
 	}
@@ -1065,6 +1139,9 @@ func (t *turn) confirm(u utter) {
 
 // fix handles the answer to "what should I change?".
 func (t *turn) fix(u utter) {
+	if t.askedToBook(u) {
+		return
+	}
 	if t.correction(u) {
 		return
 	}

@@ -43,8 +43,8 @@ func TestBookingToolEnabled(t *testing.T) {
 	}
 	other := *sp
 	other.Calendar.Provider = business.CalendarGoogle
-	if d.Enabled(&other) {
-		t.Error("google calendar is not implemented: not offered")
+	if !d.Enabled(&other) {
+		t.Error("a google calendar business books (through calendars.Router)")
 	}
 	other.Calendar.Provider = business.CalendarDisabled
 	if d.Enabled(&other) {

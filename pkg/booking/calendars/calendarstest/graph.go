@@ -1,0 +1,176 @@
+package calendarstest
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Graph fakes the Microsoft identity platform token endpoint (client
+// credentials) and the Graph v1.0 calendarView and event-create calls, for
+// /users/{user}/... and /users/{user}/calendars/{calendar}/.... Serve it and
+// point the store's MicrosoftLoginBase at the server and GraphBase at
+// GraphBase(server.URL).
+type Graph struct {
+	state
+	Tenant, ClientID, ClientSecret string
+	mux                            *http.ServeMux
+}
+
+// GraphPath is where the fake serves Graph.
+const GraphPath = "/v1.0"
+
+// graphLayout is Graph's dateTime layout.
+const graphLayout = "2006-01-02T15:04:05.9999999"
+
+// GraphBase is the Graph base URL for a fake served at base.
+func (*Graph) GraphBase(base string) string { return base + GraphPath }
+
+// NewGraph returns a fake accepting the given app credentials.
+func NewGraph(tenant, clientID, clientSecret string) *Graph {
+	g := &Graph{state: newState(), Tenant: tenant, ClientID: clientID, ClientSecret: clientSecret, mux: http.NewServeMux()}
+	g.mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", g.token)
+	g.mux.HandleFunc("GET "+GraphPath+"/users/{user}/calendarView", g.view)
+	g.mux.HandleFunc("GET "+GraphPath+"/users/{user}/calendars/{cal}/calendarView", g.view)
+	g.mux.HandleFunc("POST "+GraphPath+"/users/{user}/events", g.create)
+	g.mux.HandleFunc("POST "+GraphPath+"/users/{user}/calendars/{cal}/events", g.create)
+	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		g.problem(w, "unexpected request %s %s", r.Method, r.URL.Path)
+	})
+	return g
+}
+
+// ServeHTTP implements http.Handler.
+func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.mux.ServeHTTP(w, r) }
+
+// CalendarOf is the Event.Calendar of a user's default calendar ("") or a
+// named one.
+func CalendarOf(user, calendar string) string {
+	if calendar == "" {
+		return user
+	}
+	return user + "/" + calendar
+}
+
+func (g *Graph) token(w http.ResponseWriter, r *http.Request) {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		g.problem(w, "token: content type %q", ct)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		g.problem(w, "token: form: %v", err)
+		return
+	}
+	f := r.PostForm
+	switch {
+	case r.PathValue("tenant") != g.Tenant:
+		g.problem(w, "token: tenant %q", r.PathValue("tenant"))
+	case f.Get("grant_type") != "client_credentials":
+		g.problem(w, "token: grant_type %q", f.Get("grant_type"))
+	case f.Get("scope") != "https://graph.microsoft.com/.default":
+		g.problem(w, "token: scope %q", f.Get("scope"))
+	case f.Get("client_id") != g.ClientID || f.Get("client_secret") != g.ClientSecret:
+		writeJSON(w, http.StatusUnauthorized, map[string]string{
+			"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.",
+		})
+	default:
+		writeJSON(w, http.StatusOK, g.issue())
+	}
+}
+
+func (g *Graph) checkPrefer(w http.ResponseWriter, r *http.Request) bool {
+	if p := r.Header.Get("Prefer"); p != `outlook.timezone="UTC"` {
+		g.problem(w, "%s %s: Prefer %q, want outlook.timezone=\"UTC\"", r.Method, r.URL.Path, p)
+		return false
+	}
+	return true
+}
+
+func (g *Graph) view(w http.ResponseWriter, r *http.Request) {
+	if !g.authorize(w, r) || !g.checkPrefer(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	start, err1 := time.Parse(time.RFC3339, q.Get("startDateTime"))
+	end, err2 := time.Parse(time.RFC3339, q.Get("endDateTime"))
+	if err1 != nil || err2 != nil || !end.After(start) {
+		g.problem(w, "calendarView: startDateTime %q endDateTime %q", q.Get("startDateTime"), q.Get("endDateTime"))
+		return
+	}
+	cal := CalendarOf(r.PathValue("user"), r.PathValue("cal"))
+	value := []map[string]any{}
+	g.mu.Lock()
+	events := append([]Event(nil), g.events...)
+	g.mu.Unlock()
+	for _, e := range events {
+		if e.Calendar != cal || !e.Start.Before(end) || !e.End.After(start) {
+			continue
+		}
+		show := "busy"
+		if e.Free {
+			show = "free"
+		}
+		value = append(value, map[string]any{
+			"id":          e.ID,
+			"subject":     e.Summary,
+			"showAs":      show,
+			"isCancelled": false,
+			"start":       map[string]string{"dateTime": e.Start.UTC().Format(graphLayout), "timeZone": "UTC"},
+			"end":         map[string]string{"dateTime": e.End.UTC().Format(graphLayout), "timeZone": "UTC"},
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": value})
+}
+
+func (g *Graph) create(w http.ResponseWriter, r *http.Request) {
+	if !g.authorize(w, r) {
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		g.problem(w, "create: content type %q", ct)
+		return
+	}
+	type when struct {
+		DateTime string `json:"dateTime"`
+		TimeZone string `json:"timeZone"`
+	}
+	var in struct {
+		Subject string `json:"subject"`
+		Body    struct {
+			ContentType string `json:"contentType"`
+			Content     string `json:"content"`
+		} `json:"body"`
+		Start  when   `json:"start"`
+		End    when   `json:"end"`
+		ShowAs string `json:"showAs"`
+	}
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(&in); err != nil {
+		g.problem(w, "create: body: %v", err)
+		return
+	}
+	if in.Start.TimeZone != "UTC" || in.End.TimeZone != "UTC" {
+		g.problem(w, "create: timeZone %q/%q, want UTC", in.Start.TimeZone, in.End.TimeZone)
+		return
+	}
+	start, err1 := time.ParseInLocation(graphLayout, in.Start.DateTime, time.UTC)
+	end, err2 := time.ParseInLocation(graphLayout, in.End.DateTime, time.UTC)
+	if err1 != nil || err2 != nil || !end.After(start) {
+		g.problem(w, "create: start %q end %q", in.Start.DateTime, in.End.DateTime)
+		return
+	}
+	if in.Subject == "" || (in.Body.ContentType != "text" && in.Body.ContentType != "html") {
+		g.problem(w, "create: subject %q body.contentType %q", in.Subject, in.Body.ContentType)
+		return
+	}
+	e, ok := g.add(Event{
+		Calendar: CalendarOf(r.PathValue("user"), r.PathValue("cal")), Summary: in.Subject,
+		Description: in.Body.Content, Start: start, End: end, TimeZone: "UTC", Free: in.ShowAs == "free",
+	})
+	if !ok {
+		writeError(w, http.StatusConflict, "the time is already booked")
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": e.ID, "subject": e.Summary})
+}

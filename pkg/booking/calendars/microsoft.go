@@ -1,0 +1,222 @@
+package calendars
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ahca/ahca/pkg/booking"
+	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/secret"
+)
+
+// graphTime is the layout of Graph's dateTimeTimeZone.dateTime.
+const graphTime = "2006-01-02T15:04:05.9999999"
+
+// maxPages bounds how many calendarView pages one query follows.
+const maxPages = 20
+
+// Microsoft is a booking.Store on a Microsoft 365 calendar through Microsoft
+// Graph with client credentials (an app registration with the Calendars.
+// ReadWrite application permission).
+type Microsoft struct{ store }
+
+// NewMicrosoft returns the Microsoft Graph store of b, whose
+// calendar.microsoft must be set. Credentials are resolved at use.
+func NewMicrosoft(b *business.Business, opts Options) *Microsoft {
+	return &Microsoft{store{biz: b, p: &graphProvider{biz: b, cfg: b.Calendar.Microsoft, o: opts.withDefaults()}}}
+}
+
+type graphProvider struct {
+	biz    *business.Business
+	cfg    *business.MicrosoftCalendar
+	o      Options
+	tokens tokenCache
+}
+
+func (m *graphProvider) name() string { return "microsoft" }
+
+func (m *graphProvider) calendarKey() string {
+	return "microsoft|" + string(m.biz.ID) + "|" + string(m.cfg.UserID) + "|" + string(m.cfg.CalendarID)
+}
+
+type graphCreds struct {
+	tenant, clientID, clientSecret, userID, calendarID string
+}
+
+func (m *graphProvider) creds(ctx context.Context) (graphCreds, error) {
+	var c graphCreds
+	for _, f := range []struct {
+		name     string
+		dst      *string
+		v        secret.Value
+		required bool
+	}{
+		{"tenantId", &c.tenant, m.cfg.TenantID, true},
+		{"clientId", &c.clientID, m.cfg.ClientID, true},
+		{"clientSecret", &c.clientSecret, m.cfg.ClientSecret, true},
+		{"userId", &c.userID, m.cfg.UserID, true},
+		{"calendarId", &c.calendarID, m.cfg.CalendarID, false},
+	} {
+		s, err := resolveField(ctx, m.o.Resolve, "microsoft", f.name, f.v, f.required)
+		if err != nil {
+			return c, err
+		}
+		*f.dst = s
+	}
+	return c, nil
+}
+
+// base is the Graph path of the mailbox or calendar.
+func (c graphCreds) base() string {
+	p := "/users/" + url.PathEscape(c.userID)
+	if c.calendarID != "" {
+		p += "/calendars/" + url.PathEscape(c.calendarID)
+	}
+	return p
+}
+
+func (m *graphProvider) token(ctx context.Context, c graphCreds) (string, error) {
+	sum := sha256.Sum256([]byte(c.tenant + "\x00" + c.clientID + "\x00" + c.clientSecret))
+	return m.tokens.get(m.o.Now(), hex.EncodeToString(sum[:]), func() (string, time.Duration, error) {
+		form := url.Values{
+			"client_id":     {c.clientID},
+			"client_secret": {c.clientSecret},
+			"scope":         {GraphScope},
+			"grant_type":    {"client_credentials"},
+		}
+		u := m.o.MicrosoftLoginBase + "/" + url.PathEscape(c.tenant) + "/oauth2/v2.0/token"
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
+		if err != nil {
+			return "", 0, fmt.Errorf("calendars: microsoft token: %w", err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		var tr tokenResponse
+		if err := do(m.o.HTTPClient, req, "microsoft token", &tr); err != nil {
+			return "", 0, err
+		}
+		if tr.AccessToken == "" {
+			return "", 0, errors.New("calendars: microsoft token: response has no access_token")
+		}
+		ttl := time.Duration(tr.ExpiresIn) * time.Second
+		if ttl <= 0 {
+			ttl = time.Hour
+		}
+		return tr.AccessToken, ttl, nil
+	})
+}
+
+// call sends one Graph request with the access token; u is absolute.
+func (m *graphProvider) call(ctx context.Context, c graphCreds, what, method, u string, in, out any) error {
+	tok, err := m.token(ctx, c)
+	if err != nil {
+		return err
+	}
+	var body *bytes.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("calendars: microsoft %s: %w", what, err)
+		}
+		body = bytes.NewReader(b)
+	} else {
+		body = bytes.NewReader(nil)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return fmt.Errorf("calendars: microsoft %s: %w", what, err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Prefer", `outlook.timezone="UTC"`)
+	err = do(m.o.HTTPClient, req, "microsoft "+what, out)
+	if errors.Is(err, ErrUnauthorized) {
+		m.tokens.drop(tok)
+	}
+	return err
+}
+
+type graphDateTime struct {
+	DateTime string `json:"dateTime"`
+	TimeZone string `json:"timeZone"`
+}
+
+func (d graphDateTime) time() (time.Time, error) {
+	loc := time.UTC
+	if d.TimeZone != "" && d.TimeZone != "UTC" {
+		l, err := time.LoadLocation(d.TimeZone)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("time zone %q: %w", d.TimeZone, err)
+		}
+		loc = l
+	}
+	return time.ParseInLocation(graphTime, d.DateTime, loc)
+}
+
+func (m *graphProvider) busy(ctx context.Context, start, end time.Time) ([]interval, error) {
+	c, err := m.creds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{
+		"startDateTime": {start.UTC().Format(time.RFC3339)},
+		"endDateTime":   {end.UTC().Format(time.RFC3339)},
+		"$select":       {"start,end,showAs,isCancelled"},
+	}
+	u := m.o.GraphBase + c.base() + "/calendarView?" + q.Encode()
+	var busy []interval
+	for page := 0; u != ""; page++ {
+		if page == maxPages {
+			return nil, fmt.Errorf("calendars: microsoft calendarView: more than %d pages", maxPages)
+		}
+		var out struct {
+			Value []struct {
+				Start       graphDateTime `json:"start"`
+				End         graphDateTime `json:"end"`
+				ShowAs      string        `json:"showAs"`
+				IsCancelled bool          `json:"isCancelled"`
+			} `json:"value"`
+			NextLink string `json:"@odata.nextLink"`
+		}
+		if err := m.call(ctx, c, "calendarView", http.MethodGet, u, nil, &out); err != nil {
+			return nil, err
+		}
+		for _, e := range out.Value {
+			if strings.EqualFold(e.ShowAs, "free") || e.IsCancelled {
+				continue
+			}
+			s, err1 := e.Start.time()
+			t, err2 := e.End.time()
+			if err := errors.Join(err1, err2); err != nil {
+				return nil, fmt.Errorf("calendars: microsoft calendarView: %w", err)
+			}
+			busy = append(busy, interval{s, t})
+		}
+		u = out.NextLink
+	}
+	return busy, nil
+}
+
+func (m *graphProvider) insert(ctx context.Context, slot booking.Slot, summary, description string) error {
+	c, err := m.creds(ctx)
+	if err != nil {
+		return err
+	}
+	in := map[string]any{
+		"subject": summary,
+		"body":    map[string]string{"contentType": "text", "content": description},
+		"start":   graphDateTime{slot.Start.UTC().Format("2006-01-02T15:04:05"), "UTC"},
+		"end":     graphDateTime{slot.End.UTC().Format("2006-01-02T15:04:05"), "UTC"},
+	}
+	return m.call(ctx, c, "create event", http.MethodPost, m.o.GraphBase+c.base()+"/events", in, nil)
+}
