@@ -121,7 +121,7 @@ func TestDevStackIntakeEveryBusiness(t *testing.T) {
 	stores := []devOptions{{Store: "memory"}, {Store: "dynamodb", Table: fmt.Sprintf("dev-test-%d", time.Now().UnixNano())}}
 	dialogues := map[string][]string{
 		"superior-fencing": {"My fence blew down in the storm", "My name is Jamie Rivera", "503 555 0142", "yes"},
-		"sherpaprompt":     {"I'd like a demo", "This is Sam Lee", "sam dot lee at example dot com", "next Tuesday at 10am", "yes", "yes"},
+		"sherpaprompt":     {"How much is the team plan?", "I'd like a demo", "This is Sam Lee", "sam dot lee at example dot com", "next Tuesday at 10am", "yes", "yes"},
 		"maple-street-vet": {"I need a refill for my dog's medication", "Priya Shah", "five four one five five five zero one nine nine", "yes"},
 	}
 	for _, o := range stores {
@@ -137,10 +137,22 @@ func TestDevStackIntakeEveryBusiness(t *testing.T) {
 					if greeting == "" || frames[0]["type"] != "session_ready" || frames[0]["businessId"] != biz {
 						t.Fatalf("setup frames = %v", frames)
 					}
-					var last []map[string]any
+					var last, all []map[string]any
+					var replies []string
 					for _, line := range lines {
-						if _, last = c.turn(say(line)); len(last) == 0 {
+						var reply string
+						if reply, last = c.turn(say(line)); len(last) == 0 {
 							t.Fatalf("no reply to %q", line)
+						}
+						replies = append(replies, reply)
+						all = append(all, last...)
+					}
+					if biz == "sherpaprompt" { // knowledge and booking with no API key
+						if !strings.Contains(replies[0], "$249") {
+							t.Errorf("knowledge answer = %q, want the Team plan's price", replies[0])
+						}
+						if !slices.ContainsFunc(all, func(f map[string]any) bool { return f["type"] == "appointment_created" }) {
+							t.Errorf("no appointment_created frame: %v", replies)
 						}
 					}
 					if !slices.ContainsFunc(last, func(f map[string]any) bool { return f["type"] == "end" }) {
