@@ -94,14 +94,13 @@ var (
 
 // dateSpec is what was said about the day before it is resolved.
 type dateSpec struct {
-	kind           int // dsRel, dsWeekday, dsDayOfMonth, dsMonthDay
-	rel            int // days from today
-	weekday        time.Weekday
-	next           bool // "next Tuesday"
-	month          time.Month
-	day, year      int // year 0: unsaid
-	said           string
-	yearsTwoDigits bool
+	kind      int // dsRel, dsWeekday, dsDayOfMonth, dsMonthDay
+	rel       int // days from today
+	weekday   time.Weekday
+	next      bool // "next Tuesday"
+	month     time.Month
+	day, year int // year 0: unsaid
+	said      string
 }
 
 const (
