@@ -18,19 +18,8 @@ import (
 
 	"github.com/ahca/ahca/pkg/email"
 	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/session/sessiontest"
 )
-
-// dynamoEndpoint returns DynamoDB Local's endpoint; make test starts it.
-func dynamoEndpoint(tb testing.TB) string {
-	ep := os.Getenv("AHCA_DYNAMODB_ENDPOINT")
-	if ep == "" {
-		if os.Getenv("CI") != "" {
-			tb.Fatal("AHCA_DYNAMODB_ENDPOINT not set: make test starts DynamoDB Local")
-		}
-		tb.Skip("AHCA_DYNAMODB_ENDPOINT not set: run through make test / make bench")
-	}
-	return ep
-}
 
 type client struct {
 	tb        testing.TB
@@ -127,7 +116,7 @@ func TestDevStackIntakeEveryBusiness(t *testing.T) {
 	for _, o := range stores {
 		t.Run(o.Store, func(t *testing.T) {
 			if o.Store == "dynamodb" {
-				o.DynamoDBEndpoint = dynamoEndpoint(t)
+				o.DynamoDBEndpoint = sessiontest.DynamoEndpoint(t)
 			}
 			stack := startTestStack(t, o)
 			for biz, lines := range dialogues {
@@ -254,7 +243,7 @@ func TestDevStackIntakeProducesTranscriptAndOneEmail(t *testing.T) {
 	for _, o := range []devOptions{{Store: "memory"}, {Store: "dynamodb", Table: fmt.Sprintf("dev-mail-%d", time.Now().UnixNano())}} {
 		t.Run(o.Store, func(t *testing.T) {
 			if o.Store == "dynamodb" {
-				o.DynamoDBEndpoint = dynamoEndpoint(t)
+				o.DynamoDBEndpoint = sessiontest.DynamoEndpoint(t)
 			}
 			stack := startTestStack(t, o)
 			c := dialBusiness(t, stack, "superior-fencing")

@@ -17,13 +17,15 @@ import (
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
 	"github.com/ahca/ahca/pkg/transcript"
+
+	"github.com/ahca/ahca/pkg/session/sessiontest"
 )
 
 // txTable creates a table on DynamoDB Local and returns the flags that
 // point the commands at it, and its records.
 func txTable(t *testing.T) ([]string, *delivery.DynamoRecords) {
 	t.Helper()
-	ep := dynamoEndpoint(t)
+	ep := sessiontest.DynamoEndpoint(t)
 	client := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(ep),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
 	name := fmt.Sprintf("ahca-cli-%d", time.Now().UnixNano())

@@ -4,62 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ahca/ahca/pkg/booking"
-	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/session/sessiontest"
 )
-
-const endpointEnv = "AHCA_DYNAMODB_ENDPOINT"
-
-func dynamoEndpoint(tb testing.TB) string {
-	tb.Helper()
-	ep := os.Getenv(endpointEnv)
-	if ep == "" {
-		const msg = endpointEnv + " not set: make test starts DynamoDB Local"
-		if os.Getenv("CI") != "" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
-	}
-	return ep
-}
-
-func dynamoClient(endpoint string) *dynamodb.Client {
-	return dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
-}
-
-var tableSeq atomic.Int64
-
-// newTable creates a table with the single-table schema (session.CreateTable).
-func newTable(tb testing.TB, client *dynamodb.Client) string {
-	tb.Helper()
-	name := fmt.Sprintf("ahca-booking-%d-%d", time.Now().UnixNano(), tableSeq.Add(1))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := session.CreateTable(ctx, client, name); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if _, err := client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
-			tb.Logf("delete table %s: %v", name, err)
-		}
-	})
-	return name
-}
 
 // runContract is the one contract both stores meet.
 func runContract(t *testing.T, newStore func(t *testing.T) booking.Store) {
@@ -155,15 +111,17 @@ func TestMemoryStoreContract(t *testing.T) {
 }
 
 func TestDynamoStoreContract(t *testing.T) {
-	client := dynamoClient(dynamoEndpoint(t))
-	runContract(t, func(t *testing.T) booking.Store { return booking.NewDynamoStore(client, newTable(t, client)) })
+	client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
+	runContract(t, func(t *testing.T) booking.Store {
+		return booking.NewDynamoStore(client, sessiontest.NewTable(t, client))
+	})
 }
 
 // TestDynamoItemLayout pins the stored item's keys.
 func TestDynamoItemLayout(t *testing.T) {
 	ctx := context.Background()
-	client := dynamoClient(dynamoEndpoint(t))
-	table := newTable(t, client)
+	client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
+	table := sessiontest.NewTable(t, client)
 	st := booking.NewDynamoStore(client, table)
 	den := mustZone(t, "America/Denver")
 	start := time.Date(2026, 11, 1, 9, 0, 0, 0, den)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/ahca/ahca/pkg/session/sessiontest"
 	"maps"
 	"os"
 	"path/filepath"
@@ -91,8 +92,8 @@ func loadEvent(t testing.TB, name string) events.DynamoDBEvent {
 
 func generateFixtures(t *testing.T) {
 	ctx := context.Background()
-	ep := dynamoEndpoint(t)
-	client := dynamoClient(ep)
+	ep := sessiontest.DynamoEndpoint(t)
+	client := sessiontest.DynamoClient(ep)
 	table := streamTable(t, client)
 	st := session.NewDynamoStore(client, table)
 
@@ -264,7 +265,7 @@ func generateFixtures(t *testing.T) {
 // NEW_AND_OLD_IMAGES stream template.yaml declares.
 func streamTable(t *testing.T, client *dynamodb.Client) string {
 	ctx := context.Background()
-	name := newTable(t, client)
+	name := sessiontest.NewTable(t, client)
 	_, err := client.UpdateTable(ctx, &dynamodb.UpdateTableInput{
 		TableName: aws.String(name),
 		StreamSpecification: &types.StreamSpecification{

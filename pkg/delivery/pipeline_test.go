@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ahca/ahca/pkg/session/sessiontest"
 	"log/slog"
 	"slices"
 	"strings"
@@ -154,8 +155,8 @@ func newHarness(t *testing.T, store delivery.Records) *harness {
 func forEachStore(t *testing.T, f func(t *testing.T, h *harness)) {
 	t.Run("memory", func(t *testing.T) { f(t, newHarness(t, delivery.NewMemoryRecords())) })
 	t.Run("dynamodb", func(t *testing.T) {
-		client := dynamoClient(dynamoEndpoint(t))
-		f(t, newHarness(t, delivery.NewDynamoRecords(client, newTable(t, client))))
+		client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
+		f(t, newHarness(t, delivery.NewDynamoRecords(client, sessiontest.NewTable(t, client))))
 	})
 }
 

@@ -4,79 +4,30 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ahca/ahca/pkg/delivery"
 	"github.com/ahca/ahca/pkg/delivery/deliverytest"
 	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/session/sessiontest"
 	"github.com/ahca/ahca/pkg/summary"
 	"github.com/ahca/ahca/pkg/transcript"
 )
-
-const endpointEnv = "AHCA_DYNAMODB_ENDPOINT"
-
-// dynamoEndpoint returns DynamoDB Local's endpoint. Without one the test is
-// skipped, except in CI, where `make test` starts DynamoDB Local and a
-// missing endpoint is a failure.
-func dynamoEndpoint(tb testing.TB) string {
-	tb.Helper()
-	ep := os.Getenv(endpointEnv)
-	if ep == "" {
-		const msg = endpointEnv + " not set: make test starts DynamoDB Local"
-		if os.Getenv("CI") != "" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
-	}
-	return ep
-}
-
-func dynamoClient(endpoint string, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
-	return dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}, optFns...)
-}
-
-var tableSeq atomic.Int64
-
-// newTable creates a uniquely named table with the sessions schema
-// (session.CreateTable: the one template.yaml declares), deleted when the
-// test ends.
-func newTable(tb testing.TB, client *dynamodb.Client) string {
-	tb.Helper()
-	name := fmt.Sprintf("ahca-delivery-%d-%d", time.Now().UnixNano(), tableSeq.Add(1))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := session.CreateTable(ctx, client, name); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if _, err := client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
-			tb.Logf("delete table %s: %v", name, err)
-		}
-	})
-	return name
-}
 
 func TestMemoryRecordsContract(t *testing.T) {
 	deliverytest.RunContract(t, func(t *testing.T) delivery.Records { return delivery.NewMemoryRecords() })
 }
 
 func TestDynamoRecordsContract(t *testing.T) {
-	client := dynamoClient(dynamoEndpoint(t))
+	client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
 	deliverytest.RunContract(t, func(t *testing.T) delivery.Records {
-		return delivery.NewDynamoRecords(client, newTable(t, client))
+		return delivery.NewDynamoRecords(client, sessiontest.NewTable(t, client))
 	})
 }
 
@@ -84,8 +35,8 @@ func TestDynamoRecordsContract(t *testing.T) {
 // attribute types.
 func TestDynamoRecordsLayout(t *testing.T) {
 	ctx := context.Background()
-	client := dynamoClient(dynamoEndpoint(t))
-	table := newTable(t, client)
+	client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
+	table := sessiontest.NewTable(t, client)
 	r := delivery.NewDynamoRecords(client, table)
 	end := time.Date(2026, 11, 2, 5, 0, 5, 0, time.UTC)
 	if _, err := r.PutTranscript(ctx, deliverytest.Record("acme-plumbing", "s1", end)); err != nil {
@@ -160,8 +111,8 @@ func TestDynamoRecordsLayout(t *testing.T) {
 // accepts (items are limited to 400 KB; sessions to session.MaxItemBytes).
 func TestDynamoLargestSessionFits(t *testing.T) {
 	ctx := context.Background()
-	client := dynamoClient(dynamoEndpoint(t))
-	table := newTable(t, client)
+	client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
+	table := sessiontest.NewTable(t, client)
 	st := session.NewDynamoStore(client, table)
 	now := time.Now().UTC()
 	s := &session.Session{BusinessID: "acme-plumbing", ID: "s-big", Channel: session.ChannelPhone, Status: session.StatusActive,

@@ -7,12 +7,10 @@ import (
 	"maps"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -21,56 +19,10 @@ import (
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
-const endpointEnv = "AHCA_DYNAMODB_ENDPOINT"
-
-// dynamoEndpoint returns DynamoDB Local's endpoint. Without one the test is
-// skipped, except in CI, where `make test` starts DynamoDB Local and a
-// missing endpoint is a failure.
-func dynamoEndpoint(tb testing.TB) string {
-	tb.Helper()
-	ep := os.Getenv(endpointEnv)
-	if ep == "" {
-		const msg = endpointEnv + " not set: make test starts DynamoDB Local"
-		if os.Getenv("CI") != "" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
-	}
-	return ep
-}
-
-func dynamoClient(endpoint string, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
-	return dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}, optFns...)
-}
-
-var tableSeq atomic.Int64
-
-// newTable creates a uniquely named sessions table, deleted when the test ends.
-func newTable(tb testing.TB, client *dynamodb.Client) string {
-	tb.Helper()
-	name := fmt.Sprintf("ahca-sessions-%d-%d", time.Now().UnixNano(), tableSeq.Add(1))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := session.CreateTable(ctx, client, name); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		_, err := client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
-		if err != nil {
-			tb.Logf("delete table %s: %v", name, err)
-		}
-	})
-	return name
-}
-
 func TestDynamoStoreContract(t *testing.T) {
-	client := dynamoClient(dynamoEndpoint(t))
+	client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
 	sessiontest.RunContract(t, func(t *testing.T) session.Store {
-		return session.NewDynamoStore(client, newTable(t, client))
+		return session.NewDynamoStore(client, sessiontest.NewTable(t, client))
 	})
 }
 
@@ -78,8 +30,8 @@ func TestDynamoStoreContract(t *testing.T) {
 // template.yaml declares.
 func TestDynamoTableLayout(t *testing.T) {
 	ctx := context.Background()
-	client := dynamoClient(dynamoEndpoint(t))
-	table := newTable(t, client)
+	client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
+	table := sessiontest.NewTable(t, client)
 	st := session.NewDynamoStore(client, table)
 
 	desc, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
@@ -180,8 +132,8 @@ func TestDynamoTableLayout(t *testing.T) {
 // whose body names another (which no code path writes) is never returned.
 func TestDynamoGetChecksBusiness(t *testing.T) {
 	ctx := context.Background()
-	client := dynamoClient(dynamoEndpoint(t))
-	table := newTable(t, client)
+	client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
+	table := sessiontest.NewTable(t, client)
 	st := session.NewDynamoStore(client, table)
 	_, err := client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(table),
@@ -208,10 +160,10 @@ func TestDynamoGetChecksBusiness(t *testing.T) {
 // PutItem.
 func TestDynamoTurnBudget(t *testing.T) {
 	ctx := context.Background()
-	ep := dynamoEndpoint(t)
+	ep := sessiontest.DynamoEndpoint(t)
 	var counter session.CallCounter
-	client := dynamoClient(ep, counter.Option())
-	st := session.NewDynamoStore(client, newTable(t, client))
+	client := sessiontest.DynamoClient(ep, counter.Option())
+	st := session.NewDynamoStore(client, sessiontest.NewTable(t, client))
 	now := time.Now()
 	s := &session.Session{
 		BusinessID: "acme-plumbing", ID: "s-budget", Channel: session.ChannelWeb, ConnectionID: "conn-budget",
@@ -255,7 +207,7 @@ func TestDynamoTurnBudget(t *testing.T) {
 // TestDynamoErrorsWrapped: errors name the operation and the session and
 // keep the SDK error reachable.
 func TestDynamoErrorsWrapped(t *testing.T) {
-	client := dynamoClient(dynamoEndpoint(t))
+	client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
 	st := session.NewDynamoStore(client, "no-such-table")
 	_, err := st.Get(context.Background(), "acme-plumbing", "s1")
 	if err == nil || errors.Is(err, session.ErrNotFound) {
@@ -270,10 +222,10 @@ func TestDynamoErrorsWrapped(t *testing.T) {
 }
 
 func BenchmarkDynamoTurn(b *testing.B) {
-	ep := os.Getenv(endpointEnv)
+	ep := os.Getenv(sessiontest.EndpointEnv)
 	if ep == "" {
-		b.Skip(endpointEnv + " not set: start DynamoDB Local with infra/scripts/dynamodb-local.sh start")
+		b.Skip(sessiontest.EndpointEnv + " not set: start DynamoDB Local with infra/scripts/dynamodb-local.sh start")
 	}
-	client := dynamoClient(ep)
-	benchmarkTurn(b, session.NewDynamoStore(client, newTable(b, client)))
+	client := sessiontest.DynamoClient(ep)
+	benchmarkTurn(b, session.NewDynamoStore(client, sessiontest.NewTable(b, client)))
 }
