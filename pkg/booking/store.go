@@ -189,3 +189,39 @@ func (d *DynamoStore) Taken(ctx context.Context, biz tenant.ID, day time.Time) (
 		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}
 }
+
+// BookedBy returns the session that booked slot, if it is booked: a turn
+// that is re-run (after a concurrent write) can then tell its own booking
+// from someone else's.
+func (m *MemoryStore) BookedBy(_ context.Context, biz tenant.ID, slot Slot) (string, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.slots[string(biz)+"#"+dayKey(slot.Start)][slot.Start.UTC()]
+	return b.SessionID, ok, nil
+}
+
+// BookedBy returns the session that booked slot, if it is booked (one
+// consistent read of the slot's item).
+func (d *DynamoStore) BookedBy(ctx context.Context, biz tenant.ID, slot Slot) (string, bool, error) {
+	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	res, err := d.client.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(d.table),
+		KeyConditionExpression:    aws.String("pk = :pk AND sk = :sk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(SlotsPK(biz, slot.Start)), ":sk": s(SlotSK(slot.Start))},
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("booking: booked by %s %s: %w", biz, SlotSK(slot.Start), err)
+	}
+	for _, it := range res.Items {
+		if owner, _ := it["businessId"].(*types.AttributeValueMemberS); owner == nil || owner.Value != string(biz) {
+			continue
+		}
+		sid, _ := it["sessionId"].(*types.AttributeValueMemberS)
+		if sid == nil {
+			return "", true, nil
+		}
+		return sid.Value, true, nil
+	}
+	return "", false, nil
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/session/sessiontest"
+	"github.com/ahca/ahca/pkg/tenant"
 )
 
 // runContract is the one contract both stores meet.
@@ -56,6 +57,36 @@ func runContract(t *testing.T, newStore func(t *testing.T) booking.Store) {
 		}
 		if m, _ := st.Taken(ctx, "acme", day.AddDate(0, 0, 1)); len(m) != 0 {
 			t.Errorf("next day: %v", m)
+		}
+	})
+
+	t.Run("booked by", func(t *testing.T) {
+		st := newStore(t)
+		owner, ok := st.(interface {
+			BookedBy(context.Context, tenant.ID, booking.Slot) (string, bool, error)
+		})
+		if !ok {
+			t.Fatalf("%T cannot tell who booked a slot", st)
+		}
+		ctx := context.Background()
+		if err := st.Book(ctx, "acme", slotAt(11, 0), booking.Booking{SessionID: "s-1", Name: "Ann"}); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			biz     tenant.ID
+			slot    booking.Slot
+			wantSID string
+			wantOK  bool
+		}{
+			{"acme", slotAt(11, 0), "s-1", true},
+			{"acme", slotAt(11, 30), "", false},
+			{"other", slotAt(11, 0), "", false},
+		}
+		for _, tt := range tests {
+			sid, ok, err := owner.BookedBy(ctx, tt.biz, tt.slot)
+			if err != nil || sid != tt.wantSID || ok != tt.wantOK {
+				t.Errorf("BookedBy(%s, %v) = %q, %v, %v; want %q, %v", tt.biz, tt.slot.Start, sid, ok, err, tt.wantSID, tt.wantOK)
+			}
 		}
 	})
 

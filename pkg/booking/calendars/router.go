@@ -67,3 +67,18 @@ func (r *Router) Taken(ctx context.Context, biz tenant.ID, day time.Time) (map[t
 	}
 	return s.Taken(ctx, biz, day)
 }
+
+// BookedBy tells who booked a slot when the business's store can say (the
+// builtin calendar can; Google and Graph events carry no session).
+func (r *Router) BookedBy(ctx context.Context, biz tenant.ID, slot booking.Slot) (string, bool, error) {
+	s, err := r.store(ctx, biz)
+	if err != nil {
+		return "", false, err
+	}
+	if o, ok := s.(interface {
+		BookedBy(context.Context, tenant.ID, booking.Slot) (string, bool, error)
+	}); ok {
+		return o.BookedBy(ctx, biz, slot)
+	}
+	return "", false, nil
+}
