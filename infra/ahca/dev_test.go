@@ -278,14 +278,19 @@ func TestDevStackIntakeProducesTranscriptAndOneEmail(t *testing.T) {
 			if err != nil || len(recs) != 1 || recs[0].Caller.Name != "Jamie Rivera" {
 				t.Fatalf("transcripts = %+v, %v", recs, err)
 			}
+			resp, err := http.Get(stack.URL + "/dev/outbox/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(string(page), "Jamie Rivera") || strings.Contains(string(page), "<script>alert") {
+				t.Errorf("/dev/outbox/ = %d, want the email listed and escaped:\n%.400s", resp.StatusCode, page)
+			}
 			// The connection's close ($disconnect) must not send a second email.
 			stack.Stop(context.Background())
 			if entries, _ := stack.Outbox.List(); len(entries) != 1 {
 				t.Errorf("outbox has %d emails after shutdown, want 1", len(entries))
-			}
-			resp, err := http.Get(stack.URL + "/dev/outbox/")
-			if err == nil {
-				resp.Body.Close()
 			}
 		})
 	}

@@ -139,6 +139,12 @@ func TestLLMConversationPerBusiness(t *testing.T) {
 				}
 			})
 			f.open(t, tt.biz, "c1")
+			// A caller id (as a phone call would have) that must never reach the model.
+			withID := f.session(t, "c1")
+			withID.Caller.CallerID = "+17205550177"
+			if err := f.store.Save(context.Background(), withID); err != nil {
+				t.Fatal(err)
+			}
 			frames := f.handle(t, "c1", promptFrame(tt.says[0]))
 			text, closed := relaytest.Reply(frames)
 			if !closed || !strings.Contains(text, "Thanks!") {
@@ -159,8 +165,10 @@ func TestLLMConversationPerBusiness(t *testing.T) {
 				}
 			}
 			for _, r := range f.fake.Requests() {
-				if strings.Contains(string(r.Body), "CA") && strings.Contains(string(r.Body), "callerId") {
-					t.Errorf("caller id leaked to the model")
+				for _, form := range []string{"7205550177", "555-0177", "5550177", "0 1 7 7"} {
+					if strings.Contains(string(r.Body), form) {
+						t.Errorf("caller id (%s) leaked to the model in request %d", form, r.N)
+					}
 				}
 			}
 			s := f.session(t, "c1")
