@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -77,7 +78,7 @@ func configsValidate(ctx context.Context, args []string, stdout, stderr io.Write
 	for _, id := range set.IDs() {
 		b, _ := set.Business(id)
 		nums := append([]string(nil), numbers[id]...)
-		sortStrings(nums)
+		slices.Sort(nums)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", id, b.Name, b.Shape, orDash(strings.Join(nums, " ")), orDash(strings.Join(featureNames(b.Features), ",")), b.Email.Provider)
 	}
 	tw.Flush()
@@ -119,14 +120,6 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 func configsShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Coalescer turns a stream of model tokens into phrases worth one post
@@ -79,6 +78,3 @@ func (c *Coalescer) Flush() string {
 	c.buf.Reset()
 	return p
 }
-
-// Pending is the number of runes not yet flushed.
-func (c *Coalescer) Pending() int { return utf8.RuneCountInString(c.buf.String()) }
