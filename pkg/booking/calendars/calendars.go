@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -321,6 +322,28 @@ type tokenResponse struct {
 	AccessToken string `json:"access_token"`
 	ExpiresIn   int64  `json:"expires_in"`
 	TokenType   string `json:"token_type"`
+}
+
+// fetchToken posts an OAuth 2.0 token request (form) and returns the access
+// token and how long it lives (an hour when the server does not say).
+func fetchToken(ctx context.Context, client *http.Client, provider, tokenURL string, form url.Values) (string, time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", 0, fmt.Errorf("calendars: %s token: %w", provider, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	var tr tokenResponse
+	if err := do(client, req, provider+" token", &tr); err != nil {
+		return "", 0, err
+	}
+	if tr.AccessToken == "" {
+		return "", 0, fmt.Errorf("calendars: %s token: response has no access_token", provider)
+	}
+	ttl := time.Duration(tr.ExpiresIn) * time.Second
+	if ttl <= 0 {
+		ttl = time.Hour
+	}
+	return tr.AccessToken, ttl, nil
 }
 
 // do sends req and decodes a 2xx JSON answer into out (nil: discard). what

@@ -86,23 +86,7 @@ func (g *googleProvider) token(ctx context.Context, c googleCreds) (string, erro
 			"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"},
 			"assertion":  {assertion},
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.o.GoogleTokenURL, strings.NewReader(form.Encode()))
-		if err != nil {
-			return "", 0, fmt.Errorf("calendars: google token: %w", err)
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		var tr tokenResponse
-		if err := do(g.o.HTTPClient, req, "google token", &tr); err != nil {
-			return "", 0, err
-		}
-		if tr.AccessToken == "" {
-			return "", 0, errors.New("calendars: google token: response has no access_token")
-		}
-		ttl := time.Duration(tr.ExpiresIn) * time.Second
-		if ttl <= 0 {
-			ttl = time.Hour
-		}
-		return tr.AccessToken, ttl, nil
+		return fetchToken(ctx, g.o.HTTPClient, "google", g.o.GoogleTokenURL, form)
 	})
 }
 

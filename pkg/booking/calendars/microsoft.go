@@ -94,23 +94,7 @@ func (m *graphProvider) token(ctx context.Context, c graphCreds) (string, error)
 			"grant_type":    {"client_credentials"},
 		}
 		u := m.o.MicrosoftLoginBase + "/" + url.PathEscape(c.tenant) + "/oauth2/v2.0/token"
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
-		if err != nil {
-			return "", 0, fmt.Errorf("calendars: microsoft token: %w", err)
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		var tr tokenResponse
-		if err := do(m.o.HTTPClient, req, "microsoft token", &tr); err != nil {
-			return "", 0, err
-		}
-		if tr.AccessToken == "" {
-			return "", 0, errors.New("calendars: microsoft token: response has no access_token")
-		}
-		ttl := time.Duration(tr.ExpiresIn) * time.Second
-		if ttl <= 0 {
-			ttl = time.Hour
-		}
-		return tr.AccessToken, ttl, nil
+		return fetchToken(ctx, m.o.HTTPClient, "microsoft", u, form)
 	})
 }
 
