@@ -12,6 +12,7 @@ import (
 
 	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/business/businesstest"
 	"github.com/ahca/ahca/pkg/conversation"
 	"github.com/ahca/ahca/pkg/llm/llmtest"
 	"github.com/ahca/ahca/pkg/llm/openaiclient"
@@ -31,10 +32,7 @@ type llmFixture struct {
 
 func newLLMFixture(t *testing.T) *llmFixture {
 	t.Helper()
-	set, err := business.Load(context.Background(), business.DirSource{Dir: "../../configs"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := businesstest.Set(t)
 	fake := llmtest.NewServer(t)
 	client := openaiclient.New(openaiclient.Options{
 		BaseURL: fake.URL, APIKey: func(context.Context) (string, error) { return "sk-test", nil },

@@ -10,12 +10,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
 
 	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/business/businesstest"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
 	"github.com/ahca/ahca/pkg/transcript"
@@ -23,25 +23,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-var (
-	setOnce sync.Once
-	set     *business.Set
-	setErr  error
-)
-
-// biz returns a business from the real configs tree.
-func biz(t testing.TB, id string) *business.Business {
-	t.Helper()
-	setOnce.Do(func() { set, setErr = business.Load(context.Background(), business.DirSource{Dir: "../../configs"}) })
-	if setErr != nil {
-		t.Fatalf("load configs: %v", setErr)
-	}
-	b, err := set.Business(tenant.ID(id))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+// biz returns a business of the project's configs/.
+func biz(t testing.TB, id string) *business.Business { return businesstest.Get(t, tenant.ID(id)) }
 
 // optedIn returns a copy of b whose callers get a copy of what was noted.
 func optedIn(b *business.Business) *business.Business {
@@ -430,8 +413,7 @@ func TestRenderOverride(t *testing.T) {
 // Every embedded template renders for every configured business, with
 // every kind of transcript: a per-business override added later is covered.
 func TestEmbeddedTemplatesAllBusinesses(t *testing.T) {
-	biz(t, "superior-fencing")
-	for _, id := range set.IDs() {
+	for _, id := range businesstest.Set(t).IDs() {
 		b := biz(t, string(id))
 		for _, tr := range []transcript.Transcript{fencingWeb(), sherpaPhone(), abandonedCallerID(), hostile(), {SessionID: "empty"}} {
 			tr.BusinessID = b.ID

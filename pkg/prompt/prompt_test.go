@@ -1,18 +1,17 @@
 package prompt
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/business/businesstest"
 	"github.com/ahca/ahca/pkg/llm"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
@@ -31,24 +30,8 @@ var (
 	tuesday = time.Date(2025, 3, 4, 22, 0, 0, 0, time.UTC)
 )
 
-var (
-	setOnce sync.Once
-	set     *business.Set
-	setErr  error
-)
-
-func biz(t *testing.T, id string) *business.Business {
-	t.Helper()
-	setOnce.Do(func() { set, setErr = business.Load(context.Background(), business.DirSource{Dir: "../../configs"}) })
-	if setErr != nil {
-		t.Fatalf("load configs: %v", setErr)
-	}
-	b, err := set.Business(tenant.ID(id))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+// biz returns a business of the project's configs/.
+func biz(t *testing.T, id string) *business.Business { return businesstest.Get(t, tenant.ID(id)) }
 
 func newSession(b *business.Business, ch session.Channel) *session.Session {
 	return &session.Session{BusinessID: b.ID, ID: "s-1", Channel: ch, Status: session.StatusActive,

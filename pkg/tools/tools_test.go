@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/business/businesstest"
 	"github.com/ahca/ahca/pkg/intake"
 	"github.com/ahca/ahca/pkg/llm"
 	"github.com/ahca/ahca/pkg/session"
@@ -27,24 +28,8 @@ var sunday = time.Date(2025, 3, 9, 21, 0, 0, 0, time.UTC)
 // callerID is what Twilio reported; no tool result may contain it.
 const callerID = "+15035550199"
 
-var (
-	setOnce sync.Once
-	set     *business.Set
-	setErr  error
-)
-
-func biz(t *testing.T, id string) *business.Business {
-	t.Helper()
-	setOnce.Do(func() { set, setErr = business.Load(context.Background(), business.DirSource{Dir: "../../configs"}) })
-	if setErr != nil {
-		t.Fatalf("load configs: %v", setErr)
-	}
-	b, err := set.Business(tenant.ID(id))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+// biz returns a business of the project's configs/.
+func biz(t *testing.T, id string) *business.Business { return businesstest.Get(t, tenant.ID(id)) }
 
 func newSession(b *business.Business) *session.Session {
 	return &session.Session{

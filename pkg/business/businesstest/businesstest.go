@@ -1,0 +1,47 @@
+// Package businesstest gives tests the project's own configs (configs/),
+// loaded and validated once per test binary.
+package businesstest
+
+import (
+	"context"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/tenant"
+)
+
+var (
+	once   sync.Once
+	set    *business.Set
+	setErr error
+)
+
+// Dir is the repository's configs directory, wherever the test runs from.
+func Dir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "configs")
+}
+
+// Set returns configs/ as loaded by business.Load.
+func Set(tb testing.TB) *business.Set {
+	tb.Helper()
+	once.Do(func() { set, setErr = business.Load(context.Background(), business.DirSource{Dir: Dir()}) })
+	if setErr != nil {
+		tb.Fatalf("load configs: %v", setErr)
+	}
+	return set
+}
+
+// Get returns one business of configs/. It is shared by the tests of a
+// binary: copy it before changing it.
+func Get(tb testing.TB, id tenant.ID) *business.Business {
+	tb.Helper()
+	b, err := Set(tb).Business(id)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
