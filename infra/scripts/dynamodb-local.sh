@@ -111,81 +111,32 @@ answers() {
 	fi
 }
 
-# running_pid prints the pid of the instance recorded in the pid file if that
-# process is alive and is DynamoDB Local.
-running_pid() {
-	[ -f "$PID_FILE" ] || return 1
-	local pid
-	pid="$(cat "$PID_FILE")"
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-	if [ -r "/proc/$pid/cmdline" ]; then
-		tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'DynamoDBLocal.jar' || return 1
-	fi
-	echo "$pid"
-}
+# Settings lib.sh reads.
+EMULATOR_NAME="DynamoDB Local"
+PROC_MATCH="DynamoDBLocal.jar"
+ENDPOINT_VAR=AHCA_DYNAMODB_ENDPOINT
+FIXED_PORT="${AHCA_DYNAMODB_PORT:-}"
 
-print_export() {
-	echo "export AHCA_DYNAMODB_ENDPOINT=http://127.0.0.1:$1"
-}
-
-cmd_start() {
-	local pid port
-	if pid="$(running_pid)" && [ -f "$PORT_FILE" ] && answers "$(cat "$PORT_FILE")"; then
-		port="$(cat "$PORT_FILE")"
-		log "already running (pid $pid) on port $port"
-		print_export "$port"
-		return
-	fi
+# prepare installs what launch needs.
+prepare() {
 	ensure_java
 	ensure_jar
-	mkdir -p "$RUN_DIR"
-	rm -f "$PID_FILE" "$PORT_FILE"
-
-	local attempt deadline
-	for attempt in 1 2 3; do
-		port="${AHCA_DYNAMODB_PORT:-$(free_port)}"
-		log "starting DynamoDB Local on 127.0.0.1:$port (log: $LOG_FILE)"
-		# -sharedDb: one database whatever the client's access key and region,
-		# so every local client sees the same tables. -disableTelemetry: no
-		# calls home. It runs in $RUN_DIR because it writes
-		# dynamodb-local-metadata.json into its working directory. Its
-		# stdin/stdout/stderr are detached so `$(... start)` returns at once.
-		(
-			cd "$RUN_DIR"
-			exec nohup java -Djava.library.path="$EMULATOR_DIR/DynamoDBLocal_lib" \
-				-jar "$JAR" -inMemory -sharedDb -disableTelemetry -port "$port" \
-				</dev/null >"$LOG_FILE" 2>&1
-		) &
-		pid=$!
-		echo "$pid" >"$PID_FILE"
-		deadline=$((SECONDS + START_TIMEOUT))
-		while [ "$SECONDS" -lt "$deadline" ]; do
-			if ! kill -0 "$pid" 2>/dev/null; then
-				break
-			fi
-			if answers "$port"; then
-				echo "$port" >"$PORT_FILE"
-				log "up (pid $pid) after ${SECONDS}s"
-				print_export "$port"
-				return
-			fi
-			sleep 0.2
-		done
-		if kill -0 "$pid" 2>/dev/null; then
-			kill "$pid" 2>/dev/null || true
-			rm -f "$PID_FILE"
-			tail -n 20 "$LOG_FILE" >&2 || true
-			die "DynamoDB Local did not answer on port $port within ${START_TIMEOUT}s"
-		fi
-		rm -f "$PID_FILE"
-		log "DynamoDB Local exited during start (attempt $attempt):"
-		tail -n 20 "$LOG_FILE" >&2 || true
-		[ -z "${AHCA_DYNAMODB_PORT:-}" ] || break # a fixed port will not get better
-	done
-	die "could not start DynamoDB Local"
 }
 
-# Shared by the emulator scripts: free_port, cmd_stop, cmd_status, run_command.
+# launch runs DynamoDB Local on port $1 in the foreground of a subshell.
+# -sharedDb: one database whatever the client's access key and region, so
+# every local client sees the same tables. -disableTelemetry: no calls home.
+# It runs in $RUN_DIR because it writes dynamodb-local-metadata.json into its
+# working directory.
+launch() {
+	cd "$RUN_DIR"
+	exec nohup java -Djava.library.path="$EMULATOR_DIR/DynamoDBLocal_lib" \
+		-jar "$JAR" -inMemory -sharedDb -disableTelemetry -port "$1" \
+		</dev/null >"$LOG_FILE" 2>&1
+}
+
+# Shared by the emulator scripts: free_port, running_pid, print_export,
+# cmd_start, cmd_stop, cmd_status, run_command.
 # shellcheck source=infra/scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 run_command "${1:-}"

@@ -1,6 +1,8 @@
 # Functions shared by the local emulator scripts (dynamodb-local.sh,
-# ses-local.sh). Sourced after the script has defined log, die, PID_FILE,
-# PORT_FILE, running_pid and print_export.
+# ses-local.sh). Sourced after the script has defined log, die, answers,
+# prepare, launch, RUN_DIR, PID_FILE, PORT_FILE, LOG_FILE, START_TIMEOUT,
+# EMULATOR_NAME, PROC_MATCH (a string in the process's command line),
+# ENDPOINT_VAR and FIXED_PORT (empty: pick a free port).
 
 # port_in_use reports whether something accepts connections on 127.0.0.1:$1.
 port_in_use() {
@@ -21,6 +23,73 @@ free_port() {
 		fi
 	done
 	die "no free port found"
+}
+
+# running_pid prints the pid from PID_FILE if that process is alive and is
+# the emulator.
+running_pid() {
+	[ -f "$PID_FILE" ] || return 1
+	local pid
+	pid="$(cat "$PID_FILE")"
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+	if [ -r "/proc/$pid/cmdline" ]; then
+		tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "$PROC_MATCH" || return 1
+	fi
+	echo "$pid"
+}
+
+# print_export prints the one stdout line: the endpoint for port $1.
+print_export() {
+	echo "export $ENDPOINT_VAR=http://127.0.0.1:$1"
+}
+
+# cmd_start starts the emulator on a free port (or FIXED_PORT) unless it is
+# running, waits until it answers, and prints the export line. Its
+# stdin/stdout/stderr are detached so `$(... start)` returns at once.
+cmd_start() {
+	local pid port
+	if pid="$(running_pid)" && [ -f "$PORT_FILE" ] && answers "$(cat "$PORT_FILE")"; then
+		port="$(cat "$PORT_FILE")"
+		log "already running (pid $pid) on port $port"
+		print_export "$port"
+		return
+	fi
+	prepare
+	mkdir -p "$RUN_DIR"
+	rm -f "$PID_FILE" "$PORT_FILE"
+
+	local attempt deadline
+	for attempt in 1 2 3; do
+		port="${FIXED_PORT:-$(free_port)}"
+		log "starting $EMULATOR_NAME on 127.0.0.1:$port (log: $LOG_FILE)"
+		(launch "$port") &
+		pid=$!
+		echo "$pid" >"$PID_FILE"
+		deadline=$((SECONDS + START_TIMEOUT))
+		while [ "$SECONDS" -lt "$deadline" ]; do
+			if ! kill -0 "$pid" 2>/dev/null; then
+				break
+			fi
+			if answers "$port"; then
+				echo "$port" >"$PORT_FILE"
+				log "up (pid $pid) after ${SECONDS}s"
+				print_export "$port"
+				return
+			fi
+			sleep 0.2
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			kill "$pid" 2>/dev/null || true
+			rm -f "$PID_FILE"
+			tail -n 20 "$LOG_FILE" >&2 || true
+			die "$EMULATOR_NAME did not answer on port $port within ${START_TIMEOUT}s"
+		fi
+		rm -f "$PID_FILE"
+		log "$EMULATOR_NAME exited during start (attempt $attempt):"
+		tail -n 20 "$LOG_FILE" >&2 || true
+		[ -z "$FIXED_PORT" ] || break # a fixed port will not get better
+	done
+	die "could not start $EMULATOR_NAME"
 }
 
 cmd_stop() {

@@ -92,79 +92,30 @@ answers() {
 	fi
 }
 
-# running_pid prints the pid of the instance recorded in the pid file if that
-# process is alive and is the emulator.
-running_pid() {
-	[ -f "$PID_FILE" ] || return 1
-	local pid
-	pid="$(cat "$PID_FILE")"
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-	if [ -r "/proc/$pid/cmdline" ]; then
-		tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "$PKG_NAME" || return 1
-	fi
-	echo "$pid"
-}
+# Settings lib.sh reads.
+EMULATOR_NAME="$PKG_NAME"
+PROC_MATCH="$PKG_NAME"
+ENDPOINT_VAR=AHCA_SES_ENDPOINT
+FIXED_PORT="${AHCA_SES_PORT:-}"
 
-print_export() {
-	echo "export AHCA_SES_ENDPOINT=http://127.0.0.1:$1"
-}
-
-cmd_start() {
-	local pid port
-	if pid="$(running_pid)" && [ -f "$PORT_FILE" ] && answers "$(cat "$PORT_FILE")"; then
-		port="$(cat "$PORT_FILE")"
-		log "already running (pid $pid) on port $port"
-		print_export "$port"
-		return
-	fi
+# prepare installs what launch needs.
+prepare() {
 	ensure_node
 	ensure_pkg
-	mkdir -p "$RUN_DIR"
-	rm -f "$PID_FILE" "$PORT_FILE"
-
-	local attempt deadline
-	for attempt in 1 2 3; do
-		port="${AHCA_SES_PORT:-$(free_port)}"
-		log "starting $PKG_NAME on 127.0.0.1:$port (log: $LOG_FILE)"
-		# --host 127.0.0.1: its default is "::" (every interface, and it
-		# fails where IPv6 is disabled). SMTP_TRANSPORT is cleared so mail is
-		# only stored, never forwarded. stdin/stdout/stderr are detached so
-		# `$(... start)` returns at once.
-		(
-			cd "$RUN_DIR"
-			exec env -u SMTP_TRANSPORT nohup node "$CLI" --host 127.0.0.1 --port "$port" \
-				</dev/null >"$LOG_FILE" 2>&1
-		) &
-		pid=$!
-		echo "$pid" >"$PID_FILE"
-		deadline=$((SECONDS + START_TIMEOUT))
-		while [ "$SECONDS" -lt "$deadline" ]; do
-			if ! kill -0 "$pid" 2>/dev/null; then
-				break
-			fi
-			if answers "$port"; then
-				echo "$port" >"$PORT_FILE"
-				log "up (pid $pid)"
-				print_export "$port"
-				return
-			fi
-			sleep 0.2
-		done
-		if kill -0 "$pid" 2>/dev/null; then
-			kill "$pid" 2>/dev/null || true
-			rm -f "$PID_FILE"
-			tail -n 20 "$LOG_FILE" >&2 || true
-			die "$PKG_NAME did not answer on port $port within ${START_TIMEOUT}s"
-		fi
-		rm -f "$PID_FILE"
-		log "$PKG_NAME exited during start (attempt $attempt):"
-		tail -n 20 "$LOG_FILE" >&2 || true
-		[ -z "${AHCA_SES_PORT:-}" ] || break # a fixed port will not get better
-	done
-	die "could not start $PKG_NAME"
 }
 
-# Shared by the emulator scripts: free_port, cmd_stop, cmd_status, run_command.
+# launch runs the emulator on port $1 in the foreground of a subshell.
+# --host 127.0.0.1: its default is "::" (every interface, and it fails where
+# IPv6 is disabled). SMTP_TRANSPORT is cleared so mail is only stored, never
+# forwarded.
+launch() {
+	cd "$RUN_DIR"
+	exec env -u SMTP_TRANSPORT nohup node "$CLI" --host 127.0.0.1 --port "$1" \
+		</dev/null >"$LOG_FILE" 2>&1
+}
+
+# Shared by the emulator scripts: free_port, running_pid, print_export,
+# cmd_start, cmd_stop, cmd_status, run_command.
 # shellcheck source=infra/scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 run_command "${1:-}"
