@@ -15,12 +15,20 @@ FUZZTIME  ?= 10s
 LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags '-s -w'
 
-.PHONY: help test deps unit fuzz e2e fmt-check vet lint bench build dev deploy configs-validate configs-push clean
+.PHONY: help test repo-check deps unit fuzz e2e fmt-check vet lint bench build dev deploy configs-validate configs-push clean
 
 help: ## list targets
-	@grep -hE '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@echo
+	@echo "  make dev listens on 127.0.0.1:8080; PORT=9090 make dev moves it (ahca chat/call follow PORT too)."
+	@echo "  make deploy STAGE=prod picks the stage; make bench FUZZTIME=30s lengthens the fuzz run."
 
-test: fmt-check vet deps unit fuzz e2e ## run every test (the one command CI runs), installing what it needs
+test: repo-check fmt-check vet deps unit fuzz e2e ## run every test (the one command CI runs), installing what it needs
+
+# Build output never belongs in git: fail on any tracked file over 1 MB.
+repo-check: ## fail if git tracks a file over 1 MB
+	@big=$$(git ls-files -z 2>/dev/null | xargs -0 -r stat -c '%s %n' 2>/dev/null | awk '$$1 > 1048576'); \
+	if [ -n "$$big" ]; then echo "tracked files over 1 MB (build output? add them to .gitignore):"; echo "$$big"; exit 1; fi
 
 deps: ## install test dependencies: DynamoDB Local and the SES emulator (npm), Chromium (apt), web/node_modules
 	bash infra/scripts/dynamodb-local.sh install
@@ -69,8 +77,11 @@ build-%Function:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap \
 	  ./functions/$(shell echo '$*' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g; s/([A-Z])([A-Z][a-z])/\1-\2/g' | tr 'A-Z' 'a-z')
 
-dev: ## run the whole product locally on 127.0.0.1:8080 (ARGS="--store dynamodb --dynamodb-endpoint URL")
-	$(GO) run ./infra/ahca dev $(ARGS)
+dev: ## run the whole product locally on 127.0.0.1:$${PORT:-8080} (ARGS="--store dynamodb --dynamodb-endpoint URL")
+	@echo "make dev: building the ahca CLI (the first build on a fresh machine takes a minute or two)..."
+	@mkdir -p $(BIN) && $(GO) build -o $(BIN)/ahca ./infra/ahca
+	@echo "make dev: starting ahca dev $(ARGS)"
+	@exec $(BIN)/ahca dev $(ARGS)
 
 configs-validate: ## validate configs/
 	$(GO) run ./infra/ahca configs validate --dir configs

@@ -12,6 +12,8 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/ahca/ahca/internal/reference"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -28,14 +30,37 @@ func TestConfigsValidate(t *testing.T) {
 		want     []string
 	}{
 		{"../../configs", exitOK, []string{"superior-fencing", "+15035550142", "emergency", "maple-street-vet", "staff-routing", "hours-gate", "ok: 3 business(es)"}},
-		{"../../../shared/reference/original-configs", exitOK, []string{"sherpaprompt", "original", "ok: 2 business(es)"}},
-		{"../../../shared/reference/original-configs-v2", exitOK, []string{"nourish-oregon", "+15555555555", "ok: 3 business(es)"}},
+		{"../../pkg/business/testdata/original-shape", exitOK, []string{"ridgeline-roofing", "original", "+15415550199", "ok: 2 business(es)"}},
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.dir), func(t *testing.T) {
 			code, out, errOut := runCLI(t, "configs", "validate", "--dir", tt.dir)
 			if code != tt.wantCode {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, out, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+// The original service's own configs validate, when they are present.
+func TestConfigsValidateReference(t *testing.T) {
+	tests := []struct {
+		dir  string
+		want []string
+	}{
+		{"original-configs", []string{"sherpaprompt", "original", "ok: 2 business(es)"}},
+		{"original-configs-v2", []string{"nourish-oregon", "+15555555555", "ok: 3 business(es)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dir, func(t *testing.T) {
+			code, out, errOut := runCLI(t, "configs", "validate", "--dir", reference.Dir(t, tt.dir))
+			if code != exitOK {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(out, w) {

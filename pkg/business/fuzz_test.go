@@ -9,9 +9,9 @@ import (
 
 // FuzzBuild feeds arbitrary bytes as each kind of config file. Bad input
 // must come back as Problems, never as a panic or another kind of error.
-// The seed corpus is our configs and the original service's.
+// The seed corpus is our configs and our fixture in the original service's shape.
 func FuzzBuild(f *testing.F) {
-	for _, root := range []string{"../../configs", "../../../shared/reference/original-configs-v2"} {
+	for _, root := range []string{"../../configs", filepath.Join("testdata", "original-shape")} {
 		_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 			if err == nil && !d.IsDir() && filepath.Ext(p) == ".json" {
 				if b, err := os.ReadFile(p); err == nil {

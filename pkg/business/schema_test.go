@@ -2,7 +2,6 @@ package business
 
 import (
 	"encoding/json"
-	"github.com/ahca/ahca/pkg/tenant"
 	"os"
 	"path/filepath"
 	"sort"
@@ -10,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/ahca/ahca/internal/reference"
+	"github.com/ahca/ahca/pkg/tenant"
 )
 
 const schemaDir = "../../configs/schema"
@@ -100,9 +102,35 @@ func TestSchemaMatchesParser(t *testing.T) {
 	}
 }
 
-// Every config we ship, and the original service's, validates against the
-// schemas, so the schema never rejects what the loader accepts.
+// Every config we ship, and our fixture in the original service's shape,
+// validates against the schemas, so the schema never rejects what the loader
+// accepts.
 func TestConfigsValidateAgainstSchema(t *testing.T) {
+	schemas := compileSchemas(t)
+	n := validateTree(t, schemas, "../../configs") + validateTree(t, schemas, filepath.Join("testdata", "original-shape"))
+	if n < 13 {
+		t.Errorf("validated only %d files; the configs trees were not found", n)
+	}
+
+	// And the schema does reject what the loader rejects.
+	bad := map[string]any{"businessId": "x", "businessName": "X", "phone": "555-0100", "features": map[string]any{"ragEnabled": "yes"}}
+	if err := schemas["config"].Validate(bad); err == nil {
+		t.Error("schema accepted a non-E.164 phone and a string feature flag")
+	}
+}
+
+// The original service's own files validate too, when they are present.
+func TestReferenceConfigsValidateAgainstSchema(t *testing.T) {
+	schemas := compileSchemas(t)
+	for _, dir := range []string{"original-configs", "original-configs-v2"} {
+		if n := validateTree(t, schemas, reference.Dir(t, dir)); n < 5 {
+			t.Errorf("%s: validated only %d files", dir, n)
+		}
+	}
+}
+
+func compileSchemas(t *testing.T) map[string]*jsonschema.Schema {
+	t.Helper()
 	c := jsonschema.NewCompiler()
 	schemas := map[string]*jsonschema.Schema{}
 	for _, kind := range []string{"config", "prompt_rules", "businesses"} {
@@ -112,44 +140,39 @@ func TestConfigsValidateAgainstSchema(t *testing.T) {
 		}
 		schemas[kind] = s
 	}
-	roots := []string{"../../configs", "../../../shared/reference/original-configs", "../../../shared/reference/original-configs-v2"}
-	n := 0
-	for _, root := range roots {
-		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() || strings.Contains(p, "schema") {
-				return err
-			}
-			kind := strings.TrimSuffix(d.Name(), ".json")
-			s, ok := schemas[kind]
-			if !ok {
-				return nil
-			}
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			inst, err := jsonschema.UnmarshalJSON(f)
-			if err != nil {
-				return err
-			}
-			if err := s.Validate(inst); err != nil {
-				t.Errorf("%s: %v", p, err)
-			}
-			n++
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if n < 15 {
-		t.Errorf("validated only %d files; the configs trees were not found", n)
-	}
+	return schemas
+}
 
-	// And the schema does reject what the loader rejects.
-	bad := map[string]any{"businessId": "x", "businessName": "X", "phone": "555-0100", "features": map[string]any{"ragEnabled": "yes"}}
-	if err := schemas["config"].Validate(bad); err == nil {
-		t.Error("schema accepted a non-E.164 phone and a string feature flag")
+// validateTree checks every config file under root against its schema and
+// returns how many it checked.
+func validateTree(t *testing.T, schemas map[string]*jsonschema.Schema, root string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.Contains(p, "schema") {
+			return err
+		}
+		s, ok := schemas[strings.TrimSuffix(d.Name(), ".json")]
+		if !ok {
+			return nil
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		inst, err := jsonschema.UnmarshalJSON(f)
+		if err != nil {
+			return err
+		}
+		if err := s.Validate(inst); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+	return n
 }

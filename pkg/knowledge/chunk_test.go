@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/ahca/ahca/internal/reference"
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
@@ -133,20 +134,56 @@ func TestJSONSections(t *testing.T) {
 	}
 }
 
-// The original service's documents load as they are.
-func TestLoadOriginalDocuments(t *testing.T) {
-	// shared/ lies beside the checkout (CI lays it there too).
-	const dir = "../../../shared/reference/original-knowledge"
-	if _, err := os.Stat(dir); err != nil {
-		t.Fatalf("original knowledge not found beside the checkout: %v", err)
+// Documents in the original service's sectioned JSON shape (doc_id,
+// sections with raw_markdown, normalized_text, labels, chunks, structured
+// intents, a file name with a space) load as they are. The fixture is ours;
+// TestLoadReferenceDocuments repeats the check over the original files.
+func TestLoadOriginalShapeDocuments(t *testing.T) {
+	chunks, err := LoadDir(filepath.Join("testdata", "original-shape"), "ridgeline-roofing")
+	if err != nil {
+		t.Fatal(err)
 	}
-	chunks, err := LoadDir(dir, "original")
+	bySection := map[string]Chunk{}
+	for _, c := range chunks {
+		bySection[c.SectionID] = c
+	}
+	want := []string{"service_plans#seasonal_clean", "service_plans#guard_install", "field_guide#active_leak", "field_guide#insurance", "intents#v1"}
+	if len(bySection) != len(want) {
+		t.Errorf("sections %v, want %v (the empty one dropped)", keys(bySection), want)
+	}
+	for _, id := range want {
+		if _, ok := bySection[id]; !ok {
+			t.Errorf("section %s not loaded", id)
+		}
+	}
+	if c := bySection["service_plans#seasonal_clean"]; !strings.Contains(c.Text, "$210 a visit") || c.Source != "service_plans_1.0.json" {
+		t.Errorf("raw_markdown section: %+v", c)
+	}
+	if c := bySection["field_guide#active_leak"]; !strings.Contains(c.Text, "assesses the damage once it is dry") {
+		t.Errorf("normalized_text not preferred over raw_markdown: %+v", c)
+	}
+	if c := bySection["intents#v1"]; c.Source != "Caller Intents_1.1.json" {
+		t.Errorf("file name with a space: %+v", c)
+	}
+}
+
+// The original service's own documents load as they are, when present.
+func TestLoadReferenceDocuments(t *testing.T) {
+	chunks, err := LoadDir(reference.Dir(t, "original-knowledge"), "original")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(chunks) < 20 {
 		t.Errorf("only %d chunks", len(chunks))
 	}
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }
 
 func TestLoadErrors(t *testing.T) {
