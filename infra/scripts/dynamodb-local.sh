@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# DynamoDB Local for tests and local runs (DESIGN §7).
+# DynamoDB Local for tests and local runs (docs/development.md).
 #
 # AWS's DynamoDB Local jar is taken from the npm package
 # amplify-dynamodb-simulator (package/emulator/DynamoDBLocal.jar plus

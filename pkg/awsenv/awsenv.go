@@ -1,7 +1,8 @@
 // Package awsenv builds an aws.Config from a Lambda's environment without
 // config.LoadDefaultConfig, which probes shared config files and more and
-// costs measurable cold-start time (DESIGN §8). In Lambda the region and the
-// execution role's credentials are environment variables.
+// costs measurable cold-start time (see the performance budget in
+// docs/architecture.md). In Lambda the region and the execution role's
+// credentials are environment variables.
 package awsenv
 
 import (

@@ -1,8 +1,9 @@
 // Package protocol is the conversation wire format shared by Twilio
-// ConversationRelay and the web client (DESIGN §2): JSON text frames with a
-// "type". Parse validates an inbound frame completely, so handlers only ever
-// see well-formed frames; what is wrong is reported as an *Error whose code
-// and message go back to the client in an error frame.
+// ConversationRelay and the web client: JSON text frames with a "type"
+// (docs/architecture.md lists them). Parse validates an inbound frame
+// completely, so handlers only ever see well-formed frames; what is wrong is
+// reported as an *Error whose code and message go back to the client in an
+// error frame.
 package protocol
 
 import (

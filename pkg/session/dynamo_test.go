@@ -156,8 +156,8 @@ func TestDynamoGetChecksBusiness(t *testing.T) {
 }
 
 // TestDynamoTurnBudget holds a turn's hot path to one read and one write
-// (DESIGN §8): ByConnection is one Query, Update without a conflict is one
-// PutItem.
+// (the performance budget in docs/architecture.md): ByConnection is one
+// Query, Update without a conflict is one PutItem.
 func TestDynamoTurnBudget(t *testing.T) {
 	ctx := context.Background()
 	ep := sessiontest.DynamoEndpoint(t)

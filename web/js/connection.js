@@ -1,9 +1,9 @@
 // ChatConnection: one conversation's WebSocket, speaking the AHCA protocol
-// (DESIGN.md §2). It sends `setup` once the socket opens, parses JSON frames,
-// and reconnects with backoff after an unexpected close. It never reconnects
-// after the server's `end`, after stop(), or after a refusal that retrying
-// cannot fix. No DOM access: the WebSocket and timers are injectable so Node
-// can test it.
+// (the frames are described in docs/architecture.md). It sends `setup` once
+// the socket opens, parses JSON frames, and reconnects with backoff after an
+// unexpected close. It never reconnects after the server's `end`, after
+// stop(), or after a refusal that retrying cannot fix. No DOM access: the
+// WebSocket and timers are injectable so Node can test it.
 
 import { backoffDelay } from './config.js';
 
