@@ -5,13 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ahca/ahca/pkg/session/sessiontest"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -20,6 +20,7 @@ import (
 	"github.com/ahca/ahca/pkg/delivery"
 	"github.com/ahca/ahca/pkg/delivery/deliverytest"
 	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/session/sessiontest"
 	"github.com/ahca/ahca/pkg/summary"
 	"github.com/ahca/ahca/pkg/tenant"
 	"github.com/ahca/ahca/pkg/transcript"
@@ -151,9 +152,14 @@ func newHarness(t *testing.T, store delivery.Records) *harness {
 }
 
 // forEachStore runs f against the memory records and the DynamoDB records
-// (DynamoDB Local; skipped without it, except in CI).
+// (DynamoDB Local; skipped without it, except in CI). The memory run is in
+// a synctest bubble: on its fake clock leases, send delays and pauses take
+// exactly their nominal time and happen in a fixed order, whatever the
+// machine's load. The DynamoDB run uses the network, so the real clock.
 func forEachStore(t *testing.T, f func(t *testing.T, h *harness)) {
-	t.Run("memory", func(t *testing.T) { f(t, newHarness(t, delivery.NewMemoryRecords())) })
+	t.Run("memory", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) { f(t, newHarness(t, delivery.NewMemoryRecords())) })
+	})
 	t.Run("dynamodb", func(t *testing.T) {
 		client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
 		f(t, newHarness(t, delivery.NewDynamoRecords(client, sessiontest.NewTable(t, client))))
@@ -464,11 +470,13 @@ func TestTwoBusinessesInOneBatch(t *testing.T) {
 }
 
 // Racing deliveries of one session (stream retries, concurrent
-// invocations): one email of each kind.
+// invocations): one email of each kind. The losers wait out the winner's
+// lease (the harness's 1 s: on the real clock of the DynamoDB run it must
+// outlast the winner's send and bookkeeping even on a loaded machine, or a
+// loser takes the claim over and sends again).
 func TestConcurrentDeliveries(t *testing.T) {
 	forEachStore(t, func(t *testing.T, h *harness) {
 		h.providers.Delay = 30 * time.Millisecond
-		h.p.Lease, h.p.SendTimeout = 200*time.Millisecond, 100*time.Millisecond
 		ev := loadEvent(t, "ended.json")
 		s, ok, err := delivery.EndedSession(ev.Records[0])
 		if !ok || err != nil {
@@ -529,20 +537,24 @@ func TestUnknownBusinessThenRedrive(t *testing.T) {
 }
 
 // Failures go back to the stream after RetryPause (the stream retries at
-// once); a batch without failures returns at once.
+// once); a batch without failures returns at once. Durations are on the
+// fake clock of a synctest bubble, so they are exact.
 func TestRetryPause(t *testing.T) {
-	h := newHarness(t, delivery.NewMemoryRecords())
-	h.p.RetryPause = 150 * time.Millisecond
-	ev := loadEvent(t, "ended.json")
-	h.providers.Sender("acme-plumbing").Script(deliverytest.ErrTransient)
-	start := time.Now()
-	if f := h.handle(t, ev); len(f) != 1 || time.Since(start) < 150*time.Millisecond {
-		t.Errorf("failures %v after %v; want one, after the pause", f, time.Since(start))
-	}
-	start = time.Now()
-	if f := h.handle(t, ev); len(f) != 0 || time.Since(start) > 100*time.Millisecond {
-		t.Errorf("failures %v after %v; want none, at once", f, time.Since(start))
-	}
+	synctest.Test(t, func(t *testing.T) {
+		const pause = 150 * time.Millisecond
+		h := newHarness(t, delivery.NewMemoryRecords())
+		h.p.RetryPause = pause
+		ev := loadEvent(t, "ended.json")
+		h.providers.Sender("acme-plumbing").Script(deliverytest.ErrTransient)
+		start := time.Now()
+		if f, el := h.handle(t, ev), time.Since(start); len(f) != 1 || el != pause {
+			t.Errorf("failures %v after %v; want one, after the pause (%v)", f, el, pause)
+		}
+		start = time.Now()
+		if f, el := h.handle(t, ev), time.Since(start); len(f) != 0 || el != 0 {
+			t.Errorf("failures %v after %v; want none, at once", f, el)
+		}
+	})
 }
 
 // A config source failure is transient: the record is retried.
@@ -668,22 +680,25 @@ func TestHeldClaimIsTakenOverAfterLease(t *testing.T) {
 
 // A held claim whose lease outlasts the invocation: the record is retried.
 func TestHeldClaimBeyondDeadlineRetries(t *testing.T) {
-	h := newHarness(t, delivery.NewMemoryRecords())
-	h.p.Reserve = time.Second
-	ev := loadEvent(t, "ended.json")
-	now := time.Now()
-	k := delivery.ClaimKey{Business: "acme-plumbing", Session: sidAcmeEnded, Kind: delivery.EmailBusiness}
-	if _, _, err := h.store.Claim(context.Background(), k, delivery.ClaimRequest{Owner: "other", Now: now, LeaseUntil: now.Add(time.Minute)}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	start := time.Now()
-	resp, _ := h.p.HandleStream(ctx, ev)
-	if len(resp.BatchItemFailures) != 1 || time.Since(start) > 2*time.Second {
-		t.Errorf("failures %v after %v; want the record back at once", resp.BatchItemFailures, time.Since(start))
-	}
-	wantCount(t, "business emails", len(h.sent("acme-plumbing", delivery.EmailBusiness)), 0)
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, delivery.NewMemoryRecords())
+		h.p.Reserve = time.Second
+		ev := loadEvent(t, "ended.json")
+		now := time.Now()
+		k := delivery.ClaimKey{Business: "acme-plumbing", Session: sidAcmeEnded, Kind: delivery.EmailBusiness}
+		if _, _, err := h.store.Claim(context.Background(), k, delivery.ClaimRequest{Owner: "other", Now: now, LeaseUntil: now.Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		start := time.Now()
+		resp, _ := h.p.HandleStream(ctx, ev)
+		// Fake clock: no wait for the lease, no pause (RetryPause is off).
+		if el := time.Since(start); len(resp.BatchItemFailures) != 1 || el != 0 {
+			t.Errorf("failures %v after %v; want the record back at once", resp.BatchItemFailures, el)
+		}
+		wantCount(t, "business emails", len(h.sent("acme-plumbing", delivery.EmailBusiness)), 0)
+	})
 }
 
 // Sends that keep crashing (claims taken and never released) end in the
@@ -822,8 +837,14 @@ func TestDeliverRefusesBadInput(t *testing.T) {
 }
 
 // A session without an end time still gets one stable transcript key, so a
-// duplicate delivery finds the first one's transcript.
+// duplicate delivery finds the first one's transcript. In a synctest
+// bubble, so the clock surely moves between the deliveries (a key taken
+// from "now" would differ) and by exactly as much each run.
 func TestTranscriptKeyIsStable(t *testing.T) {
+	synctest.Test(t, testTranscriptKeyIsStable)
+}
+
+func testTranscriptKeyIsStable(t *testing.T) {
 	h := newHarness(t, delivery.NewMemoryRecords())
 	created := time.Date(2026, 11, 2, 4, 58, 1, 0, time.UTC)
 	for _, s := range []*session.Session{
@@ -834,7 +855,7 @@ func TestTranscriptKeyIsStable(t *testing.T) {
 			if err := h.p.Deliver(context.Background(), s.Clone()); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(2 * time.Millisecond)
+			time.Sleep(2 * time.Millisecond) // fake time
 		}
 	}
 	rs, err := h.store.ListTranscripts(context.Background(), "acme-plumbing", time.Time{}, 0)

@@ -2,8 +2,10 @@ package summary_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ahca/ahca/pkg/business"
@@ -69,10 +71,11 @@ func ended(biz tenant.ID, status transcript.Status, c session.Caller) transcript
 
 var jamie = session.Caller{Name: "Jamie Rivera", Phone: "+15035550142", Reason: "fence blew down"}
 
-func newClient(fake *llmtest.Fake) llm.Streamer {
+func newClient(fake *llmtest.Fake, hc *http.Client) llm.Streamer {
 	return openaiclient.New(openaiclient.Options{
 		APIKey:      func(context.Context) (string, error) { return "sk-test", nil },
 		BaseURL:     fake.URL,
+		HTTPClient:  hc,
 		MaxAttempts: 2,
 		Backoff:     func(int) time.Duration { return time.Millisecond },
 	})
@@ -92,49 +95,57 @@ func TestSummarize(t *testing.T) {
 		timeout    time.Duration
 		wantText   string
 		wantSource string
-		maxElapsed time.Duration
+		// wantElapsed is the fake time Summarize takes (the test runs in a
+		// synctest bubble): a stalled or slow model is cut off exactly at
+		// Timeout, not at the client's own 8 s stall timeout or when the
+		// model would answer.
+		wantElapsed time.Duration
 	}{
 		{name: "success", answers: []llmtest.Response{llmtest.Text("  \"" + aiText + "\"\n")}, wantText: aiText, wantSource: summary.SourceAI},
-		{name: "server error", answers: []llmtest.Response{llmtest.Error(500, ""), llmtest.Error(500, "")}, wantText: fallback, wantSource: summary.SourceFallback},
+		{name: "server error", answers: []llmtest.Response{llmtest.Error(500, ""), llmtest.Error(500, "")}, wantText: fallback, wantSource: summary.SourceFallback,
+			wantElapsed: time.Millisecond}, // one backoff
 		{name: "stall", answers: []llmtest.Response{{Text: aiText, Fault: llmtest.Stall, FaultAfter: 2}, {Text: aiText, Fault: llmtest.Stall, FaultAfter: 2}},
-			timeout: 300 * time.Millisecond, wantText: fallback, wantSource: summary.SourceFallback, maxElapsed: 3 * time.Second},
+			timeout: 300 * time.Millisecond, wantText: fallback, wantSource: summary.SourceFallback, wantElapsed: 300 * time.Millisecond},
 		{name: "slow first token", answers: []llmtest.Response{{Text: aiText, FirstChunkDelay: 5 * time.Second}},
-			timeout: 200 * time.Millisecond, wantText: fallback, wantSource: summary.SourceFallback, maxElapsed: 3 * time.Second},
+			timeout: 200 * time.Millisecond, wantText: fallback, wantSource: summary.SourceFallback, wantElapsed: 200 * time.Millisecond},
 		{name: "empty", answers: []llmtest.Response{llmtest.Text("")}, wantText: fallback, wantSource: summary.SourceFallback},
 		{name: "whitespace", answers: []llmtest.Response{llmtest.Text(" \n\t ")}, wantText: fallback, wantSource: summary.SourceFallback},
 		{name: "nil model", wantText: fallback, wantSource: summary.SourceFallback},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &summary.Summarizer{Timeout: tt.timeout}
-			var fake *llmtest.Fake
-			if tt.answers != nil {
-				fake = llmtest.NewServer(t)
-				fake.Enqueue(tt.answers...)
-				s.LLM = newClient(fake)
-			}
-			start := time.Now()
-			text, source := s.Summarize(context.Background(), acme, tr)
-			if text != tt.wantText || source != tt.wantSource {
-				t.Errorf("Summarize = %q, %q; want %q, %q", text, source, tt.wantText, tt.wantSource)
-			}
-			if tt.maxElapsed > 0 && time.Since(start) > tt.maxElapsed {
-				t.Errorf("took %v, want under %v", time.Since(start), tt.maxElapsed)
-			}
-			if fake == nil {
-				return
-			}
-			if fake.Calls() == 0 {
-				t.Fatal("the model was not asked")
-			}
-			req := fake.Requests()[0]
-			body := string(req.Body)
-			if strings.Contains(body, "9995550000") {
-				t.Errorf("the caller id reached the model:\n%s", body)
-			}
-			if !strings.Contains(body, `"model":"gpt-4.1-mini"`) || strings.Contains(body, `"tools"`) {
-				t.Errorf("request model/tools wrong:\n%s", body)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				s := &summary.Summarizer{Timeout: tt.timeout}
+				var fake *llmtest.Fake
+				if tt.answers != nil {
+					var hc *http.Client
+					fake, hc = newFake(t)
+					fake.Enqueue(tt.answers...)
+					s.LLM = newClient(fake, hc)
+				}
+				start := time.Now()
+				text, source := s.Summarize(context.Background(), acme, tr)
+				if el := time.Since(start); el != tt.wantElapsed {
+					t.Errorf("took %v (fake clock), want %v", el, tt.wantElapsed)
+				}
+				if text != tt.wantText || source != tt.wantSource {
+					t.Errorf("Summarize = %q, %q; want %q, %q", text, source, tt.wantText, tt.wantSource)
+				}
+				if fake == nil {
+					return
+				}
+				if fake.Calls() == 0 {
+					t.Fatal("the model was not asked")
+				}
+				req := fake.Requests()[0]
+				body := string(req.Body)
+				if strings.Contains(body, "9995550000") {
+					t.Errorf("the caller id reached the model:\n%s", body)
+				}
+				if !strings.Contains(body, `"model":"gpt-4.1-mini"`) || strings.Contains(body, `"tools"`) {
+					t.Errorf("request model/tools wrong:\n%s", body)
+				}
+			})
 		})
 	}
 }

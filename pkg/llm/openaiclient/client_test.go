@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ahca/ahca/pkg/llm"
@@ -35,12 +36,13 @@ func (k *keyFunc) get(context.Context) (string, error) {
 
 // newClient is a Client on the fake with no backoff and a generous stall
 // timeout; mut adjusts the options.
-func newClient(t *testing.T, fake *llmtest.Fake, mut func(*openaiclient.Options)) (*openaiclient.Client, *keyFunc) {
+func newClient(t *testing.T, fake *fakeAPI, mut func(*openaiclient.Options)) (*openaiclient.Client, *keyFunc) {
 	t.Helper()
 	k := &keyFunc{key: testKey}
 	opts := openaiclient.Options{
 		APIKey:       k.get,
 		BaseURL:      fake.URL,
+		HTTPClient:   fake.client,
 		Backoff:      func(int) time.Duration { return 0 },
 		StallTimeout: 5 * time.Second,
 	}
@@ -110,8 +112,8 @@ func TestStreamText(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fake := llmtest.NewServer(t)
+		runInBubble(t, tt.name, func(t *testing.T) {
+			fake := newFake(t)
 			fake.Enqueue(tt.resp)
 			c, _ := newClient(t, fake, nil)
 			var d deltas
@@ -174,7 +176,7 @@ func TestStreamToolCalls(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := llmtest.NewServer(t)
+			fake := newFake(t)
 			fake.Enqueue(tt.resp)
 			c, _ := newClient(t, fake, nil)
 			var d deltas
@@ -215,7 +217,7 @@ func TestRequestOnTheWire(t *testing.T) {
 		},
 	}
 	t.Run("full request", func(t *testing.T) {
-		fake := llmtest.NewServer(t)
+		fake := newFake(t)
 		fake.Enqueue(llmtest.Text("ok"))
 		c, _ := newClient(t, fake, nil)
 		if _, err := c.Stream(context.Background(), full, func(string) error { return nil }); err != nil {
@@ -284,7 +286,7 @@ func TestRequestOnTheWire(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := llmtest.NewServer(t)
+			fake := newFake(t)
 			fake.Enqueue(llmtest.Text("ok"))
 			c, _ := newClient(t, fake, tt.opts)
 			if _, err := c.Stream(context.Background(), tt.req, func(string) error { return nil }); err != nil {
@@ -313,6 +315,9 @@ func TestRetries(t *testing.T) {
 		wantCalls int
 		wantErr   error  // nil: success with text "Hi there!"
 		wantInErr string // substring of the error
+		// wantElapsed is the fake time Stream takes: one stall timeout per
+		// stalled attempt (backoff and Retry-After are 0).
+		wantElapsed time.Duration
 	}{
 		{name: "429 then success", resps: []llmtest.Response{{Status: 429, Header: retryAfter0}, llmtest.Text("Hi there!")}, wantCalls: 2},
 		{name: "500 then success", resps: []llmtest.Response{llmtest.Error(500, ""), llmtest.Text("Hi there!")}, wantCalls: 2},
@@ -322,7 +327,7 @@ func TestRetries(t *testing.T) {
 			{ToolCalls: []llmtest.Call{{Name: "update_user_info", Arguments: `{"name":"Ann Lee"}`}}, Fault: llmtest.Cut, FaultAfter: 3},
 			llmtest.Text("Hi there!")}, wantCalls: 2},
 		{name: "stall before the first token", stall: 100 * time.Millisecond, resps: []llmtest.Response{
-			{Text: "never", Fault: llmtest.Stall}, llmtest.Text("Hi there!")}, wantCalls: 2},
+			{Text: "never", Fault: llmtest.Stall}, llmtest.Text("Hi there!")}, wantCalls: 2, wantElapsed: 100 * time.Millisecond},
 		{name: "persistent 500", resps: []llmtest.Response{llmtest.Error(500, ""), llmtest.Error(500, ""), llmtest.Error(500, ""), llmtest.Text("unused")},
 			wantCalls: 3, wantErr: llm.ErrUnavailable, wantInErr: "500 Internal Server Error: The server had an error"},
 		{name: "401 is not retried", resps: []llmtest.Response{llmtest.Error(401, ""), llmtest.Text("unused")},
@@ -337,11 +342,11 @@ func TestRetries(t *testing.T) {
 			wantCalls: 1, wantErr: llm.ErrUnavailable, wantInErr: "429 Too Many Requests: Rate limit reached"},
 		{name: "persistent stall", stall: 50 * time.Millisecond, resps: []llmtest.Response{
 			{Fault: llmtest.Stall, FaultAfter: 1}, {Fault: llmtest.Stall}, {Fault: llmtest.Stall, FirstChunkDelay: time.Second}},
-			wantCalls: 3, wantErr: llm.ErrStalled, wantInErr: "attempt 3 of 3"},
+			wantCalls: 3, wantErr: llm.ErrStalled, wantInErr: "attempt 3 of 3", wantElapsed: 3 * 50 * time.Millisecond},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fake := llmtest.NewServer(t)
+		runInBubble(t, tt.name, func(t *testing.T) {
+			fake := newFake(t)
 			fake.Enqueue(tt.resps...)
 			c, _ := newClient(t, fake, func(o *openaiclient.Options) {
 				if tt.stall > 0 {
@@ -349,7 +354,11 @@ func TestRetries(t *testing.T) {
 				}
 			})
 			var d deltas
+			start := time.Now()
 			res, err := c.Stream(context.Background(), userRequest("hi"), d.on)
+			if el := time.Since(start); el != tt.wantElapsed {
+				t.Errorf("Stream took %v (fake clock), want %v", el, tt.wantElapsed)
+			}
 			if n := fake.Calls(); n != tt.wantCalls {
 				t.Errorf("requests = %d, want %d", n, tt.wantCalls)
 			}
@@ -380,12 +389,12 @@ func TestRetries(t *testing.T) {
 }
 
 func TestConnectionErrorsAreRetried(t *testing.T) {
-	fake := llmtest.NewServer(t)
+	fake := newFake(t)
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close() // nothing listens on its address any more
 	var attempts atomic.Int32
 	c, _ := newClient(t, fake, func(o *openaiclient.Options) {
-		o.BaseURL = down.URL + "/v1"
+		o.BaseURL, o.HTTPClient = down.URL+"/v1", nil // a real socket, refused
 		o.Backoff = func(int) time.Duration { attempts.Add(1); return 0 }
 	})
 	_, err := c.Stream(context.Background(), userRequest("hi"), func(string) error { return nil })
@@ -399,39 +408,56 @@ func TestConnectionErrorsAreRetried(t *testing.T) {
 }
 
 func TestStallBeforeHeaders(t *testing.T) {
-	fake := llmtest.NewServer(t)
-	var n atomic.Int32
-	fake.Handle(func(llmtest.Recorded) llmtest.Response {
-		if n.Add(1) == 1 {
-			time.Sleep(300 * time.Millisecond) // the headers wait for the handler
+	synctest.Test(t, func(t *testing.T) {
+		const stall, headersAfter = 80 * time.Millisecond, 300 * time.Millisecond
+		fake := newFake(t)
+		var n atomic.Int32
+		var slow sync.WaitGroup
+		slow.Add(1)
+		// The abandoned handler must finish before the bubble ends (its
+		// fake clock stops with the test).
+		defer slow.Wait()
+		fake.Handle(func(llmtest.Recorded) llmtest.Response {
+			if n.Add(1) == 1 {
+				defer slow.Done()
+				time.Sleep(headersAfter) // the headers wait for the handler
+			}
+			return llmtest.Text("ok")
+		})
+		c, _ := newClient(t, fake, func(o *openaiclient.Options) { o.StallTimeout = stall })
+		start := time.Now()
+		res, err := c.Stream(context.Background(), userRequest("hi"), func(string) error { return nil })
+		el := time.Since(start)
+		if err != nil || res.Text != "ok" {
+			t.Fatalf("Stream = %q, %v", res.Text, err)
 		}
-		return llmtest.Text("ok")
+		if fake.Calls() != 2 {
+			t.Errorf("requests = %d, want 2", fake.Calls())
+		}
+		// Fake clock: the first attempt is abandoned exactly at the stall
+		// timeout (not when its headers come), the retry takes no time.
+		if el != stall {
+			t.Errorf("took %v: want the stalled attempt abandoned at the stall timeout, %v", el, stall)
+		}
 	})
-	c, _ := newClient(t, fake, func(o *openaiclient.Options) { o.StallTimeout = 80 * time.Millisecond })
-	start := time.Now()
-	res, err := c.Stream(context.Background(), userRequest("hi"), func(string) error { return nil })
-	if err != nil || res.Text != "ok" {
-		t.Fatalf("Stream = %q, %v", res.Text, err)
-	}
-	if fake.Calls() != 2 {
-		t.Errorf("requests = %d, want 2", fake.Calls())
-	}
-	if el := time.Since(start); el > 250*time.Millisecond {
-		t.Errorf("took %v: the stalled attempt was not abandoned at the stall timeout", el)
-	}
 }
 
 func TestRetryAfterMs(t *testing.T) {
-	fake := llmtest.NewServer(t)
-	fake.Enqueue(llmtest.Response{Status: 429, Header: http.Header{"Retry-After-Ms": {"120"}}}, llmtest.Text("ok"))
-	c, _ := newClient(t, fake, nil)
-	start := time.Now()
-	if _, err := c.Stream(context.Background(), userRequest("hi"), func(string) error { return nil }); err != nil {
-		t.Fatalf("Stream: %v", err)
-	}
-	if el := time.Since(start); el < 120*time.Millisecond {
-		t.Errorf("retried after %v, want ≥ 120ms (retry-after-ms)", el)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		fake := newFake(t)
+		fake.Enqueue(llmtest.Response{Status: 429, Header: http.Header{"Retry-After-Ms": {"120"}}}, llmtest.Text("ok"))
+		c, _ := newClient(t, fake, nil) // backoff 0: the wait is the server's
+		start := time.Now()
+		if _, err := c.Stream(context.Background(), userRequest("hi"), func(string) error { return nil }); err != nil {
+			t.Fatalf("Stream: %v", err)
+		}
+		if el := time.Since(start); el != 120*time.Millisecond {
+			t.Errorf("retried after %v (fake clock), want 120ms (retry-after-ms)", el)
+		}
+		if n := fake.Calls(); n != 2 {
+			t.Errorf("requests = %d, want 2", n)
+		}
+	})
 }
 
 // Once text has reached the caller a failure is final: no retry, and the
@@ -449,12 +475,12 @@ func TestFailureAfterText(t *testing.T) {
 		{name: "stall", resp: llmtest.Response{Text: text, Fault: llmtest.Stall}, stall: 100 * time.Millisecond, wantErr: llm.ErrStalled, notErr: llm.ErrUnavailable},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		runInBubble(t, tt.name, func(t *testing.T) {
 			resp := tt.resp
 			if resp.FaultAfter == 0 {
 				resp.FaultAfter = resp.ChunksBefore(len("Hello there,")) // role + "Hello", ",", " there", ","
 			}
-			fake := llmtest.NewServer(t)
+			fake := newFake(t)
 			fake.Enqueue(resp, llmtest.Text("a retry must not happen"))
 			c, _ := newClient(t, fake, func(o *openaiclient.Options) {
 				if tt.stall > 0 {
@@ -480,8 +506,10 @@ func TestFailureAfterText(t *testing.T) {
 			if n := fake.Calls(); n != 1 {
 				t.Errorf("requests = %d, want 1 (no retry after text)", n)
 			}
-			if el := time.Since(start); el > 2*time.Second {
-				t.Errorf("took %v", el)
+			// Fake clock: a cut fails at once, a stall after the stall
+			// timeout; neither waits for anything else.
+			if el := time.Since(start); el != tt.stall {
+				t.Errorf("took %v (fake clock), want %v", el, tt.stall)
 			}
 		})
 	}
@@ -490,41 +518,65 @@ func TestFailureAfterText(t *testing.T) {
 // A stream that breaks after its finish reason (before the usage chunk or
 // [DONE]) is a complete answer.
 func TestFailureAfterFinish(t *testing.T) {
-	for _, fault := range []llmtest.Fault{llmtest.Cut, llmtest.Stall} {
-		fake := llmtest.NewServer(t)
-		resp := llmtest.Response{Text: "All done.", Fault: fault}
-		resp.FaultAfter = resp.ChunksBefore(len(resp.Text)) + 1 // after the finish chunk
-		fake.Enqueue(resp)
-		c, _ := newClient(t, fake, func(o *openaiclient.Options) { o.StallTimeout = 100 * time.Millisecond })
-		res, err := c.Stream(context.Background(), userRequest("hi"), func(string) error { return nil })
-		if err != nil || res.Text != "All done." || res.FinishReason != "stop" {
-			t.Errorf("fault %d: Stream = %+v, %v", fault, res, err)
-		}
+	for name, fault := range map[string]llmtest.Fault{"cut": llmtest.Cut, "stall": llmtest.Stall} {
+		runInBubble(t, name, func(t *testing.T) {
+			fake := newFake(t)
+			resp := llmtest.Response{Text: "All done.", Fault: fault}
+			resp.FaultAfter = resp.ChunksBefore(len(resp.Text)) + 1 // after the finish chunk
+			fake.Enqueue(resp)
+			c, _ := newClient(t, fake, func(o *openaiclient.Options) { o.StallTimeout = 100 * time.Millisecond })
+			res, err := c.Stream(context.Background(), userRequest("hi"), func(string) error { return nil })
+			if err != nil || res.Text != "All done." || res.FinishReason != "stop" {
+				t.Errorf("Stream = %+v, %v", res, err)
+			}
+			if n := fake.Calls(); n != 1 {
+				t.Errorf("requests = %d, want 1", n)
+			}
+		})
 	}
 }
 
+// The stall timer bounds each wait for the headers or the next chunk, not
+// the whole stream. On the fake clock a delay of 40 ms against a 120 ms
+// limit is 40 ms, however loaded the machine.
 func TestStallTimer(t *testing.T) {
+	const stall = 120 * time.Millisecond
 	tests := []struct {
 		name    string
 		resp    llmtest.Response
 		onText  time.Duration // time spent in each onText
 		wantErr error
+		// wantElapsed, if set, is the fake time Stream takes; longer means
+		// the stream must outlast the stall timeout (so that it proves the
+		// timer is per wait, not per stream).
+		wantElapsed time.Duration
+		longer      bool
 	}{
-		{name: "time to first token within the limit", resp: llmtest.Response{Text: "Hi there", FirstChunkDelay: 40 * time.Millisecond}},
-		{name: "time to first token past the limit", resp: llmtest.Response{Text: "Hi there", FirstChunkDelay: 400 * time.Millisecond}, wantErr: llm.ErrStalled},
-		{name: "slow chunks within the limit", resp: llmtest.Response{Text: "one two three four", ChunkDelay: 40 * time.Millisecond}},
-		{name: "slow onText does not count", resp: llmtest.Response{Text: "one two three"}, onText: 150 * time.Millisecond},
+		{name: "time to first token within the limit", resp: llmtest.Response{Text: "Hi there", FirstChunkDelay: 40 * time.Millisecond},
+			wantElapsed: 40 * time.Millisecond},
+		{name: "time to first token past the limit", resp: llmtest.Response{Text: "Hi there", FirstChunkDelay: 400 * time.Millisecond},
+			wantErr: llm.ErrStalled, wantElapsed: stall},
+		{name: "slow chunks within the limit", resp: llmtest.Response{Text: "one two three four", ChunkDelay: 40 * time.Millisecond}, longer: true},
+		{name: "slow onText does not count", resp: llmtest.Response{Text: "one two three"}, onText: 150 * time.Millisecond, longer: true},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fake := llmtest.NewServer(t)
+		runInBubble(t, tt.name, func(t *testing.T) {
+			fake := newFake(t)
 			fake.Enqueue(tt.resp)
-			c, _ := newClient(t, fake, func(o *openaiclient.Options) { o.StallTimeout = 120 * time.Millisecond; o.MaxAttempts = 1 })
+			c, _ := newClient(t, fake, func(o *openaiclient.Options) { o.StallTimeout = stall; o.MaxAttempts = 1 })
 			var d deltas
+			start := time.Now()
 			res, err := c.Stream(context.Background(), userRequest("hi"), func(s string) error {
 				time.Sleep(tt.onText)
 				return d.on(s)
 			})
+			el := time.Since(start)
+			if tt.wantElapsed != 0 && el != tt.wantElapsed {
+				t.Errorf("Stream took %v (fake clock), want %v", el, tt.wantElapsed)
+			}
+			if tt.longer && el <= stall {
+				t.Errorf("Stream took %v (fake clock), want longer than the stall timeout %v", el, stall)
+			}
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tt.wantErr)
@@ -539,8 +591,8 @@ func TestStallTimer(t *testing.T) {
 }
 
 func TestContext(t *testing.T) {
-	t.Run("deadline while waiting for tokens", func(t *testing.T) {
-		fake := llmtest.NewServer(t)
+	runInBubble(t, "deadline while waiting for tokens", func(t *testing.T) {
+		fake := newFake(t)
 		fake.Enqueue(llmtest.Response{Text: "late", FirstChunkDelay: 10 * time.Second})
 		c, _ := newClient(t, fake, func(o *openaiclient.Options) { o.StallTimeout = 30 * time.Second })
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -550,15 +602,15 @@ func TestContext(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, llm.ErrUnavailable) {
 			t.Fatalf("err = %v, want ErrUnavailable and DeadlineExceeded", err)
 		}
-		if el := time.Since(start); el > time.Second {
-			t.Errorf("returned after %v", el)
+		if el := time.Since(start); el != 100*time.Millisecond {
+			t.Errorf("returned after %v (fake clock), want at the deadline, 100ms", el)
 		}
 		if n := fake.Calls(); n != 1 {
 			t.Errorf("requests = %d, want 1", n)
 		}
 	})
-	t.Run("deadline mid-stream keeps the partial text", func(t *testing.T) {
-		fake := llmtest.NewServer(t)
+	runInBubble(t, "deadline mid-stream keeps the partial text", func(t *testing.T) {
+		fake := newFake(t)
 		fake.Enqueue(llmtest.Response{Text: "one two three four five six", ChunkDelay: 60 * time.Millisecond})
 		c, _ := newClient(t, fake, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
@@ -568,12 +620,14 @@ func TestContext(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, llm.ErrUnavailable) {
 			t.Fatalf("err = %v", err)
 		}
-		if d.text() == "" || res.Text != d.text() {
-			t.Errorf("partial Text = %q, onText got %q", res.Text, d.text())
+		// Fake clock: chunks at 0 (role), 60 ms ("one"), 120 ms (" two"),
+		// 180 ms; the deadline at 150 ms falls between the last two.
+		if res.Text != "one two" || d.text() != "one two" {
+			t.Errorf("partial Text = %q, onText got %q; want %q", res.Text, d.text(), "one two")
 		}
 	})
-	t.Run("deadline during backoff", func(t *testing.T) {
-		fake := llmtest.NewServer(t)
+	runInBubble(t, "deadline during backoff", func(t *testing.T) {
+		fake := newFake(t)
 		fake.Handle(func(llmtest.Recorded) llmtest.Response { return llmtest.Error(500, "") })
 		c, _ := newClient(t, fake, func(o *openaiclient.Options) { o.Backoff = func(int) time.Duration { return 10 * time.Second } })
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -583,15 +637,17 @@ func TestContext(t *testing.T) {
 		if !errors.Is(err, llm.ErrUnavailable) {
 			t.Fatalf("err = %v", err)
 		}
-		if el := time.Since(start); el > time.Second {
-			t.Errorf("returned after %v", el)
+		// Fake clock: a 10 s backoff does not fit before the 200 ms
+		// deadline, so Stream gives up at once instead of waiting.
+		if el := time.Since(start); el != 0 {
+			t.Errorf("returned after %v (fake clock), want at once", el)
 		}
 		if n := fake.Calls(); n != 1 {
 			t.Errorf("requests = %d, want 1", n)
 		}
 	})
 	t.Run("canceled before the call", func(t *testing.T) {
-		fake := llmtest.NewServer(t)
+		fake := newFake(t)
 		c, k := newClient(t, fake, nil)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
@@ -607,7 +663,7 @@ func TestContext(t *testing.T) {
 
 func TestAPIKey(t *testing.T) {
 	t.Run("resolved once, lazily, sent as Bearer", func(t *testing.T) {
-		fake := llmtest.NewServer(t)
+		fake := newFake(t)
 		fake.Handle(func(llmtest.Recorded) llmtest.Response { return llmtest.Text("ok") })
 		c, k := newClient(t, fake, nil)
 		if n := k.calls.Load(); n != 0 {
@@ -635,7 +691,7 @@ func TestAPIKey(t *testing.T) {
 		}
 	})
 	t.Run("error: no request", func(t *testing.T) {
-		fake := llmtest.NewServer(t)
+		fake := newFake(t)
 		keyErr := errors.New("ssm: parameter not found")
 		c, k := newClient(t, fake, func(o *openaiclient.Options) {})
 		k.key, k.err = "", keyErr
@@ -657,7 +713,7 @@ func TestAPIKey(t *testing.T) {
 		}
 	})
 	t.Run("a refused key is asked for again", func(t *testing.T) {
-		fake := llmtest.NewServer(t)
+		fake := newFake(t)
 		fake.Enqueue(llmtest.Error(401, ""), llmtest.Text("ok"))
 		c, k := newClient(t, fake, nil)
 		if _, err := c.Stream(context.Background(), userRequest("hi"), func(string) error { return nil }); !errors.Is(err, llm.ErrUnavailable) {
@@ -672,7 +728,7 @@ func TestAPIKey(t *testing.T) {
 		}
 	})
 	t.Run("errors never contain the key", func(t *testing.T) {
-		fake := llmtest.NewServer(t)
+		fake := newFake(t)
 		fake.Enqueue(llmtest.Error(400, "Invalid key "+testKey+" in request"))
 		c, _ := newClient(t, fake, nil)
 		_, err := c.Stream(context.Background(), userRequest("hi"), func(string) error { return nil })
@@ -692,7 +748,11 @@ func TestAPIKey(t *testing.T) {
 }
 
 func TestOnTextErrorStopsTheStream(t *testing.T) {
-	fake := llmtest.NewServer(t)
+	synctest.Test(t, testOnTextErrorStopsTheStream)
+}
+
+func testOnTextErrorStopsTheStream(t *testing.T) {
+	fake := newFake(t)
 	fake.Enqueue(llmtest.Response{Text: "one two three four five six seven", ChunkDelay: 5 * time.Millisecond}, llmtest.Text("no retry"))
 	c, _ := newClient(t, fake, nil)
 	errStop := errors.New("caller interrupted")
@@ -729,7 +789,7 @@ func TestInvalidRequestIsNotSent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := llmtest.NewServer(t)
+			fake := newFake(t)
 			c, _ := newClient(t, fake, nil)
 			if _, err := c.Stream(context.Background(), tt.req, func(string) error { return nil }); !errors.Is(err, llm.ErrUnavailable) {
 				t.Fatalf("err = %v", err)
@@ -744,7 +804,7 @@ func TestInvalidRequestIsNotSent(t *testing.T) {
 // A two-round tool conversation scripted by a handler that answers from
 // the request, as an engine test would.
 func TestConversationWithHandler(t *testing.T) {
-	fake := llmtest.NewServer(t)
+	fake := newFake(t)
 	fake.Handle(func(r llmtest.Recorded) llmtest.Response {
 		if last := r.LastMessage(); last.Role == "tool" {
 			return llmtest.Text("Thanks Ann, I have your number as 555-123-4567.")
