@@ -33,6 +33,20 @@ type SecretsManagerAPI interface {
 // rotated secret is picked up within minutes without a redeploy.
 const DefaultTTL = 5 * time.Minute
 
+// DefaultFailureTTL is how long a failed SSM or Secrets Manager lookup is
+// remembered when [Options.FailureTTL] is zero: a missing parameter (say
+// /ahca/<stage>/openai-api-key) then costs one failing AWS call per
+// execution environment every 30 seconds instead of one on every request,
+// and a secret created after the failure is still picked up quickly.
+const DefaultFailureTTL = 30 * time.Second
+
+// StageToken in an "ssm:" or "secretsmanager:" reference stands for the
+// deployment stage, so that one configs tree serves every stage:
+// "ssm:/ahca/{stage}/acme/on-call-phone" is read from
+// /ahca/dev/acme/on-call-phone by the dev stack and from
+// /ahca/prod/acme/on-call-phone by prod. See [Options.Stage].
+const StageToken = "{stage}"
+
 // Options configures a [Resolver]. The zero Options is usable: environment
 // references work, and SSM and Secrets Manager references fail with a clear
 // error until a client is provided.
@@ -48,6 +62,15 @@ type Options struct {
 	// is cached. Zero means DefaultTTL; a negative TTL disables caching
 	// (concurrent resolutions of one reference are still coalesced).
 	TTL time.Duration
+	// FailureTTL is how long a failed SSM or Secrets Manager lookup is
+	// cached (the same error is returned without calling AWS). Zero means
+	// DefaultFailureTTL; negative disables it. A lookup that failed because
+	// the caller's context ended is never cached.
+	FailureTTL time.Duration
+	// Stage replaces [StageToken] in references. Empty means the STAGE
+	// environment variable (through LookupEnv), which template.yaml sets on
+	// every function. A stage-relative reference with no stage is an error.
+	Stage string
 	// Now is the clock used for cache expiry; nil means time.Now.
 	Now func() time.Time
 }
@@ -57,8 +80,9 @@ type Options struct {
 // it first uses them.
 //
 // SSM and Secrets Manager results are cached per reference for the TTL;
-// failures are never cached, so a transient error or a secret created after
-// the first attempt is retried on the next call. At most one fetch per
+// failures for the shorter FailureTTL, so a missing secret does not cost an
+// AWS call on every request, while a transient error or a secret created
+// after the failure is retried soon. At most one fetch per
 // reference is in flight at a time: concurrent callers wait for it instead of
 // stampeding AWS (for example when a cold Lambda receives a burst of calls).
 //
@@ -72,6 +96,8 @@ type Resolver struct {
 	ssm       SSMAPI
 	sm        SecretsManagerAPI
 	ttl       time.Duration
+	failTTL   time.Duration
+	stage     string
 	now       func() time.Time
 
 	mu       sync.Mutex
@@ -85,6 +111,7 @@ type Resolver struct {
 
 type cached struct {
 	value   string
+	err     error // a remembered failure (FailureTTL)
 	expires time.Time
 }
 
@@ -107,6 +134,8 @@ func NewResolver(opts Options) *Resolver {
 		ssm:       opts.SSM,
 		sm:        opts.SecretsManager,
 		ttl:       opts.TTL,
+		failTTL:   opts.FailureTTL,
+		stage:     opts.Stage,
 		now:       opts.Now,
 		cache:     make(map[Ref]cached),
 		inflight:  make(map[Ref]*fetch),
@@ -125,6 +154,12 @@ func NewResolver(opts Options) *Resolver {
 	if r.ttl == 0 {
 		r.ttl = DefaultTTL
 	}
+	if r.failTTL == 0 {
+		r.failTTL = DefaultFailureTTL
+	}
+	if r.stage == "" {
+		r.stage, _ = r.lookupEnv("STAGE")
+	}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -140,7 +175,11 @@ func NewResolver(opts Options) *Resolver {
 //   - "ssm:/path" returns the parameter's value, fetched with
 //     WithDecryption=true;
 //   - "secretsmanager:id" returns the secret's SecretString; a secret that
-//     only has SecretBinary is an error.
+//     only has SecretBinary is an error;
+//   - in both, [StageToken] is replaced by the stage first. Without a client
+//     for the reference's kind (a local run), a stage-relative reference is
+//     read from the environment variable [LocalEnvName] names instead, e.g.
+//     ACME_ON_CALL_PHONE for "ssm:/ahca/{stage}/acme/on-call-phone".
 //
 // A malformed reference is an error, so an unresolved "${...}" is never sent
 // onward as if it were the secret. An empty resolved value is also an error:
@@ -164,7 +203,41 @@ func (r *Resolver) Resolve(ctx context.Context, v Value) (string, error) {
 	if ref.Kind == KindEnv {
 		return r.env(ref)
 	}
+	if ref.StageRelative() {
+		if !r.hasClient(ref.Kind) {
+			return r.localOverride(ref)
+		}
+		if r.stage == "" {
+			return "", fmt.Errorf("secret %s: no stage to expand %s with: set STAGE", ref, StageToken)
+		}
+		ref = ref.WithStage(r.stage)
+	}
 	return r.resolveRemote(ctx, ref)
+}
+
+func (r *Resolver) hasClient(k Kind) bool {
+	switch k {
+	case KindSSM:
+		return r.ssm != nil
+	case KindSecretsManager:
+		return r.sm != nil
+	}
+	return false
+}
+
+// localOverride resolves a stage-relative reference from the environment
+// when there is no AWS client for it (make dev, ahca call, tests).
+func (r *Resolver) localOverride(ref Ref) (string, error) {
+	name, _ := LocalEnvName(ref)
+	client := "SSM"
+	if ref.Kind == KindSecretsManager {
+		client = "Secrets Manager"
+	}
+	s, ok := r.lookupEnv(name)
+	if !ok || s == "" {
+		return "", fmt.Errorf("secret %s: no %s client configured, and environment variable %s (its local stand-in) is not set", ref, client, name)
+	}
+	return s, nil
 }
 
 func (r *Resolver) env(ref Ref) (string, error) {
@@ -186,7 +259,7 @@ func (r *Resolver) resolveRemote(ctx context.Context, ref Ref) (string, error) {
 		if c, ok := r.cache[ref]; ok {
 			if r.now().Before(c.expires) {
 				r.mu.Unlock()
-				return c.value, nil
+				return c.value, c.err
 			}
 			delete(r.cache, ref)
 		}
@@ -223,8 +296,11 @@ func (r *Resolver) run(ctx context.Context, ref Ref, f *fetch) {
 	defer func() {
 		r.mu.Lock()
 		delete(r.inflight, ref)
-		if f.err == nil && r.ttl > 0 {
+		switch {
+		case f.err == nil && r.ttl > 0:
 			r.cache[ref] = cached{value: f.value, expires: r.now().Add(r.ttl)}
+		case f.err != nil && !f.abandoned && r.failTTL > 0:
+			r.cache[ref] = cached{err: f.err, expires: r.now().Add(r.failTTL)}
 		}
 		r.mu.Unlock()
 		close(f.done)

@@ -268,25 +268,106 @@ func TestResolveNegativeTTLDisablesCache(t *testing.T) {
 	}
 }
 
-func TestResolveFailuresAreNotCached(t *testing.T) {
-	r, fake, _ := newResolver(t, time.Hour)
+func TestResolveFailuresAreCachedBriefly(t *testing.T) {
+	r, fake, clk := newResolver(t, time.Hour)
 
-	if _, err := r.Resolve(context.Background(), "ssm:/late"); err == nil {
+	_, err1 := r.Resolve(context.Background(), "ssm:/late")
+	if err1 == nil {
 		t.Fatal("Resolve before the parameter exists succeeded")
 	}
-	if _, err := r.Resolve(context.Background(), "ssm:/late"); err == nil {
-		t.Fatal("second Resolve before the parameter exists succeeded")
+	_, err2 := r.Resolve(context.Background(), "ssm:/late")
+	if err2 == nil || err2.Error() != err1.Error() {
+		t.Fatalf("second Resolve = %v, want the remembered %v", err2, err1)
 	}
-	if got := fake.Calls(); got != 2 {
-		t.Errorf("server calls after two failures = %d, want 2 (failures must not be cached)", got)
+	if got := fake.Calls(); got != 1 {
+		t.Errorf("server calls after two failures = %d, want 1 (a failure is remembered for FailureTTL)", got)
 	}
 
 	fake.SetParameter("/late", "now-here")
-	if got, err := r.Resolve(context.Background(), "ssm:/late"); err != nil || got != "now-here" {
-		t.Errorf("Resolve after creating the parameter = %q, %v; want now-here", got, err)
+	clk.Advance(secret.DefaultFailureTTL - time.Nanosecond)
+	if _, err := r.Resolve(context.Background(), "ssm:/late"); err == nil {
+		t.Error("Resolve within FailureTTL did not return the remembered failure")
 	}
-	if got := fake.Calls(); got != 3 {
-		t.Errorf("server calls = %d, want 3", got)
+	clk.Advance(time.Nanosecond)
+	if got, err := r.Resolve(context.Background(), "ssm:/late"); err != nil || got != "now-here" {
+		t.Errorf("Resolve after FailureTTL = %q, %v; want now-here", got, err)
+	}
+	if got := fake.Calls(); got != 2 {
+		t.Errorf("server calls = %d, want 2", got)
+	}
+}
+
+func TestResolveNegativeFailureTTLDisablesFailureCache(t *testing.T) {
+	fake := secrettest.NewServer(t)
+	r := secret.NewResolver(secret.Options{LookupEnv: env(nil), SSM: fake.SSM(), FailureTTL: -1})
+	for i := 1; i <= 3; i++ {
+		if _, err := r.Resolve(context.Background(), "ssm:/missing"); err == nil {
+			t.Fatal("Resolve of a missing parameter succeeded")
+		}
+		if got := fake.Calls(); got != i {
+			t.Errorf("after Resolve #%d: server calls = %d, want %d", i, got, i)
+		}
+	}
+}
+
+func TestResolveStageRelative(t *testing.T) {
+	fake := secrettest.NewServer(t)
+	fake.SetParameter("/ahca/dev/acme/on-call-phone", "+15035550111")
+	fake.SetSecret("ahca/prod/acme/graph", "graph-secret")
+
+	// The stage comes from STAGE in the environment (template.yaml sets it)...
+	r := secret.NewResolver(secret.Options{LookupEnv: env(map[string]string{"STAGE": "dev"}), SSM: fake.SSM(), SecretsManager: fake.SecretsManager()})
+	if got, err := r.Resolve(context.Background(), "ssm:/ahca/{stage}/acme/on-call-phone"); err != nil || got != "+15035550111" {
+		t.Errorf("Resolve with STAGE=dev = %q, %v", got, err)
+	}
+	// ... or from Options.Stage, which wins.
+	r = secret.NewResolver(secret.Options{LookupEnv: env(map[string]string{"STAGE": "dev"}), Stage: "prod", SSM: fake.SSM(), SecretsManager: fake.SecretsManager()})
+	if got, err := r.Resolve(context.Background(), "secretsmanager:ahca/{stage}/acme/graph"); err != nil || got != "graph-secret" {
+		t.Errorf("Resolve with Stage=prod = %q, %v", got, err)
+	}
+	// With clients but no stage, nothing is guessed.
+	r = secret.NewResolver(secret.Options{LookupEnv: env(nil), SSM: fake.SSM()})
+	if _, err := r.Resolve(context.Background(), "ssm:/ahca/{stage}/acme/on-call-phone"); err == nil || !strings.Contains(err.Error(), "no stage") {
+		t.Errorf("Resolve without a stage: err = %v, want a 'no stage' error", err)
+	}
+}
+
+func TestResolveStageRelativeLocally(t *testing.T) {
+	// No AWS clients (make dev, ahca call): the environment stands in.
+	r := secret.NewResolver(secret.Options{LookupEnv: env(map[string]string{"ACME_ON_CALL_PHONE": "+15035550111"})})
+	if got, err := r.Resolve(context.Background(), "ssm:/ahca/{stage}/acme/on-call-phone"); err != nil || got != "+15035550111" {
+		t.Errorf("local Resolve = %q, %v", got, err)
+	}
+	_, err := r.Resolve(context.Background(), "secretsmanager:ahca/{stage}/acme/mandrill-key")
+	if err == nil || !strings.Contains(err.Error(), "ACME_MANDRILL_KEY") || !strings.Contains(err.Error(), "not set") {
+		t.Errorf("unset local stand-in: err = %v, want it to name ACME_MANDRILL_KEY", err)
+	}
+	// An absolute reference has no stand-in.
+	if _, err := r.Resolve(context.Background(), "ssm:/ahca/dev/acme/x"); err == nil || !strings.Contains(err.Error(), "no SSM client configured") {
+		t.Errorf("absolute reference without a client: err = %v", err)
+	}
+}
+
+func TestLocalEnvName(t *testing.T) {
+	for in, want := range map[string]string{
+		"ssm:/ahca/{stage}/superior-fencing/on-call-phone":  "SUPERIOR_FENCING_ON_CALL_PHONE",
+		"ssm:/ahca/{stage}/maple-street-vet/mandrill-key:3": "MAPLE_STREET_VET_MANDRILL_KEY",
+		"secretsmanager:ahca/{stage}/acme/graph.secret":     "ACME_GRAPH_SECRET",
+		"ssm:/ahca/{stage}/1st/key":                         "SECRET_1ST_KEY",
+	} {
+		ref, _, err := secret.ParseRef(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := secret.LocalEnvName(ref); !ok || got != want {
+			t.Errorf("LocalEnvName(%s) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"ssm:/ahca/dev/x", "${X}", "secretsmanager:x"} {
+		ref, _, _ := secret.ParseRef(in)
+		if _, ok := secret.LocalEnvName(ref); ok {
+			t.Errorf("LocalEnvName(%s) ok, want false", in)
+		}
 	}
 }
 

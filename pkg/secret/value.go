@@ -9,6 +9,7 @@
 //	"${BUSINESS_X_CLIENT_SECRET}"           environment variable
 //	"ssm:/ahca/dev/openai-key"              SSM Parameter Store, decrypted
 //	"secretsmanager:ahca/dev/graph"         Secrets Manager SecretString (name or ARN)
+//	"ssm:/ahca/{stage}/acme/api-key"        stage-relative: {stage} is the deployment stage
 //
 // Any other string is a literal. Whether a literal is acceptable in a given
 // field is the caller's decision ([IsSecretField] helps); this package only
@@ -236,4 +237,48 @@ func IsSecretField(key string) bool {
 		}
 	}
 	return false
+}
+
+// StageRelative reports whether r names its secret relative to the stage,
+// with [StageToken] (SSM and Secrets Manager references only).
+func (r Ref) StageRelative() bool {
+	return (r.Kind == KindSSM || r.Kind == KindSecretsManager) && strings.Contains(r.Name, StageToken)
+}
+
+// WithStage returns r with every [StageToken] replaced by stage.
+func (r Ref) WithStage(stage string) Ref {
+	if r.Kind == KindSSM || r.Kind == KindSecretsManager {
+		r.Name = strings.ReplaceAll(r.Name, StageToken, stage)
+	}
+	return r
+}
+
+// LocalEnvName returns the environment variable that stands in for a
+// stage-relative reference where no AWS client is configured (make dev,
+// ahca call): the part of the name after "{stage}/", upper-cased, with
+// every character other than a letter or digit replaced by "_", and any
+// ":version" selector dropped. "ssm:/ahca/{stage}/superior-fencing/on-call-phone"
+// gives SUPERIOR_FENCING_ON_CALL_PHONE. ok is false for other references.
+func LocalEnvName(r Ref) (name string, ok bool) {
+	if !r.StageRelative() {
+		return "", false
+	}
+	_, rest, _ := strings.Cut(r.Name, StageToken)
+	rest = strings.TrimLeft(rest, "/")
+	if r.Kind == KindSSM {
+		rest, _, _ = strings.Cut(rest, ":")
+	}
+	var b strings.Builder
+	for _, c := range strings.ToUpper(rest) {
+		if c < 0x80 && (unicode.IsLetter(c) || unicode.IsDigit(c)) {
+			b.WriteRune(c)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	name = strings.Trim(b.String(), "_")
+	if name == "" || name[0] >= '0' && name[0] <= '9' {
+		name = "SECRET_" + name
+	}
+	return name, true
 }
