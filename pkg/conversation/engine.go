@@ -47,12 +47,6 @@ type Poster interface {
 // connection after 2 hours, so a session idle past that is over.
 const DefaultSessionTTL = 3 * time.Hour
 
-// Flow keys the engine owns (the agent owns the rest of Session.Flow).
-const (
-	flowGreeted = "engine.greeted"
-	flowLeg     = "engine.leg" // the ConversationRelay leg (sessionId) last set up
-)
-
 // End reasons.
 const (
 	EndCompleted    = "completed"
@@ -122,7 +116,7 @@ func (e *Engine) Open(ctx context.Context, b *business.Business, connectionID st
 	}
 	s := &session.Session{
 		BusinessID: b.ID, ID: e.newID(), Channel: ch, ConnectionID: connectionID,
-		Status: session.StatusActive, Flow: map[string]string{},
+		Status:    session.StatusActive,
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(ttl),
 	}
 	if err := e.Store.Create(ctx, s); err != nil {

@@ -293,7 +293,7 @@ func TestLLMInterrupt(t *testing.T) {
 	if last.Role != session.RoleAgent || !last.Interrupted || last.Text != "Our crew repairs every kind" {
 		t.Errorf("stored reply = %+v, want what the caller heard", last)
 	}
-	if _, pending := s.Flow["engine.interrupt.at"]; pending {
+	if pending := s.State.Engine.Interrupt != nil; pending {
 		t.Error("interrupt mark not consumed")
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
+	"reflect"
 	"strings"
 	"time"
 
@@ -22,13 +22,6 @@ const (
 	DefaultTurnTimeout   = 20 * time.Second // well under API Gateway's 29 s integration timeout
 	DefaultMaxToolRounds = 4
 	DefaultInterruptPoll = 300 * time.Millisecond
-)
-
-// Flow keys for interrupts: an interrupt frame (a parallel invocation) marks
-// the session; the turn that saves next consumes the mark.
-const (
-	flowInterruptAt    = "engine.interrupt.at"
-	flowInterruptHeard = "engine.interrupt.heard"
 )
 
 var errInterrupted = errors.New("caller interrupted")
@@ -49,7 +42,7 @@ func (t *turn) llmTurn(ctx context.Context, text string) error {
 
 	work := t.s.Clone() // this turn's view; the store is written once, at the end
 	work.Append(session.RoleCaller, text, start)
-	callerBefore, flowBefore := work.Caller, maps.Clone(work.Flow)
+	callerBefore, stateBefore := work.Caller, work.State.Clone()
 	reg := e.tools()
 	offered := reg.For(t.b)
 	popts := e.PromptOptions
@@ -145,7 +138,7 @@ func (t *turn) llmTurn(ctx context.Context, text string) error {
 		at := s.Append(session.RoleAgent, out.stored.String(), e.now().UTC())
 		at.Interrupted = out.interrupted
 		mergeCaller(&s.Caller, callerBefore, work.Caller)
-		mergeFlow(s, flowBefore, work.Flow)
+		mergeState(&s.State, stateBefore, work.State)
 		s.UpdatedAt = e.now().UTC()
 		if end && !out.interrupted && !isTransfer(handoff) {
 			e.end(s, EndCompleted)
@@ -200,21 +193,21 @@ func mergeCaller(dst *session.Caller, before, after session.Caller) {
 	set(&dst.Reason, before.Reason, after.Reason)
 }
 
-// mergeFlow applies this turn's changes to the agent's flow state (set and
-// deleted keys) onto the stored flow; the engine's own keys are not touched.
-func mergeFlow(s *session.Session, before, after map[string]string) {
-	if s.Flow == nil {
-		s.Flow = map[string]string{}
+// mergeState applies the parts of the state this turn changed onto the
+// stored state, so a concurrent change to another part (the call's resume
+// staff, an interrupt mark) survives; the engine's own part is not touched.
+func mergeState(dst *session.State, before, after session.State) {
+	if !reflect.DeepEqual(before.Intake, after.Intake) {
+		dst.Intake = after.Intake
 	}
-	for k, v := range after {
-		if old, had := before[k]; (!had || old != v) && !strings.HasPrefix(k, "engine.") {
-			s.Flow[k] = v
-		}
+	if before.Booking != after.Booking {
+		dst.Booking = after.Booking
 	}
-	for k := range before {
-		if _, still := after[k]; !still && !strings.HasPrefix(k, "engine.") {
-			delete(s.Flow, k)
-		}
+	if before.Call != after.Call {
+		dst.Call = after.Call
+	}
+	if !reflect.DeepEqual(before.Voicemail, after.Voicemail) {
+		dst.Voicemail = after.Voicemail
 	}
 }
 
@@ -222,14 +215,12 @@ func mergeFlow(s *session.Session, before, after map[string]string) {
 // turn started interrupted this turn's reply (current); an older one
 // interrupted the last stored agent turn.
 func consumeInterrupt(s *session.Session, turnStart time.Time, current *strings.Builder) {
-	at, ok := s.Flow[flowInterruptAt]
-	if !ok {
+	mark := s.State.Engine.Interrupt
+	if mark == nil {
 		return
 	}
-	heard := s.Flow[flowInterruptHeard]
-	delete(s.Flow, flowInterruptAt)
-	delete(s.Flow, flowInterruptHeard)
-	when, _ := time.Parse(time.RFC3339Nano, at)
+	s.State.Engine.Interrupt = nil
+	heard, when := mark.Heard, mark.At
 	if current != nil && !when.Before(turnStart) {
 		if heard != "" && len(heard) < current.Len() {
 			current.Reset()
@@ -303,12 +294,8 @@ func (o *streamOut) checkInterrupt(ctx context.Context) bool {
 	if err != nil {
 		return false
 	}
-	at, ok := s.Flow[flowInterruptAt]
-	if !ok {
-		return false
-	}
-	when, err := time.Parse(time.RFC3339Nano, at)
-	if err != nil || when.Before(o.turnStart) {
+	mark := s.State.Engine.Interrupt
+	if mark == nil || mark.At.Before(o.turnStart) {
 		return false
 	}
 	o.interrupted = true

@@ -31,16 +31,13 @@ func (t *turn) setup(ctx context.Context, f *protocol.Inbound) error {
 		return t.phoneSetup(ctx, f)
 	}
 	var greeting string
-	if t.s.Flow[flowGreeted] == "" {
+	if !t.s.State.Engine.Greeted {
 		saved, err := session.Update(ctx, t.e.Store, t.s, func(s *session.Session) error {
-			if s.Flow[flowGreeted] != "" {
+			if s.State.Engine.Greeted {
 				return errNothingToDo // a duplicate setup raced us
 			}
-			if s.Flow == nil {
-				s.Flow = map[string]string{}
-			}
 			reply := t.agent.Greet(s)
-			s.Flow[flowGreeted] = "1"
+			s.State.Engine.Greeted = true
 			s.Append(session.RoleAgent, reply.Text, t.e.now().UTC())
 			s.UpdatedAt = t.e.now().UTC()
 			greeting = reply.Text
@@ -76,18 +73,20 @@ func (t *turn) phoneSetup(ctx context.Context, f *protocol.Inbound) error {
 		leg = t.s.ConnectionID
 	}
 	saved, err := session.Update(ctx, t.e.Store, t.s, func(s *session.Session) error {
-		if s.Flow == nil {
-			s.Flow = map[string]string{}
-		}
-		if s.Flow[flowLeg] == leg {
+		eng := &s.State.Engine
+		if eng.Leg == leg {
 			return errNothingToDo // a duplicate setup for this leg
 		}
-		s.Flow[flowLeg] = leg
-		greeting := twiliovoice.WelcomeGreeting(t.b, twiliovoice.Mode(s.Flow[twiliovoice.FlowMode]), s.Flow[tools.FlowResumeStaff])
-		if s.Flow[flowGreeted] == "" || s.Flow[tools.FlowResumeStaff] != "" {
+		eng.Leg = leg
+		mode := twiliovoice.ModeConversation
+		if s.State.Call.Mode == session.CallVoicemail {
+			mode = twiliovoice.ModeVoicemail
+		}
+		greeting := twiliovoice.WelcomeGreeting(t.b, mode, s.State.Call.ResumeStaff)
+		if !eng.Greeted || s.State.Call.ResumeStaff != "" {
 			s.Append(session.RoleAgent, greeting, t.e.now().UTC())
 		}
-		s.Flow[flowGreeted] = "1"
+		eng.Greeted = true
 		s.UpdatedAt = t.e.now().UTC()
 		return nil
 	})
@@ -147,9 +146,6 @@ func (t *turn) prompt(ctx context.Context, text string) error {
 		if !s.Active(now) {
 			return errEnded
 		}
-		if s.Flow == nil {
-			s.Flow = map[string]string{}
-		}
 		consumeInterrupt(s, now, nil)
 		s.Append(session.RoleCaller, text, now)
 		reply = t.agent.RespondContext(ctx, s, text, now)
@@ -200,7 +196,7 @@ func (t *turn) announceBooking(ctx context.Context, s *session.Session, kind, wh
 		return nil
 	}
 	return t.post(ctx, protocol.Encode(protocol.AppointmentCreated{Type: protocol.TypeAppointment, Appointment: protocol.Appointment{
-		Start: s.Flow[tools.FlowBookingStart], When: when, Service: s.Flow[tools.FlowBookingService],
+		Start: s.State.Booking.Start.Format(time.RFC3339), When: when, Service: s.State.Booking.Service,
 	}}))
 }
 
@@ -227,11 +223,7 @@ func (t *turn) finishConversation(ctx context.Context, s *session.Session, hando
 func (t *turn) interrupt(ctx context.Context, heard string) error {
 	now := t.e.now().UTC()
 	_, err := session.Update(ctx, t.e.Store, t.s, func(s *session.Session) error {
-		if s.Flow == nil {
-			s.Flow = map[string]string{}
-		}
-		s.Flow[flowInterruptAt] = now.Format(time.RFC3339Nano)
-		s.Flow[flowInterruptHeard] = heard
+		s.State.Engine.Interrupt = &session.Interrupt{At: now, Heard: heard}
 		return nil
 	})
 	if err != nil {

@@ -106,7 +106,7 @@ func generateFixtures(t *testing.T) {
 	newSession := func(biz tenant.ID, id string, ch session.Channel, created time.Time, expires time.Time) *session.Session {
 		s := &session.Session{
 			BusinessID: biz, ID: id, Channel: ch, ConnectionID: "conn-" + id, Status: session.StatusActive,
-			Flow: map[string]string{"engine.greeted": "1"}, CreatedAt: created, UpdatedAt: created, ExpiresAt: expires,
+			State: session.State{Engine: session.Engine{Greeted: true}}, CreatedAt: created, UpdatedAt: created, ExpiresAt: expires,
 		}
 		if ch == session.ChannelPhone {
 			s.CallSID = "CA" + strings.Repeat("0", 24) + fmt.Sprintf("%08x", len(id))

@@ -17,6 +17,7 @@ import (
 	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/knowledge"
+	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
@@ -54,29 +55,6 @@ type Options struct {
 
 // DefaultMinScore is the lowest BM25 score the agent answers with.
 const DefaultMinScore = 1.0
-
-// Flow keys of the booking flow. FlowBookingStart, FlowBookingService and
-// FlowBookingProposed have the values of the schedule_appointment tool's
-// keys (pkg/tools), so either agent sees the other's booking.
-const (
-	FlowBookingStart    = "booking.start"    // the booked slot's start, RFC 3339 in the business's zone
-	FlowBookingService  = "booking.service"  // what was booked ("demo"), when the caller said
-	FlowBookingProposed = "booking.proposed" // the slot read back, awaiting a yes
-	KeyBookingState     = "booking.state"    // in step booking: offer | when | confirm
-	KeyBookingWant      = "booking.want"     // "1": the caller asked to book; "no": declined
-	KeyBookingWhen      = "booking.when"     // a day and time said before the details were collected
-)
-
-// StepBooking is the step of the booking flow, between collecting the
-// details and the read-back.
-const StepBooking = "booking"
-
-// Booking states (Flow[KeyBookingState]).
-const (
-	bookOffer   = "offer"   // asked whether to book
-	bookWhen    = "when"    // asked for a day and time
-	bookConfirm = "confirm" // read a slot back, awaiting a yes
-)
 
 // Event kinds of the features.
 const (
@@ -230,21 +208,21 @@ func (a *Agent) canBook() bool { return a.store != nil }
 // text minus the caller's details and questions), and remembers it with any
 // day and time said. It reports whether there was one.
 func (t *turn) bookingIntent(leftover string) bool {
-	if !t.a.canBook() || t.f[FlowBookingStart] != "" {
+	if !t.a.canBook() || t.bk.Booked() {
 		return false
 	}
 	n := norm(leftover)
 	if !bookIntentRe.MatchString(n) || bookNotRe.MatchString(n) {
 		return false
 	}
-	t.f[KeyBookingWant] = "1"
+	t.bk.Want = session.WantYes
 	if m := bookNounRe.FindString(n); m != "" && m != "appointment" {
-		t.f[FlowBookingService] = m
-	} else if t.f[FlowBookingService] == "" {
-		t.f[FlowBookingService] = t.a.bookingNoun()
+		t.bk.Service = m
+	} else if t.bk.Service == "" {
+		t.bk.Service = t.a.bookingNoun()
 	}
 	if saysWhen(t.a.b, leftover, t.now) {
-		t.f[KeyBookingWhen] = leftover
+		t.bk.When = leftover
 	}
 	return true
 }
@@ -275,7 +253,7 @@ func (a *Agent) bookingNoun() string {
 }
 
 func (t *turn) noun() string {
-	if s := t.f[FlowBookingService]; s != "" {
+	if s := t.bk.Service; s != "" {
 		return s
 	}
 	return t.a.bookingNoun()
@@ -284,7 +262,7 @@ func (t *turn) noun() string {
 // bookingDue reports whether, with the details collected, the agent should
 // offer or continue a booking.
 func (t *turn) bookingDue() bool {
-	if !t.a.canBook() || t.f[FlowBookingStart] != "" || t.f[KeyBookingWant] == "no" {
+	if !t.a.canBook() || t.bk.Booked() || t.bk.Want == session.WantNo {
 		return false
 	}
 	c := t.s.Caller
@@ -297,21 +275,21 @@ func (t *turn) bookingDue() bool {
 // startBooking enters the booking step: proposes a slot for the day and
 // time already said, or asks for one, or offers to book.
 func (t *turn) startBooking() {
-	t.f[KeyStep] = StepBooking
-	delete(t.f, KeyAsk)
-	delete(t.f, KeyTries+"booking")
-	if when := t.f[KeyBookingWhen]; when != "" {
-		delete(t.f, KeyBookingWhen)
+	t.in.Step = StepBooking
+	t.in.Ask = ""
+	t.in.SetTries("booking", 0)
+	if when := t.bk.When; when != "" {
+		t.bk.When = ""
 		if t.parseWhen(when) {
 			return
 		}
 	}
-	if t.f[KeyBookingWant] == "1" {
-		t.f[KeyBookingState] = bookWhen
+	if t.bk.Want == session.WantYes {
+		t.bk.Stage = session.BookWhen
 		t.main = "What day and time would work best for your " + t.noun() + "?"
 		return
 	}
-	t.f[KeyBookingState] = bookOffer
+	t.bk.Stage = session.BookOffer
 	t.main = "Would you like me to book a " + t.noun() + " for you? If so, what day and time work best?"
 }
 
@@ -321,7 +299,7 @@ func (t *turn) parseWhen(text string) bool {
 	w, err := booking.ParseFor(t.a.b, text, t.now)
 	var q *booking.QuestionError
 	if errors.As(err, &q) && !nothingSaid(q) {
-		t.f[KeyBookingState] = bookWhen
+		t.bk.Stage = session.BookWhen
 		t.main = q.Question
 		return true
 	}
@@ -346,20 +324,20 @@ func (t *turn) booking(u utter) {
 	}
 	yes, no := yesNo(u.rest)
 	neg := no || negativeRe.MatchString(all)
-	state := t.f[KeyBookingState]
+	state := t.bk.Stage
 	switch {
-	case state == bookConfirm && yes && !neg:
+	case state == session.BookConfirm && yes && !neg:
 		t.bookProposed()
-	case state == bookConfirm && neg:
-		delete(t.f, FlowBookingProposed)
-		t.f[KeyBookingState] = bookWhen
+	case state == session.BookConfirm && neg:
+		t.bk.Proposed = time.Time{}
+		t.bk.Stage = session.BookWhen
 		t.main = "No problem. What day and time would work better?"
-	case state == bookOffer && yes && !neg:
-		t.f[KeyBookingWant] = "1"
-		t.f[KeyBookingState] = bookWhen
+	case state == session.BookOffer && yes && !neg:
+		t.bk.Want = session.WantYes
+		t.bk.Stage = session.BookWhen
 		t.main = "Great. What day and time work best for you?"
 	case hangUpRe.MatchString(all):
-		t.f[KeyBookingWant] = "no"
+		t.bk.Want = session.WantNo
 		t.endBookingStep()
 		t.close(OutcomeCallerEnded)
 	case neg || goodbyeRe.MatchString(all): // "no thanks", "not right now"
@@ -377,12 +355,12 @@ func (t *turn) booking(u utter) {
 
 // bookingQuestion is the pending question of the booking step.
 func (t *turn) bookingQuestion() string {
-	switch t.f[KeyBookingState] {
-	case bookConfirm:
-		if start, err := time.Parse(time.RFC3339, t.f[FlowBookingProposed]); err == nil {
+	switch t.bk.Stage {
+	case session.BookConfirm:
+		if start := t.bk.Proposed; !start.IsZero() {
 			return "Shall I book your " + t.noun() + " for " + booking.Display(start.In(booking.Location(t.a.b))) + "?"
 		}
-	case bookOffer:
+	case session.BookOffer:
 		return "Would you like me to book a " + t.noun() + "? You can tell me a day and time, like tomorrow at 10 AM."
 	}
 	return "What day and time would work for your " + t.noun() + "? For example, tomorrow at 10 AM."
@@ -390,7 +368,7 @@ func (t *turn) bookingQuestion() string {
 
 // declineBooking leaves the booking flow and moves on (the read-back).
 func (t *turn) declineBooking(ack string) {
-	t.f[KeyBookingWant] = "no"
+	t.bk.Want = session.WantNo
 	t.endBookingStep()
 	if ack != "" {
 		t.ack = append(t.ack, ack)
@@ -399,11 +377,11 @@ func (t *turn) declineBooking(ack string) {
 }
 
 func (t *turn) endBookingStep() {
-	delete(t.f, KeyBookingState)
-	delete(t.f, FlowBookingProposed)
-	delete(t.f, KeyBookingWhen)
-	delete(t.f, KeyTries+"booking")
-	t.f[KeyStep] = StepCollect
+	t.bk.Stage = ""
+	t.bk.Proposed = time.Time{}
+	t.bk.When = ""
+	t.in.SetTries("booking", 0)
+	t.in.Step = StepCollect
 }
 
 // takenOn reads the store's booked slots of one day.
@@ -487,10 +465,10 @@ func (t *turn) propose(w booking.When) {
 
 // offerSlot reads a slot back and asks to book it.
 func (t *turn) offerSlot(slot booking.Slot, lead string) {
-	t.f[KeyStep] = StepBooking
-	t.f[KeyBookingState] = bookConfirm
-	t.f[FlowBookingProposed] = slot.Start.Format(time.RFC3339)
-	delete(t.f, KeyTries+"booking")
+	t.in.Step = StepBooking
+	t.bk.Stage = session.BookConfirm
+	t.bk.Proposed = slot.Start
+	t.in.SetTries("booking", 0)
 	t.main = lead + " Shall I book your " + t.noun() + " for " + slot.Display() + "?"
 }
 
@@ -498,23 +476,22 @@ func (t *turn) offerSlot(slot booking.Slot, lead string) {
 // re-checks availability.
 func (t *turn) bookProposed() {
 	b := t.a.b
-	start, err := time.Parse(time.RFC3339, t.f[FlowBookingProposed])
-	slot, ok := booking.Find(b, start)
-	if err != nil || !ok || !slot.Start.After(t.now) {
-		t.f[KeyBookingState] = bookWhen
-		delete(t.f, FlowBookingProposed)
+	slot, ok := booking.Find(b, t.bk.Proposed)
+	if t.bk.Proposed.IsZero() || !ok || !slot.Start.After(t.now) {
+		t.bk.Stage = session.BookWhen
+		t.bk.Proposed = time.Time{}
 		t.main = "Sorry, I lost track of that time. What day and time would work for you?"
 		return
 	}
 	c := t.s.Caller
-	err = t.a.book(t.ctx, slot, booking.Booking{SessionID: t.s.ID, Name: c.Name, Phone: c.Phone, Email: c.Email,
-		Service: t.f[FlowBookingService], CreatedAt: t.now}, t.now)
+	err := t.a.book(t.ctx, slot, booking.Booking{SessionID: t.s.ID, Name: c.Name, Phone: c.Phone, Email: c.Email,
+		Service: t.bk.Service, CreatedAt: t.now}, t.now)
 	switch {
 	case errors.Is(err, booking.ErrSlotTaken):
 		w := booking.When{Date: booking.Day(slot.Start, booking.Location(b)), DateSaid: true, HasTime: true,
 			Hour: slot.Start.Hour(), Minute: slot.Start.Minute(), Meridiem: true}
 		t.propose(w)
-		if t.f[KeyStep] == StepBooking {
+		if t.in.Step == StepBooking {
 			t.main = "Sorry, that time was just booked by someone else. " + strings.TrimPrefix(t.main, "Sorry, "+slot.Display()+" is already booked. ")
 		}
 		return
@@ -522,9 +499,9 @@ func (t *turn) bookProposed() {
 		t.calendarDown()
 		return
 	}
-	t.f[FlowBookingStart] = slot.Start.Format(time.RFC3339)
-	if t.f[FlowBookingService] == "" {
-		t.f[FlowBookingService] = t.noun()
+	t.bk.Start = slot.Start
+	if t.bk.Service == "" {
+		t.bk.Service = t.noun()
 	}
 	t.endBookingStep()
 	t.event(EventAppointmentBooked, slot.Display())

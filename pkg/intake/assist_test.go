@@ -43,7 +43,9 @@ func TestSherpaPromptKnowledgeAndBooking(t *testing.T) {
 			{"no thanks", "No problem. Let me make sure I have everything: your name is Sam Lee, your email is sam.lee@example.com, and I've noted your question: how much is the team plan. Is that right?",
 				sam("How much is the team plan?"), false},
 			{"yes", "Thank you, Sam!", sam("How much is the team plan?"), true},
-		}, flow: map[string]string{KeyStep: StepDone, KeyOutcome: OutcomeConfirmed, KeyBookingWant: "no", FlowBookingStart: ""}},
+		}, state: func(st session.State) bool {
+			return st.Intake.Step == StepDone && st.Intake.Outcome == OutcomeConfirmed && st.Booking.Want == session.WantNo && !st.Booking.Booked()
+		}},
 
 		{name: "knowledge answer repeats the pending question", lines: []line{
 			{"This is Sam Lee", "Thanks, Sam. What's the best email address to reach you?", session.Caller{Name: "Sam Lee"}, false},
@@ -63,8 +65,9 @@ func TestSherpaPromptKnowledgeAndBooking(t *testing.T) {
 			{"yes", "You're all set: your demo is booked for Wed, Dec 3 at 10:00 AM MST. Let me make sure I have everything: your name is Sam Lee, your email is sam.lee@example.com",
 				sam(bookReason), false},
 			{"yes", "Thank you, Sam!", sam(bookReason), true},
-		}, flow: map[string]string{FlowBookingStart: "2025-12-03T10:00:00-07:00", FlowBookingService: "demo",
-			KeyStep: StepDone, KeyOutcome: OutcomeConfirmed, FlowBookingProposed: "", KeyBookingState: ""}},
+		}, state: func(st session.State) bool {
+			return st.Booking.Start.Format(time.RFC3339) == "2025-12-03T10:00:00-07:00" && st.Booking.Service == "demo" && st.Intake.Step == StepDone && st.Intake.Outcome == OutcomeConfirmed && st.Booking.Proposed.IsZero() && st.Booking.Stage == ""
+		}},
 
 		{name: "asked first, details next, then proposal", lines: []line{
 			{"I'd like to book a demo tomorrow at 10am", "I can help you book a demo. May I have your name, please?",
@@ -74,7 +77,9 @@ func TestSherpaPromptKnowledgeAndBooking(t *testing.T) {
 			{"what happens in a demo?", "Here's what I found: A product specialist shows a real call being answered",
 				sam(bookReason), false},
 			{"yes please", "You're all set: your demo is booked for Wed, Dec 3 at 10:00 AM MST.", sam(bookReason), false},
-		}, flow: map[string]string{FlowBookingStart: "2025-12-03T10:00:00-07:00", KeyStep: StepConfirm}},
+		}, state: func(st session.State) bool {
+			return st.Booking.Start.Format(time.RFC3339) == "2025-12-03T10:00:00-07:00" && st.Intake.Step == StepConfirm
+		}},
 
 		{name: "offered, no to the first time, another one", lines: []line{
 			{"Sam Lee here", "Thanks, Sam.", session.Caller{Name: "Sam Lee"}, false},
@@ -85,7 +90,9 @@ func TestSherpaPromptKnowledgeAndBooking(t *testing.T) {
 			{"monday or tuesday", "I heard both", sam(""), false},
 			{"monday at 3", "Shall I book your demo for Mon, Dec 8 at 3:00 PM MST?", sam(""), false},
 			{"yes", "You're all set: your demo is booked for Mon, Dec 8 at 3:00 PM MST.", sam(""), false},
-		}, flow: map[string]string{FlowBookingStart: "2025-12-08T15:00:00-07:00", FlowBookingService: "demo"}},
+		}, state: func(st session.State) bool {
+			return st.Booking.Start.Format(time.RFC3339) == "2025-12-08T15:00:00-07:00" && st.Booking.Service == "demo"
+		}},
 
 		{name: "closed day and past time lead to the next open slot", lines: []line{
 			{"I'm Sam Lee, sam.lee@example.com, can I schedule a demo on Saturday at 10?",
@@ -127,8 +134,8 @@ func TestBookingTakenSlots(t *testing.T) {
 	if want := "Sorry, that time was just booked by someone else. The closest open time is Wed, Dec 3 at 9:00 AM MST. Shall I book"; !strings.Contains(r.Text, want) {
 		t.Fatalf("reply %q; want %q", r.Text, want)
 	}
-	if s.Flow[FlowBookingStart] != "" || len(r.Events) != 0 {
-		t.Fatalf("booked a taken slot: flow %v events %v", s.Flow, r.Events)
+	if s.State.Booking.Booked() || len(r.Events) != 0 {
+		t.Fatalf("booked a taken slot: state %+v events %v", s.State, r.Events)
 	}
 	r = a.Respond(s, "yes", denverTuesday)
 	if len(r.Events) != 1 || r.Events[0] != (Event{Kind: EventAppointmentBooked, Detail: "Wed, Dec 3 at 9:00 AM MST"}) {

@@ -53,7 +53,7 @@ func FuzzRespond(f *testing.F) {
 						t.Fatalf("%s: Respond(%q) is not deterministic", a.b.ID, text)
 					}
 					if strings.TrimSpace(r.Text) == "" {
-						t.Fatalf("%s: Respond(%q) said nothing (flow %v)", a.b.ID, text, s.Flow)
+						t.Fatalf("%s: Respond(%q) said nothing (state %+v)", a.b.ID, text, s.State)
 					}
 					if !utf8.ValidString(r.Text) {
 						t.Fatalf("%s: Respond(%q) = invalid UTF-8 %q", a.b.ID, text, r.Text)
@@ -63,7 +63,7 @@ func FuzzRespond(f *testing.F) {
 					}
 				}
 				if !r.Done {
-					t.Fatalf("%s: not done after %d turns of %q / %q (flow %v)", a.b.ID, maxTurns+1, first, second, s.Flow)
+					t.Fatalf("%s: not done after %d turns of %q / %q (state %+v)", a.b.ID, maxTurns+1, first, second, s.State)
 				}
 			}
 		}

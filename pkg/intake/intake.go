@@ -24,14 +24,15 @@
 // for a day and time (booking.ParseFor, asking back when it is ambiguous),
 // reads back the slot asked for or the nearest free one (within 14 days),
 // books it on "yes" with the store's conditional write (proposing another
-// when it was just taken), records booking.start and booking.service (the
-// schedule_appointment tool's keys) and an appointment_booked event, then
+// when it was just taken), records it in session.State.Booking (as the
+// schedule_appointment tool does) with an appointment_booked event, then
 // reads the details back as usual.
 //
 // # State
 //
 // The agent keeps no state of its own: everything lives in
-// session.Session.Caller and session.Session.Flow, so Respond is a pure
+// session.Session.Caller and session.Session.State (Intake, and Booking
+// shared with the schedule_appointment tool), so Respond is a pure
 // function of (business, session, text, now) and the engine may re-run it
 // on a re-read session after a concurrent write. With a Knowledge it stays
 // pure as long as the search is deterministic for the same query (the
@@ -41,36 +42,6 @@
 // as this session's own booking when the store implements BookingOwner or
 // when this Agent booked it (it remembers its bookings in memory; another
 // process re-running the turn would propose the next free slot instead).
-// Flow keys:
-//
-//	step               collect | booking | confirm | fix | done
-//	                   (StepCollect, ...)
-//	ask                in step collect, what the last question asked for:
-//	                   open (the greeting's "how can I help?"), name, phone,
-//	                   email or reason
-//	turns              caller utterances handled so far
-//	tries.<what>       failed answers to the question about <what> (a field,
-//	                   "confirm" or "fix"); three failures move on
-//	heard.<field>      the last invalid phone digits / email heard, kept for
-//	                   the fallback after three failures
-//	unvalidated.<field> "1": the field holds what the caller said, not a
-//	                   validated value (the team should double-check it)
-//	skipped.<field>    "1": the caller declined or could not give the field
-//	message            set when the caller asked to leave a message: "1", or
-//	                   who it is for ("for Jordan"); the reason field then
-//	                   holds the message ("For Jordan: ...")
-//	questions          questions the agent could not answer, one per line,
-//	                   when the reason was already taken
-//	emergency          "1": the caller said it is urgent (told about # once)
-//	outcome            when done: confirmed | message | unconfirmed |
-//	                   caller_ended | turn_limit
-//	booking.state      in step booking: offer | when | confirm
-//	booking.want       "1": the caller asked to book; "no": declined
-//	booking.when       the day and time said before the details were
-//	                   collected
-//	booking.proposed   the slot read back, RFC 3339 (as the tool)
-//	booking.start      the booked slot's start, RFC 3339 (as the tool)
-//	booking.service    what was booked, e.g. "demo" (as the tool)
 //
 // Caller.Phone holds E.164 ("+15035550142") once validated; with
 // unvalidated.phone it holds the digits heard.
@@ -79,7 +50,6 @@ package intake
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -98,33 +68,19 @@ const (
 	fieldReason = business.FieldReason
 )
 
-// Flow keys (see the package documentation).
+// Steps (session.Intake.Step).
 const (
-	KeyStep        = "step"
-	KeyAsk         = "ask"
-	KeyTurns       = "turns"
-	KeyTries       = "tries."       // + field, "confirm" or "fix"
-	KeyHeard       = "heard."       // + field
-	KeyUnvalidated = "unvalidated." // + field
-	KeySkipped     = "skipped."     // + field
-	KeyMessage     = "message"
-	KeyQuestions   = "questions"
-	KeyEmergency   = "emergency"
-	KeyOutcome     = "outcome"
+	StepCollect = session.StepCollect
+	StepBooking = session.StepBooking
+	StepConfirm = session.StepConfirm
+	StepFix     = session.StepFix
+	StepDone    = session.StepDone
 )
 
-// Steps.
-const (
-	StepCollect = "collect"
-	StepConfirm = "confirm"
-	StepFix     = "fix"
-	StepDone    = "done"
-)
+// AskOpen is session.Intake.Ask after the greeting's open question.
+const AskOpen = session.AskOpen
 
-// AskOpen is the ask value after the greeting's open question.
-const AskOpen = "open"
-
-// Outcomes, in Flow[KeyOutcome] and the end_conversation event.
+// Outcomes, in session.Intake.Outcome and the end_conversation event.
 const (
 	OutcomeConfirmed   = "confirmed"    // the caller confirmed the read-back
 	OutcomeMessage     = "message"      // nothing required: a message was taken
@@ -206,14 +162,11 @@ func New(b *business.Business) *Agent {
 }
 
 // Greet returns the opening line (the business's greeting) and initializes
-// the agent's keys in s.Flow.
+// the agent's part of s.State.
 func (a *Agent) Greet(s *session.Session) Reply {
-	if s.Flow == nil {
-		s.Flow = map[string]string{}
-	}
-	resetFlow(s.Flow)
-	s.Flow[KeyStep] = StepCollect
-	s.Flow[KeyAsk] = AskOpen
+	s.State.Intake = session.Intake{Step: StepCollect, Ask: AskOpen}
+	bk := &s.State.Booking
+	bk.Stage, bk.Want, bk.When, bk.Proposed = "", "", "", time.Time{}
 	g := a.b.Agent.Greeting
 	if g == "" {
 		g = "Hi, you've reached " + a.company() + ". How can I help you today?"
@@ -221,24 +174,7 @@ func (a *Agent) Greet(s *session.Session) Reply {
 	return Reply{Text: g}
 }
 
-// resetFlow deletes the agent's keys, leaving any others.
-func resetFlow(f map[string]string) {
-	for k := range f {
-		switch k {
-		case KeyStep, KeyAsk, KeyTurns, KeyMessage, KeyQuestions, KeyEmergency, KeyOutcome,
-			KeyBookingState, KeyBookingWant, KeyBookingWhen, FlowBookingProposed:
-			delete(f, k)
-		default:
-			for _, p := range []string{KeyTries, KeyHeard, KeyUnvalidated, KeySkipped} {
-				if strings.HasPrefix(k, p) {
-					delete(f, k)
-				}
-			}
-		}
-	}
-}
-
-// Respond handles one caller utterance: it updates s.Caller and s.Flow and
+// Respond handles one caller utterance: it updates s.Caller and s.State and
 // returns what to say. It is a pure function of (business, s before the
 // call, text, now); it never touches s.Turns. It is RespondContext with
 // context.Background().
@@ -249,14 +185,11 @@ func (a *Agent) Respond(s *session.Session, text string, now time.Time) Reply {
 // RespondContext is Respond with a context for the knowledge search and
 // the booking store (see the package documentation on purity).
 func (a *Agent) RespondContext(ctx context.Context, s *session.Session, text string, now time.Time) Reply {
-	if s.Flow == nil {
-		s.Flow = map[string]string{}
-	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	before := s.Caller
-	t := &turn{ctx: ctx, a: a, s: s, f: s.Flow, now: now, got: map[string]bool{}}
+	t := &turn{ctx: ctx, a: a, s: s, in: &s.State.Intake, bk: &s.State.Booking, now: now, got: map[string]bool{}}
 	t.run(sanitize(text))
 	r := Reply{Text: t.text(), Done: t.done, Events: t.events}
 	if len(t.updates) > 0 {
@@ -298,7 +231,8 @@ type turn struct {
 	ctx context.Context
 	a   *Agent
 	s   *session.Session
-	f   map[string]string
+	in  *session.Intake  // s.State.Intake
+	bk  *session.Booking // s.State.Booking
 	now time.Time
 
 	got       map[string]bool // fields given this turn
@@ -338,7 +272,7 @@ func (t *turn) fieldAcks() []string {
 	}
 	if t.got[fieldReason] && !t.noted && (t.asked == AskOpen || t.asked == fieldReason) {
 		switch {
-		case t.f[KeyMessage] != "":
+		case t.in.Message != "":
 			out = append(out, "Got it.")
 		case t.bookAsked:
 			out = append(out, "I can help you book a "+t.noun()+".")
@@ -364,14 +298,11 @@ func (t *turn) event(kind, detail string) {
 }
 
 func (t *turn) tries(what string) int {
-	n, _ := strconv.Atoi(t.f[KeyTries+what])
-	return n
+	return t.in.Tried(what)
 }
 
 func (t *turn) addTry(what string) int {
-	n := t.tries(what) + 1
-	t.f[KeyTries+what] = strconv.Itoa(n)
-	return n
+	return t.in.AddTry(what)
 }
 
 // utter is a parsed caller utterance.
@@ -383,13 +314,12 @@ type utter struct {
 }
 
 func (t *turn) run(text string) {
-	if t.f[KeyStep] == "" {
+	if t.in.Step == "" {
 		t.resume()
 	}
-	turns, _ := strconv.Atoi(t.f[KeyTurns])
-	turns++
-	t.f[KeyTurns] = strconv.Itoa(turns)
-	if t.f[KeyStep] == StepDone {
+	t.in.Turns++
+	turns := t.in.Turns
+	if t.in.Step == StepDone {
 		t.main = "Thanks again for calling. Goodbye!"
 		t.done = true
 		return
@@ -410,7 +340,7 @@ func (t *turn) run(text string) {
 		t.close(OutcomeTurnLimit)
 		return
 	}
-	switch t.f[KeyStep] {
+	switch t.in.Step {
 	case StepConfirm:
 		t.confirm(u)
 	case StepFix:
@@ -426,13 +356,13 @@ func (t *turn) run(text string) {
 // engine fell back to it mid-conversation): the next missing field is what
 // the caller is probably answering.
 func (t *turn) resume() {
-	t.f[KeyStep] = StepCollect
+	t.in.Step = StepCollect
 	c := t.s.Caller
 	if c.Reason == "" && c.Name == "" && c.Phone == "" && c.Email == "" {
-		t.f[KeyAsk] = AskOpen
+		t.in.Ask = AskOpen
 		return
 	}
-	t.f[KeyAsk] = t.nextMissing()
+	t.in.Ask = t.nextMissing()
 }
 
 // found is what one utterance gave.
@@ -491,9 +421,7 @@ func (t *turn) set(field, value string) {
 		return
 	}
 	t.got[field] = true
-	delete(t.f, KeySkipped+field)
-	delete(t.f, KeyUnvalidated+field)
-	delete(t.f, KeyHeard+field)
+	t.in.FieldSet(field)
 	if *old != value {
 		*old = value
 		t.updates = append(t.updates, field+"="+value)
@@ -566,7 +494,7 @@ func (t *turn) applyDetails(fd found) {
 
 // collect handles an answer while the agent is gathering fields.
 func (t *turn) collect(u utter) {
-	ask := t.f[KeyAsk]
+	ask := t.in.Ask
 	fd := t.extract(u, ask, false)
 	all := norm(u.rest)
 	if fd.name == nil && fd.phone == nil && fd.email == nil && len(u.questions) == 0 {
@@ -574,7 +502,7 @@ func (t *turn) collect(u utter) {
 			t.close(OutcomeCallerEnded)
 			return
 		}
-		if ask == AskOpen && t.s.Caller.Reason == "" && !meaningful(fd.leftover) && all != "" && t.f[KeyTurns] != "1" {
+		if ask == AskOpen && t.s.Caller.Reason == "" && !meaningful(fd.leftover) && all != "" && t.in.Turns != 1 {
 			if _, no := yesNo(all); no {
 				t.close(OutcomeCallerEnded) // "anything else?" "no"
 				return
@@ -604,13 +532,13 @@ func (t *turn) collect(u utter) {
 			return
 		case messageRe.MatchString(norm(lo)) && len(wordsOf(r)) <= 8 && !strings.Contains(strings.ToLower(r), " about "):
 			// "I'd like to leave a message for Jordan": ask for the message.
-			t.f[KeyMessage] = "1"
+			t.in.Message = "1"
 			if m := messageFor.FindStringSubmatch(r); m != nil {
-				t.f[KeyMessage] = strings.TrimSpace(m[1])
+				t.in.Message = strings.TrimSpace(m[1])
 			}
 			t.ack = append(t.ack, "Of course.")
 		case r != "" && meaningful(r):
-			if to := t.f[KeyMessage]; to != "" && to != "1" && t.s.Caller.Reason == "" {
+			if to := t.in.Message; to != "" && to != "1" && t.s.Caller.Reason == "" {
 				r = upperFirst(to) + ": " + r
 			}
 			t.set(fieldReason, r)
@@ -635,7 +563,7 @@ func (t *turn) collect(u utter) {
 	t.answerQuestions(u)
 
 	answered := t.got[ask] || ask == "" || (ask == AskOpen && len(t.got) > 0)
-	progress := len(t.got) > 0 || len(u.questions) > 0 || u.emergency || t.f[KeyMessage] != "" && ask == AskOpen
+	progress := len(t.got) > 0 || len(u.questions) > 0 || u.emergency || t.in.Message != "" && ask == AskOpen
 	if !answered {
 		tryKey := ask
 		if ask == AskOpen {
@@ -649,7 +577,7 @@ func (t *turn) collect(u utter) {
 			answered = true
 		case ask == fieldPhone && fd.phone != nil && fd.phone.err != nil:
 			if fd.phone.digits != "" {
-				t.f[KeyHeard+fieldPhone] = fd.phone.digits
+				t.in.SetHeard(fieldPhone, fd.phone.digits)
 			}
 			if t.addTry(fieldPhone) >= maxTries {
 				t.giveUp(fieldPhone)
@@ -671,7 +599,7 @@ func (t *turn) collect(u utter) {
 				}
 			}
 		case ask == fieldEmail && fd.email != nil && !fd.email.valid:
-			t.f[KeyHeard+fieldEmail] = fd.email.email
+			t.in.SetHeard(fieldEmail, fd.email.email)
 			if t.addTry(fieldEmail) >= maxTries {
 				t.giveUp(fieldEmail)
 				answered = true
@@ -681,7 +609,7 @@ func (t *turn) collect(u utter) {
 			}
 		case !progress:
 			if raw := strings.ToLower(strings.TrimSpace(u.rest)); ask == fieldEmail && (strings.Contains(raw, "@") || strings.Contains(" "+raw+" ", " at ")) {
-				t.f[KeyHeard+fieldEmail] = raw // an address we could not read; kept as heard
+				t.in.SetHeard(fieldEmail, raw) // an address we could not read; kept as heard
 			}
 			if t.addTry(tryKey) >= maxTries {
 				t.giveUp(tryKey)
@@ -699,8 +627,8 @@ func (t *turn) collect(u utter) {
 		t.advance()
 		return
 	}
-	if ask == AskOpen && t.f[KeyMessage] != "" {
-		t.f[KeyAsk] = fieldReason
+	if ask == AskOpen && t.in.Message != "" {
+		t.in.Ask = fieldReason
 		t.main = t.question(fieldReason, false)
 		return
 	}
@@ -713,7 +641,7 @@ func (t *turn) collect(u utter) {
 func (t *turn) answerQuestions(u utter) {
 	for _, q := range u.questions {
 		if t.knowledgeAnswer(q) {
-			if t.f[KeyStep] == StepCollect && t.s.Caller.Reason == "" {
+			if t.in.Step == StepCollect && t.s.Caller.Reason == "" {
 				t.set(fieldReason, cleanReason(q.text))
 				t.noted = true
 			}
@@ -743,17 +671,13 @@ func (t *turn) answerQuestions(u utter) {
 			t.event(EventQuestionNoted, q.text)
 			t.noted = true
 		}
-		if t.f[KeyStep] == StepCollect && t.s.Caller.Reason == "" {
+		if t.in.Step == StepCollect && t.s.Caller.Reason == "" {
 			t.set(fieldReason, cleanReason(q.text))
 			t.noted = true
 			continue
 		}
 		if !known {
-			qs := t.f[KeyQuestions]
-			if qs != "" {
-				qs += "\n"
-			}
-			t.f[KeyQuestions] = qs + q.text
+			t.in.Questions = append(t.in.Questions, q.text)
 		}
 	}
 }
@@ -775,8 +699,8 @@ func (t *turn) skip(field string) {
 	if field == AskOpen {
 		field = fieldReason
 	}
-	t.f[KeySkipped+field] = "1"
-	delete(t.f, KeyHeard+field)
+	t.in.Skip(field)
+	t.in.SetHeard(field, "")
 }
 
 // giveUp moves on after three failed answers, keeping what was heard so
@@ -785,8 +709,8 @@ func (t *turn) giveUp(field string) {
 	if field == AskOpen {
 		field = fieldReason
 	}
-	heard := t.f[KeyHeard+field]
-	delete(t.f, KeyHeard+field)
+	heard := t.in.HeardFor(field)
+	t.in.SetHeard(field, "")
 	if cur := t.value(field); cur != "" {
 		// Fixing a field that had a value: keep it.
 		t.ack = append(t.ack, "Okay, I'll leave that as it was.")
@@ -796,7 +720,7 @@ func (t *turn) giveUp(field string) {
 	case field == fieldPhone && heard != "":
 		t.s.Caller.Phone = heard
 		t.updates = append(t.updates, fieldPhone+"="+heard)
-		t.f[KeyUnvalidated+fieldPhone] = "1"
+		t.in.MarkUnvalidated(fieldPhone)
 		t.event(EventPhoneUnvalidated, heard)
 		t.ack = append(t.ack, "I'll note the number as "+spaced(heard)+", and the team will double-check it.")
 		return
@@ -805,14 +729,14 @@ func (t *turn) giveUp(field string) {
 	case field == fieldEmail && heard != "":
 		t.s.Caller.Email = heard
 		t.updates = append(t.updates, fieldEmail+"="+heard)
-		t.f[KeyUnvalidated+fieldEmail] = "1"
+		t.in.MarkUnvalidated(fieldEmail)
 		t.event(EventEmailUnvalidated, heard)
 		t.ack = append(t.ack, "I'll note the email as "+heard+", and the team will double-check it.")
 		return
 	default:
 		t.ack = append(t.ack, "That's okay, let's move on.")
 	}
-	t.f[KeySkipped+field] = "1"
+	t.in.Skip(field)
 }
 
 // spaced separates digits for speech: "503555014" → "5 0 3 5 5 5 0 1 4".
@@ -824,7 +748,7 @@ func spaced(digits string) string {
 // has not declined.
 func (t *turn) nextMissing() string {
 	for _, f := range t.a.order {
-		if t.value(f) == "" && t.f[KeySkipped+f] == "" {
+		if t.value(f) == "" && !t.in.IsSkipped(f) {
 			return f
 		}
 	}
@@ -835,7 +759,7 @@ func (t *turn) nextMissing() string {
 // (when nothing is required) closes.
 func (t *turn) advance() {
 	if next := t.nextMissing(); next != "" {
-		t.f[KeyAsk] = next
+		t.in.Ask = next
 		t.main = t.question(next, false)
 		return
 	}
@@ -852,8 +776,8 @@ func (t *turn) advance() {
 		t.close(OutcomeUnconfirmed)
 		return
 	}
-	t.f[KeyStep] = StepConfirm
-	delete(t.f, KeyAsk)
+	t.in.Step = StepConfirm
+	t.in.Ask = ""
 	t.main = t.readBack("Let me make sure I have everything:")
 }
 
@@ -877,7 +801,7 @@ func (t *turn) question(field string, retry bool) string {
 		}
 		return "Sorry, I didn't catch that. How can I help you today?"
 	case fieldReason:
-		if to := t.f[KeyMessage]; to != "" {
+		if to := t.in.Message; to != "" {
 			if level == 0 && to != "1" {
 				return "What message would you like me to pass on?"
 			}
@@ -966,7 +890,7 @@ func (t *turn) readBack(lead string) string {
 	}
 	if c.Reason != "" {
 		r := lowerFirst(strings.TrimRight(c.Reason, ".!? "))
-		to := t.f[KeyMessage]
+		to := t.in.Message
 		switch {
 		case to != "" && to != "1" && strings.HasPrefix(c.Reason, upperFirst(to)+": "):
 			parts = append(parts, "your message "+to+" is: "+lowerFirst(strings.TrimRight(c.Reason[len(to)+2:], ".!? ")))
@@ -984,7 +908,7 @@ func (t *turn) readBack(lead string) string {
 
 func (t *turn) phoneForReadBack() string {
 	p := t.s.Caller.Phone
-	if t.f[KeyUnvalidated+fieldPhone] != "" {
+	if t.in.IsUnvalidated(fieldPhone) {
 		return spaced(digitsOnly(p))
 	}
 	if n, err := phone.ValidateNANP(p); err == nil {
@@ -1052,26 +976,26 @@ func (t *turn) correction(u utter) bool {
 		}
 		return true
 	case gave:
-		delete(t.f, KeyTries+"confirm")
-		delete(t.f, KeyTries+"fix")
-		t.f[KeyStep] = StepConfirm
+		t.in.SetTries("confirm", 0)
+		t.in.SetTries("fix", 0)
+		t.in.Step = StepConfirm
 		t.ack = append(t.ack, "Thanks, I've updated that.")
 		t.main = t.readBack("Here's what I have now:")
 		return true
 	case fd.phone != nil && fd.phone.err != nil:
-		t.f[KeyStep] = StepCollect
-		t.f[KeyAsk] = fieldPhone
-		t.f[KeyTries+fieldPhone] = "1"
+		t.in.Step = StepCollect
+		t.in.Ask = fieldPhone
+		t.in.SetTries(fieldPhone, 1)
 		if fd.phone.digits != "" {
-			t.f[KeyHeard+fieldPhone] = fd.phone.digits
+			t.in.SetHeard(fieldPhone, fd.phone.digits)
 		}
 		t.main = "Hmm, " + fd.phone.err.Error() + ". What's the correct number?"
 		return true
 	case fd.email != nil && !fd.email.valid:
-		t.f[KeyStep] = StepCollect
-		t.f[KeyAsk] = fieldEmail
-		t.f[KeyTries+fieldEmail] = "1"
-		t.f[KeyHeard+fieldEmail] = fd.email.email
+		t.in.Step = StepCollect
+		t.in.Ask = fieldEmail
+		t.in.SetTries(fieldEmail, 1)
+		t.in.SetHeard(fieldEmail, fd.email.email)
 		t.main = "Hmm, " + fd.email.email + " doesn't look like a complete email address. " + t.fixQuestion(fieldEmail)
 		return true
 	}
@@ -1095,9 +1019,9 @@ func (t *turn) display(field string) string {
 
 // fixField goes back to asking for one field.
 func (t *turn) fixField(field, lead string) {
-	t.f[KeyStep] = StepCollect
-	t.f[KeyAsk] = field
-	delete(t.f, KeyTries+field)
+	t.in.Step = StepCollect
+	t.in.Ask = field
+	t.in.SetTries(field, 0)
 	if lead == "" {
 		lead = "Sorry about that."
 	}
@@ -1122,7 +1046,7 @@ func (t *turn) confirm(u utter) {
 	case field != "":
 		t.fixField(field, "")
 	case no || neg:
-		t.f[KeyStep] = StepFix
+		t.in.Step = StepFix
 		t.main = "Sorry about that. What should I change: " + t.fieldList() + "?"
 	case goodbyeRe.MatchString(all) || hangUpRe.MatchString(all):
 		t.close(OutcomeUnconfirmed)
@@ -1183,7 +1107,7 @@ func (t *turn) fieldList() string {
 		parts = append(parts, "your email")
 	}
 	if c.Reason != "" {
-		if t.f[KeyMessage] != "" {
+		if t.in.Message != "" {
 			parts = append(parts, "your message")
 		} else {
 			parts = append(parts, "the reason for your call")
@@ -1195,10 +1119,10 @@ func (t *turn) fieldList() string {
 // emergency tells the caller once how to reach the on-call team, if the
 // business has one.
 func (t *turn) emergency() {
-	if t.f[KeyEmergency] != "" {
+	if t.in.Emergency {
 		return
 	}
-	t.f[KeyEmergency] = "1"
+	t.in.Emergency = true
 	b := t.a.b
 	if !b.Features.EmergencyCallHandling || b.Company.Emergency == nil {
 		t.pre = append(t.pre, "I'll mark this as urgent for the team.")
@@ -1226,9 +1150,9 @@ func (t *turn) emergency() {
 
 // close ends the conversation: thanks, who follows up, goodbye.
 func (t *turn) close(outcome string) {
-	t.f[KeyStep] = StepDone
-	t.f[KeyOutcome] = outcome
-	delete(t.f, KeyAsk)
+	t.in.Step = StepDone
+	t.in.Outcome = outcome
+	t.in.Ask = ""
 	t.done = true
 	t.event(EventEnd, outcome)
 	c := t.s.Caller
@@ -1243,7 +1167,7 @@ func (t *turn) close(outcome string) {
 		thanks = "Thank you, " + first + "!"
 	}
 	what := "this"
-	if t.f[KeyMessage] != "" || outcome == OutcomeMessage {
+	if t.in.Message != "" || outcome == OutcomeMessage {
 		what = "your message"
 	}
 	if c.Phone == "" && c.Email == "" && c.CallerID == "" {

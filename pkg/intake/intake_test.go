@@ -3,6 +3,7 @@ package intake
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,7 +51,7 @@ type dialogue struct {
 	callerID string
 	now      time.Time // default tuesday
 	lines    []line
-	flow     map[string]string // Flow entries wanted at the end
+	state    func(session.State) bool // the state wanted at the end
 }
 
 // runDialogue greets, then plays the lines. Every turn is also run on a
@@ -68,8 +69,8 @@ func runDialogue(t *testing.T, a *Agent, d dialogue) {
 	}
 	s := &session.Session{BusinessID: a.b.ID, ID: "s1", Channel: ch, Caller: session.Caller{CallerID: d.callerID}}
 	g := a.Greet(s)
-	if g.Text == "" || s.Flow[KeyStep] != StepCollect || s.Flow[KeyAsk] != AskOpen {
-		t.Fatalf("Greet = %q, flow %v", g.Text, s.Flow)
+	if g.Text == "" || s.State.Intake.Step != StepCollect || s.State.Intake.Ask != AskOpen {
+		t.Fatalf("Greet = %q, state %+v", g.Text, s.State)
 	}
 	if a.b.Agent.Greeting != "" && g.Text != a.b.Agent.Greeting {
 		t.Errorf("Greet = %q; want the business greeting %q", g.Text, a.b.Agent.Greeting)
@@ -80,7 +81,7 @@ func runDialogue(t *testing.T, a *Agent, d dialogue) {
 		r := a.Respond(s, l.say, now)
 		r2 := a.Respond(twin, l.say, now)
 		if !reflect.DeepEqual(r, r2) || !reflect.DeepEqual(s, twin) {
-			t.Errorf("turn %d %q: Respond is not deterministic:\n%+v\n%+v\nflow %v\nflow %v", i+1, l.say, r, r2, s.Flow, twin.Flow)
+			t.Errorf("turn %d %q: Respond is not deterministic:\n%+v\n%+v\nstate %+v\nstate %+v", i+1, l.say, r, r2, s.State, twin.State)
 		}
 		t.Logf("caller: %s\nagent:  %s", l.say, r.Text)
 		if !strings.Contains(r.Text, l.want) {
@@ -101,14 +102,12 @@ func runDialogue(t *testing.T, a *Agent, d dialogue) {
 			t.Errorf("turn %d: the agent touched s.Turns", i+1)
 		}
 		if t.Failed() {
-			t.Logf("flow after turn %d: %v", i+1, s.Flow)
+			t.Logf("state after turn %d: %+v", i+1, s.State)
 			return
 		}
 	}
-	for k, v := range d.flow {
-		if s.Flow[k] != v {
-			t.Errorf("flow[%q] = %q; want %q (flow %v)", k, s.Flow[k], v, s.Flow)
-		}
+	if d.state != nil && !d.state(s.State) {
+		t.Errorf("state at the end is not the one wanted: %+v", s.State)
 	}
 }
 
@@ -130,7 +129,9 @@ func TestSuperiorFencing(t *testing.T) {
 				session.Caller{Name: "Jamie Rivera", Phone: "+15035550142", Reason: reason}, false},
 			{"Yes.", "Thank you, Jamie! I've passed this along, and the team at Superior Fence & Construction will follow up with you soon. Have a great day!",
 				session.Caller{Name: "Jamie Rivera", Phone: "+15035550142", Reason: reason}, true},
-		}, flow: map[string]string{KeyStep: StepDone, KeyOutcome: OutcomeConfirmed}},
+		}, state: func(st session.State) bool {
+			return st.Intake.Step == StepDone && st.Intake.Outcome == OutcomeConfirmed
+		}},
 
 		{name: "everything at once", lines: []line{
 			{"This is Jamie Rivera, my number is 503 555 0142, my fence blew down",
@@ -188,7 +189,9 @@ func TestSuperiorFencing(t *testing.T) {
 				session.Caller{Name: "Jamie Rivera", Phone: "+15035550199", Reason: "I need a quote for a new cedar fence"}, false},
 			{"yes", "Thank you, Jamie!",
 				session.Caller{Name: "Jamie Rivera", Phone: "+15035550199", Reason: "I need a quote for a new cedar fence"}, true},
-		}, flow: map[string]string{KeyQuestions: "How much does a cedar fence cost?"}},
+		}, state: func(st session.State) bool {
+			return slices.Equal(st.Intake.Questions, []string{"How much does a cedar fence cost?"})
+		}},
 
 		{name: "unanswerable question becomes the reason", lines: []line{
 			{"How much does a new cedar fence cost?", "I can't answer that, but I'll note it for the team. May I have your name, please?",
@@ -204,7 +207,9 @@ func TestSuperiorFencing(t *testing.T) {
 				session.Caller{Reason: "It's an emergency, my gate won't close and the dogs are getting out"}, false},
 			{"It's urgent! Jamie.", "Thanks, Jamie. What's the best phone number",
 				session.Caller{Name: "Jamie", Reason: "It's an emergency, my gate won't close and the dogs are getting out"}, false},
-		}, flow: map[string]string{KeyEmergency: "1"}},
+		}, state: func(st session.State) bool {
+			return st.Intake.Emergency
+		}},
 
 		{name: "emergency on the web", channel: session.ChannelWeb, lines: []line{
 			{"This is urgent, a tree took out my fence and the horses are loose",
@@ -222,7 +227,9 @@ func TestSuperiorFencing(t *testing.T) {
 			{"five oh three five five five oh one four", "I'll note the number as 5 0 3 5 5 5 0 1 4, and the team will double-check it. Let me make sure I have everything: your name is Jamie, your number is 5 0 3 5 5 5 0 1 4, and I've noted: my gate is broken.",
 				session.Caller{Name: "Jamie", Phone: "503555014", Reason: "My gate is broken"}, false},
 			{"yes", "Thank you, Jamie!", session.Caller{Name: "Jamie", Phone: "503555014", Reason: "My gate is broken"}, true},
-		}, flow: map[string]string{KeyUnvalidated + "phone": "1", KeyOutcome: OutcomeConfirmed}},
+		}, state: func(st session.State) bool {
+			return st.Intake.IsUnvalidated("phone") && st.Intake.Outcome == OutcomeConfirmed
+		}},
 
 		{name: "no digits at all: move on, the caller id remains", callerID: "+15035550111", lines: []line{
 			{"Hi, I'm Jamie and my gate is stuck open", "Thanks, Jamie. I'll pass that along to the team. What's the best phone number",
@@ -233,7 +240,9 @@ func TestSuperiorFencing(t *testing.T) {
 				session.Caller{Name: "Jamie", Reason: "My gate is stuck open"}, false},
 			{"yes", "Thank you, Jamie! I've passed this along, and the team at Superior Fence & Construction will follow up with you soon.",
 				session.Caller{Name: "Jamie", Reason: "My gate is stuck open"}, true},
-		}, flow: map[string]string{KeySkipped + "phone": "1"}},
+		}, state: func(st session.State) bool {
+			return st.Intake.IsSkipped("phone")
+		}},
 
 		{name: "caller declines the number", lines: []line{
 			{"My gate is broken, this is Jamie", "What's the best phone number", session.Caller{Name: "Jamie", Reason: "My gate is broken"}, false},
@@ -251,12 +260,16 @@ func TestSuperiorFencing(t *testing.T) {
 			{"blah blah", "Sorry, I didn't catch that. Is everything I read back correct?", session.Caller{Name: "Jamie", Phone: "+15035550142"}, false},
 			{"hmm", "Sorry, I didn't catch that.", session.Caller{Name: "Jamie", Phone: "+15035550142"}, false},
 			{"potato", "Thank you, Jamie!", session.Caller{Name: "Jamie", Phone: "+15035550142"}, true},
-		}, flow: map[string]string{KeyOutcome: OutcomeUnconfirmed, KeySkipped + "reason": "1"}},
+		}, state: func(st session.State) bool {
+			return st.Intake.Outcome == OutcomeUnconfirmed && st.Intake.IsSkipped("reason")
+		}},
 
 		{name: "greeting only, then goodbye", lines: []line{
 			{"Hello?", "Hi there! How can I help you today?", session.Caller{}, false},
 			{"Actually never mind, bye", "No problem. Thanks for calling Superior Fence & Construction.", session.Caller{}, true},
-		}, flow: map[string]string{KeyOutcome: OutcomeCallerEnded}},
+		}, state: func(st session.State) bool {
+			return st.Intake.Outcome == OutcomeCallerEnded
+		}},
 	}
 	for _, d := range dialogues {
 		t.Run(d.name, func(t *testing.T) { runDialogue(t, a, d) })
@@ -301,7 +314,9 @@ func TestSherpaPrompt(t *testing.T) {
 			{"I don't know, uh", "Sorry, I didn't catch that.", session.Caller{Name: "Dana", Reason: "I have a question about pricing"}, false},
 			{"dana at acme dot c", "I'll note the email as dana@acme.c, and the team will double-check it.",
 				session.Caller{Name: "Dana", Email: "dana@acme.c", Reason: "I have a question about pricing"}, false},
-		}, flow: map[string]string{KeyUnvalidated + "email": "1", KeyStep: StepConfirm}},
+		}, state: func(st session.State) bool {
+			return st.Intake.IsUnvalidated("email") && st.Intake.Step == StepConfirm
+		}},
 
 		{name: "greeting, question announcement, unknown question", lines: []line{
 			{"Hello", "Hi there! How can I help you today?", session.Caller{}, false},
@@ -380,7 +395,9 @@ func TestNothingRequiredTakesAMessage(t *testing.T) {
 			{"Please tell Bob the water heater in unit 4 is leaking again. This is Alex, 971 555 0100.",
 				"Thank you, Alex! I've passed your message along, and the team at Acme Plumbing will follow up with you soon.",
 				session.Caller{Name: "Alex", Phone: "+19715550100", Reason: "Please tell Bob the water heater in unit 4 is leaking again"}, true},
-		}, flow: map[string]string{KeyOutcome: OutcomeMessage}},
+		}, state: func(st session.State) bool {
+			return st.Intake.Outcome == OutcomeMessage
+		}},
 		{name: "greeting first, anonymous message", lines: []line{
 			{"hi", "Hi there! How can I help you today?", session.Caller{}, false},
 			{"the gate code changed to 4412", "Thank you! I've passed your message along to the team at Acme Plumbing.",
@@ -394,7 +411,7 @@ func TestNothingRequiredTakesAMessage(t *testing.T) {
 
 func TestResumeWithoutGreet(t *testing.T) {
 	// The engine falls back mid-conversation: the LLM already collected the
-	// name and reason, and Flow has no step.
+	// name and reason, and the intake has no step.
 	a := New(businessFor(t, "superior-fencing"))
 	s := &session.Session{Channel: session.ChannelPhone, Caller: session.Caller{Name: "Jamie Rivera", Reason: "Gate repair"}}
 	r := a.Respond(s, "it's 503 555 0142", tuesday)
@@ -410,13 +427,16 @@ func TestResumeWithoutGreet(t *testing.T) {
 	}
 }
 
-func TestGreetKeepsForeignFlowKeys(t *testing.T) {
+func TestGreetKeepsOtherState(t *testing.T) {
 	a := New(businessFor(t, "superior-fencing"))
-	s := &session.Session{Flow: map[string]string{"llm.failures": "2", KeyStep: StepDone, KeyTries + "phone": "2", KeyOutcome: "x"}}
+	st := session.State{Intake: session.Intake{Step: StepDone, Tries: map[string]int{"phone": 2}, Outcome: "x"},
+		Call: session.Call{Mode: session.CallVoicemail}, Engine: session.Engine{Leg: "VX1"}}
+	s := &session.Session{State: st}
 	a.Greet(s)
-	want := map[string]string{"llm.failures": "2", KeyStep: StepCollect, KeyAsk: AskOpen}
-	if !reflect.DeepEqual(s.Flow, want) {
-		t.Errorf("flow = %v; want %v", s.Flow, want)
+	want := st
+	want.Intake = session.Intake{Step: StepCollect, Ask: AskOpen}
+	if !reflect.DeepEqual(s.State, want) {
+		t.Errorf("state = %+v; want %+v", s.State, want)
 	}
 }
 
@@ -430,8 +450,8 @@ func TestTurnLimit(t *testing.T) {
 		n++
 		r = a.Respond(s, "What are your hours?", tuesday)
 	}
-	if n != maxTurns+1 || !strings.Contains(r.Text, "I want to make sure nothing gets lost") || s.Flow[KeyOutcome] != OutcomeTurnLimit {
-		t.Errorf("ended after %d turns with %q (flow %v); want %d turns and a turn-limit close", n, r.Text, s.Flow, maxTurns+1)
+	if n != maxTurns+1 || !strings.Contains(r.Text, "I want to make sure nothing gets lost") || s.State.Intake.Outcome != OutcomeTurnLimit {
+		t.Errorf("ended after %d turns with %q (state %+v); want %d turns and a turn-limit close", n, r.Text, s.State, maxTurns+1)
 	}
 	// After the end the agent only says goodbye.
 	r = a.Respond(s, "hello?", tuesday)

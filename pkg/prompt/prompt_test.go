@@ -35,7 +35,7 @@ func biz(t *testing.T, id string) *business.Business { return businesstest.Get(t
 
 func newSession(b *business.Business, ch session.Channel) *session.Session {
 	return &session.Session{BusinessID: b.ID, ID: "s-1", Channel: ch, Status: session.StatusActive,
-		Caller: session.Caller{CallerID: callerID}, Flow: map[string]string{}}
+		Caller: session.Caller{CallerID: callerID}}
 }
 
 func all(msgs []llm.Message) string {

@@ -22,7 +22,7 @@ func benchmarkTurn(b *testing.B, st session.Store) {
 			Channel: session.ChannelWeb, ConnectionID: fmt.Sprintf("conn-bench-%d-%d", now.UnixNano(), n),
 			Status: session.StatusActive, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(time.Hour),
 			Caller: session.Caller{Name: "Ada", Reason: "leak"},
-			Flow:   map[string]string{"step": "intake"},
+			State:  session.State{Intake: session.Intake{Step: session.StepCollect}},
 		}
 		s.Append(session.RoleAgent, "Thanks for calling, how can I help?", now)
 		s.Append(session.RoleCaller, "My kitchen pipe is leaking.", now)

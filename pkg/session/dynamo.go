@@ -261,3 +261,17 @@ func CreateTable(ctx context.Context, client TableAPI, name string) error {
 	}
 	return nil
 }
+
+// PutItem stores an item exactly as given, unconditionally, after checking
+// that it decodes as a session: for restoring items, and for tests that
+// need an item in a previous version's shape. Reads decode it like any
+// stored item.
+func (d *DynamoStore) PutItem(ctx context.Context, item map[string]types.AttributeValue) error {
+	if _, err := unmarshalItem(item); err != nil {
+		return fmt.Errorf("session store: put item: %w", err)
+	}
+	if _, err := d.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(d.table), Item: item}); err != nil {
+		return fmt.Errorf("session store: put item: %w", err)
+	}
+	return nil
+}

@@ -98,6 +98,13 @@ func unmarshalItem(item map[string]types.AttributeValue) (*Session, error) {
 	if err := attributevalue.UnmarshalMap(item, &s); err != nil {
 		return nil, fmt.Errorf("unmarshal: %w", err)
 	}
+	if _, typed := item["state"]; !typed && item[legacyFlowAttr] != nil {
+		var flow map[string]string
+		if err := attributevalue.Unmarshal(item[legacyFlowAttr], &flow); err != nil {
+			return nil, fmt.Errorf("unmarshal the previous version's %s: %w", legacyFlowAttr, err)
+		}
+		s.State = stateFromFlow(flow)
+	}
 	if n, ok := item[attrExpiresAt].(*types.AttributeValueMemberN); ok {
 		sec, err := strconv.ParseInt(n.Value, 10, 64)
 		if err != nil {
@@ -126,8 +133,8 @@ func checkSize(s *Session, item map[string]types.AttributeValue) error {
 	for _, t := range s.Turns {
 		text += len(t.Text)
 	}
-	return fmt.Errorf("%w: stored item would be %d bytes (limit %d, DynamoDB's item limit is 400 KB): %d turns with %d bytes of text, %d flow entries",
-		ErrTooLarge, n, MaxItemBytes, len(s.Turns), text, len(s.Flow))
+	return fmt.Errorf("%w: stored item would be %d bytes (limit %d, DynamoDB's item limit is 400 KB): %d turns with %d bytes of text",
+		ErrTooLarge, n, MaxItemBytes, len(s.Turns), text)
 }
 
 // itemSize is an item's size as DynamoDB counts it: attribute names plus

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
@@ -163,4 +165,20 @@ func newer(a, b *Session) bool {
 		return c > 0
 	}
 	return cmp.Or(cmp.Compare(a.BusinessID, b.BusinessID), cmp.Compare(a.ID, b.ID)) > 0
+}
+
+// PutItem stores the session an item in DynamoStore's form decodes to,
+// unconditionally (see DynamoStore.PutItem): the embedded store keeps
+// decoded sessions, so an item in a previous version's shape is converted
+// on the way in rather than on the way out.
+func (m *MemoryStore) PutItem(_ context.Context, item map[string]types.AttributeValue) error {
+	s, err := unmarshalItem(item)
+	if err != nil {
+		return fmt.Errorf("session store: put item: %w", err)
+	}
+	k := memKey{s.BusinessID, s.ID}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.put(k, m.sessions[k], stored(s, s.Version))
+	return nil
 }

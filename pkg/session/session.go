@@ -7,7 +7,6 @@ package session
 
 import (
 	"errors"
-	"maps"
 	"slices"
 	"time"
 
@@ -82,10 +81,10 @@ type Session struct {
 	EndReason    string    `json:"endReason,omitempty" dynamodbav:"endReason,omitempty"`
 
 	Caller Caller `json:"caller" dynamodbav:"caller"`
-	// Flow is the agent's own state (current step, pending confirmation...),
-	// opaque to the store.
-	Flow  map[string]string `json:"flow,omitempty" dynamodbav:"flow,omitempty"`
-	Turns []Turn            `json:"turns,omitempty" dynamodbav:"turns,omitempty"`
+	// State is what the agents, tools, webhooks and engine remember
+	// between turns (see State).
+	State State  `json:"state" dynamodbav:"state"`
+	Turns []Turn `json:"turns,omitempty" dynamodbav:"turns,omitempty"`
 
 	// Version increases by one with every Save; Save succeeds only when the
 	// stored version equals the version the caller read.
@@ -122,7 +121,7 @@ func (s *Session) Append(role, text string, at time.Time) *Turn {
 // Clone returns a deep copy, so a caller can never mutate a store's state.
 func (s *Session) Clone() *Session {
 	c := *s
-	c.Flow = maps.Clone(s.Flow)
+	c.State = s.State.Clone()
 	c.Turns = slices.Clone(s.Turns)
 	return &c
 }

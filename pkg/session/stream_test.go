@@ -20,7 +20,7 @@ func streamSession() *session.Session {
 		BusinessID: "acme-plumbing", ID: "s-stream", Channel: session.ChannelPhone, ConnectionID: "conn-1",
 		CallSID: "CA0123", Status: session.StatusEnded, EndReason: "completed",
 		Caller:  session.Caller{Name: "Jamie Rivera", Phone: "+15035550142", Reason: "leak — ünïcode ✓", CallerID: "+15035550199"},
-		Flow:    map[string]string{"step": "done", "empty": ""},
+		State:   session.State{Intake: session.Intake{Step: session.StepDone, Outcome: "confirmed"}},
 		Version: 7, CreatedAt: t0, UpdatedAt: t0.Add(3 * time.Minute), EndedAt: t0.Add(3*time.Minute + 1),
 		ExpiresAt: t0.Add(3 * time.Hour),
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/business"
-	"github.com/ahca/ahca/pkg/transcript"
+	"github.com/ahca/ahca/pkg/session"
 )
 
 // NameScheduleAppointment is the booking tool's name.
@@ -20,13 +20,6 @@ const NameScheduleAppointment = "schedule_appointment"
 // EventAppointmentBooked is the transcript event of a booking; Detail is the
 // slot as read back, e.g. "Tue, Dec 1 at 10:00 AM MST".
 const EventAppointmentBooked = "appointment_booked"
-
-// Session.Flow keys the booking tool writes.
-const (
-	FlowBookingStart    = transcript.FlowBookingStart   // the booked slot's start, RFC 3339 in the business's zone
-	FlowBookingService  = transcript.FlowBookingService // the service booked, when one was given
-	FlowBookingProposed = "booking.proposed"            // the slot last read back, awaiting confirmation
-)
 
 // maxAlternatives is how many other slots are offered at most.
 const maxAlternatives = 3
@@ -130,10 +123,10 @@ func runSchedule(ctx context.Context, store booking.Store, env Env, raw json.Raw
 		return Outcome{}, err
 	}
 
-	if a.Confirm && w.HasTime && s.Flow[FlowBookingStart] != "" && s.Flow[FlowBookingStart] == w.Time().Format(time.RFC3339) {
+	if a.Confirm && w.HasTime && s.State.Booking.Booked() && s.State.Booking.Start.Equal(w.Time()) {
 		// Confirmed twice: it is this conversation's own booking.
 		if slot, ok := booking.Find(b, w.Time()); ok {
-			out := booked(s.Flow, slot, service, "Already booked in this conversation; nothing more to do.")
+			out := booked(&s.State.Booking, slot, service, "Already booked in this conversation; nothing more to do.")
 			out.Event = nil
 			return out, nil
 		}
@@ -158,10 +151,7 @@ func runSchedule(ctx context.Context, store booking.Store, env Env, raw json.Raw
 		})
 		switch {
 		case err == nil:
-			if s.Flow == nil {
-				s.Flow = map[string]string{}
-			}
-			return booked(s.Flow, *slot, service, ""), nil
+			return booked(&s.State.Booking, *slot, service, ""), nil
 		case errors.Is(err, booking.ErrSlotTaken):
 			slot, reason = nil, "that time was just booked by someone else"
 		default:
@@ -170,10 +160,7 @@ func runSchedule(ctx context.Context, store booking.Store, env Env, raw json.Raw
 	}
 
 	if slot != nil {
-		if s.Flow == nil {
-			s.Flow = map[string]string{}
-		}
-		s.Flow[FlowBookingProposed] = slot.Start.Format(time.RFC3339)
+		s.State.Booking.Proposed = slot.Start
 		sj := toJSON(*slot)
 		return Result(scheduleResult{Status: "available", Slot: &sj,
 			Note: fmt.Sprintf("Not booked yet. Read it back (%q) and ask the caller to confirm. If they say yes, call schedule_appointment with date_time %q and confirm=true.", sj.Display, sj.Start)}), nil
@@ -199,12 +186,12 @@ func runSchedule(ctx context.Context, store booking.Store, env Env, raw json.Raw
 	return Result(res), nil
 }
 
-func booked(flow map[string]string, slot booking.Slot, service, note string) Outcome {
-	flow[FlowBookingStart] = slot.Start.Format(time.RFC3339)
+func booked(bk *session.Booking, slot booking.Slot, service, note string) Outcome {
+	bk.Start = slot.Start
 	if service != "" {
-		flow[FlowBookingService] = service
+		bk.Service = service
 	}
-	delete(flow, FlowBookingProposed)
+	bk.Proposed = time.Time{}
 	sj := toJSON(slot)
 	if note == "" {
 		note = "Booked. Tell the caller it is booked for " + sj.Display + "."

@@ -65,8 +65,8 @@ func TestBookingToolProposeConfirm(t *testing.T) {
 	if slot["start"] != "2026-03-10T14:00:00-06:00" || slot["display"] != "Tue, Mar 10 at 2:00 PM MDT" {
 		t.Errorf("slot %v", slot)
 	}
-	if s.Flow[FlowBookingProposed] != "2026-03-10T14:00:00-06:00" || s.Flow[FlowBookingStart] != "" {
-		t.Errorf("flow %v", s.Flow)
+	if bk := s.State.Booking; bk.Proposed.Format(time.RFC3339) != "2026-03-10T14:00:00-06:00" || bk.Booked() {
+		t.Errorf("booking %+v", bk)
 	}
 	if !strings.Contains(m["note"].(string), "confirm") {
 		t.Errorf("note %v", m["note"])
@@ -94,8 +94,8 @@ func TestBookingToolProposeConfirm(t *testing.T) {
 	if out.Event == nil || *out.Event != (Event{Kind: EventAppointmentBooked, Detail: "Tue, Mar 10 at 2:00 PM MDT"}) {
 		t.Errorf("event %+v", out.Event)
 	}
-	if s.Flow[FlowBookingStart] != "2026-03-10T14:00:00-06:00" || s.Flow[FlowBookingService] != "product demo" || s.Flow[FlowBookingProposed] != "" {
-		t.Errorf("flow %v", s.Flow)
+	if bk := s.State.Booking; bk.Start.Format(time.RFC3339) != "2026-03-10T14:00:00-06:00" || bk.Service != "product demo" || !bk.Proposed.IsZero() {
+		t.Errorf("booking %+v", bk)
 	}
 	taken, _ := store.Taken(context.Background(), sp.ID, time.Date(2026, 3, 10, 0, 0, 0, 0, sp.Location()))
 	if !taken[time.Date(2026, 3, 10, 20, 0, 0, 0, time.UTC)] || len(taken) != 1 {

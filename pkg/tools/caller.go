@@ -194,11 +194,7 @@ func runUpdateUserInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome
 	var ev *Event
 	store := func(field, value string) {
 		saved.set(field, value)
-		if s.Flow != nil {
-			delete(s.Flow, intake.KeySkipped+field)
-			delete(s.Flow, intake.KeyUnvalidated+field)
-			delete(s.Flow, intake.KeyHeard+field)
-		}
+		s.State.Intake.FieldSet(field)
 		cur := callerFields(s.Caller)
 		if cur.Get(field) == value {
 			return

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -42,26 +41,6 @@ const (
 	HandoffTransfer  = "transfer"
 	HandoffVoicemail = "voicemail"
 )
-
-// Flow keys. FlowCallMode and FlowResumeStaff are written by the phone
-// webhooks (twiliovoice.SessionCalls); the voicemail.* keys by
-// collect_voicemail.
-const (
-	FlowCallMode          = "call.mode"    // "voicemail" for an after-hours call in voicemail mode
-	FlowResumeStaff       = "resume.staff" // the staff key of a transfer that was not answered
-	FlowTransferStaff     = "transfer.staff"
-	FlowVoicemailName     = "voicemail.name"
-	FlowVoicemailPhone    = "voicemail.phone"        // E.164
-	FlowVoicemailPhoneSrc = "voicemail.phone_source" // "caller" or "caller_id"
-	FlowVoicemailReason   = "voicemail.reason"
-	FlowVoicemailFor      = "voicemail.recipient" // staff key, "" for the business
-	FlowVoicemailAt       = "voicemail.at"        // RFC 3339
-	FlowVoicemailNotified = "voicemail.notified"  // how many texts were sent
-	flowVoicemailSent     = "voicemail.sent"      // digest of the message texted, so a repeat call sends nothing twice
-)
-
-// ModeVoicemail is FlowCallMode's value for an after-hours call.
-const ModeVoicemail = "voicemail"
 
 // SMS sends a text message to an E.164 number. twiliovoice.TwilioSMS
 // implements it with Twilio's Messages API.
@@ -140,7 +119,7 @@ func runRouteCall(_ context.Context, env Env, raw json.RawMessage) (Outcome, err
 	switch {
 	case s.Channel != session.ChannelPhone:
 		return Outcome{}, Invalidf("transfers are only possible on phone calls; take the visitor's details instead so the team can get back to them")
-	case s.Flow[FlowCallMode] == ModeVoicemail:
+	case s.State.Call.Mode == session.CallVoicemail:
 		return Outcome{}, Invalidf("the business is closed, so nobody can take a transfer now; %s", messageInstead(b))
 	}
 	st, matched, ok := matchStaff(b, a.Intent, true)
@@ -148,7 +127,7 @@ func runRouteCall(_ context.Context, env Env, raw json.RawMessage) (Outcome, err
 		return Outcome{}, Invalidf("no one handles %q; valid intents: %s. Use the closest one, or ask the caller what the call is about",
 			strings.TrimSpace(a.Intent), strings.Join(intents(b), ", "))
 	}
-	if s.Flow[FlowResumeStaff] == st.Key {
+	if s.State.Call.ResumeStaff == st.Key {
 		return Outcome{}, Invalidf("%s did not answer a moment ago, so do not transfer to them again; %s", st.Name, messageInstead(b))
 	}
 	out := Outcome{}
@@ -156,10 +135,7 @@ func runRouteCall(_ context.Context, env Env, raw json.RawMessage) (Outcome, err
 		s.Caller.Reason = reason
 		out.CallerUpdated = true
 	}
-	if s.Flow == nil {
-		s.Flow = map[string]string{}
-	}
-	s.Flow[FlowTransferStaff] = st.Key
+	s.State.Call.TransferStaff = st.Key
 	say := fmt.Sprintf("I'll connect you with %s now. Please hold for a moment.", st.Name)
 	res := Result(routeResult{
 		Transferring: true, Staff: st.Name, Role: st.Role, Matched: matched, Say: say,
@@ -241,7 +217,7 @@ func intents(b *business.Business) []string {
 // collect_voicemail
 
 // CollectVoicemail is collect_voicemail: it saves the caller's message on
-// the session (Caller and the voicemail.* Flow keys), texts it to the
+// the session (Caller and State.Voicemail), texts it to the
 // intended staff member and, when sms.enabled, to the business's
 // sms.adminNumbers, and ends the conversation with a voicemail handoff. A
 // failed text does not fail the tool: the message is saved and reaches the
@@ -334,7 +310,7 @@ func runCollectVoicemail(ctx context.Context, env Env, raw json.RawMessage, sms 
 		st, _, haveStaff = matchStaff(b, a.Recipient, false)
 	}
 	if !haveStaff {
-		if key := s.Flow[FlowResumeStaff]; key != "" {
+		if key := s.State.Call.ResumeStaff; key != "" {
 			for _, x := range b.CallRouting.Staff {
 				if x.Key == key {
 					st, haveStaff = x, true
@@ -360,19 +336,16 @@ func runCollectVoicemail(ctx context.Context, env Env, raw json.RawMessage, sms 
 	if s.Caller.Reason == "" {
 		s.Caller.Reason, out.CallerUpdated = reason, true
 	}
-	if s.Flow == nil {
-		s.Flow = map[string]string{}
-	}
-	s.Flow[FlowVoicemailName] = name
-	s.Flow[FlowVoicemailPhone] = callback.E164
-	s.Flow[FlowVoicemailPhoneSrc] = source
-	s.Flow[FlowVoicemailReason] = reason
-	s.Flow[FlowVoicemailFor] = st.Key
 	now := env.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
-	s.Flow[FlowVoicemailAt] = now.UTC().Format(time.RFC3339)
+	vm := &session.Voicemail{Name: name, Phone: callback.E164, PhoneSource: source, Reason: reason, For: st.Key,
+		At: now.UTC().Truncate(time.Second)}
+	if prev := s.State.Voicemail; prev != nil {
+		vm.Notified, vm.Sent = prev.Notified, prev.Sent
+	}
+	s.State.Voicemail = vm
 
 	// Text it, once per distinct message.
 	caller := name
@@ -386,9 +359,9 @@ func runCollectVoicemail(ctx context.Context, env Env, raw json.RawMessage, sms 
 	body := fmt.Sprintf("%s: message for %s from %s, call back %s: %s", companyOf(b), forWhom, caller, display, reason)
 	digest := sha256.Sum256([]byte(body))
 	sum := hex.EncodeToString(digest[:8])
-	sent, _ := strconv.Atoi(s.Flow[FlowVoicemailNotified])
+	sent := vm.Notified
 	var errs []error
-	if s.Flow[flowVoicemailSent] != sum {
+	if vm.Sent != sum {
 		sent = 0
 		var targets []secret.Value
 		if haveStaff && st.Phone != "" {
@@ -419,8 +392,7 @@ func runCollectVoicemail(ctx context.Context, env Env, raw json.RawMessage, sms 
 			}
 			sent++
 		}
-		s.Flow[flowVoicemailSent] = sum
-		s.Flow[FlowVoicemailNotified] = strconv.Itoa(sent)
+		vm.Sent, vm.Notified = sum, sent
 	}
 
 	who := forWhom

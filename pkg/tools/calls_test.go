@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/secret"
@@ -113,9 +115,9 @@ func TestRouteCall(t *testing.T) {
 		{"first name", noDefault, `{"intent":"dr."}`, nil, "vet", "Dr. Lee", ""},
 		{"unknown intent, no default", noDefault, `{"intent":"grooming"}`, nil, "", "", `no one handles "grooming"; valid intents: medical, surgery, appointments, Dr. Lee, Sam`},
 		{"web chat", maple, `{"intent":"billing"}`, func(s *session.Session) { s.Channel = session.ChannelWeb }, "", "", "only possible on phone calls"},
-		{"after hours", maple, `{"intent":"billing"}`, func(s *session.Session) { s.Flow[FlowCallMode] = ModeVoicemail }, "", "", "closed, so nobody can take a transfer now; offer to take a message and save it with collect_voicemail"},
-		{"who just did not answer", maple, `{"intent":"refills"}`, func(s *session.Session) { s.Flow[FlowResumeStaff] = "pharmacy" }, "", "", "Jordan did not answer a moment ago"},
-		{"someone else after a miss", maple, `{"intent":"billing"}`, func(s *session.Session) { s.Flow[FlowResumeStaff] = "pharmacy" }, "billing", "billing", ""},
+		{"after hours", maple, `{"intent":"billing"}`, func(s *session.Session) { s.State.Call.Mode = session.CallVoicemail }, "", "", "closed, so nobody can take a transfer now; offer to take a message and save it with collect_voicemail"},
+		{"who just did not answer", maple, `{"intent":"refills"}`, func(s *session.Session) { s.State.Call.ResumeStaff = "pharmacy" }, "", "", "Jordan did not answer a moment ago"},
+		{"someone else after a miss", maple, `{"intent":"billing"}`, func(s *session.Session) { s.State.Call.ResumeStaff = "pharmacy" }, "billing", "billing", ""},
 		{"missing intent", maple, `{}`, nil, "", "", `missing required argument "intent"`},
 	}
 	for _, tt := range tests {
@@ -130,7 +132,7 @@ func TestRouteCall(t *testing.T) {
 				if msg := errorOf(t, out); !strings.Contains(msg, tt.wantErr) {
 					t.Errorf("error %q; want %q", msg, tt.wantErr)
 				}
-				if out.End || out.Handoff != "" || s.Flow[FlowTransferStaff] != before.Flow[FlowTransferStaff] {
+				if out.End || out.Handoff != "" || s.State.Call != before.State.Call {
 					t.Errorf("a refused transfer ends or changes the call: %+v", out)
 				}
 				return
@@ -144,8 +146,8 @@ func TestRouteCall(t *testing.T) {
 			if !out.End || out.Handoff != `{"reason":"transfer","staff":"`+st.Key+`","name":"`+st.Name+`"}` || !jsonEqual(out.Handoff, string(want)) {
 				t.Errorf("End %v, Handoff %s", out.End, out.Handoff)
 			}
-			if s.Flow[FlowTransferStaff] != st.Key || out.Event == nil || out.Event.Kind != EventCallTransfer {
-				t.Errorf("flow %v, event %+v", s.Flow, out.Event)
+			if s.State.Call.TransferStaff != st.Key || out.Event == nil || out.Event.Kind != EventCallTransfer {
+				t.Errorf("call %+v, event %+v", s.State.Call, out.Event)
 			}
 		})
 	}
@@ -193,21 +195,21 @@ func TestCollectVoicemail(t *testing.T) {
 		wantSent  float64
 		toolErr   string // Outcome.Err
 	}{
-		{"after an unanswered transfer", maple, msg, func(s *session.Session) { s.Flow[FlowResumeStaff] = "pharmacy" }, "", false, "",
+		{"after an unanswered transfer", maple, msg, func(s *session.Session) { s.State.Call.ResumeStaff = "pharmacy" }, "", false, "",
 			[]text{{pharmacyPhone, body}}, "pharmacy", 1, ""},
 		{"for whoever handles default", maple, `{"name":"Jamie","phone":"5415550177","reason":"Call me back"}`, nil, "", false, "",
 			[]text{{frontdeskPhone, "Maple Street Veterinary Clinic: message for Front Desk from Jamie, call back (541) 555-0177: Call me back"}}, "frontdesk", 1, ""},
 		{"intended recipient by intent, phone unresolvable", maple, `{"name":"Jamie","phone":"5415550177","reason":"Invoice question","intended_recipient":"insurance"}`, nil, "", false, "",
 			nil, "billing", 0, "MAPLE_STREET_VET_BILLING_PHONE"},
-		{"admins too when sms is enabled, each number once", &withAdmins, msg, func(s *session.Session) { s.Flow[FlowResumeStaff] = "pharmacy" }, "", false, "",
+		{"admins too when sms is enabled, each number once", &withAdmins, msg, func(s *session.Session) { s.State.Call.ResumeStaff = "pharmacy" }, "", false, "",
 			[]text{{pharmacyPhone, body}, {"+15415550100", body}}, "pharmacy", 2, "MAPLE_UNSET_ADMIN"},
 		{"callback on the calling number", maple, `{"name":"Jamie","reason":"Call me back"}`, nil, "", false, "",
 			[]text{{frontdeskPhone, "Maple Street Veterinary Clinic: message for Front Desk from Jamie, call back (503) 555-0199 (caller ID): Call me back"}}, "frontdesk", 1, ""},
 		{"callback number collected earlier", maple, `{"reason":"Call me back"}`, func(s *session.Session) { s.Caller.Name, s.Caller.Phone = "Jamie Rivera", "+15415550177" }, "", false, "",
 			[]text{{frontdeskPhone, "Maple Street Veterinary Clinic: message for Front Desk from Jamie Rivera, call back (541) 555-0177: Call me back"}}, "frontdesk", 1, ""},
-		{"text fails", maple, msg, func(s *session.Session) { s.Flow[FlowResumeStaff] = "pharmacy" }, pharmacyPhone, false, "",
+		{"text fails", maple, msg, func(s *session.Session) { s.State.Call.ResumeStaff = "pharmacy" }, pharmacyPhone, false, "",
 			nil, "pharmacy", 0, "21614"},
-		{"no SMS sender", maple, msg, func(s *session.Session) { s.Flow[FlowResumeStaff] = "pharmacy" }, "", true, "",
+		{"no SMS sender", maple, msg, func(s *session.Session) { s.State.Call.ResumeStaff = "pharmacy" }, "", true, "",
 			nil, "pharmacy", 0, "no SMS sender"},
 		{"invalid callback number", maple, `{"name":"Jamie","phone":"12","reason":"Call me back"}`, nil, "", false, "the callback number was not saved", nil, "", 0, ""},
 		{"no number at all", maple, `{"name":"Jamie","reason":"Call me back"}`, func(s *session.Session) { s.Caller.CallerID = "" }, "", false, "no callback number", nil, "", 0, ""},
@@ -232,7 +234,7 @@ func TestCollectVoicemail(t *testing.T) {
 				if msg := errorOf(t, out); !strings.Contains(msg, tt.wantErr) {
 					t.Errorf("error %q; want %q", msg, tt.wantErr)
 				}
-				if out.End || len(fake.sent) != 0 || s.Caller != before.Caller || len(s.Flow) != len(before.Flow) {
+				if out.End || len(fake.sent) != 0 || s.Caller != before.Caller || !reflect.DeepEqual(s.State, before.State) {
 					t.Errorf("a refused voicemail changed something: %+v, sent %v", out, fake.sent)
 				}
 				return
@@ -247,8 +249,8 @@ func TestCollectVoicemail(t *testing.T) {
 			if !out.End || out.Handoff != `{"reason":"voicemail"}` {
 				t.Errorf("End %v Handoff %q", out.End, out.Handoff)
 			}
-			if s.Flow[FlowVoicemailFor] != tt.wantFor || s.Flow[FlowVoicemailReason] == "" || s.Flow[FlowVoicemailPhone] == "" || s.Flow[FlowVoicemailAt] != "2025-03-04T22:00:00Z" {
-				t.Errorf("flow %v", s.Flow)
+			if vm := s.State.Voicemail; vm == nil || vm.For != tt.wantFor || vm.Reason == "" || vm.Phone == "" || vm.At.Format(time.RFC3339) != "2025-03-04T22:00:00Z" {
+				t.Errorf("voicemail %+v", vm)
 			}
 			switch {
 			case tt.toolErr == "" && out.Err != nil:
@@ -268,15 +270,15 @@ func TestCollectVoicemailStoresCaller(t *testing.T) {
 	fake := &fakeSMS{}
 	r := NewRegistry(CallTools(fake, phoneResolver())...)
 	s := newSession(maple)
-	s.Flow[FlowResumeStaff] = "pharmacy"
+	s.State.Call.ResumeStaff = "pharmacy"
 	args := `{"name":"jamie rivera","phone":"541 555 0177","reason":"Rex needs a refill"}`
 	out := r.Execute(context.Background(), Env{Business: maple, Session: s, Now: tuesday}, call(NameCollectVoicemail, args))
 	want := session.Caller{Name: "Jamie Rivera", Phone: "+15415550177", Reason: "Rex needs a refill", CallerID: callerID}
 	if s.Caller != want || !out.CallerUpdated {
 		t.Errorf("caller %+v; want %+v", s.Caller, want)
 	}
-	if s.Flow[FlowVoicemailName] != "Jamie Rivera" || s.Flow[FlowVoicemailPhoneSrc] != "caller" || s.Flow[FlowVoicemailNotified] != "1" {
-		t.Errorf("flow %v", s.Flow)
+	if vm := s.State.Voicemail; vm == nil || vm.Name != "Jamie Rivera" || vm.PhoneSource != "caller" || vm.Notified != 1 {
+		t.Errorf("voicemail %+v", vm)
 	}
 	// The model calls it again with the same message: nothing is sent twice.
 	out = r.Execute(context.Background(), Env{Business: maple, Session: s, Now: tuesday}, call(NameCollectVoicemail, args))

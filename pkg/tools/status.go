@@ -4,7 +4,6 @@ import (
 	"slices"
 
 	"github.com/ahca/ahca/pkg/business"
-	"github.com/ahca/ahca/pkg/intake"
 	"github.com/ahca/ahca/pkg/phone"
 	"github.com/ahca/ahca/pkg/session"
 )
@@ -68,11 +67,11 @@ type Collection struct {
 	// declined, in Required's order.
 	Missing []string `json:"missing"`
 	// Declined is required fields the caller declined to give (recorded by
-	// the scripted agent as Flow "skipped.<field>"); they do not block the
+	// the scripted agent in session.Intake.Skipped); they do not block the
 	// end of the conversation.
 	Declined []string `json:"declined,omitempty"`
 	// Unverified is fields holding what the caller said rather than a
-	// validated value (Flow "unvalidated.<field>").
+	// validated value (session.Intake.Unvalidated).
 	Unverified []string `json:"unverified,omitempty"`
 	// Complete reports that nothing is missing.
 	Complete bool `json:"complete"`
@@ -97,14 +96,14 @@ func Status(b *business.Business, s *session.Session) Collection {
 			}
 		}
 		c.Collected.set(f, v)
-		if s.Flow[intake.KeyUnvalidated+f] != "" {
+		if s.State.Intake.IsUnvalidated(f) {
 			c.Unverified = append(c.Unverified, f)
 		}
 	}
 	for _, f := range c.Required {
 		switch {
 		case have.Get(f) != "":
-		case s.Flow[intake.KeySkipped+f] != "":
+		case s.State.Intake.IsSkipped(f):
 			c.Declined = append(c.Declined, f)
 		default:
 			c.Missing = append(c.Missing, f)

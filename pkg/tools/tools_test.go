@@ -13,7 +13,6 @@ import (
 
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/business/businesstest"
-	"github.com/ahca/ahca/pkg/intake"
 	"github.com/ahca/ahca/pkg/llm"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
@@ -34,7 +33,7 @@ func biz(t *testing.T, id string) *business.Business { return businesstest.Get(t
 func newSession(b *business.Business) *session.Session {
 	return &session.Session{
 		BusinessID: b.ID, ID: "s-1", Channel: session.ChannelPhone, Status: session.StatusActive,
-		Caller: session.Caller{CallerID: callerID}, Flow: map[string]string{},
+		Caller: session.Caller{CallerID: callerID},
 	}
 }
 
@@ -333,14 +332,14 @@ func TestUpdateClearsScriptedFlags(t *testing.T) {
 	b := biz(t, "superior-fencing")
 	s := newSession(b)
 	s.Caller.Phone = "5550142"
-	s.Flow = map[string]string{intake.KeyUnvalidated + "phone": "1", intake.KeySkipped + "name": "1", intake.KeyStep: intake.StepCollect}
+	s.State.Intake = session.Intake{Unvalidated: []string{"phone"}, Skipped: []string{"name"}, Step: session.StepCollect}
 	out := Default().Execute(context.Background(), Env{Business: b, Session: s, Now: tuesday}, call(NameUpdateUserInfo, `{"phone":"503 555 0142","name":"Ada"}`))
 	if errorOf(t, out) != "" {
 		t.Fatal(out.Content)
 	}
-	want := map[string]string{intake.KeyStep: intake.StepCollect}
-	if !reflect.DeepEqual(s.Flow, want) {
-		t.Errorf("flow = %v; want %v", s.Flow, want)
+	want := session.Intake{Step: session.StepCollect}
+	if !reflect.DeepEqual(s.State.Intake, want) {
+		t.Errorf("intake = %+v; want %+v", s.State.Intake, want)
 	}
 }
 
@@ -348,18 +347,18 @@ func TestGetCollectionStatus(t *testing.T) {
 	tests := []struct {
 		biz    string
 		caller session.Caller
-		flow   map[string]string
+		intake session.Intake
 		want   string
 	}{
-		{"superior-fencing", session.Caller{}, nil,
+		{"superior-fencing", session.Caller{}, session.Intake{},
 			`{"required":["name","phone","reason"],"collected":{},"missing":["name","phone","reason"],"complete":false}`},
-		{"superior-fencing", session.Caller{Name: "Jamie", Phone: "+15035550142"}, nil,
+		{"superior-fencing", session.Caller{Name: "Jamie", Phone: "+15035550142"}, session.Intake{},
 			`{"required":["name","phone","reason"],"collected":{"name":"Jamie","phone":"(503) 555-0142"},"phone_for_speech":"5 0 3, 5 5 5, 0 1 4 2","missing":["reason"],"complete":false}`},
-		{"superior-fencing", session.Caller{Name: "Jamie", Reason: "Gate", Phone: "5550142"}, map[string]string{"unvalidated.phone": "1"},
+		{"superior-fencing", session.Caller{Name: "Jamie", Reason: "Gate", Phone: "5550142"}, session.Intake{Unvalidated: []string{"phone"}},
 			`{"required":["name","phone","reason"],"collected":{"name":"Jamie","phone":"5550142","reason":"Gate"},"missing":[],"unverified":["phone"],"complete":true}`},
-		{"superior-fencing", session.Caller{Name: "Jamie", Reason: "Gate"}, map[string]string{"skipped.phone": "1"},
+		{"superior-fencing", session.Caller{Name: "Jamie", Reason: "Gate"}, session.Intake{Skipped: []string{"phone"}},
 			`{"required":["name","phone","reason"],"collected":{"name":"Jamie","reason":"Gate"},"missing":[],"declined":["phone"],"complete":true}`},
-		{"sherpaprompt", session.Caller{Name: "Matt", Email: "matt@gmail.com"}, nil,
+		{"sherpaprompt", session.Caller{Name: "Matt", Email: "matt@gmail.com"}, session.Intake{},
 			`{"required":["name","email"],"collected":{"name":"Matt","email":"matt@gmail.com"},"missing":[],"complete":true}`},
 	}
 	r := Default()
@@ -368,7 +367,7 @@ func TestGetCollectionStatus(t *testing.T) {
 		s := newSession(b)
 		s.Caller = tt.caller
 		s.Caller.CallerID = callerID
-		s.Flow = tt.flow
+		s.State.Intake = tt.intake
 		out := r.Execute(context.Background(), Env{Business: b, Session: s, Now: tuesday}, call(NameGetCollectionStatus, ""))
 		decode(t, out)
 		if out.Content != tt.want {
@@ -429,17 +428,17 @@ func TestEndConversation(t *testing.T) {
 		name    string
 		biz     string
 		caller  session.Caller
-		flow    map[string]string
+		intake  session.Intake
 		args    string
 		end     bool
 		wantErr string
 	}{
-		{"superior-fencing, nothing collected", "superior-fencing", session.Caller{}, nil, `{}`, false, "still missing: name, phone, reason"},
-		{"superior-fencing, no phone (caller id does not count)", "superior-fencing", session.Caller{Name: "Jamie", Reason: "Gate"}, nil, `{"reason":"caller said goodbye"}`, false, "still missing: phone"},
-		{"superior-fencing, complete", "superior-fencing", session.Caller{Name: "Jamie", Reason: "Gate", Phone: "+15035550142"}, nil, `{"reason":"details collected"}`, true, ""},
-		{"superior-fencing, phone declined to the scripted agent", "superior-fencing", session.Caller{Name: "Jamie", Reason: "Gate"}, map[string]string{"skipped.phone": "1"}, `{}`, true, ""},
-		{"sherpaprompt without a phone", "sherpaprompt", session.Caller{Name: "Matt", Email: "matt@gmail.com"}, nil, ``, true, ""},
-		{"sherpaprompt without an email", "sherpaprompt", session.Caller{Name: "Matt", Phone: "+15035550142"}, nil, `{}`, false, "still missing: email"},
+		{"superior-fencing, nothing collected", "superior-fencing", session.Caller{}, session.Intake{}, `{}`, false, "still missing: name, phone, reason"},
+		{"superior-fencing, no phone (caller id does not count)", "superior-fencing", session.Caller{Name: "Jamie", Reason: "Gate"}, session.Intake{}, `{"reason":"caller said goodbye"}`, false, "still missing: phone"},
+		{"superior-fencing, complete", "superior-fencing", session.Caller{Name: "Jamie", Reason: "Gate", Phone: "+15035550142"}, session.Intake{}, `{"reason":"details collected"}`, true, ""},
+		{"superior-fencing, phone declined to the scripted agent", "superior-fencing", session.Caller{Name: "Jamie", Reason: "Gate"}, session.Intake{Skipped: []string{"phone"}}, `{}`, true, ""},
+		{"sherpaprompt without a phone", "sherpaprompt", session.Caller{Name: "Matt", Email: "matt@gmail.com"}, session.Intake{}, ``, true, ""},
+		{"sherpaprompt without an email", "sherpaprompt", session.Caller{Name: "Matt", Phone: "+15035550142"}, session.Intake{}, `{}`, false, "still missing: email"},
 	}
 	r := Default()
 	for _, tt := range tests {
@@ -448,7 +447,7 @@ func TestEndConversation(t *testing.T) {
 			s := newSession(b)
 			s.Caller = tt.caller
 			s.Caller.CallerID = callerID
-			s.Flow = tt.flow
+			s.State.Intake = tt.intake
 			out := r.Execute(context.Background(), Env{Business: b, Session: s, Now: tuesday}, call(NameEndConversation, tt.args))
 			msg := errorOf(t, out)
 			if out.End != tt.end {

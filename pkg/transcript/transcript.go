@@ -60,13 +60,6 @@ type Booking struct {
 	Service string    `json:"service,omitempty" dynamodbav:"service,omitempty"`
 }
 
-// Session flow keys a booking is recorded under (by the booking tool and
-// the scripted agent).
-const (
-	FlowBookingStart   = "booking.start"
-	FlowBookingService = "booking.service"
-)
-
 // FromSession builds the transcript of a session that has ended, or that
 // expired while active (abandoned) as of now.
 func FromSession(s *session.Session, now time.Time) Transcript {
@@ -94,8 +87,8 @@ func FromSession(s *session.Session, now time.Time) Transcript {
 	for _, tu := range s.Turns {
 		t.Turns = append(t.Turns, Turn{At: tu.At, Role: tu.Role, Text: tu.Text, Tool: tu.Tool, Interrupted: tu.Interrupted})
 	}
-	if start, err := time.Parse(time.RFC3339, s.Flow[FlowBookingStart]); err == nil {
-		t.Booking = &Booking{Start: start, Service: s.Flow[FlowBookingService]}
+	if bk := s.State.Booking; bk.Booked() {
+		t.Booking = &Booking{Start: bk.Start, Service: bk.Service}
 	}
 	return t
 }

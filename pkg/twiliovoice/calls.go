@@ -12,15 +12,6 @@ import (
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
-// Flow keys SessionCalls writes (Session.Flow); the engine reads them.
-const (
-	// FlowMode is the call's Mode when it is not ModeConversation.
-	FlowMode = "call.mode"
-	// FlowResumeStaff is the staff key (or ResumeEmergency) of the last
-	// transfer that was not answered; the agent picks up from there.
-	FlowResumeStaff = "resume.staff"
-)
-
 // DefaultCallTTL bounds an abandoned call's session (API Gateway closes
 // every WebSocket connection after 2 hours).
 const DefaultCallTTL = 3 * time.Hour
@@ -57,14 +48,14 @@ func (c *SessionCalls) Start(ctx context.Context, b *business.Business, call Cal
 	}
 	s := &session.Session{
 		BusinessID: b.ID, ID: call.SID, Channel: session.ChannelPhone, CallSID: call.SID,
-		Status: session.StatusActive, Flow: map[string]string{},
+		Status:    session.StatusActive,
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(ttl),
 	}
 	if n := phone.Normalize(call.From); phone.IsE164(n) {
 		s.Caller.CallerID = n
 	}
-	if call.Mode != "" && call.Mode != ModeConversation {
-		s.Flow[FlowMode] = string(call.Mode)
+	if call.Mode == ModeVoicemail {
+		s.State.Call.Mode = session.CallVoicemail
 	}
 	err := c.Store.Create(ctx, s)
 	if errors.Is(err, session.ErrExists) {
@@ -91,7 +82,7 @@ func (c *SessionCalls) get(ctx context.Context, biz tenant.ID, callSID string) (
 	return s, nil
 }
 
-// Resume records the unanswered transfer in Flow[FlowResumeStaff].
+// Resume records the unanswered transfer in State.Call.ResumeStaff.
 func (c *SessionCalls) Resume(ctx context.Context, biz tenant.ID, callSID, staffKey string) error {
 	s, err := c.get(ctx, biz, callSID)
 	if err != nil {
@@ -102,10 +93,7 @@ func (c *SessionCalls) Resume(ctx context.Context, biz tenant.ID, callSID, staff
 		if !s.Active(now) {
 			return ErrCallEnded
 		}
-		if s.Flow == nil {
-			s.Flow = map[string]string{}
-		}
-		s.Flow[FlowResumeStaff] = staffKey
+		s.State.Call.ResumeStaff = staffKey
 		s.UpdatedAt = now
 		return nil
 	})

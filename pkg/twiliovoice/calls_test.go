@@ -3,6 +3,7 @@ package twiliovoice_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -40,7 +41,7 @@ func TestSessionCalls(t *testing.T) {
 				}
 				if s.BusinessID != want.BusinessID || s.ID != want.ID || s.Channel != want.Channel || s.CallSID != want.CallSID ||
 					s.Status != want.Status || s.Caller != want.Caller || s.Version != want.Version || !s.CreatedAt.Equal(now) ||
-					!s.ExpiresAt.Equal(want.ExpiresAt) || s.ConnectionID != "" || len(s.Flow) != 0 {
+					!s.ExpiresAt.Equal(want.ExpiresAt) || s.ConnectionID != "" || !reflect.DeepEqual(s.State, session.State{}) {
 					t.Errorf("session %+v;\nwant %+v", *s, want)
 				}
 			}},
@@ -48,14 +49,14 @@ func TestSessionCalls(t *testing.T) {
 			start(sf, twiliovoice.Call{SID: callSID, From: callerNumber}),
 			start(sf, twiliovoice.Call{SID: callSID, From: "+15415550000", Mode: twiliovoice.ModeVoicemail}),
 		}, func(t *testing.T, s *session.Session) {
-			if s.Version != 1 || s.Caller.CallerID != callerNumber || s.Flow[twiliovoice.FlowMode] != "" {
+			if s.Version != 1 || s.Caller.CallerID != callerNumber || s.State.Call.Mode != "" {
 				t.Errorf("the retry changed the session: %+v", *s)
 			}
 		}},
 		{"voicemail mode is recorded", []step{start(maple, twiliovoice.Call{SID: callSID, From: callerNumber, Mode: twiliovoice.ModeVoicemail})},
 			func(t *testing.T, s *session.Session) {
-				if s.Flow[twiliovoice.FlowMode] != "voicemail" {
-					t.Errorf("flow %v", s.Flow)
+				if s.State.Call.Mode != session.CallVoicemail {
+					t.Errorf("call %+v", s.State.Call)
 				}
 			}},
 		{"a withheld caller id is not kept", []step{start(sf, twiliovoice.Call{SID: callSID, From: "anonymous"})},
@@ -69,7 +70,7 @@ func TestSessionCalls(t *testing.T) {
 			{op: "resume", biz: maple, staff: "pharmacy"},
 			{op: "resume", biz: maple, staff: "frontdesk"},
 		}, func(t *testing.T, s *session.Session) {
-			if s.Flow[twiliovoice.FlowResumeStaff] != "frontdesk" || s.Status != session.StatusActive || s.Version != 3 {
+			if s.State.Call.ResumeStaff != "frontdesk" || s.Status != session.StatusActive || s.Version != 3 {
 				t.Errorf("session %+v", *s)
 			}
 		}},
@@ -162,7 +163,7 @@ func TestSessionCallsWithHandler(t *testing.T) {
 	e.post(t, twiliovoice.PathDialAction+"?staff=pharmacy", merge(voiceParams(mapleNumber), "DialCallStatus", "busy"))
 	e.post(t, twiliovoice.PathStatus, merge(voiceParams(mapleNumber), "CallStatus", "completed"))
 	s, _ = store.Get(context.Background(), "maple-street-vet", callSID)
-	if s.Flow[twiliovoice.FlowResumeStaff] != "pharmacy" || s.Status != session.StatusEnded || s.EndReason != "call_completed" {
+	if s.State.Call.ResumeStaff != "pharmacy" || s.Status != session.StatusEnded || s.EndReason != "call_completed" {
 		t.Errorf("session %+v", *s)
 	}
 	if _, err := store.Get(context.Background(), "superior-fencing", callSID); !errors.Is(err, session.ErrNotFound) {

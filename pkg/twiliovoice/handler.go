@@ -39,6 +39,7 @@ import (
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/phone"
 	"github.com/ahca/ahca/pkg/secret"
+	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
@@ -75,7 +76,7 @@ type Call struct {
 
 // ResumeEmergency is the staff key Resume gets when the emergency contact
 // did not answer (a '#' cannot start a callRouting.staff key in practice).
-const ResumeEmergency = "#emergency"
+const ResumeEmergency = session.ResumeEmergency
 
 // Errors of Calls.
 var (

@@ -210,9 +210,6 @@ func TestCallFlow(t *testing.T) {
 }
 
 func TestHandoffContract(t *testing.T) {
-	if tools.FlowResumeStaff != twiliovoice.FlowResumeStaff || tools.FlowCallMode != twiliovoice.FlowMode || tools.ModeVoicemail != string(twiliovoice.ModeVoicemail) {
-		t.Error("pkg/tools and pkg/twiliovoice disagree on the call's Flow keys")
-	}
 	if tools.HandoffTransfer != twiliovoice.HandoffTransfer || tools.HandoffVoicemail != twiliovoice.HandoffVoicemail {
 		t.Error("pkg/tools and pkg/twiliovoice disagree on handoff reasons")
 	}
@@ -458,7 +455,7 @@ func TestNoNumbersInLogs(t *testing.T) {
 }
 
 func phoneSession(b *business.Business) *session.Session {
-	return &session.Session{BusinessID: b.ID, ID: callSID, Channel: session.ChannelPhone, CallSID: callSID, Status: session.StatusActive, Flow: map[string]string{}}
+	return &session.Session{BusinessID: b.ID, ID: callSID, Channel: session.ChannelPhone, CallSID: callSID, Status: session.StatusActive}
 }
 
 func toolCall(name, args string) llm.ToolCall {

@@ -68,8 +68,8 @@ func goodbyeText(b *business.Business) string {
 // after-hours invitation to leave a message; after a transfer to
 // resumeStaff (a staff key or ResumeEmergency) was not answered,
 // callRouting.voicemailMessage with the staff member's name. The engine
-// records it as the agent's first words of the leg (from Session.Flow:
-// FlowMode and FlowResumeStaff) and must not say it again.
+// records it as the agent's first words of the leg (from State.Call) and
+// must not say it again.
 func WelcomeGreeting(b *business.Business, mode Mode, resumeStaff string) string {
 	switch {
 	case resumeStaff == ResumeEmergency:

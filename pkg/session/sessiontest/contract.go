@@ -5,14 +5,16 @@ package sessiontest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
@@ -54,6 +56,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"TenantByConnection", testTenantByConnection},
 		{"InvalidKeys", testInvalidKeys},
 		{"TooLarge", testTooLarge},
+		{"PreviousVersionItem", testPreviousVersionItem},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,7 +89,7 @@ func fullSession(biz tenant.ID, id string) *session.Session {
 			Name: "Ada Lovelace", Phone: "+15035550100", Email: "ada@example.com",
 			Reason: "leaking pipe", CallerID: "+15035550199",
 		},
-		Flow:      map[string]string{"step": "confirm", "pending": "email", "empty": ""},
+		State:     fullState(la),
 		CreatedAt: t0.In(la),
 		UpdatedAt: t0.Add(90 * time.Second),
 		ExpiresAt: futureExpiry(),
@@ -102,7 +105,8 @@ func fullSession(biz tenant.ID, id string) *session.Session {
 
 // Diff describes how got differs from want, or returns "" when they are the
 // same session. Times are compared with time.Equal; ExpiresAt to the second
-// (the TTL attribute's precision); a nil and an empty Flow are the same.
+// (the TTL attribute's precision); in State, nil and empty maps and slices
+// are the same.
 func Diff(got, want *session.Session) string {
 	var d []string
 	f := func(name string, g, w any) {
@@ -123,8 +127,8 @@ func Diff(got, want *session.Session) string {
 	f("Status", got.Status, want.Status)
 	f("EndReason", got.EndReason, want.EndReason)
 	f("Caller", got.Caller, want.Caller)
-	if !maps.Equal(got.Flow, want.Flow) {
-		d = append(d, fmt.Sprintf("Flow: got %v, want %v", got.Flow, want.Flow))
+	if g, w := canonical(got.State), canonical(want.State); g != w {
+		d = append(d, fmt.Sprintf("State: got %s, want %s", g, w))
 	}
 	f("Version", got.Version, want.Version)
 	ft("CreatedAt", got.CreatedAt, want.CreatedAt)
@@ -248,7 +252,8 @@ func testRoundTrip(t *testing.T, st session.Store) {
 
 	got.Append(session.RoleCaller, "and the basement", t0.Add(time.Minute))
 	got.Caller.Reason = "leaking pipe, flooded basement"
-	got.Flow["step"] = "booking"
+	got.State.Intake.Step = session.StepBooking
+	got.State.Intake.AddTry("booking")
 	got.UpdatedAt = t0.Add(2 * time.Minute)
 	got.ExpiresAt = time.Time{}
 	mustSave(t, st, got)
@@ -530,8 +535,11 @@ func testCopies(t *testing.T, st session.Store) {
 	mutate := func(x *session.Session) {
 		x.Turns[0].Text = "MUTATED"
 		x.Turns = append(x.Turns, session.Turn{Seq: 99, Text: "MUTATED"})
-		x.Flow["step"] = "MUTATED"
-		x.Flow["new"] = "MUTATED"
+		x.State.Intake.Step = "MUTATED"
+		x.State.Intake.Tries["name"] = 99
+		x.State.Intake.Skipped[0] = "MUTATED"
+		x.State.Voicemail.Name = "MUTATED"
+		x.State.Engine.Interrupt.Heard = "MUTATED"
 		x.Caller.Name = "MUTATED"
 		x.ConnectionID = "MUTATED"
 	}
@@ -589,10 +597,10 @@ func testExpired(t *testing.T, st session.Store) {
 func testTenantSameID(t *testing.T, st session.Store) {
 	a := fullSession(bizA, "s-same")
 	a.Caller.Name = "Caller of A"
-	a.Flow = map[string]string{"owner": "A"}
+	a.State = session.State{Call: session.Call{TransferStaff: "A"}}
 	b := fullSession(bizB, "s-same")
 	b.Caller.Name = "Caller of B"
-	b.Flow = map[string]string{"owner": "B"}
+	b.State = session.State{Call: session.Call{TransferStaff: "B"}}
 	b.Turns = b.Turns[:1]
 	mustCreate(t, st, a)
 	mustCreate(t, st, b)
@@ -736,4 +744,115 @@ func testTooLarge(t *testing.T, st session.Store) {
 	}
 	mustCreate(t, st, ok)
 	wantSame(t, "a 330 KB session", mustGet(t, st, bizA, "s-big"), ok)
+}
+
+// fullState has every part of the state set.
+func fullState(zone *time.Location) session.State {
+	return session.State{
+		Intake: session.Intake{
+			Step: session.StepConfirm, Ask: "email", Turns: 4,
+			Tries: map[string]int{"name": 1, "confirm": 2}, Heard: map[string]string{"phone": "50355501"},
+			Unvalidated: []string{"email"}, Skipped: []string{"phone"}, Message: "for Jordan",
+			Questions: []string{"do you do gates?", "is it ünïcode ✓?"}, Emergency: true, Outcome: "confirmed",
+		},
+		Booking: session.Booking{
+			Stage: session.BookConfirm, Want: session.WantYes, When: "tomorrow at 2",
+			Proposed: t0.Add(48 * time.Hour).In(zone), Start: t0.Add(24 * time.Hour).In(zone), Service: "demo",
+		},
+		Call: session.Call{Mode: session.CallVoicemail, ResumeStaff: "billing", TransferStaff: "billing"},
+		Voicemail: &session.Voicemail{
+			Name: "Ada Lovelace", Phone: "+15035550100", PhoneSource: "caller", Reason: "call me back",
+			For: "billing", At: t0.Add(time.Minute), Notified: 2, Sent: "0123abcd",
+		},
+		Engine: session.Engine{Greeted: true, Leg: "VX123", Interrupt: &session.Interrupt{At: t0.Add(6 * time.Second), Heard: "I can"}},
+	}
+}
+
+// canonical renders a state for comparison: times in UTC, and nil and empty
+// maps and slices alike (encoding/json's omitempty drops both).
+func canonical(st session.State) string {
+	st = st.Clone()
+	utc := func(t *time.Time) {
+		if !t.IsZero() {
+			*t = t.UTC()
+		}
+	}
+	utc(&st.Booking.Proposed)
+	utc(&st.Booking.Start)
+	if st.Voicemail != nil {
+		utc(&st.Voicemail.At)
+	}
+	if st.Engine.Interrupt != nil {
+		utc(&st.Engine.Interrupt.At)
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return "unencodable: " + err.Error()
+	}
+	return string(b)
+}
+
+// ItemPutter is a store that can store an item in DynamoStore's form as is
+// (both stores can).
+type ItemPutter interface {
+	PutItem(ctx context.Context, item map[string]types.AttributeValue) error
+}
+
+// testPreviousVersionItem reads a session item written by the previous
+// version, whose state was a map of strings ("flow"), and converts it: a
+// deploy must not break the conversations under way (sessions live at most
+// 3 hours). The next save writes the typed form.
+func testPreviousVersionItem(t *testing.T, st session.Store) {
+	ctx := context.Background()
+	p, ok := st.(ItemPutter)
+	if !ok {
+		t.Skip("the store cannot store a raw item")
+	}
+	s := fullSession(bizA, "s-previous")
+	s.State = session.State{}
+	s.Version = 3
+	img, err := session.ToStreamImage(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	item, err := session.FromStreamAttributes(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(item, "state")
+	flow := map[string]string{
+		"step": "collect", "ask": "phone", "turns": "3", "tries.phone": "2", "heard.phone": "50355501",
+		"skipped.email": "1", "unvalidated.name": "1", "message": "for Jordan", "questions": "do you do gates?\nare you open?",
+		"emergency": "1", "booking.want": "1", "booking.service": "demo", "booking.start": "2026-03-16T10:00:00-07:00",
+		"call.mode": "voicemail", "resume.staff": "billing", "voicemail.name": "Ada", "voicemail.notified": "2",
+		"engine.greeted": "1", "engine.leg": "VX1", "engine.interrupt.at": "2026-03-14T22:05:10Z", "engine.interrupt.heard": "I can",
+		"tries.confirm": "not a number", "some.future.key": "x", "empty": "",
+	}
+	m := map[string]types.AttributeValue{}
+	for k, v := range flow {
+		m[k] = &types.AttributeValueMemberS{Value: v}
+	}
+	item["flow"] = &types.AttributeValueMemberM{Value: m}
+	if err := p.PutItem(ctx, item); err != nil {
+		t.Fatal(err)
+	}
+	start, _ := time.Parse(time.RFC3339, "2026-03-16T10:00:00-07:00")
+	want := s.Clone()
+	want.State = session.State{
+		Intake: session.Intake{Step: session.StepCollect, Ask: "phone", Turns: 3, Tries: map[string]int{"phone": 2},
+			Heard: map[string]string{"phone": "50355501"}, Skipped: []string{"email"}, Unvalidated: []string{"name"},
+			Message: "for Jordan", Questions: []string{"do you do gates?", "are you open?"}, Emergency: true},
+		Booking:   session.Booking{Want: session.WantYes, Service: "demo", Start: start},
+		Call:      session.Call{Mode: session.CallVoicemail, ResumeStaff: "billing"},
+		Voicemail: &session.Voicemail{Name: "Ada", Notified: 2},
+		Engine:    session.Engine{Greeted: true, Leg: "VX1", Interrupt: &session.Interrupt{At: time.Date(2026, 3, 14, 22, 5, 10, 0, time.UTC), Heard: "I can"}},
+	}
+	got := mustGet(t, st, bizA, s.ID)
+	wantSame(t, "Get of a previous version's item", got, want)
+	wantSame(t, "ByConnection of a previous version's item", findByConnection(t, st, s.ConnectionID, bizA, s.ID, 3), want)
+
+	// Saving writes the typed state; the old map is gone for good.
+	got.State.Intake.Turns++
+	mustSave(t, st, got)
+	wantSame(t, "Get after saving a converted item", mustGet(t, st, bizA, s.ID), got)
 }
