@@ -123,7 +123,7 @@ func TestConfigsShowRedactsAndNormalizes(t *testing.T) {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}
 	email := doc["email"].(map[string]any)
-	if email["apiKey"] != "ssm:/ahca/sherpaprompt/mailchimp-api-key" || email["provider"] != "mailchimp-marketing" {
+	if email["apiKey"] != "ssm:/ahca/{stage}/sherpaprompt/mailchimp-api-key" || email["provider"] != "mailchimp-marketing" {
 		t.Errorf("email = %v: references are shown as names", email)
 	}
 	if doc["features"].(map[string]any)["appointmentBooking"] != true {

@@ -98,7 +98,7 @@ func TestProvidersKeyResolution(t *testing.T) {
 	fake := emailtest.NewMandrill("md-real-key")
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
-	b := biz(t, "maple-street-vet") // apiKey: ${MAPLE_STREET_VET_MANDRILL_KEY}
+	b := biz(t, "maple-street-vet") // apiKey: ssm:/ahca/{stage}/maple-street-vet/mandrill-key, locally MAPLE_STREET_VET_MANDRILL_KEY
 	m, err := Render(b, abandonedCallerID(), "", RenderOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +115,7 @@ func TestProvidersKeyResolution(t *testing.T) {
 		t.Error("For resolved the key; it must wait for a send")
 	}
 	_, err = s.Send(context.Background(), m)
-	if !IsPermanent(err) || !strings.Contains(err.Error(), "${MAPLE_STREET_VET_MANDRILL_KEY}") || !strings.Contains(err.Error(), "not set") {
+	if !IsPermanent(err) || !strings.Contains(err.Error(), "MAPLE_STREET_VET_MANDRILL_KEY") || !strings.Contains(err.Error(), "not set") {
 		t.Errorf("unset variable: err = %v", err)
 	}
 	if fake.Requests() != 0 {
@@ -159,12 +159,12 @@ func TestProvidersSSMKey(t *testing.T) {
 	mc.AddAudience(audience)
 	srv := httptest.NewServer(mc)
 	defer srv.Close()
-	b := biz(t, "sherpaprompt") // apiKey: ssm:/ahca/sherpaprompt/mailchimp-api-key
+	b := biz(t, "sherpaprompt") // apiKey: ssm:/ahca/{stage}/sherpaprompt/mailchimp-api-key
 	m, err := Render(b, sherpaPhone(), "", RenderOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Providers{Resolver: secret.NewResolver(secret.Options{SSM: ssmFake.SSM(), TTL: -1}), MarketingBaseURL: srv.URL + "/3.0"}
+	p := &Providers{Resolver: secret.NewResolver(secret.Options{SSM: ssmFake.SSM(), Stage: "dev", TTL: -1, FailureTTL: -1}), MarketingBaseURL: srv.URL + "/3.0"}
 	s, err := p.For(b)
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func TestProvidersSSMKey(t *testing.T) {
 	if len(mc.Requests()) != 0 {
 		t.Fatal("request without a key")
 	}
-	ssmFake.SetParameter("/ahca/sherpaprompt/mailchimp-api-key", "mc-key-us21")
+	ssmFake.SetParameter("/ahca/dev/sherpaprompt/mailchimp-api-key", "mc-key-us21")
 	if _, err := s.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}

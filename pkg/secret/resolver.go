@@ -157,9 +157,7 @@ func NewResolver(opts Options) *Resolver {
 	if r.failTTL == 0 {
 		r.failTTL = DefaultFailureTTL
 	}
-	if r.stage == "" {
-		r.stage, _ = r.lookupEnv("STAGE")
-	}
+
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -207,10 +205,14 @@ func (r *Resolver) Resolve(ctx context.Context, v Value) (string, error) {
 		if !r.hasClient(ref.Kind) {
 			return r.localOverride(ref)
 		}
-		if r.stage == "" {
+		stage := r.stage
+		if stage == "" {
+			stage, _ = r.lookupEnv("STAGE") // read at use, never at construction
+		}
+		if stage == "" {
 			return "", fmt.Errorf("secret %s: no stage to expand %s with: set STAGE", ref, StageToken)
 		}
-		ref = ref.WithStage(r.stage)
+		ref = ref.WithStage(stage)
 	}
 	return r.resolveRemote(ctx, ref)
 }

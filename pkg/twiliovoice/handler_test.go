@@ -50,7 +50,7 @@ func TestGolden(t *testing.T) {
 
 		{"connect-emergency", nil, sundayAfternoon, twiliovoice.PathConnectAction, connect(superiorNumber, `{"reason":"emergency"}`), false},
 		{"connect-emergency-anonymous-caller", nil, sundayAfternoon, twiliovoice.PathConnectAction, connect(superiorNumber, `{"reason":"emergency"}`, "From", "anonymous", "Caller", "anonymous"), false},
-		{"connect-emergency-unresolvable", [][3]string{{"businesses/superior-fencing/config.json", "${SUPERIOR_FENCING_ON_CALL_PHONE}", "${SUPERIOR_FENCING_UNSET_PHONE}"}}, sundayAfternoon, twiliovoice.PathConnectAction, connect(superiorNumber, `{"reason":"emergency"}`), false},
+		{"connect-emergency-unresolvable", [][3]string{{"businesses/superior-fencing/config.json", "ssm:/ahca/{stage}/superior-fencing/on-call-phone", "ssm:/ahca/{stage}/superior-fencing/unset-phone"}}, sundayAfternoon, twiliovoice.PathConnectAction, connect(superiorNumber, `{"reason":"emergency"}`), false},
 		{"connect-emergency-not-enabled", nil, tuesdayAfternoon, twiliovoice.PathConnectAction, connect(mapleNumber, `{"reason":"emergency"}`), false},
 		{"connect-transfer", nil, tuesdayAfternoon, twiliovoice.PathConnectAction, connect(mapleNumber, `{"reason":"transfer","staff":"pharmacy","name":"Jordan"}`), false},
 		{"connect-transfer-unresolvable", nil, tuesdayAfternoon, twiliovoice.PathConnectAction, connect(mapleNumber, `{"reason":"transfer","staff":"billing","name":"Priya"}`), false},
