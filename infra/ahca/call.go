@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -22,41 +23,45 @@ import (
 	"github.com/ahca/ahca/pkg/twiliovoice"
 )
 
-// callCommand simulates Twilio for one call against `make dev` (or a
-// deployed stage): a signed voice webhook, the TwiML it returns, the signed
-// ConversationRelay WebSocket, the caller's lines from a script or stdin
-// ("#" and digits are key presses, "pause 2s" waits), the Connect action
-// after `end`, the Dial action with the chosen outcome, and the final status
-// callback. It prints what the caller would hear and every TwiML response.
-func callCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("call", flag.ContinueOnError)
-	base := fs.String("url", "http://127.0.0.1:8080", "public base URL of the Twilio webhooks")
-	to := fs.String("to", "", "the business number dialled (E.164)")
-	from := fs.String("from", "+15035550199", "the caller's number")
-	token := fs.String("token", devTwilioToken(), "Twilio auth token to sign with (TWILIO_AUTH_TOKEN)")
-	script := fs.String("script", "", "file of caller lines (default: stdin)")
-	dial := fs.String("dial-outcome", "completed", "DialCallStatus for transfers: completed, no-answer, busy, failed")
-	pos, ok := parseFlags(fs, args, stderr)
-	if !ok || len(pos) > 0 || *to == "" {
-		if ok && *to == "" {
-			fmt.Fprintln(stderr, "ahca call: --to is required")
+const callAbout = `Runs one call against ahca dev (or a deployed stage): the signed voice webhook, the TwiML it
+returns, the signed ConversationRelay WebSocket with the caller's lines, the Connect action after the
+agent ends, the Dial action with --dial-outcome, and the final status callback. It prints what the
+caller hears and every TwiML response. In the script (or on stdin) "#" and digits are key presses and
+"pause 2s" waits.
+`
+
+func callSetup(fs *flag.FlagSet) action {
+	base := fs.String("url", "http://"+devAddr(), "public base `URL` of the Twilio webhooks")
+	to := fs.String("to", "", "the business `number` dialled (E.164)")
+	from := fs.String("from", "+15035550199", "the caller's `number`")
+	token := fs.String("token", "", "Twilio auth `token` to sign with (default: TWILIO_AUTH_TOKEN, else ahca dev's development token)")
+	script := fs.String("script", "", "`file` of caller lines (default: stdin)")
+	dial := fs.String("dial-outcome", "completed", "`outcome` of transfers (DialCallStatus): completed, no-answer, busy or failed")
+	return func(ctx context.Context, inv *invocation) int {
+		if *token == "" {
+			*token = devTwilioToken()
 		}
-		fmt.Fprint(stderr, usage)
-		return exitUsage
+		sim := &callSim{base: strings.TrimSuffix(*base, "/"), token: *token, to: *to, from: *from, dial: *dial, out: inv.stdout}
+		return callCommand(ctx, inv, sim, *script)
 	}
-	var in io.Reader = stdin
-	if *script != "" {
-		data, err := readFile(*script)
+}
+
+// callCommand simulates Twilio for one call (see callAbout).
+func callCommand(ctx context.Context, inv *invocation, sim *callSim, script string) int {
+	var in io.Reader = inv.stdin
+	if script != "" {
+		data, err := os.ReadFile(script)
 		if err != nil {
-			fmt.Fprintf(stderr, "ahca call: %v\n", err)
-			return exitUsage
+			return inv.usageError("--script: %v", err)
 		}
-		in = strings.NewReader(data)
+		in = bytes.NewReader(data)
 	}
-	sim := &callSim{base: strings.TrimSuffix(*base, "/"), token: *token, to: *to, from: *from, dial: *dial, out: stdout, lines: bufio.NewScanner(in)}
+	sim.lines = bufio.NewScanner(in)
 	if err := sim.run(ctx); err != nil {
-		fmt.Fprintf(stderr, "ahca call: %v\n", err)
-		return exitFailed
+		if isRefused(err) {
+			return inv.failf(exitFailed, "%s", notListening(refusedOrigin(err, sim.base)))
+		}
+		return inv.failf(exitFailed, "%v", err)
 	}
 	return exitOK
 }
@@ -261,9 +266,4 @@ func (c *callSim) readReply(frames <-chan []byte, readErr <-chan error) (string,
 			return "", "", fmt.Errorf("relay sent a frame Twilio does not know: %s", strconv.Quote(string(data)))
 		}
 	}
-}
-
-func readFile(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	return string(b), err
 }

@@ -11,31 +11,29 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/coder/websocket"
 )
 
+func chatSetup(fs *flag.FlagSet) action {
+	biz := fs.String("business", "", "`ID` of the business to talk to")
+	wsURL := fs.String("url", "ws://"+devAddr()+"/ws", "WebSocket `URL` of the stack (ahca dev, or an API Gateway stage)")
+	return func(ctx context.Context, inv *invocation) int {
+		return chatCommand(ctx, inv, *biz, *wsURL)
+	}
+}
+
 // chatCommand is a terminal client for the conversation protocol: it opens
 // a web session with a business and relays lines of stdin as prompts.
-func chatCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
-	biz := fs.String("business", "", "business id to talk to")
-	wsURL := fs.String("url", "ws://127.0.0.1:8080/ws", "WebSocket URL of the stack (local or API Gateway stage)")
-	pos, ok := parseFlags(fs, args, stderr)
-	if !ok || len(pos) > 0 || *biz == "" {
-		if ok && *biz == "" {
-			fmt.Fprintln(stderr, "ahca chat: --business is required")
-		}
-		fmt.Fprint(stderr, usage)
-		return exitUsage
-	}
-	u, err := url.Parse(*wsURL)
+func chatCommand(ctx context.Context, inv *invocation, biz, wsURL string) int {
+	stdin, stdout, stderr := inv.stdin, inv.stdout, inv.stderr
+	u, err := url.Parse(wsURL)
 	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") {
-		fmt.Fprintf(stderr, "ahca chat: --url %q: want ws:// or wss://\n", *wsURL)
-		return exitUsage
+		return inv.usageError("--url %q: want ws:// or wss://", wsURL)
 	}
 	q := u.Query()
-	q.Set("businessId", *biz)
+	q.Set("businessId", biz)
 	u.RawQuery = q.Encode()
 
 	c, resp, err := websocket.Dial(ctx, u.String(), nil)
@@ -44,6 +42,9 @@ func chatCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 			fmt.Fprintf(stderr, "ahca chat: refused (%d): %s\n", resp.StatusCode, strings.TrimSpace(string(body)))
 			return exitInvalid
+		}
+		if isRefused(err) {
+			return inv.failf(exitFailed, "%s", notListening(wsURL))
 		}
 		fmt.Fprintf(stderr, "ahca chat: %v\n", err)
 		return exitFailed
@@ -59,7 +60,8 @@ func chatCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	// fires lines at once gets its turns processed in any order.
 	replied := make(chan struct{}, 16)
 	done := make(chan int, 1)
-	go func() { done <- readFrames(ctx, c, stdout, stderr, replied) }()
+	var closing atomic.Bool // we close the connection: the reader's error is expected
+	go func() { done <- readFrames(ctx, c, stdout, stderr, replied, &closing) }()
 	lines := make(chan string)
 	go func() {
 		sc := bufio.NewScanner(stdin)
@@ -84,6 +86,7 @@ func chatCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			return exitOK
 		case line, more = <-lines:
 			if !more {
+				closing.Store(true)
 				c.Close(websocket.StatusNormalClosure, "bye")
 				return <-done
 			}
@@ -101,7 +104,7 @@ func chatCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 }
 
 // readFrames prints what the agent sends until the connection closes.
-func readFrames(ctx context.Context, c *websocket.Conn, stdout, stderr io.Writer, replied chan<- struct{}) int {
+func readFrames(ctx context.Context, c *websocket.Conn, stdout, stderr io.Writer, replied chan<- struct{}, closing *atomic.Bool) int {
 	midReply := false
 	for {
 		_, data, err := c.Read(ctx)
@@ -109,7 +112,7 @@ func readFrames(ctx context.Context, c *websocket.Conn, stdout, stderr io.Writer
 			if midReply {
 				fmt.Fprintln(stdout)
 			}
-			if s := websocket.CloseStatus(err); s == websocket.StatusNormalClosure || s == websocket.StatusGoingAway || errors.Is(err, context.Canceled) {
+			if s := websocket.CloseStatus(err); s == websocket.StatusNormalClosure || s == websocket.StatusGoingAway || errors.Is(err, context.Canceled) || closing.Load() {
 				return exitOK
 			}
 			fmt.Fprintf(stderr, "ahca chat: connection closed: %v\n", err)

@@ -14,29 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/tenant"
 )
-
-// parseFlags parses flags that may come before or after positional args
-// ("show acme --dir x" as well as "show --dir x acme").
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, bool) {
-	fs.SetOutput(stderr)
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, false
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, true
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
 
 // loadDir loads and validates a tree, printing every problem on failure.
 func loadDir(ctx context.Context, dir string, stderr io.Writer) (*business.Set, int) {
@@ -56,16 +39,16 @@ func loadDir(ctx context.Context, dir string, stderr io.Writer) (*business.Set, 
 	return nil, exitFailed
 }
 
-func configsValidate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("configs validate", flag.ContinueOnError)
-	dir := fs.String("dir", "configs", "configs tree to validate")
+func configsValidateSetup(fs *flag.FlagSet) action {
+	dir := fs.String("dir", "configs", "configs tree `dir`ectory to validate")
 	verbose := fs.Bool("v", false, "also list every ignored field")
-	pos, ok := parseFlags(fs, args, stderr)
-	if !ok || len(pos) > 0 {
-		fmt.Fprint(stderr, usage)
-		return exitUsage
+	return func(ctx context.Context, inv *invocation) int {
+		return configsValidate(ctx, inv.stdout, inv.stderr, *dir, *verbose)
 	}
-	set, code := loadDir(ctx, *dir, stderr)
+}
+
+func configsValidate(ctx context.Context, stdout, stderr io.Writer, dir string, verbose bool) int {
+	set, code := loadDir(ctx, dir, stderr)
 	if set == nil {
 		return code
 	}
@@ -86,7 +69,7 @@ func configsValidate(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprintf(stdout, "warning: %s\n", w.Error())
 	}
 	if ig := set.Ignored(); len(ig) > 0 {
-		if *verbose {
+		if verbose {
 			for _, i := range ig {
 				fmt.Fprintf(stdout, "ignored: %s\n", i)
 			}
@@ -94,7 +77,7 @@ func configsValidate(ctx context.Context, args []string, stdout, stderr io.Write
 			fmt.Fprintf(stdout, "%d field(s) are kept but not used by AHCA (-v lists them)\n", len(ig))
 		}
 	}
-	fmt.Fprintf(stdout, "ok: %d business(es) in %s\n", len(set.IDs()), *dir)
+	fmt.Fprintf(stdout, "ok: %d business(es) in %s\n", len(set.IDs()), dir)
 	return exitOK
 }
 
@@ -122,21 +105,20 @@ func orDash(s string) string {
 	return s
 }
 
-func configsShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("configs show", flag.ContinueOnError)
-	dir := fs.String("dir", "configs", "configs tree")
-	pos, ok := parseFlags(fs, args, stderr)
-	if !ok || len(pos) != 1 {
-		fmt.Fprint(stderr, usage)
-		return exitUsage
-	}
-	set, code := loadDir(ctx, *dir, stderr)
+func configsShowSetup(fs *flag.FlagSet) action {
+	dir := fs.String("dir", "configs", "configs tree `dir`ectory")
+	return func(ctx context.Context, inv *invocation) int { return configsShow(ctx, inv, *dir) }
+}
+
+func configsShow(ctx context.Context, inv *invocation, dir string) int {
+	stdout, stderr := inv.stdout, inv.stderr
+	set, code := loadDir(ctx, dir, stderr)
 	if set == nil {
 		return code
 	}
-	b, err := set.Business(tenant.ID(pos[0]))
+	b, err := set.Business(tenant.ID(inv.args[0]))
 	if err != nil {
-		fmt.Fprintf(stderr, "ahca: %v (businesses in %s: %v)\n", err, *dir, set.IDs())
+		fmt.Fprintf(stderr, "ahca: %v (businesses in %s: %v)\n", err, dir, set.IDs())
 		return exitInvalid
 	}
 	raw, err := json.Marshal(b)
@@ -175,54 +157,60 @@ func redact(v any, key string) any {
 	return v
 }
 
-func configsPush(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("configs push", flag.ContinueOnError)
-	dir := fs.String("dir", "configs", "configs tree to publish")
-	bucket := fs.String("bucket", "", "S3 bucket (the stack's ConfigBucket output)")
-	prefix := fs.String("prefix", "", "key prefix inside the bucket")
-	endpoint := fs.String("endpoint", "", "S3 endpoint URL (for an emulator)")
-	region := fs.String("region", "", "AWS region (default: from the environment)")
-	dry := fs.Bool("dry-run", false, "print what would change, change nothing")
-	pos, ok := parseFlags(fs, args, stderr)
-	if !ok || len(pos) > 0 || *bucket == "" {
-		if *bucket == "" && ok {
-			fmt.Fprintln(stderr, "ahca: configs push needs --bucket")
-		}
-		fmt.Fprint(stderr, usage)
-		return exitUsage
-	}
-	src := business.DirSource{Dir: *dir}
-	if _, code := loadDir(ctx, *dir, stderr); code != exitOK {
+// pushFlags are the flags of configs push.
+type pushFlags struct {
+	dir, bucket, prefix, endpoint, region string
+	dry                                   bool
+}
+
+func configsPushSetup(fs *flag.FlagSet) action {
+	var f pushFlags
+	fs.StringVar(&f.dir, "dir", "configs", "configs tree `dir`ectory to publish")
+	fs.StringVar(&f.bucket, "bucket", "", "S3 `bucket` (the stack's ConfigBucket output)")
+	fs.StringVar(&f.prefix, "prefix", "", "key `prefix` inside the bucket")
+	fs.StringVar(&f.endpoint, "endpoint", "", "S3 endpoint `URL` (for an emulator)")
+	fs.StringVar(&f.region, "region", "", "AWS `region` (default: from the environment)")
+	fs.BoolVar(&f.dry, "dry-run", false, "print what would change, change nothing")
+	return func(ctx context.Context, inv *invocation) int { return configsPush(ctx, inv.stdout, inv.stderr, f) }
+}
+
+func configsPush(ctx context.Context, stdout, stderr io.Writer, f pushFlags) int {
+	src := business.DirSource{Dir: f.dir}
+	if _, code := loadDir(ctx, f.dir, stderr); code != exitOK {
 		fmt.Fprintln(stderr, "ahca: nothing pushed: fix the problems above first")
 		return code
 	}
-	var opts []func(*awsconfig.LoadOptions) error
-	if *region != "" {
-		opts = append(opts, awsconfig.WithRegion(*region))
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithLogger(logging.Nop{})}
+	if f.region != "" {
+		opts = append(opts, awsconfig.WithRegion(f.region))
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "ahca: aws config: %v\n", err)
 		return exitFailed
 	}
+	if err := checkInstanceCredentials(ctx, cfg); err != nil {
+		fmt.Fprintf(stderr, "ahca configs push: %v — log in first (aws sso login, AWS_PROFILE)\n", err)
+		return exitFailed
+	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if *endpoint != "" {
-			o.BaseEndpoint = aws.String(*endpoint)
+		if f.endpoint != "" {
+			o.BaseEndpoint = aws.String(f.endpoint)
 			o.UsePathStyle = true
 		}
 	})
-	plan, err := business.Push(ctx, src, business.S3Source{Client: client, Bucket: *bucket, Prefix: *prefix}, *dry)
+	plan, err := business.Push(ctx, src, business.S3Source{Client: client, Bucket: f.bucket, Prefix: f.prefix}, f.dry)
 	if err != nil {
 		fmt.Fprintf(stderr, "ahca: %v\n", err)
 		return exitFailed
 	}
-	verb := map[bool]string{true: "would ", false: ""}[*dry]
+	verb := map[bool]string{true: "would ", false: ""}[f.dry]
 	for _, k := range plan.Upload {
 		fmt.Fprintf(stdout, "%supload %s\n", verb, k)
 	}
 	for _, k := range plan.Delete {
 		fmt.Fprintf(stdout, "%sdelete %s\n", verb, k)
 	}
-	fmt.Fprintf(stdout, "%d to upload, %d to delete, %d unchanged (%s → s3://%s/%s)\n", len(plan.Upload), len(plan.Delete), plan.Unchanged, *dir, *bucket, *prefix)
+	fmt.Fprintf(stdout, "%d to upload, %d to delete, %d unchanged (%s → s3://%s/%s)\n", len(plan.Upload), len(plan.Delete), plan.Unchanged, f.dir, f.bucket, f.prefix)
 	return exitOK
 }

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -65,31 +66,38 @@ type devOptions struct {
 	dynamoOptions []func(*dynamodb.Options)
 }
 
-func devFlags(args []string, stderr io.Writer) (devOptions, bool) {
-	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
-	o := devOptions{}
-	defAddr := "127.0.0.1:8080"
-	if p := os.Getenv("PORT"); p != "" {
-		defAddr = "127.0.0.1:" + p
+// devAddr is where `ahca dev` listens by default, and where chat, call and
+// transcripts look for it: 127.0.0.1:$PORT, or 127.0.0.1:8080.
+func devAddr() string {
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "8080"
 	}
-	fs.StringVar(&o.Addr, "addr", defAddr, "listen address (PORT env sets the port)")
-	fs.StringVar(&o.ConfigsDir, "configs", "configs", "business configs directory")
-	fs.StringVar(&o.WebDir, "web", "web", "web client directory served at /")
-	fs.StringVar(&o.Store, "store", "memory", "session store: memory (embedded) or dynamodb")
-	fs.StringVar(&o.DynamoDBEndpoint, "dynamodb-endpoint", "", "DynamoDB endpoint for --store dynamodb (e.g. DynamoDB Local)")
-	fs.StringVar(&o.Table, "table", "ahca-local", "DynamoDB table (created if missing)")
+	return net.JoinHostPort("127.0.0.1", port)
+}
+
+const devAbout = `With no flags it needs no AWS account and no API key: the embedded store, ./configs and the
+scripted agent (the LLM agent when OPENAI_API_KEY is set). PORT sets the port of the default address.
+`
+
+func devSetup(fs *flag.FlagSet) action {
+	o := devOptions{}
+	fs.StringVar(&o.Addr, "addr", devAddr(), "listen `addr`ess (the PORT environment variable sets the default's port)")
+	fs.StringVar(&o.ConfigsDir, "configs", "configs", "business configs `dir`ectory")
+	fs.StringVar(&o.WebDir, "web", "web", "web client `dir`ectory served at /")
+	fs.StringVar(&o.Store, "store", "memory", "session `store`: memory (embedded) or dynamodb")
+	fs.StringVar(&o.DynamoDBEndpoint, "dynamodb-endpoint", "", "DynamoDB endpoint `URL` for --store dynamodb (e.g. DynamoDB Local)")
+	fs.StringVar(&o.Table, "table", "ahca-local", "DynamoDB `table` for --store dynamodb (created if missing)")
 	verbose := fs.Bool("v", false, "debug logging")
 	fs.BoolVar(&o.NoLLM, "no-llm", false, "use the scripted agent even when OPENAI_API_KEY is set")
-	fs.StringVar(&o.DataDir, "data", ".ahca-dev", "dev data directory (summary emails land in DATA/outbox)")
-	fs.StringVar(&o.SESEndpoint, "ses-endpoint", "", "send summary emails to this SES endpoint (e.g. aws-ses-v2-local) instead of the outbox")
-	pos, ok := parseFlags(fs, args, stderr)
-	if !ok || len(pos) > 0 {
-		return o, false
+	fs.StringVar(&o.DataDir, "data", ".ahca-dev", "dev data `dir`ectory (summary emails land in DIR/outbox)")
+	fs.StringVar(&o.SESEndpoint, "ses-endpoint", "", "send summary emails to the SES endpoint at `URL` (e.g. aws-ses-v2-local) instead of the outbox")
+	return func(ctx context.Context, inv *invocation) int {
+		if *verbose {
+			o.LogLevel = slog.LevelDebug
+		}
+		return devCommand(ctx, o, inv.stdout, inv.stderr)
 	}
-	if *verbose {
-		o.LogLevel = slog.LevelDebug
-	}
-	return o, true
 }
 
 // devStack is the whole product on one listener.
@@ -100,6 +108,8 @@ type devStack struct {
 	Agent   string
 	Outbox  *email.Outbox
 	Records delivery.Records
+	// Businesses are the ids of the configured businesses at startup.
+	Businesses []string
 	// SMS is the local Twilio Messages API the voicemail texts go to.
 	SMS         *twiliotest.Messages
 	TwilioToken string
@@ -230,6 +240,8 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	mux.Handle("/dev/twilio/", http.StripPrefix("/dev/twilio", smsFake))
 	mux.Handle("/dev/outbox/", http.StripPrefix("/dev/outbox", email.OutboxHandler(outbox)))
 	mux.Handle("GET /dev/outbox", http.RedirectHandler("/dev/outbox/", http.StatusMovedPermanently))
+	mux.Handle("GET /dev/transcripts", listTranscriptsHandler(records))
+	mux.Handle("GET /dev/transcripts/{session}", showTranscriptHandler(records))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /api/businesses", func(w http.ResponseWriter, r *http.Request) {
 		set, err := reg.Current(r.Context())
@@ -255,7 +267,11 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	log.Info("local stack ready", "url", base, "businesses", len(set.IDs()), "store", o.Store, "agent", agent)
-	return &devStack{URL: base, Gateway: gw, Store: stream, Agent: agent, Outbox: outbox, Records: records, SMS: smsFake, TwilioToken: token, stream: stream, stopSweep: stopSweep, server: srv, ln: ln}, nil
+	ids := make([]string, 0, len(set.IDs()))
+	for _, id := range set.IDs() {
+		ids = append(ids, string(id))
+	}
+	return &devStack{URL: base, Businesses: ids, Gateway: gw, Store: stream, Agent: agent, Outbox: outbox, Records: records, SMS: smsFake, TwilioToken: token, stream: stream, stopSweep: stopSweep, server: srv, ln: ln}, nil
 }
 
 // Stop closes connections (running $disconnect) and the listener.
@@ -327,33 +343,15 @@ func (f fixedPoster) For(events.APIGatewayWebsocketProxyRequestContext) conversa
 	return f.g
 }
 
-func devCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, ok := devFlags(args, stderr)
-	if !ok {
-		fmt.Fprint(stderr, usage)
-		return exitUsage
-	}
-	log := tenant.NewJSONLogger(stderr, o.LogLevel)
-	d, err := startDev(ctx, o, log)
+func devCommand(ctx context.Context, o devOptions, stdout, stderr io.Writer) int {
+	fmt.Fprintf(stdout, "ahca dev: loading configs from %s/ (%s store) …\n", strings.TrimSuffix(o.ConfigsDir, "/"), o.Store)
+	d, err := startDev(ctx, o, tenant.NewJSONLogger(stderr, o.LogLevel))
 	if err != nil {
-		var ps business.Problems
-		if errors.As(err, &ps) {
-			fmt.Fprintf(stderr, "ahca dev: the configs in %s do not validate:\n", o.ConfigsDir)
-			for _, p := range ps {
-				fmt.Fprintf(stderr, "  %s\n", p.Error())
-			}
-			return exitInvalid
-		}
-		fmt.Fprintf(stderr, "ahca dev: %v\n", err)
-		return exitFailed
+		return devStartFailed(o, err, stderr)
 	}
-	ws := strings.Replace(d.URL, "http://", "ws://", 1) + "/ws"
-	mail := d.URL + "/dev/outbox/ (files in " + d.Outbox.Dir() + ")"
-	if o.SESEndpoint != "" {
-		mail = "SES at " + o.SESEndpoint
-	}
-	fmt.Fprintf(stdout, "AHCA local stack\n  web client:  %s/\n  websocket:   %s?businessId=<id>\n  twilio:      %s/twilio/voice (ahca call --to <number>)\n  store:       %s\n  agent:       %s\n  emails:      %s\nCtrl-C stops it.\n", d.URL, ws, d.URL, o.Store, d.Agent, mail)
+	writeDevReady(stdout, o, d)
 	<-ctx.Done()
+	fmt.Fprintln(stdout, "ahca dev: stopping (open conversations end and their summaries are sent) …")
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := d.Stop(sctx); err != nil {
@@ -362,4 +360,44 @@ func devCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	fmt.Fprintln(stdout, "stopped")
 	return exitOK
+}
+
+// devStartFailed explains why the stack did not start.
+func devStartFailed(o devOptions, err error, stderr io.Writer) int {
+	var ps business.Problems
+	switch {
+	case errors.As(err, &ps):
+		fmt.Fprintf(stderr, "ahca dev: the configs in %s do not validate:\n", o.ConfigsDir)
+		for _, p := range ps {
+			fmt.Fprintf(stderr, "  %s\n", p.Error())
+		}
+		return exitInvalid
+	case errors.Is(err, syscall.EADDRINUSE):
+		fmt.Fprintf(stderr, "ahca dev: %s is already in use (another ahca dev?): stop it, or pick another port with PORT=8081 or --addr\n", o.Addr)
+	default:
+		fmt.Fprintf(stderr, "ahca dev: %v\n", err)
+	}
+	return exitFailed
+}
+
+// writeDevReady says where everything is. infra/scripts/e2e.sh reads the
+// "  web client:  URL/" line.
+func writeDevReady(w io.Writer, o devOptions, d *devStack) {
+	ws := strings.Replace(d.URL, "http://", "ws://", 1) + "/ws"
+	mail := d.URL + "/dev/outbox/ (files in " + d.Outbox.Dir() + ")"
+	if o.SESEndpoint != "" {
+		mail = "SES at " + o.SESEndpoint
+	}
+	// The CLI finds a stack on the default address by itself.
+	chatURL, devURL := "", ""
+	if d.URL != "http://"+devAddr() {
+		chatURL, devURL = " --url "+ws, " --url "+d.URL
+	}
+	fmt.Fprintf(w, "ahca dev: %d business(es): %s\n", len(d.Businesses), strings.Join(d.Businesses, ", "))
+	fmt.Fprintf(w, "ahca dev: listening on %s — web client at %s/\n", d.URL, d.URL)
+	fmt.Fprintf(w, "AHCA local stack\n  web client:  %s/\n  websocket:   %s?businessId=<id>\n", d.URL, ws)
+	fmt.Fprintf(w, "  chat:        ahca chat --business <id>%s\n", chatURL)
+	fmt.Fprintf(w, "  twilio:      %s/twilio/voice (ahca call --to <number>%s)\n", d.URL, devURL)
+	fmt.Fprintf(w, "  transcripts: ahca transcripts list --business <id>%s\n", devURL)
+	fmt.Fprintf(w, "  store:       %s\n  agent:       %s\n  emails:      %s\nCtrl-C stops it.\n", o.Store, d.Agent, mail)
 }

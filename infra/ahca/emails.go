@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,25 +25,30 @@ import (
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
-const emailsUsage = `usage:
-  ahca emails redrive [--business ID] [--dry-run] [--table T] [--dynamodb-endpoint URL] [--region R]
-                      [--configs DIR | --bucket B [--prefix P]] [--ses-endpoint URL | --outbox DIR]
-
-Sends the summary emails in the dead letters again (each email at most once), through each business's
+const emailsAbout = `Sends the summary emails in the dead letters again (each email at most once), through each business's
 current config and provider, and deletes the dead letters that are done. Without --business: every
 business in the configs. --dry-run lists the dead letters and sends nothing.
 `
 
-// emailsCommand runs `ahca emails redrive`.
-func emailsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "redrive" {
-		if len(args) > 0 {
-			fmt.Fprintf(stderr, "ahca: unknown command %q\n", "emails "+args[0])
-		}
-		fmt.Fprint(stderr, emailsUsage)
-		return exitUsage
-	}
-	return emailsRedrive(ctx, args[1:], stdout, stderr)
+// redriveFlags are the flags of emails redrive.
+type redriveFlags struct {
+	tableFlags
+	biz, configsDir, bucket, prefix, sesEndpoint, outbox string
+	dry, verbose                                         bool
+}
+
+func emailsRedriveSetup(fs *flag.FlagSet) action {
+	var f redriveFlags
+	f.tableFlags.register(fs)
+	fs.StringVar(&f.biz, "business", "", "only the business with this `ID` (default: every business in the configs)")
+	fs.BoolVar(&f.dry, "dry-run", false, "list the dead letters, send nothing")
+	fs.StringVar(&f.configsDir, "configs", "configs", "configs tree `dir`ectory")
+	fs.StringVar(&f.bucket, "bucket", "", "read the configs from this S3 `bucket` (the stack's ConfigBucketName) instead of --configs")
+	fs.StringVar(&f.prefix, "prefix", "", "key `prefix` in --bucket")
+	fs.StringVar(&f.sesEndpoint, "ses-endpoint", "", "SES v2 endpoint `URL` (aws-ses-v2-local); empty for AWS")
+	fs.StringVar(&f.outbox, "outbox", "", "write the emails to this local outbox `dir`ectory (make dev) instead of sending them")
+	fs.BoolVar(&f.verbose, "v", false, "log what the pipeline does")
+	return func(ctx context.Context, inv *invocation) int { return emailsRedrive(ctx, inv, &f) }
 }
 
 // cliConfigs serves a loaded configs tree to the pipeline.
@@ -52,39 +58,26 @@ func (c cliConfigs) Business(_ context.Context, id tenant.ID) (*business.Busines
 	return c.set.Business(id)
 }
 
-func emailsRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("emails redrive", flag.ContinueOnError)
-	var tf tableFlags
-	tf.register(fs)
-	biz := fs.String("business", "", "only this business (default: every business in the configs)")
-	dry := fs.Bool("dry-run", false, "list the dead letters, send nothing")
-	configsDir := fs.String("configs", "configs", "configs tree")
-	bucket := fs.String("bucket", "", "read the configs from this S3 bucket (the stack's ConfigBucketName) instead of --configs")
-	prefix := fs.String("prefix", "", "key prefix in --bucket")
-	sesEndpoint := fs.String("ses-endpoint", "", "SES v2 endpoint URL (aws-ses-v2-local); empty for AWS")
-	outbox := fs.String("outbox", "", "write the emails to this local outbox (make dev) instead of sending them")
-	verbose := fs.Bool("v", false, "log what the pipeline does")
-	pos, ok := parseFlags(fs, args, stderr)
-	if !ok || len(pos) > 0 {
-		fmt.Fprint(stderr, emailsUsage)
-		return exitUsage
-	}
+func emailsRedrive(ctx context.Context, inv *invocation, f *redriveFlags) int {
+	stdout, stderr := inv.stdout, inv.stderr
+	tf := &f.tableFlags
 	var only tenant.ID
-	if *biz != "" {
-		id, err := tenant.ParseID(*biz)
+	if f.biz != "" {
+		id, err := tenant.ParseID(f.biz)
 		if err != nil {
-			fmt.Fprintf(stderr, "ahca: --business: %v\n", err)
-			return exitUsage
+			return inv.usageError("--business: %v", err)
 		}
 		only = id
 	}
 	cfg, err := tf.awsConfig(ctx)
+	if errors.Is(err, errNoCredentials) {
+		return inv.failf(exitFailed, "%v to read table %s — log in (aws sso login, AWS_PROFILE), or use --dynamodb-endpoint URL for DynamoDB Local", err, tf.table)
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "ahca: %v\n", err)
-		return exitFailed
+		return inv.failf(exitFailed, "%v", err)
 	}
 	records := tf.records(cfg)
-	set, code := redriveConfigs(ctx, cfg, *configsDir, *bucket, *prefix, stderr)
+	set, code := redriveConfigs(ctx, cfg, f.configsDir, f.bucket, f.prefix, stderr)
 	if set == nil {
 		return code
 	}
@@ -96,25 +89,25 @@ func emailsRedrive(ctx context.Context, args []string, stdout, stderr io.Writer)
 		businesses = []tenant.ID{only}
 	}
 
-	if *dry {
+	if f.dry {
 		return listDeadLetters(ctx, records, businesses, stdout, stderr)
 	}
 
 	level := slog.LevelError
-	if *verbose {
+	if f.verbose {
 		level = slog.LevelInfo
 	}
 	log := tenant.NewJSONLogger(stderr, level)
 	providers := &email.Providers{Logger: log}
 	switch {
-	case *outbox != "":
-		providers.Outbox = email.NewOutbox(*outbox)
-	case tf.endpoint != "" || *sesEndpoint != "":
+	case f.outbox != "":
+		providers.Outbox = email.NewOutbox(f.outbox)
+	case tf.endpoint != "" || f.sesEndpoint != "":
 		// Local stack: environment secrets only; SES at the given endpoint.
 		providers.Resolver = secret.NewResolver(secret.Options{})
 		providers.SES = sesv2.NewFromConfig(cfg, func(o *sesv2.Options) {
-			if *sesEndpoint != "" {
-				o.BaseEndpoint = aws.String(*sesEndpoint)
+			if f.sesEndpoint != "" {
+				o.BaseEndpoint = aws.String(f.sesEndpoint)
 			}
 		})
 	default:

@@ -41,7 +41,7 @@ func (f *emSES) count() int {
 }
 
 func emails(ctx context.Context, args []string, out, errb *bytes.Buffer) int {
-	return emailsCommand(ctx, args, out, errb)
+	return run(ctx, append([]string{"emails"}, args...), strings.NewReader(""), out, errb)
 }
 
 func TestEmailsRedrive(t *testing.T) {

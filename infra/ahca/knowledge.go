@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,86 +26,82 @@ func embedderFromEnv() knowledge.Embedder {
 	return nil
 }
 
-// knowledgeCommand: `knowledge build` embeds each business's chunks into its
-// index file (unchanged chunks are skipped by hash); `knowledge search`
-// prints the top chunks for a query.
-func knowledgeCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || (args[0] != "build" && args[0] != "search") {
-		fmt.Fprint(stderr, usage)
-		return exitUsage
+const knowledgeBuildAbout = `Embeds each business's knowledge chunks (configs/businesses/<id>/knowledge) into its index file;
+unchanged chunks are skipped by hash. Needs OPENAI_API_KEY; without an index, search uses BM25.
+`
+
+func knowledgeBuildSetup(fs *flag.FlagSet) action {
+	dir := fs.String("dir", "configs", "configs tree `dir`ectory")
+	biz := fs.String("business", "", "only the business with this `ID` (default: every business with knowledge)")
+	return func(ctx context.Context, inv *invocation) int { return knowledgeBuild(ctx, inv, *dir, *biz) }
+}
+
+func knowledgeSearchSetup(fs *flag.FlagSet) action {
+	dir := fs.String("dir", "configs", "configs tree `dir`ectory")
+	biz := fs.String("business", "", "business `ID`")
+	k := fs.Int("k", 3, "`n`umber of results to print")
+	return func(ctx context.Context, inv *invocation) int {
+		return knowledgeSearch(ctx, inv, *dir, tenant.ID(*biz), strings.Join(inv.args, " "), *k)
 	}
-	fs := flag.NewFlagSet("knowledge "+args[0], flag.ContinueOnError)
-	dir := fs.String("dir", "configs", "configs tree")
-	biz := fs.String("business", "", "business id (build: default every business with knowledge)")
-	k := fs.Int("k", 3, "results to print")
-	pos, ok := parseFlags(fs, args[1:], stderr)
-	if !ok {
-		fmt.Fprint(stderr, usage)
-		return exitUsage
+}
+
+// knowledgeSearch prints the top chunks for a query.
+func knowledgeSearch(ctx context.Context, inv *invocation, dir string, biz tenant.ID, query string, k int) int {
+	s, err := knowledge.OpenDir(knowledgeDir(dir, biz), biz, embedderFromEnv())
+	if err != nil {
+		return inv.failf(exitFailed, "%v", err)
 	}
+	res, err := s.Search(ctx, query, k)
+	var fb *knowledge.FallbackError
+	if err != nil && !errors.As(err, &fb) {
+		return inv.failf(exitFailed, "%v", err)
+	}
+	mode, why := s.Mode()
+	fmt.Fprintf(inv.stdout, "search: %s (%s)\n", mode, why)
+	for i, r := range res {
+		fmt.Fprintf(inv.stdout, "%d. %.3f  %s  (%s)\n   %s\n", i+1, r.Score, r.Chunk.SectionID, r.Chunk.Source, oneLine(r.Chunk.Text, 160))
+	}
+	if len(res) == 0 {
+		fmt.Fprintln(inv.stdout, "no match")
+	}
+	return exitOK
+}
+
+// knowledgeBuild embeds each business's chunks into its index file.
+func knowledgeBuild(ctx context.Context, inv *invocation, dir, biz string) int {
 	emb := embedderFromEnv()
-	if args[0] == "search" {
-		if *biz == "" || len(pos) == 0 {
-			fmt.Fprintln(stderr, "ahca knowledge search: --business and a QUERY are required")
-			return exitUsage
-		}
-		s, err := knowledge.OpenDir(knowledgeDir(*dir, tenant.ID(*biz)), tenant.ID(*biz), emb)
-		if err != nil {
-			fmt.Fprintf(stderr, "ahca knowledge search: %v\n", err)
-			return exitFailed
-		}
-		res, err := s.Search(ctx, strings.Join(pos, " "), *k)
-		var fb *knowledge.FallbackError
-		if err != nil && !errors.As(err, &fb) {
-			fmt.Fprintf(stderr, "ahca knowledge search: %v\n", err)
-			return exitFailed
-		}
-		mode, why := s.Mode()
-		fmt.Fprintf(stdout, "search: %s (%s)\n", mode, why)
-		for i, r := range res {
-			fmt.Fprintf(stdout, "%d. %.3f  %s  (%s)\n   %s\n", i+1, r.Score, r.Chunk.SectionID, r.Chunk.Source, oneLine(r.Chunk.Text, 160))
-		}
-		if len(res) == 0 {
-			fmt.Fprintln(stdout, "no match")
-		}
-		return exitOK
-	}
 	if emb == nil {
-		fmt.Fprintln(stderr, "ahca knowledge build: set OPENAI_API_KEY (embeddings); without an index, search uses BM25")
-		return exitUsage
+		return inv.failf(exitUsage, "set OPENAI_API_KEY (embeddings); without an index, search uses BM25")
 	}
-	ids := []tenant.ID{tenant.ID(*biz)}
-	if *biz == "" {
-		set, code := loadDir(ctx, *dir, stderr)
+	ids := []tenant.ID{tenant.ID(biz)}
+	if biz == "" {
+		set, code := loadDir(ctx, dir, inv.stderr)
 		if set == nil {
 			return code
 		}
 		ids = nil
 		for _, id := range set.IDs() {
-			if _, err := os.Stat(knowledgeDir(*dir, id)); err == nil {
+			if _, err := os.Stat(knowledgeDir(dir, id)); err == nil {
 				ids = append(ids, id)
 			}
 		}
 	}
 	for _, id := range ids {
-		d := knowledgeDir(*dir, id)
+		d := knowledgeDir(dir, id)
 		chunks, err := knowledge.LoadDir(d, id)
 		if err != nil {
-			fmt.Fprintf(stderr, "ahca knowledge build: %v\n", err)
-			return exitInvalid
+			return inv.failf(exitInvalid, "%v", err)
 		}
 		prev, _ := knowledge.ReadIndexFile(filepath.Join(d, knowledge.IndexFileName))
-		fmt.Fprintf(stdout, "%s: %d chunks, embedding…\n", id, len(chunks))
+		fmt.Fprintf(inv.stdout, "%s: %d chunks, embedding…\n", id, len(chunks))
 		idx, err := knowledge.Build(ctx, chunks, emb, prev)
 		if err != nil {
-			fmt.Fprintf(stderr, "ahca knowledge build: %s: %v\n", id, err)
-			return exitFailed
+			return inv.failf(exitFailed, "%s: %v", id, err)
 		}
 		if err := idx.WriteFile(filepath.Join(d, knowledge.IndexFileName)); err != nil {
-			fmt.Fprintf(stderr, "ahca knowledge build: %v\n", err)
-			return exitFailed
+			return inv.failf(exitFailed, "%v", err)
 		}
-		fmt.Fprintf(stdout, "%s: %d embedded, %d unchanged → %s\n", id, idx.Embedded, idx.Reused, filepath.Join(d, knowledge.IndexFileName))
+		fmt.Fprintf(inv.stdout, "%s: %d embedded, %d unchanged → %s\n", id, idx.Embedded, idx.Reused, filepath.Join(d, knowledge.IndexFileName))
 	}
 	return exitOK
 }

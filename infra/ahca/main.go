@@ -1,11 +1,11 @@
-// Command ahca is the operator's tool for AHCA: validate, inspect and
-// publish business configs (and, as the product grows, more).
+// Command ahca is the operator's tool for AHCA: run the product locally,
+// talk to it, and validate, inspect and publish business configs.
 //
-//	go run ./infra/ahca dev [--addr ADDR] [--store memory|dynamodb --dynamodb-endpoint URL]
-//	go run ./infra/ahca chat --business ID [--url ws://127.0.0.1:8080/ws]
-//	go run ./infra/ahca configs validate [--dir DIR]
-//	go run ./infra/ahca configs show BUSINESS [--dir DIR]
-//	go run ./infra/ahca configs push --bucket B [--prefix P] [--dir DIR] [--endpoint URL] [--dry-run]
+//	go run ./infra/ahca help             every command, one line each
+//	go run ./infra/ahca help <command>   a command's usage and flags
+//
+// The commands are the table below; the overview, each command's help and
+// the flag checks are all built from it.
 package main
 
 import (
@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -32,60 +33,77 @@ const (
 	exitFailed  = 3 // something outside the input failed (I/O, AWS)
 )
 
-const usage = `usage: ahca <command> [arguments]
+// commands is every command, in the order the overview lists them.
+var commands = []*command{
+	{name: "dev", setup: devSetup, about: devAbout,
+		summary: "run the whole product locally (WebSocket gateway emulator, Twilio webhooks, web client)"},
+	{name: "chat", required: []string{"business"}, setup: chatSetup,
+		summary: "talk to a business's agent from the terminal"},
+	{name: "call", required: []string{"to"}, setup: callSetup, about: callAbout,
+		summary: "simulate Twilio: a signed call through the webhooks and ConversationRelay"},
+	{name: "knowledge build", setup: knowledgeBuildSetup, about: knowledgeBuildAbout,
+		summary: "embed knowledge chunks into each business's index (OPENAI_API_KEY)"},
+	{name: "knowledge search", args: "QUERY...", required: []string{"business"}, setup: knowledgeSearchSetup,
+		summary: "top chunks for a query, with scores (embeddings when indexed, else BM25)"},
+	{name: "transcripts list", required: []string{"business"}, setup: transcriptsListSetup, about: transcriptsAbout,
+		summary: "a business's conversations, newest first"},
+	{name: "transcripts show", args: "SESSION", required: []string{"business"}, setup: transcriptsShowSetup, about: transcriptsAbout,
+		summary: "one conversation: caller, outcome, summary and every turn"},
+	{name: "emails redrive", setup: emailsRedriveSetup, about: emailsAbout,
+		summary: "resend the summary emails that landed in the dead letters"},
+	{name: "configs validate", setup: configsValidateSetup,
+		summary: "check a configs tree; list businesses, numbers, features"},
+	{name: "configs show", args: "BUSINESS", setup: configsShowSetup,
+		summary: "print a business's effective config as JSON, secrets redacted"},
+	{name: "configs push", required: []string{"bucket"}, setup: configsPushSetup,
+		summary: "validate, then upload the changed files to S3"},
+}
 
-commands:
-  dev [--addr 127.0.0.1:8080] [--configs DIR] [--web DIR] [--store memory|dynamodb --dynamodb-endpoint URL]
-                                            run the whole product locally (WebSocket gateway emulator, web client)
-  chat --business ID [--url ws://127.0.0.1:8080/ws]
-                                            talk to a business's agent from the terminal
-  call --to NUMBER [--from NUMBER] [--url http://127.0.0.1:8080] [--script FILE] [--dial-outcome completed|no-answer]
-                                            simulate Twilio: a signed call through webhooks and ConversationRelay
-  knowledge build [--business ID] [--dir configs]          embed knowledge chunks into each business's index (OPENAI_API_KEY)
-  knowledge search --business ID [--dir configs] QUERY     top chunks with scores (embeddings when indexed, else BM25)
-  transcripts list --business ID [--since 2026-11-01|24h|7d] [--limit N] [--table T --dynamodb-endpoint URL --region R] [--configs DIR]
-  transcripts show SESSION --business ID [--json] [same table flags]
-                                            an operator's view of a business's conversations
-  emails redrive [--business ID] [--dry-run] [table flags] [--configs DIR | --bucket B --prefix P] [--ses-endpoint URL | --outbox DIR]
-                                            resend summary emails that landed in the dead-letter records
-  configs validate [--dir DIR]              check a configs tree; list businesses, numbers, features
-  configs show BUSINESS [--dir DIR]         print a business's effective config as JSON, secrets redacted
-  configs push --bucket B [--prefix P] [--dir DIR] [--endpoint URL] [--region R] [--dry-run]
-                                            validate, then upload changed files to S3
-`
-
+// run is the command line: it finds the command and runs it.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) >= 1 && args[0] == "dev" {
-		return devCommand(ctx, args[1:], stdout, stderr)
-	}
-	if len(args) >= 1 && args[0] == "chat" {
-		return chatCommand(ctx, args[1:], stdin, stdout, stderr)
-	}
-	if len(args) >= 1 && args[0] == "call" {
-		return callCommand(ctx, args[1:], stdin, stdout, stderr)
-	}
-	if len(args) >= 1 && args[0] == "knowledge" {
-		return knowledgeCommand(ctx, args[1:], stdout, stderr)
-	}
-	if len(args) >= 1 && args[0] == "transcripts" {
-		return transcriptsCommand(ctx, args[1:], stdout, stderr)
-	}
-	if len(args) >= 1 && args[0] == "emails" {
-		return emailsCommand(ctx, args[1:], stdout, stderr)
-	}
-	if len(args) < 2 || args[0] != "configs" {
-		fmt.Fprint(stderr, usage)
+	if len(args) == 0 {
+		writeOverview(stderr)
 		return exitUsage
 	}
-	switch args[1] {
-	case "validate":
-		return configsValidate(ctx, args[2:], stdout, stderr)
-	case "show":
-		return configsShow(ctx, args[2:], stdout, stderr)
-	case "push":
-		return configsPush(ctx, args[2:], stdout, stderr)
+	if args[0] == "help" || isHelpFlag(args[0]) {
+		return help(args[1:], stdout, stderr)
+	}
+	cmd, group := lookup(args)
+	switch {
+	case cmd != nil:
+		return cmd.run(ctx, args[len(cmd.words()):], stdin, stdout, stderr)
+	case group == "":
+		fmt.Fprintf(stderr, "ahca: unknown command %q\n", args[0])
+		writeOverview(stderr)
+	case len(args) == 1:
+		fmt.Fprintf(stderr, "ahca %s: which command?\n", group)
+		writeGroupUsage(stderr, group)
+	case isHelpFlag(args[1]):
+		writeGroupUsage(stdout, group)
+		return exitOK
 	default:
-		fmt.Fprintf(stderr, "ahca: unknown command %q\n%s", "configs "+args[1], usage)
-		return exitUsage
+		fmt.Fprintf(stderr, "ahca: unknown command %q\n", group+" "+args[1])
+		writeGroupUsage(stderr, group)
 	}
+	return exitUsage
+}
+
+// help is `ahca help [command]`.
+func help(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		writeOverview(stdout)
+		return exitOK
+	}
+	cmd, group := lookup(args)
+	switch {
+	case cmd != nil && len(args) == len(cmd.words()):
+		cmd.writeUsage(stdout, cmd.flags())
+		return exitOK
+	case cmd == nil && group != "" && len(args) == 1:
+		writeGroupUsage(stdout, group)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "ahca help: unknown command %q\n", strings.Join(args, " "))
+	writeOverview(stderr)
+	return exitUsage
 }

@@ -16,7 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/delivery"
@@ -24,13 +26,10 @@ import (
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
-const transcriptsUsage = `usage:
-  ahca transcripts list --business ID [--since 2026-11-01|2026-11-01T08:00:00Z|24h|7d] [--limit N]
-                        [--table T] [--dynamodb-endpoint URL] [--region R] [--configs DIR]
-  ahca transcripts show SESSION --business ID [--json] [--table T] [--dynamodb-endpoint URL] [--region R] [--configs DIR]
-
+const transcriptsAbout = `Without --table or --dynamodb-endpoint they read the running ahca dev (make dev) at --url, whatever
+store it uses. --table reads a deployed stack's table (ahca-<stage>-app) with your AWS credentials;
+--dynamodb-endpoint reads DynamoDB Local (table ahca-local unless --table is given).
 Times are shown in the business's time zone (from its config in --configs; UTC if it is not there).
---table is the stack's table (ahca-<stage>-app); the default, ahca-local, is make dev's DynamoDB Local table.
 `
 
 // tableFlags are the flags that locate the application table.
@@ -39,10 +38,13 @@ type tableFlags struct {
 }
 
 func (tf *tableFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&tf.table, "table", "ahca-local", "DynamoDB table (the stack's AppTableName output, ahca-<stage>-app)")
-	fs.StringVar(&tf.endpoint, "dynamodb-endpoint", "", "DynamoDB endpoint URL (DynamoDB Local); empty for AWS")
-	fs.StringVar(&tf.region, "region", "", "AWS region (default: from the environment)")
+	fs.StringVar(&tf.table, "table", "ahca-local", "DynamoDB `table` (the stack's AppTableName output, ahca-<stage>-app)")
+	fs.StringVar(&tf.endpoint, "dynamodb-endpoint", "", "DynamoDB endpoint `URL` (DynamoDB Local); empty for AWS")
+	fs.StringVar(&tf.region, "region", "", "AWS `region` (default: from the environment)")
 }
+
+// errNoCredentials: no AWS credentials are configured here.
+var errNoCredentials = errors.New("no AWS credentials (environment, profile or SSO)")
 
 // awsConfig is the SDK configuration: static local credentials for an
 // emulator endpoint, else the default chain (environment, profile, SSO).
@@ -54,7 +56,8 @@ func (tf *tableFlags) awsConfig(ctx context.Context) (aws.Config, error) {
 		}
 		return aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}, nil
 	}
-	var opts []func(*awsconfig.LoadOptions) error
+	// The SDK's own log only warns about the instance metadata service.
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithLogger(logging.Nop{})}
 	if tf.region != "" {
 		opts = append(opts, awsconfig.WithRegion(tf.region))
 	}
@@ -62,7 +65,27 @@ func (tf *tableFlags) awsConfig(ctx context.Context) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("aws config: %w", err)
 	}
+	if err := checkInstanceCredentials(ctx, cfg); err != nil {
+		return aws.Config{}, err
+	}
 	return cfg, nil
+}
+
+// checkInstanceCredentials: when nothing configures credentials, the SDK's
+// last resort is the EC2 instance metadata service; off EC2 that fails
+// with an IMDS error that means nothing to a person at a laptop. Try it
+// first, briefly, and report errNoCredentials instead.
+func checkInstanceCredentials(ctx context.Context, cfg aws.Config) error {
+	cache, ok := cfg.Credentials.(*aws.CredentialsCache)
+	if !ok || !cache.IsCredentialsProvider(&ec2rolecreds.Provider{}) {
+		return nil // configured: its errors are worth reading
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return errNoCredentials
+	}
+	return nil
 }
 
 // records returns the pipeline's records in the table.
@@ -75,59 +98,93 @@ func (tf *tableFlags) records(cfg aws.Config) *delivery.DynamoRecords {
 	return delivery.NewDynamoRecords(client, tf.table)
 }
 
-// transcriptsCommand runs `ahca transcripts list|show`.
-func transcriptsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, transcriptsUsage)
-		return exitUsage
-	}
-	switch args[0] {
-	case "list":
-		return transcriptsList(ctx, args[1:], stdout, stderr)
-	case "show":
-		return transcriptsShow(ctx, args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "ahca: unknown command %q\n%s", "transcripts "+args[0], transcriptsUsage)
-	return exitUsage
+// transcriptSource is where the commands read transcripts: a table, or a
+// running ahca dev.
+type transcriptSource interface {
+	ListTranscripts(ctx context.Context, biz tenant.ID, since time.Time, limit int) ([]*delivery.Record, error)
+	FindTranscript(ctx context.Context, biz tenant.ID, sessionID string) (*delivery.Record, error)
 }
 
-func transcriptsList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("transcripts list", flag.ContinueOnError)
-	var tf tableFlags
-	tf.register(fs)
-	biz := fs.String("business", "", "business id")
-	since := fs.String("since", "", "only conversations that ended at or after: a date (in the business's time zone), an RFC 3339 time, or a duration ago (24h, 7d)")
-	limit := fs.Int("limit", 100, "at most this many, newest first (0 = all)")
-	configsDir := fs.String("configs", "configs", "configs tree, for the business's time zone")
-	pos, ok := parseFlags(fs, args, stderr)
-	if !ok || len(pos) > 0 || *biz == "" {
-		if ok && *biz == "" {
-			fmt.Fprintln(stderr, "ahca: transcripts list needs --business")
-		}
-		fmt.Fprint(stderr, transcriptsUsage)
-		return exitUsage
-	}
-	id, err := tenant.ParseID(*biz)
-	if err != nil {
-		fmt.Fprintf(stderr, "ahca: --business: %v\n", err)
-		return exitUsage
-	}
-	loc := businessLocation(ctx, *configsDir, id, stderr)
-	from, err := parseSince(*since, time.Now(), loc)
-	if err != nil {
-		fmt.Fprintf(stderr, "ahca: --since: %v\n", err)
-		return exitUsage
+// transcriptFlags are the flags both transcripts commands take.
+type transcriptFlags struct {
+	tableFlags
+	devURL  string
+	configs string
+	biz     string
+}
+
+func (tf *transcriptFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&tf.biz, "business", "", "business `ID`")
+	tf.tableFlags.register(fs)
+	fs.StringVar(&tf.devURL, "url", "http://"+devAddr(), "`URL` of the ahca dev to read from when neither --table nor --dynamodb-endpoint is given")
+	fs.StringVar(&tf.configs, "configs", "configs", "configs tree `dir`ectory, for the business's time zone")
+}
+
+// source is the table when one is named, else the dev server; where says
+// which, for messages.
+func (tf *transcriptFlags) source(ctx context.Context, inv *invocation) (src transcriptSource, where string, err error) {
+	if !inv.given("table") && !inv.given("dynamodb-endpoint") {
+		return devRecords{base: strings.TrimSuffix(tf.devURL, "/")}, "on the dev server at " + tf.devURL, nil
 	}
 	cfg, err := tf.awsConfig(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "ahca: %v\n", err)
-		return exitFailed
+		return nil, "", err
 	}
-	rs, err := tf.records(cfg).ListTranscripts(ctx, id, from, *limit)
+	return tf.records(cfg), "in table " + tf.table, nil
+}
+
+// failed reports why the transcripts could not be read, in one line.
+func (tf *transcriptFlags) failed(inv *invocation, err error) int {
+	switch {
+	case isRefused(err) && tf.endpoint != "":
+		return inv.failf(exitFailed, "nothing is listening on %s — start DynamoDB Local (bash infra/scripts/dynamodb-local.sh start) or fix --dynamodb-endpoint", tf.endpoint)
+	case isRefused(err):
+		return inv.failf(exitFailed, "nothing is listening on %s — start it with \"make dev\", point elsewhere with --url URL, or read a deployed stack with --table ahca-<stage>-app", tf.devURL)
+	case errors.Is(err, errNoCredentials):
+		return inv.failf(exitFailed, "%v to read table %s — log in (aws sso login, AWS_PROFILE), or drop --table to read the running make dev", err, tf.table)
+	}
+	return inv.failf(exitFailed, "%v", err)
+}
+
+// businessID is --business, checked.
+func (tf *transcriptFlags) businessID(inv *invocation) (tenant.ID, bool) {
+	id, err := tenant.ParseID(tf.biz)
 	if err != nil {
-		fmt.Fprintf(stderr, "ahca: %v\n", err)
-		return exitFailed
+		inv.usageError("--business: %v", err)
+		return "", false
 	}
+	return id, true
+}
+
+func transcriptsListSetup(fs *flag.FlagSet) action {
+	var tf transcriptFlags
+	tf.register(fs)
+	since := fs.String("since", "", "only conversations that ended at or after `when`: a date (in the business's time zone), an RFC 3339 time, or a duration ago (24h, 7d)")
+	limit := fs.Int("limit", 100, "at most `n`, newest first (0 = all)")
+	return func(ctx context.Context, inv *invocation) int {
+		return transcriptsList(ctx, inv, &tf, *since, *limit)
+	}
+}
+
+func transcriptsList(ctx context.Context, inv *invocation, tf *transcriptFlags, since string, limit int) int {
+	id, ok := tf.businessID(inv)
+	if !ok {
+		return exitUsage
+	}
+	loc := businessLocation(ctx, tf.configs, id, inv.stderr)
+	from, err := parseSince(since, time.Now(), loc)
+	if err != nil {
+		return inv.usageError("--since: %v", err)
+	}
+	src, _, err := tf.source(ctx, inv)
+	if err != nil {
+		return tf.failed(inv, err)
+	}
+	rs, err := src.ListTranscripts(ctx, id, from, limit)
+	if err != nil {
+		return tf.failed(inv, err)
+	}
+	stdout := inv.stdout
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SESSION\tENDED\tCHANNEL\tSTATUS\tCALLER\tREASON")
 	for _, r := range rs {
@@ -143,50 +200,41 @@ func transcriptsList(ctx context.Context, args []string, stdout, stderr io.Write
 	return exitOK
 }
 
-func transcriptsShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("transcripts show", flag.ContinueOnError)
-	var tf tableFlags
+func transcriptsShowSetup(fs *flag.FlagSet) action {
+	var tf transcriptFlags
 	tf.register(fs)
-	biz := fs.String("business", "", "business id")
 	asJSON := fs.Bool("json", false, "print the stored record as JSON")
-	configsDir := fs.String("configs", "configs", "configs tree, for the business's time zone")
-	pos, ok := parseFlags(fs, args, stderr)
-	if !ok || len(pos) != 1 || *biz == "" {
-		if ok && *biz == "" {
-			fmt.Fprintln(stderr, "ahca: transcripts show needs --business")
-		}
-		fmt.Fprint(stderr, transcriptsUsage)
+	return func(ctx context.Context, inv *invocation) int {
+		return transcriptsShow(ctx, inv, &tf, *asJSON)
+	}
+}
+
+func transcriptsShow(ctx context.Context, inv *invocation, tf *transcriptFlags, asJSON bool) int {
+	id, ok := tf.businessID(inv)
+	if !ok {
 		return exitUsage
 	}
-	id, err := tenant.ParseID(*biz)
+	session := inv.args[0]
+	src, where, err := tf.source(ctx, inv)
 	if err != nil {
-		fmt.Fprintf(stderr, "ahca: --business: %v\n", err)
-		return exitUsage
+		return tf.failed(inv, err)
 	}
-	cfg, err := tf.awsConfig(ctx)
-	if err != nil {
-		fmt.Fprintf(stderr, "ahca: %v\n", err)
-		return exitFailed
-	}
-	r, err := tf.records(cfg).FindTranscript(ctx, id, pos[0])
+	r, err := src.FindTranscript(ctx, id, session)
 	if errors.Is(err, delivery.ErrNotFound) {
-		fmt.Fprintf(stderr, "ahca: no transcript of session %q for business %s in table %s\n", pos[0], id, tf.table)
-		return exitInvalid
+		return inv.failf(exitInvalid, "no transcript of session %q for business %s %s", session, id, where)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "ahca: %v\n", err)
-		return exitFailed
+		return tf.failed(inv, err)
 	}
-	if *asJSON {
+	if asJSON {
 		out, err := json.MarshalIndent(r, "", "  ")
 		if err != nil {
-			fmt.Fprintf(stderr, "ahca: %v\n", err)
-			return exitFailed
+			return inv.failf(exitFailed, "%v", err)
 		}
-		fmt.Fprintln(stdout, string(out))
+		fmt.Fprintln(inv.stdout, string(out))
 		return exitOK
 	}
-	writeTranscript(stdout, r, businessLocation(ctx, *configsDir, id, stderr))
+	writeTranscript(inv.stdout, r, businessLocation(ctx, tf.configs, id, inv.stderr))
 	return exitOK
 }
 

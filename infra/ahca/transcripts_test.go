@@ -63,7 +63,7 @@ func txRun(t *testing.T, cmd func(context.Context, []string, *bytes.Buffer, *byt
 }
 
 func transcripts(ctx context.Context, args []string, out, errb *bytes.Buffer) int {
-	return transcriptsCommand(ctx, args, out, errb)
+	return run(ctx, append([]string{"transcripts"}, args...), strings.NewReader(""), out, errb)
 }
 
 func TestTranscriptsListAndShow(t *testing.T) {
