@@ -12,6 +12,7 @@
 //	OPENAI_BASE_URL       an OpenAI-compatible API; OPENAI_MODEL the default model
 //	SES_CONFIGURATION_SET optional SES configuration set
 //	EMAIL_MAX_ATTEMPTS    sends per email before it is dead-lettered (default 5)
+//	TRANSCRIPT_RETENTION_DAYS  days a stored transcript is kept (the table's TTL); 0 or unset: forever
 //
 // Nothing here touches the network, so init stays fast: configs, secrets
 // and the model key are fetched on first use.
@@ -20,11 +21,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -89,8 +94,18 @@ func newPipeline(getenv awsenv.Getenv) (*delivery.Pipeline[email.Message], error
 		SESConfigurationSet: getenv("SES_CONFIGURATION_SET"),
 		Logger:              log,
 	}
+	var db delivery.DynamoAPI = dynamodb.NewFromConfig(cfg)
+	if v := getenv("TRANSCRIPT_RETENTION_DAYS"); v != "" {
+		days, err := strconv.Atoi(v)
+		if err != nil || days < 0 {
+			return nil, fmt.Errorf("TRANSCRIPT_RETENTION_DAYS %q: want a number of days, 0 to keep transcripts", v)
+		}
+		if days > 0 {
+			db = transcriptTTL{DynamoAPI: db, keep: time.Duration(days) * 24 * time.Hour, now: time.Now}
+		}
+	}
 	p := emaildelivery.New(emaildelivery.Options{
-		Store:      delivery.NewDynamoRecords(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"]),
+		Store:      delivery.NewDynamoRecords(db, env["TABLE_NAME"]),
 		Configs:    configs,
 		Summarizer: summarizer,
 		Providers:  providers,
@@ -98,4 +113,26 @@ func newPipeline(getenv awsenv.Getenv) (*delivery.Pipeline[email.Message], error
 	})
 	p.MaxAttempts = maxAttempts
 	return p, nil
+}
+
+// transcriptTTL gives every transcript item the pipeline writes (pk
+// "BIZ#<id>#TRANSCRIPTS", see delivery.DynamoRecords) the table's TTL
+// attribute, expiresAt = now + keep in Unix seconds, so DynamoDB deletes it
+// after the stage's retention. Other items pass unchanged. The table's
+// stream filter only feeds session items to this function, so a
+// transcript's expiry triggers nothing.
+type transcriptTTL struct {
+	delivery.DynamoAPI
+	keep time.Duration
+	now  func() time.Time
+}
+
+func (c transcriptTTL) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if pk, ok := in.Item["pk"].(*types.AttributeValueMemberS); ok && strings.HasSuffix(pk.Value, "#TRANSCRIPTS") && in.Item["expiresAt"] == nil {
+		cp := *in
+		cp.Item = maps.Clone(in.Item)
+		cp.Item["expiresAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(c.now().Add(c.keep).Unix(), 10)}
+		in = &cp
+	}
+	return c.DynamoAPI.PutItem(ctx, in, opts...)
 }

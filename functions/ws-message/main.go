@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/ahca/ahca/pkg/awsenv"
@@ -80,20 +81,14 @@ func main() {
 // OpenAI-compatible server; OPENAI_MODEL sets the default model. Without
 // OPENAI_API_KEY_REF the scripted agent answers.
 func withModel(cfg aws.Config, getenv awsenv.Getenv, e *conversation.Engine) error {
-	resolver := secret.NewResolver(secret.Options{SSM: ssm.NewFromConfig(cfg), LookupEnv: func(k string) (string, bool) {
+	resolver := secret.NewResolver(secret.Options{SSM: ssm.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg), LookupEnv: func(k string) (string, bool) {
 		v := getenv(k)
 		return v, v != ""
 	}})
 	// Call tools (route_call, collect_voicemail) for businesses whose
 	// features enable them; voicemail texts go out through Twilio.
 	reg := tools.Default()
-	sms := &twiliovoice.TwilioSMS{
-		AccountSID: getenv("TWILIO_ACCOUNT_SID"), From: getenv("TWILIO_SMS_FROM"), MessagingServiceSID: getenv("TWILIO_MESSAGING_SERVICE_SID"),
-		AuthToken: func(ctx context.Context) (string, error) {
-			return resolver.Resolve(ctx, secret.Value(getenv("TWILIO_AUTH_TOKEN_REF")))
-		},
-	}
-	for _, d := range tools.CallTools(sms, resolver.Resolve) {
+	for _, d := range tools.CallTools(twilioSMS(getenv, resolver), resolver.Resolve) {
 		reg.Register(d)
 	}
 	// Knowledge answers from each business's knowledge folder in the config
@@ -125,3 +120,43 @@ func withModel(cfg aws.Config, getenv awsenv.Getenv, e *conversation.Engine) err
 	})
 	return nil
 }
+
+// twilioSMS sends voicemail texts. TWILIO_ACCOUNT_SID and TWILIO_SMS_FROM
+// may be literals or secret references (template.yaml: the stage's
+// ssm:/ahca/<stage>/twilio-account-sid and twilio-sms-from), resolved at
+// send time like the auth token, so a missing parameter fails that text
+// with its name instead of "not configured".
+func twilioSMS(getenv awsenv.Getenv, resolver *secret.Resolver) tools.SMS {
+	return smsFunc(func(ctx context.Context, to, body string) error {
+		setting := func(name string) (string, error) {
+			v := getenv(name)
+			if v == "" {
+				return "", nil
+			}
+			s, err := resolver.Resolve(ctx, secret.Value(v))
+			if err != nil {
+				return "", fmt.Errorf("sms: %s: %w", name, err)
+			}
+			return s, nil
+		}
+		sid, err := setting("TWILIO_ACCOUNT_SID")
+		if err != nil {
+			return err
+		}
+		from, err := setting("TWILIO_SMS_FROM")
+		if err != nil && getenv("TWILIO_MESSAGING_SERVICE_SID") == "" {
+			return err
+		}
+		sms := &twiliovoice.TwilioSMS{
+			AccountSID: sid, From: from, MessagingServiceSID: getenv("TWILIO_MESSAGING_SERVICE_SID"),
+			AuthToken: func(ctx context.Context) (string, error) {
+				return resolver.Resolve(ctx, secret.Value(getenv("TWILIO_AUTH_TOKEN_REF")))
+			},
+		}
+		return sms.Send(ctx, to, body)
+	})
+}
+
+type smsFunc func(ctx context.Context, to, body string) error
+
+func (f smsFunc) Send(ctx context.Context, to, body string) error { return f(ctx, to, body) }
