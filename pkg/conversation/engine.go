@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ahca/ahca/pkg/agent"
+	"github.com/ahca/ahca/pkg/aiagent"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/intake"
 	"github.com/ahca/ahca/pkg/llm"
@@ -26,11 +28,9 @@ import (
 	"github.com/ahca/ahca/pkg/tools"
 )
 
-// Agent produces the replies of one business's receptionist.
-type Agent interface {
-	Greet(s *session.Session) intake.Reply
-	RespondContext(ctx context.Context, s *session.Session, text string, now time.Time) intake.Reply
-}
+// Agent produces the replies of one business's receptionist: the scripted
+// agent, the AI agent, or the AI agent falling back to the scripted one.
+type Agent = agent.Agent
 
 // Configs resolves a business id to its configuration.
 type Configs interface {
@@ -42,6 +42,13 @@ type Poster interface {
 	Post(ctx context.Context, connectionID string, frame []byte) error
 	Close(ctx context.Context, connectionID string) error
 }
+
+// Defaults of a turn.
+const (
+	DefaultTurnTimeout   = 20 * time.Second // well under API Gateway's 29 s integration timeout
+	DefaultMaxToolRounds = aiagent.DefaultMaxToolRounds
+	DefaultInterruptPoll = 300 * time.Millisecond
+)
 
 // DefaultSessionTTL bounds an abandoned session: API Gateway closes every
 // connection after 2 hours, so a session idle past that is over.
@@ -100,11 +107,37 @@ func (e *Engine) newID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// agent is the business's agent: the scripted agent (NewAgent), or with a
+// model the AI agent, which the scripted agent backs up when the model fails.
 func (e *Engine) agent(b *business.Business) Agent {
+	var scripted Agent
 	if e.NewAgent != nil {
-		return e.NewAgent(b)
+		scripted = e.NewAgent(b)
+	} else {
+		scripted = intake.New(b)
 	}
-	return intake.New(b)
+	if e.LLM == nil {
+		return scripted
+	}
+	ai := &aiagent.Agent{Business: b, Model: e.LLM, Tools: e.tools(), Prompt: e.PromptOptions, MaxToolRounds: e.MaxToolRounds, Log: e.log()}
+	return agent.Fallback{Primary: ai, Backup: scripted, Log: e.log()}
+}
+
+// tools returns the engine's registry, building the default one once.
+func (e *Engine) tools() *tools.Registry {
+	e.toolsOnce.Do(func() {
+		if e.Tools == nil {
+			e.Tools = tools.Default()
+		}
+	})
+	return e.Tools
+}
+
+func (e *Engine) turnTimeout() time.Duration {
+	if e.TurnTimeout > 0 {
+		return e.TurnTimeout
+	}
+	return DefaultTurnTimeout
 }
 
 // Open starts a session for a connection that has been admitted to business b.

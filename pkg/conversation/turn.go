@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
-	"github.com/ahca/ahca/pkg/intake"
 	"github.com/ahca/ahca/pkg/protocol"
 	"github.com/ahca/ahca/pkg/relay"
 	"github.com/ahca/ahca/pkg/session"
-	"github.com/ahca/ahca/pkg/tools"
 	"github.com/ahca/ahca/pkg/twiliovoice"
 )
 
@@ -82,9 +81,14 @@ func (t *turn) phoneSetup(ctx context.Context, f *protocol.Inbound) error {
 		if s.State.Call.Mode == session.CallVoicemail {
 			mode = twiliovoice.ModeVoicemail
 		}
-		greeting := twiliovoice.WelcomeGreeting(t.b, mode, s.State.Call.ResumeStaff)
+		greeting, asked := twiliovoice.LegGreeting(t.b, mode, s.State.Call.ResumeStaff)
 		if !eng.Greeted || s.State.Call.ResumeStaff != "" {
 			s.Append(session.RoleAgent, greeting, t.e.now().UTC())
+			if asked != "" {
+				// The leg opened with a question ("What's your name?"): the
+				// caller's next words answer it, whichever agent hears them.
+				s.State.Intake.Asked(asked)
+			}
 		}
 		eng.Greeted = true
 		s.UpdatedAt = t.e.now().UTC()
@@ -114,8 +118,7 @@ func (t *turn) dtmf(ctx context.Context, digit string) error {
 		}
 		consumeInterrupt(s, now, nil)
 		s.Append(session.RoleCaller, "#", now)
-		tt := s.Append(session.RoleTool, "caller pressed # for the emergency line", now)
-		tt.Tool = "emergency_transfer"
+		agent.Record(s, agent.Event{Kind: agent.EventEmergencyTransfer, Detail: "caller pressed # for the emergency line"}, now)
 		s.Append(session.RoleAgent, say, now)
 		s.UpdatedAt = now
 		return nil
@@ -130,85 +133,145 @@ func (t *turn) dtmf(ctx context.Context, digit string) error {
 	if err := t.say(ctx, say); err != nil {
 		return err
 	}
-	return t.post(ctx, protocol.Encode(protocol.End{Type: protocol.TypeEnd, HandoffData: handoffJSON("emergency")}))
+	return t.post(ctx, protocol.Encode(protocol.End{Type: protocol.TypeEnd, HandoffData: agent.Handoff{Reason: agent.HandoffEmergency}.JSON()}))
 }
 
+// prompt answers one utterance with the agent: words it streams are posted
+// as phrases as they form, and everything is saved with one conditional
+// write before the turn is closed, so the caller's next utterance sees it.
+// A reply that was not streamed (the scripted agent) is said after the save.
 func (t *turn) prompt(ctx context.Context, text string) error {
-	now := t.e.now().UTC()
+	e := t.e
+	now := e.now().UTC()
 	if !t.s.Active(now) {
 		return t.refuse(ctx, protocol.CodeSessionEnded, "this conversation has ended; start a new one")
 	}
-	if t.e.LLM != nil {
-		return t.llmTurn(ctx, text)
+	ctx, cancel := context.WithTimeout(ctx, e.turnTimeout())
+	defer cancel()
+
+	work := t.s.Clone() // this turn's view; the store is written once, at the end
+	work.Append(session.RoleCaller, text, now)
+	callerBefore, stateBefore := work.Caller, work.State.Clone()
+	// The first interrupt check waits one poll interval: a reply that is
+	// out by then costs no extra read.
+	out := &streamOut{ctx: ctx, t: t, turnStart: now, lastPoll: e.now(), coalesce: relay.Coalescer{Now: e.Now}, shown: callerBefore}
+	reply, err := t.agent.Turn(ctx, work, text, now, out)
+	if err != nil && !errors.Is(err, agent.ErrInterrupted) {
+		if out.streamed() {
+			_ = out.finish(ctx)
+		} else {
+			t.refuse(ctx, protocol.CodeInternal, "temporary problem; please say that again")
+		}
+		return fmt.Errorf("prompt: %w", err)
 	}
-	var reply intake.Reply
-	saved, err := session.Update(ctx, t.e.Store, t.s, func(s *session.Session) error {
+	streamed := out.streamed()
+	if streamed && reply.Text != "" {
+		// The backup agent finishes a streamed turn after what was said.
+		out.CallerChanged(work.Caller)
+		if err := out.Text(" " + reply.Text); err != nil && !errors.Is(err, agent.ErrInterrupted) {
+			return fmt.Errorf("prompt: %w", err)
+		}
+	}
+	if out.err != nil {
+		return out.err
+	}
+	saved, err := session.Update(ctx, e.Store, t.s, func(s *session.Session) error {
 		if !s.Active(now) {
-			return errEnded
+			return errEnded // ended meanwhile (hang-up); what was said is moot
 		}
-		consumeInterrupt(s, now, nil)
+		spoken := reply.Text
+		if streamed {
+			consumeInterrupt(s, now, &out.stored)
+			spoken = out.stored.String()
+		} else {
+			consumeInterrupt(s, now, nil)
+		}
 		s.Append(session.RoleCaller, text, now)
-		reply = t.agent.RespondContext(ctx, s, text, now)
 		for _, ev := range reply.Events {
-			tt := s.Append(session.RoleTool, ev.Detail, now)
-			tt.Tool = ev.Kind
+			agent.Record(s, ev, now)
 		}
-		s.Append(session.RoleAgent, reply.Text, now)
-		s.UpdatedAt = now
-		if reply.Done {
-			t.e.end(s, EndCompleted)
+		at := s.Append(session.RoleAgent, spoken, e.now().UTC())
+		at.Interrupted = out.interrupted
+		mergeCaller(&s.Caller, callerBefore, work.Caller)
+		mergeState(&s.State, stateBefore, work.State)
+		s.UpdatedAt = e.now().UTC()
+		if reply.Done && !out.interrupted && !reply.Handoff.Transfer() {
+			e.end(s, EndCompleted)
 		}
 		return nil
 	})
-	if errors.Is(err, errEnded) {
-		return t.refuse(ctx, protocol.CodeSessionEnded, "this conversation has ended; start a new one")
+	if streamed {
+		if ferr := out.finish(ctx); ferr != nil && err == nil {
+			err = ferr
+		}
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, errEnded) && streamed:
+		return nil
+	case errors.Is(err, errEnded):
+		return t.refuse(ctx, protocol.CodeSessionEnded, "this conversation has ended; start a new one")
+	case err != nil && !streamed:
 		t.refuse(ctx, protocol.CodeInternal, "temporary problem; please say that again")
+		return fmt.Errorf("prompt: %w", err)
+	case err != nil:
 		return fmt.Errorf("prompt: %w", err)
 	}
 	t.s = saved
-	// The panel updates before the reply streams; web-only frames never go
-	// to Twilio, which would reject an unknown type.
-	if reply.CallerUpdated && saved.Channel == session.ChannelWeb {
-		c := saved.Caller
-		if err := t.post(ctx, protocol.Encode(protocol.UserInfoUpdated{Type: protocol.TypeUserInfoUpdated, UserInfo: protocol.UserInfo{Name: c.Name, Phone: c.Phone, Email: c.Email, Reason: c.Reason}})); err != nil {
+	// The panel updates before the reply is said.
+	if saved.Caller != out.shown {
+		if err := t.showCaller(ctx, saved.Caller); err != nil {
 			return err
 		}
 	}
 	for _, ev := range reply.Events {
-		if err := t.announceBooking(ctx, saved, ev.Kind, ev.Detail); err != nil {
+		if err := t.announceBooking(ctx, saved, ev); err != nil {
 			return err
 		}
 	}
-	if err := t.say(ctx, reply.Text); err != nil {
-		return err
+	if !streamed {
+		if err := t.say(ctx, reply.Text); err != nil {
+			return err
+		}
 	}
-	if reply.Done {
-		return t.finishConversation(ctx, saved, "")
+	switch {
+	case reply.Handoff.Transfer() && !out.interrupted:
+		// The call continues with a person; the session stays open so a
+		// failed dial can return the caller to the agent.
+		return t.finishConversation(ctx, saved, reply.Handoff)
+	case saved.Status == session.StatusEnded:
+		return t.finishConversation(ctx, saved, reply.Handoff)
 	}
 	return nil
 }
 
+// showCaller sends the caller's details to a web client (user_info_updated);
+// web-only frames never go to Twilio, which would reject an unknown type.
+func (t *turn) showCaller(ctx context.Context, c session.Caller) error {
+	if t.s.Channel != session.ChannelWeb {
+		return nil
+	}
+	return t.post(ctx, protocol.Encode(protocol.UserInfoUpdated{Type: protocol.TypeUserInfoUpdated, UserInfo: protocol.UserInfo{Name: c.Name, Phone: c.Phone, Email: c.Email, Reason: c.Reason}}))
+}
+
 // announceBooking tells the web client about a booking the agent just made.
-func (t *turn) announceBooking(ctx context.Context, s *session.Session, kind, when string) error {
-	if kind != tools.EventAppointmentBooked || s.Channel != session.ChannelWeb {
+func (t *turn) announceBooking(ctx context.Context, s *session.Session, ev agent.Event) error {
+	if ev.Kind != agent.EventAppointmentBooked || s.Channel != session.ChannelWeb {
 		return nil
 	}
 	return t.post(ctx, protocol.Encode(protocol.AppointmentCreated{Type: protocol.TypeAppointment, Appointment: protocol.Appointment{
-		Start: s.State.Booking.Start.Format(time.RFC3339), When: when, Service: s.State.Booking.Service,
+		Start: s.State.Booking.Start.Format(time.RFC3339), When: ev.Detail, Service: s.State.Booking.Service,
 	}}))
 }
 
 // finishConversation tells the client the conversation is over (or, on the
-// phone, hands the call over: handoff is a tool's handoff data, "" for a
-// plain end); a web connection is then closed (Twilio closes its own after
-// `end` and POSTs the handoff data to the Connect action).
-func (t *turn) finishConversation(ctx context.Context, s *session.Session, handoff string) error {
-	if handoff == "" {
-		handoff = handoffJSON(s.EndReason)
+// phone, hands the call over: handoff is the agent's, nil for a plain end);
+// a web connection is then closed (Twilio closes its own after `end` and
+// POSTs the handoff data to the Connect action).
+func (t *turn) finishConversation(ctx context.Context, s *session.Session, handoff *agent.Handoff) error {
+	if handoff == nil {
+		handoff = &agent.Handoff{Reason: s.EndReason}
 	}
-	if err := t.post(ctx, protocol.Encode(protocol.End{Type: protocol.TypeEnd, HandoffData: handoff})); err != nil {
+	if err := t.post(ctx, protocol.Encode(protocol.End{Type: protocol.TypeEnd, HandoffData: handoff.JSON()})); err != nil {
 		return err
 	}
 	if s.Channel == session.ChannelWeb {

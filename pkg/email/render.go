@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/contact"
 	"github.com/ahca/ahca/pkg/phone"
@@ -656,24 +657,24 @@ func fallbackSummary(v *summaryView, kind string) string {
 // Unknown events (future booking, transfer and voicemail tools) are shown
 // with their name made readable.
 func eventLabel(kind string) (string, bool) {
-	switch kind {
-	case "user_info_updated", "company_info":
+	switch agent.Kind(kind) {
+	case agent.EventInfoUpdated, agent.EventCompanyInfo:
 		return "", false
-	case "phone_validated":
+	case agent.EventPhoneValidated:
 		return "Phone number validated", true
-	case "phone_invalid":
+	case agent.EventPhoneInvalid:
 		return "Phone number rejected", true
-	case "phone_unvalidated":
+	case agent.EventPhoneUnvalidated:
 		return "Phone number kept unvalidated", true
-	case "email_invalid":
+	case agent.EventEmailInvalid:
 		return "Email address rejected", true
-	case "email_unvalidated":
+	case agent.EventEmailUnvalidated:
 		return "Email address kept unvalidated", true
-	case "question_noted":
+	case agent.EventQuestionNoted:
 		return "Question for you", true
-	case "emergency":
+	case agent.EventEmergency:
 		return "Emergency", true
-	case "end_conversation":
+	case agent.EventEnd:
 		return "Conversation closed", true
 	}
 	k := headerValue(strings.ReplaceAll(kind, "_", " "))

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/knowledge"
@@ -55,12 +56,6 @@ type Options struct {
 
 // DefaultMinScore is the lowest BM25 score the agent answers with.
 const DefaultMinScore = 1.0
-
-// Event kinds of the features.
-const (
-	EventKnowledge         = "knowledge_answer"   // Detail: the section id answered from
-	EventAppointmentBooked = "appointment_booked" // Detail: the slot as read back
-)
 
 // NewWith builds the agent for one business with optional dependencies.
 // The features are used only when the business enables them.
@@ -147,7 +142,7 @@ func (t *turn) knowledgeAnswer(q question) bool {
 	if id == "" {
 		id = rs[0].Chunk.Heading
 	}
-	t.event(EventKnowledge, id)
+	t.event(agent.EventKnowledge, id)
 	return true
 }
 
@@ -504,7 +499,7 @@ func (t *turn) bookProposed() {
 		t.bk.Service = t.noun()
 	}
 	t.endBookingStep()
-	t.event(EventAppointmentBooked, slot.Display())
+	t.event(agent.EventAppointmentBooked, slot.Display())
 	t.ack = append(t.ack, "You're all set: your "+t.noun()+" is booked for "+slot.Display()+".")
 	t.advance()
 }

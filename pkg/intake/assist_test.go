@@ -2,6 +2,7 @@ package intake
 
 import (
 	"context"
+	"github.com/ahca/ahca/pkg/agent"
 	"strings"
 	"testing"
 	"time"
@@ -138,7 +139,7 @@ func TestBookingTakenSlots(t *testing.T) {
 		t.Fatalf("booked a taken slot: state %+v events %v", s.State, r.Events)
 	}
 	r = a.Respond(s, "yes", denverTuesday)
-	if len(r.Events) != 1 || r.Events[0] != (Event{Kind: EventAppointmentBooked, Detail: "Wed, Dec 3 at 9:00 AM MST"}) {
+	if len(r.Events) != 1 || r.Events[0] != (agent.Event{Kind: agent.EventAppointmentBooked, Detail: "Wed, Dec 3 at 9:00 AM MST"}) {
 		t.Fatalf("events %v; reply %q", r.Events, r.Text)
 	}
 }

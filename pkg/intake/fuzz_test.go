@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"github.com/ahca/ahca/pkg/agent"
 	"reflect"
 	"strings"
 	"testing"
@@ -43,7 +44,7 @@ func FuzzRespond(f *testing.F) {
 				s := &session.Session{Channel: ch, Caller: session.Caller{CallerID: "+15035550100"}}
 				a.Greet(s)
 				says := []string{first, second}
-				var r Reply
+				var r agent.Reply
 				for n := 0; n <= maxTurns+1; n++ {
 					text := says[n%2]
 					twin := s.Clone()

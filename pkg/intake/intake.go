@@ -55,6 +55,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/phone"
@@ -89,39 +90,10 @@ const (
 	OutcomeTurnLimit   = "turn_limit"   // too many turns: closed with what we had
 )
 
-// Event kinds.
-const (
-	EventPhoneValidated   = "phone_validated"   // Detail: display form
-	EventPhoneInvalid     = "phone_invalid"     // Detail: what is wrong
-	EventPhoneUnvalidated = "phone_unvalidated" // Detail: the digits kept
-	EventEmailInvalid     = "email_invalid"     // Detail: what was heard
-	EventEmailUnvalidated = "email_unvalidated" // Detail: what was kept
-	EventInfoUpdated      = "user_info_updated" // Detail: field=value; ...
-	EventCompanyInfo      = "company_info"      // Detail: the topic answered
-	EventQuestionNoted    = "question_noted"    // Detail: the question
-	EventEmergency        = "emergency"         // Detail: offered_transfer | noted
-	EventEnd              = "end_conversation"  // Detail: the outcome
-)
-
 const (
 	maxTries = 3  // failed answers before the agent moves on
 	maxTurns = 30 // caller turns before the agent closes with what it has
 )
-
-// Reply is what the agent says after one caller utterance.
-type Reply struct {
-	Text          string  // what the agent says (plain text; may be several sentences)
-	CallerUpdated bool    // s.Caller changed (the web client gets user_info_updated)
-	Done          bool    // the conversation is complete: end the session after saying Text
-	Events        []Event // things worth a tool-like turn in the transcript
-}
-
-// Event is something worth recording in the transcript as a tool-like
-// turn, e.g. {Kind: "phone_validated", Detail: "(503) 555-0142"}.
-type Event struct {
-	Kind   string
-	Detail string
-}
 
 // Agent is the scripted intake agent of one business. It holds only the
 // business's config; it is safe for concurrent use.
@@ -163,7 +135,7 @@ func New(b *business.Business) *Agent {
 
 // Greet returns the opening line (the business's greeting) and initializes
 // the agent's part of s.State.
-func (a *Agent) Greet(s *session.Session) Reply {
+func (a *Agent) Greet(s *session.Session) agent.Reply {
 	s.State.Intake = session.Intake{Step: StepCollect, Ask: AskOpen}
 	bk := &s.State.Booking
 	bk.Stage, bk.Want, bk.When, bk.Proposed = "", "", "", time.Time{}
@@ -171,29 +143,35 @@ func (a *Agent) Greet(s *session.Session) Reply {
 	if g == "" {
 		g = "Hi, you've reached " + a.company() + ". How can I help you today?"
 	}
-	return Reply{Text: g}
+	return agent.Reply{Text: g}
 }
 
 // Respond handles one caller utterance: it updates s.Caller and s.State and
 // returns what to say. It is a pure function of (business, s before the
-// call, text, now); it never touches s.Turns. It is RespondContext with
+// call, text, now); it never touches s.Turns. It is Turn with
 // context.Background().
-func (a *Agent) Respond(s *session.Session, text string, now time.Time) Reply {
-	return a.RespondContext(context.Background(), s, text, now)
+func (a *Agent) Respond(s *session.Session, text string, now time.Time) agent.Reply {
+	return a.respond(context.Background(), s, text, now)
 }
 
-// RespondContext is Respond with a context for the knowledge search and
-// the booking store (see the package documentation on purity).
-func (a *Agent) RespondContext(ctx context.Context, s *session.Session, text string, now time.Time) Reply {
+// Turn implements agent.Agent: Respond with a context for the knowledge
+// search and the booking store (see the package documentation on purity).
+// The whole reply is in Reply.Text (nothing is streamed), and it never
+// fails: the scripted agent is what a failing model falls back to.
+func (a *Agent) Turn(ctx context.Context, s *session.Session, text string, now time.Time, _ agent.Output) (agent.Reply, error) {
+	return a.respond(ctx, s, text, now), nil
+}
+
+func (a *Agent) respond(ctx context.Context, s *session.Session, text string, now time.Time) agent.Reply {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	before := s.Caller
 	t := &turn{ctx: ctx, a: a, s: s, in: &s.State.Intake, bk: &s.State.Booking, now: now, got: map[string]bool{}}
 	t.run(sanitize(text))
-	r := Reply{Text: t.text(), Done: t.done, Events: t.events}
+	r := agent.Reply{Text: t.text(), Done: t.done, Events: t.events}
 	if len(t.updates) > 0 {
-		r.Events = append(r.Events, Event{Kind: EventInfoUpdated, Detail: strings.Join(t.updates, "; ")})
+		r.Events = append(r.Events, agent.Event{Kind: agent.EventInfoUpdated, Detail: strings.Join(t.updates, "; ")})
 	}
 	r.CallerUpdated = s.Caller != before
 	return r
@@ -246,7 +224,7 @@ type turn struct {
 	main      string          // the question, read-back or closing
 	readback  bool            // main is the read-back
 	done      bool
-	events    []Event
+	events    []agent.Event
 }
 
 func (t *turn) text() string {
@@ -293,8 +271,8 @@ func (t *turn) fieldAcks() []string {
 	return out
 }
 
-func (t *turn) event(kind, detail string) {
-	t.events = append(t.events, Event{Kind: kind, Detail: detail})
+func (t *turn) event(kind agent.Kind, detail string) {
+	t.events = append(t.events, agent.Event{Kind: kind, Detail: detail})
 }
 
 func (t *turn) tries(what string) int {
@@ -461,17 +439,17 @@ func (t *turn) applyName(n *nameHit) {
 // applyPhone stores a valid number; it reports false for an invalid one.
 func (t *turn) applyPhone(p *phoneHit) bool {
 	if p.err != nil {
-		t.event(EventPhoneInvalid, p.err.Error())
+		t.event(agent.EventPhoneInvalid, p.err.Error())
 		return false
 	}
 	t.set(fieldPhone, p.num.E164)
-	t.event(EventPhoneValidated, p.num.Display)
+	t.event(agent.EventPhoneValidated, p.num.Display)
 	return true
 }
 
 func (t *turn) applyEmail(e *emailHit) bool {
 	if !e.valid {
-		t.event(EventEmailInvalid, e.email)
+		t.event(agent.EventEmailInvalid, e.email)
 		return false
 	}
 	t.set(fieldEmail, e.email)
@@ -589,7 +567,7 @@ func (t *turn) collect(u utter) {
 		case ask == fieldPhone && fd.sameNumber:
 			if n, err := phone.ValidateNANP(t.s.Caller.CallerID); err == nil && t.s.Caller.CallerID != "" {
 				t.set(fieldPhone, n.E164)
-				t.event(EventPhoneValidated, n.Display)
+				t.event(agent.EventPhoneValidated, n.Display)
 				answered = true
 			} else {
 				t.ack = append(t.ack, "I can't see the number you're contacting us from.")
@@ -652,7 +630,7 @@ func (t *turn) answerQuestions(u utter) {
 		for _, tp := range q.topics {
 			txt, ok := t.a.answer(tp, t.s, t.now)
 			if ok {
-				t.event(EventCompanyInfo, string(tp))
+				t.event(agent.EventCompanyInfo, string(tp))
 			} else {
 				known = false
 			}
@@ -668,7 +646,7 @@ func (t *turn) answerQuestions(u utter) {
 			if !said {
 				t.pre = append(t.pre, "I can't answer that, but I'll note it for the team.")
 			}
-			t.event(EventQuestionNoted, q.text)
+			t.event(agent.EventQuestionNoted, q.text)
 			t.noted = true
 		}
 		if t.in.Step == StepCollect && t.s.Caller.Reason == "" {
@@ -721,7 +699,7 @@ func (t *turn) giveUp(field string) {
 		t.s.Caller.Phone = heard
 		t.updates = append(t.updates, fieldPhone+"="+heard)
 		t.in.MarkUnvalidated(fieldPhone)
-		t.event(EventPhoneUnvalidated, heard)
+		t.event(agent.EventPhoneUnvalidated, heard)
 		t.ack = append(t.ack, "I'll note the number as "+spaced(heard)+", and the team will double-check it.")
 		return
 	case field == fieldPhone && t.s.Caller.CallerID != "":
@@ -730,7 +708,7 @@ func (t *turn) giveUp(field string) {
 		t.s.Caller.Email = heard
 		t.updates = append(t.updates, fieldEmail+"="+heard)
 		t.in.MarkUnvalidated(fieldEmail)
-		t.event(EventEmailUnvalidated, heard)
+		t.event(agent.EventEmailUnvalidated, heard)
 		t.ack = append(t.ack, "I'll note the email as "+heard+", and the team will double-check it.")
 		return
 	default:
@@ -1126,7 +1104,7 @@ func (t *turn) emergency() {
 	b := t.a.b
 	if !b.Features.EmergencyCallHandling || b.Company.Emergency == nil {
 		t.pre = append(t.pre, "I'll mark this as urgent for the team.")
-		t.event(EventEmergency, "noted")
+		t.event(agent.EventEmergency, "noted")
 		return
 	}
 	if t.s.Channel == session.ChannelWeb {
@@ -1145,7 +1123,7 @@ func (t *turn) emergency() {
 	} else {
 		t.pre = append(t.pre, "If this can't wait, press the pound key now to reach our on-call team.")
 	}
-	t.event(EventEmergency, "offered_transfer")
+	t.event(agent.EventEmergency, "offered_transfer")
 }
 
 // close ends the conversation: thanks, who follows up, goodbye.
@@ -1154,7 +1132,7 @@ func (t *turn) close(outcome string) {
 	t.in.Outcome = outcome
 	t.in.Ask = ""
 	t.done = true
-	t.event(EventEnd, outcome)
+	t.event(agent.EventEnd, outcome)
 	c := t.s.Caller
 	company := t.a.company()
 	bye := t.goodbye()

@@ -2,6 +2,7 @@ package intake
 
 import (
 	"context"
+	"github.com/ahca/ahca/pkg/agent"
 	"reflect"
 	"slices"
 	"strings"
@@ -444,7 +445,7 @@ func TestTurnLimit(t *testing.T) {
 	a := New(businessFor(t, "superior-fencing"))
 	s := &session.Session{Channel: session.ChannelPhone}
 	a.Greet(s)
-	var r Reply
+	var r agent.Reply
 	n := 0
 	for !r.Done && n < 100 {
 		n++
@@ -465,16 +466,16 @@ func TestEvents(t *testing.T) {
 	s := &session.Session{Channel: session.ChannelPhone}
 	a.Greet(s)
 	r := a.Respond(s, "This is Jamie Rivera, my number is 503 555 0142, my fence blew down. What are your hours?", tuesday)
-	want := []Event{
-		{Kind: EventPhoneValidated, Detail: "(503) 555-0142"},
-		{Kind: EventCompanyInfo, Detail: "hours"},
-		{Kind: EventInfoUpdated, Detail: "name=Jamie Rivera; phone=+15035550142; reason=My fence blew down"},
+	want := []agent.Event{
+		{Kind: agent.EventPhoneValidated, Detail: "(503) 555-0142"},
+		{Kind: agent.EventCompanyInfo, Detail: "hours"},
+		{Kind: agent.EventInfoUpdated, Detail: "name=Jamie Rivera; phone=+15035550142; reason=My fence blew down"},
 	}
 	if !reflect.DeepEqual(r.Events, want) {
 		t.Errorf("events = %+v; want %+v", r.Events, want)
 	}
 	r = a.Respond(s, "yes", tuesday)
-	if want := []Event{{Kind: EventEnd, Detail: OutcomeConfirmed}}; !reflect.DeepEqual(r.Events, want) {
+	if want := []agent.Event{{Kind: agent.EventEnd, Detail: OutcomeConfirmed}}; !reflect.DeepEqual(r.Events, want) {
 		t.Errorf("events = %+v; want %+v", r.Events, want)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/llm"
 	"github.com/ahca/ahca/pkg/session"
@@ -364,26 +365,26 @@ func History(turns []session.Turn, opts Options) []llm.Message {
 func toolNote(t session.Turn) string {
 	d := clip(strings.TrimSpace(t.Text), 300)
 	var s string
-	switch t.Tool {
-	case tools.EventPhoneValidated:
+	switch agent.Kind(t.Tool) {
+	case agent.EventPhoneValidated:
 		s = "validated phone " + d
-	case tools.EventPhoneInvalid:
+	case agent.EventPhoneInvalid:
 		s = "phone number rejected: " + d
-	case "phone_unvalidated":
+	case agent.EventPhoneUnvalidated:
 		s = "phone number kept without validation: " + d
-	case tools.EventEmailInvalid:
+	case agent.EventEmailInvalid:
 		s = "email address rejected: " + d
-	case "email_unvalidated":
+	case agent.EventEmailUnvalidated:
 		s = "email address kept without validation: " + d
-	case tools.EventInfoUpdated:
+	case agent.EventInfoUpdated:
 		s = "saved caller details: " + d
-	case tools.EventCompanyInfo:
+	case agent.EventCompanyInfo:
 		s = "looked up company info: " + d
-	case "question_noted":
+	case agent.EventQuestionNoted:
 		s = "noted a question for the team: " + d
-	case "emergency":
+	case agent.EventEmergency:
 		s = "emergency handling: " + d
-	case tools.EventEnd:
+	case agent.EventEnd:
 		s = "conversation end requested: " + d
 	default:
 		name := t.Tool

@@ -3,6 +3,7 @@ package prompt
 import (
 	"flag"
 	"fmt"
+	"github.com/ahca/ahca/pkg/agent"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -61,9 +62,9 @@ func TestGolden(t *testing.T) {
 			s.Append(session.RoleAgent, "I'm sorry to hear that. Can I get your name?", winter)
 			s.Append(session.RoleCaller, "Jamie Rivera. My number is five oh three, five five five, oh one four two.", winter)
 			tt := s.Append(session.RoleTool, "(503) 555-0142", winter)
-			tt.Tool = tools.EventPhoneValidated
+			tt.Tool = string(agent.EventPhoneValidated)
 			tt = s.Append(session.RoleTool, "name=Jamie Rivera; phone=+15035550142; reason=Fence blew down in the storm", winter)
-			tt.Tool = tools.EventInfoUpdated
+			tt.Tool = string(agent.EventInfoUpdated)
 			a := s.Append(session.RoleAgent, "Thanks Jamie. I have 5 0 3,", winter)
 			a.Interrupted = true
 			s.Append(session.RoleCaller, "Wait, how late are you open tomorrow?", winter)
@@ -241,8 +242,8 @@ func TestHistory(t *testing.T) {
 	turns := []session.Turn{
 		{Seq: 1, Role: session.RoleAgent, Text: "Thanks for calling, how can I help?"},
 		{Seq: 2, Role: session.RoleCaller, Text: "My gate won't latch."},
-		{Seq: 3, Role: session.RoleTool, Tool: tools.EventPhoneValidated, Text: "(503) 555-0142"},
-		{Seq: 4, Role: session.RoleTool, Tool: tools.EventInfoUpdated, Text: "phone=+15035550142"},
+		{Seq: 3, Role: session.RoleTool, Tool: string(agent.EventPhoneValidated), Text: "(503) 555-0142"},
+		{Seq: 4, Role: session.RoleTool, Tool: string(agent.EventInfoUpdated), Text: "phone=+15035550142"},
 		{Seq: 5, Role: session.RoleAgent, Text: "Got it, I have 5 0 3", Interrupted: true},
 		{Seq: 6, Role: session.RoleCaller, Text: "  "},
 		{Seq: 7, Role: session.RoleTool, Tool: "route_call", Text: "pharmacy"},

@@ -134,6 +134,14 @@ func (i *Intake) MarkUnvalidated(field string) {
 	}
 }
 
+// Asked records that the conversation's last words asked the caller for a
+// field (a phone leg's greeting "... What's your name?"): the caller's next
+// words answer that question, not "how can I help?".
+func (i *Intake) Asked(field string) {
+	i.Step, i.Ask = StepCollect, field
+	i.SetTries(field, 0)
+}
+
 // FieldSet forgets what the intake knew about a field that now has a
 // value given by the caller: declined, unvalidated, heard.
 func (i *Intake) FieldSet(field string) {

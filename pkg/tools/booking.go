@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/session"
@@ -16,10 +17,6 @@ import (
 
 // NameScheduleAppointment is the booking tool's name.
 const NameScheduleAppointment = "schedule_appointment"
-
-// EventAppointmentBooked is the transcript event of a booking; Detail is the
-// slot as read back, e.g. "Tue, Dec 1 at 10:00 AM MST".
-const EventAppointmentBooked = "appointment_booked"
 
 // maxAlternatives is how many other slots are offered at most.
 const maxAlternatives = 3
@@ -197,7 +194,7 @@ func booked(bk *session.Booking, slot booking.Slot, service, note string) Outcom
 		note = "Booked. Tell the caller it is booked for " + sj.Display + "."
 	}
 	out := Result(scheduleResult{Status: "booked", Slot: &sj, Note: note})
-	out.Event = &Event{Kind: EventAppointmentBooked, Detail: sj.Display}
+	out.Event = &agent.Event{Kind: agent.EventAppointmentBooked, Detail: sj.Display}
 	return out
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ahca/ahca/pkg/agent"
 	"strings"
 	"sync"
 	"testing"
@@ -91,7 +92,7 @@ func TestBookingToolProposeConfirm(t *testing.T) {
 	if m["status"] != "booked" {
 		t.Fatalf("confirm: %s", out.Content)
 	}
-	if out.Event == nil || *out.Event != (Event{Kind: EventAppointmentBooked, Detail: "Tue, Mar 10 at 2:00 PM MDT"}) {
+	if out.Event == nil || *out.Event != (agent.Event{Kind: agent.EventAppointmentBooked, Detail: "Tue, Mar 10 at 2:00 PM MDT"}) {
 		t.Errorf("event %+v", out.Event)
 	}
 	if bk := s.State.Booking; bk.Start.Format(time.RFC3339) != "2026-03-10T14:00:00-06:00" || bk.Service != "product demo" || !bk.Proposed.IsZero() {

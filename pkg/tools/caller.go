@@ -9,9 +9,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/contact"
-	"github.com/ahca/ahca/pkg/intake"
 	"github.com/ahca/ahca/pkg/phone"
 )
 
@@ -22,17 +22,6 @@ const (
 	NameGetCollectionStatus = "get_collection_status"
 	NameGetCompanyInfo      = "get_company_info"
 	NameEndConversation     = "end_conversation"
-)
-
-// Event kinds, the same as the scripted agent's (pkg/intake), so a
-// transcript reads alike whichever agent handled a turn.
-const (
-	EventPhoneValidated = intake.EventPhoneValidated // Detail: display form
-	EventPhoneInvalid   = intake.EventPhoneInvalid   // Detail: what is wrong
-	EventEmailInvalid   = intake.EventEmailInvalid   // Detail: what was given
-	EventInfoUpdated    = intake.EventInfoUpdated    // Detail: field=value; ...
-	EventCompanyInfo    = intake.EventCompanyInfo    // Detail: the info_type
-	EventEnd            = intake.EventEnd            // Detail: the reason given, or "completed"
 )
 
 // ---------------------------------------------------------------------------
@@ -88,12 +77,12 @@ func runValidatePhone(_ context.Context, _ Env, raw json.RawMessage) (Outcome, e
 		res := phoneResult{Reason: err.Error(), DigitsHeard: digitsOf(phone.DigitsFromSpeech(a.PhoneNumber)),
 			Note: "Tell the caller in plain words and ask for the number again."}
 		out := Result(res)
-		out.Event = &Event{Kind: EventPhoneInvalid, Detail: err.Error()}
+		out.Event = &agent.Event{Kind: agent.EventPhoneInvalid, Detail: err.Error()}
 		return out, nil
 	}
 	out := Result(phoneResult{Valid: true, CleanedPhone: n.Cleaned, PhoneForSpeech: n.ForSpeech, Display: n.Display, E164: n.E164,
 		Note: "Validated, not saved: read it back and save it with update_user_info."})
-	out.Event = &Event{Kind: EventPhoneValidated, Detail: n.Display}
+	out.Event = &agent.Event{Kind: agent.EventPhoneValidated, Detail: n.Display}
 	return out, nil
 }
 
@@ -191,7 +180,7 @@ func runUpdateUserInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome
 	var saved, notSaved Fields
 	var forSpeech string
 	var updates []string
-	var ev *Event
+	var ev *agent.Event
 	store := func(field, value string) {
 		saved.set(field, value)
 		s.State.Intake.FieldSet(field)
@@ -224,7 +213,7 @@ func runUpdateUserInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome
 	if v := given.Phone; v != "" {
 		if n, err := validatePhone(v); err != nil {
 			notSaved.Phone = err.Error()
-			ev = &Event{Kind: EventPhoneInvalid, Detail: err.Error()}
+			ev = &agent.Event{Kind: agent.EventPhoneInvalid, Detail: err.Error()}
 		} else {
 			store(business.FieldPhone, n.E164)
 			saved.Phone = n.Display
@@ -237,7 +226,7 @@ func runUpdateUserInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome
 		} else {
 			notSaved.Email = "not a complete email address; expected one address like name@example.com (spoken forms such as \"j o h n at gmail dot com\" are fine)"
 			if ev == nil {
-				ev = &Event{Kind: EventEmailInvalid, Detail: clip(v, 100)}
+				ev = &agent.Event{Kind: agent.EventEmailInvalid, Detail: clip(v, 100)}
 			}
 		}
 	}
@@ -270,7 +259,7 @@ func runUpdateUserInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome
 		if notSaved.Phone != "" {
 			detail += "; phone not saved: " + notSaved.Phone
 		}
-		ev = &Event{Kind: EventInfoUpdated, Detail: detail}
+		ev = &agent.Event{Kind: agent.EventInfoUpdated, Detail: detail}
 	}
 	out.Event = ev
 	return out, nil
@@ -364,7 +353,7 @@ func runEnd(_ context.Context, env Env, raw json.RawMessage) (Outcome, error) {
 		Note   string `json:"note"`
 	}{true, "The conversation ends after this reply: if you have not said goodbye yet, say a short goodbye now and ask nothing more."})
 	out.End = true
-	out.Event = &Event{Kind: EventEnd, Detail: reason}
+	out.Event = &agent.Event{Kind: agent.EventEnd, Detail: reason}
 	return out, nil
 }
 

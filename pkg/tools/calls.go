@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/contact"
 	"github.com/ahca/ahca/pkg/phone"
@@ -30,18 +31,6 @@ const (
 	NameCollectVoicemail = "collect_voicemail"
 )
 
-// Event kinds.
-const (
-	EventCallTransfer = "call_transfer" // Detail: staff key (name): intent
-	EventVoicemail    = "voicemail"     // Detail: for whom, how many texts were sent
-)
-
-// Handoff reasons, as pkg/twiliovoice reads them.
-const (
-	HandoffTransfer  = "transfer"
-	HandoffVoicemail = "voicemail"
-)
-
 // SMS sends a text message to an E.164 number. twiliovoice.TwilioSMS
 // implements it with Twilio's Messages API.
 type SMS interface {
@@ -53,18 +42,6 @@ type SMS interface {
 // phone references (${ENV}, ssm:...) into numbers at use.
 func CallTools(sms SMS, resolve func(ctx context.Context, v secret.Value) (string, error)) []Def {
 	return []Def{RouteCall(), CollectVoicemail(sms, resolve)}
-}
-
-// handoff is the handoffData of the `end` frame.
-type handoff struct {
-	Reason string `json:"reason"`
-	Staff  string `json:"staff,omitempty"`
-	Name   string `json:"name,omitempty"`
-}
-
-func (h handoff) String() string {
-	b, _ := json.Marshal(h)
-	return string(b)
 }
 
 // ---------------------------------------------------------------------------
@@ -143,8 +120,8 @@ func runRouteCall(_ context.Context, env Env, raw json.RawMessage) (Outcome, err
 	})
 	out.Content = res.Content
 	out.End = true
-	out.Handoff = handoff{Reason: HandoffTransfer, Staff: st.Key, Name: st.Name}.String()
-	out.Event = &Event{Kind: EventCallTransfer, Detail: fmt.Sprintf("%s (%s): %s", st.Key, st.Name, matched)}
+	out.Handoff = &agent.Handoff{Reason: agent.HandoffTransfer, Staff: st.Key, Name: st.Name}
+	out.Event = &agent.Event{Kind: agent.EventCallTransfer, Detail: fmt.Sprintf("%s (%s): %s", st.Key, st.Name, matched)}
 	return out, nil
 }
 
@@ -408,8 +385,8 @@ func runCollectVoicemail(ctx context.Context, env Env, raw json.RawMessage, sms 
 	}
 	out.Content = Result(res).Content
 	out.End = true
-	out.Handoff = handoff{Reason: HandoffVoicemail}.String()
-	out.Event = &Event{Kind: EventVoicemail, Detail: fmt.Sprintf("message for %s; %d text(s) sent", forWhom, sent)}
+	out.Handoff = &agent.Handoff{Reason: agent.HandoffVoicemail}
+	out.Event = &agent.Event{Kind: agent.EventVoicemail, Detail: fmt.Sprintf("message for %s; %d text(s) sent", forWhom, sent)}
 	out.Err = errors.Join(errs...)
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/ahca/ahca/pkg/agent"
 	"reflect"
 	"slices"
 	"strings"
@@ -132,7 +133,7 @@ func TestRouteCall(t *testing.T) {
 				if msg := errorOf(t, out); !strings.Contains(msg, tt.wantErr) {
 					t.Errorf("error %q; want %q", msg, tt.wantErr)
 				}
-				if out.End || out.Handoff != "" || s.State.Call != before.State.Call {
+				if out.End || out.Handoff != nil || s.State.Call != before.State.Call {
 					t.Errorf("a refused transfer ends or changes the call: %+v", out)
 				}
 				return
@@ -143,10 +144,10 @@ func TestRouteCall(t *testing.T) {
 				t.Errorf("content %s", out.Content)
 			}
 			want, _ := json.Marshal(map[string]string{"reason": "transfer", "staff": st.Key, "name": st.Name})
-			if !out.End || out.Handoff != `{"reason":"transfer","staff":"`+st.Key+`","name":"`+st.Name+`"}` || !jsonEqual(out.Handoff, string(want)) {
-				t.Errorf("End %v, Handoff %s", out.End, out.Handoff)
+			if !out.End || out.Handoff == nil || out.Handoff.JSON() != `{"reason":"transfer","staff":"`+st.Key+`","name":"`+st.Name+`"}` || !jsonEqual(out.Handoff.JSON(), string(want)) {
+				t.Errorf("End %v, Handoff %+v", out.End, out.Handoff)
 			}
-			if s.State.Call.TransferStaff != st.Key || out.Event == nil || out.Event.Kind != EventCallTransfer {
+			if s.State.Call.TransferStaff != st.Key || out.Event == nil || out.Event.Kind != agent.EventCallTransfer {
 				t.Errorf("call %+v, event %+v", s.State.Call, out.Event)
 			}
 		})
@@ -246,8 +247,8 @@ func TestCollectVoicemail(t *testing.T) {
 			if m["saved"] != true || m["texts_sent"] != tt.wantSent {
 				t.Errorf("content %s", out.Content)
 			}
-			if !out.End || out.Handoff != `{"reason":"voicemail"}` {
-				t.Errorf("End %v Handoff %q", out.End, out.Handoff)
+			if !out.End || out.Handoff == nil || out.Handoff.JSON() != `{"reason":"voicemail"}` {
+				t.Errorf("End %v Handoff %+v", out.End, out.Handoff)
 			}
 			if vm := s.State.Voicemail; vm == nil || vm.For != tt.wantFor || vm.Reason == "" || vm.Phone == "" || vm.At.Format(time.RFC3339) != "2025-03-04T22:00:00Z" {
 				t.Errorf("voicemail %+v", vm)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/phone"
 	"github.com/ahca/ahca/pkg/secret"
@@ -114,7 +115,7 @@ func runCompanyInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome, e
 		res.NotOnFile = fmt.Sprintf("the business has not given its %s; say you don't have it and that the team can follow up", a.InfoType)
 	}
 	out := Result(res)
-	out.Event = &Event{Kind: EventCompanyInfo, Detail: a.InfoType}
+	out.Event = &agent.Event{Kind: agent.EventCompanyInfo, Detail: a.InfoType}
 	return out, nil
 }
 

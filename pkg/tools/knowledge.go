@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/knowledge"
 	"github.com/ahca/ahca/pkg/tenant"
@@ -15,10 +16,6 @@ import (
 
 // NameSearchKnowledgeBase is the knowledge tool's name.
 const NameSearchKnowledgeBase = "search_knowledge_base"
-
-// EventKnowledgeSearch is the transcript event of a knowledge search;
-// Detail: the query and the sections found.
-const EventKnowledgeSearch = "knowledge_search"
 
 // knowledgeTopK is how many passages the model gets.
 const knowledgeTopK = 3
@@ -136,7 +133,7 @@ func runKnowledge(ctx context.Context, env Env, raw json.RawMessage, find func(c
 	} else {
 		detail += "no answer"
 	}
-	out.Event = &Event{Kind: EventKnowledgeSearch, Detail: detail}
+	out.Event = &agent.Event{Kind: agent.EventKnowledgeSearch, Detail: detail}
 	out.Err = searchErr
 	return out, nil
 }

@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"errors"
+	"github.com/ahca/ahca/pkg/agent"
 	"slices"
 	"strings"
 	"sync"
@@ -83,7 +84,7 @@ func TestSearchKnowledgeBase(t *testing.T) {
 		!strings.Contains(top["heading"].(string), "CRM") || !strings.Contains(top["text"].(string), "HubSpot") || top["score"].(float64) <= 0 {
 		t.Errorf("top passage %v", top)
 	}
-	if out.Event == nil || out.Event.Kind != EventKnowledgeSearch || !strings.Contains(out.Event.Detail, "integrations_crm") {
+	if out.Event == nil || out.Event.Kind != agent.EventKnowledgeSearch || !strings.Contains(out.Event.Detail, "integrations_crm") {
 		t.Errorf("event %+v", out.Event)
 	}
 

@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/llm"
 	"github.com/ahca/ahca/pkg/session"
@@ -53,20 +54,17 @@ type Outcome struct {
 	// End asks the engine to end the conversation after the model's final
 	// words.
 	End bool
-	// Handoff is the handoffData of the `end` frame, "" for none.
-	Handoff string
+	// Handoff, when set, hands the phone call on after the model's final
+	// words (the `end` frame's handoffData).
+	Handoff *agent.Handoff
 	// Event, when set, is worth a tool turn in the transcript, e.g.
 	// {phone_validated, "(503) 555-0142"}.
-	Event *Event
+	Event *agent.Event
 	// Err is set when the tool failed for a reason of ours (a Run error
 	// that is not a ModelError, or a panic), for the engine to log once.
 	// Content already tells the model, which should carry on without it.
 	Err error
 }
-
-// Event is something a tool did that belongs in the transcript as a
-// session.RoleTool turn: Kind goes to Turn.Tool, Detail to Turn.Text.
-type Event struct{ Kind, Detail string }
 
 // Def defines one tool.
 type Def struct {

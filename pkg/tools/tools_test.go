@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/ahca/ahca/pkg/agent"
 	"reflect"
 	"slices"
 	"strings"
@@ -203,17 +204,17 @@ func TestValidatePhoneNumber(t *testing.T) {
 		in    string
 		valid bool
 		want  map[string]any
-		event Event
+		event agent.Event
 	}{
-		{"(503) 555-0142", true, map[string]any{"cleaned_phone": "5035550142", "phone_for_speech": "5 0 3, 5 5 5, 0 1 4 2", "display": "(503) 555-0142", "e164": "+15035550142"}, Event{EventPhoneValidated, "(503) 555-0142"}},
-		{"+1 503 555 0142", true, map[string]any{"cleaned_phone": "5035550142"}, Event{EventPhoneValidated, "(503) 555-0142"}},
-		{"five oh three, five five five, oh one four two", true, map[string]any{"cleaned_phone": "5035550142"}, Event{EventPhoneValidated, "(503) 555-0142"}},
-		{"503.555.0142", true, map[string]any{"e164": "+15035550142"}, Event{EventPhoneValidated, "(503) 555-0142"}},
-		{"503-555-CALL", false, map[string]any{"reason": "a phone number can only have digits, and that has letters in it"}, Event{EventPhoneInvalid, "a phone number can only have digits, and that has letters in it"}},
-		{"555 0142", false, map[string]any{"reason": "that has 7 digits; a US number has 10", "digits_heard": "5550142"}, Event{EventPhoneInvalid, "that has 7 digits; a US number has 10"}},
-		{"123 555 0142", false, map[string]any{"reason": "the area code can't start with one"}, Event{EventPhoneInvalid, "the area code can't start with one"}},
-		{"503 155 0142", false, map[string]any{"reason": "the three digits after the area code can't start with one"}, Event{EventPhoneInvalid, "the three digits after the area code can't start with one"}},
-		{"+44 20 7946 0958", false, nil, Event{EventPhoneInvalid, "that isn't a US or Canadian number; I can only take numbers with a US or Canadian area code"}},
+		{"(503) 555-0142", true, map[string]any{"cleaned_phone": "5035550142", "phone_for_speech": "5 0 3, 5 5 5, 0 1 4 2", "display": "(503) 555-0142", "e164": "+15035550142"}, agent.Event{Kind: agent.EventPhoneValidated, Detail: "(503) 555-0142"}},
+		{"+1 503 555 0142", true, map[string]any{"cleaned_phone": "5035550142"}, agent.Event{Kind: agent.EventPhoneValidated, Detail: "(503) 555-0142"}},
+		{"five oh three, five five five, oh one four two", true, map[string]any{"cleaned_phone": "5035550142"}, agent.Event{Kind: agent.EventPhoneValidated, Detail: "(503) 555-0142"}},
+		{"503.555.0142", true, map[string]any{"e164": "+15035550142"}, agent.Event{Kind: agent.EventPhoneValidated, Detail: "(503) 555-0142"}},
+		{"503-555-CALL", false, map[string]any{"reason": "a phone number can only have digits, and that has letters in it"}, agent.Event{Kind: agent.EventPhoneInvalid, Detail: "a phone number can only have digits, and that has letters in it"}},
+		{"555 0142", false, map[string]any{"reason": "that has 7 digits; a US number has 10", "digits_heard": "5550142"}, agent.Event{Kind: agent.EventPhoneInvalid, Detail: "that has 7 digits; a US number has 10"}},
+		{"123 555 0142", false, map[string]any{"reason": "the area code can't start with one"}, agent.Event{Kind: agent.EventPhoneInvalid, Detail: "the area code can't start with one"}},
+		{"503 155 0142", false, map[string]any{"reason": "the three digits after the area code can't start with one"}, agent.Event{Kind: agent.EventPhoneInvalid, Detail: "the three digits after the area code can't start with one"}},
+		{"+44 20 7946 0958", false, nil, agent.Event{Kind: agent.EventPhoneInvalid, Detail: "that isn't a US or Canadian number; I can only take numbers with a US or Canadian area code"}},
 	}
 	r := Default()
 	for _, tt := range tests {
@@ -246,7 +247,7 @@ func TestUpdateUserInfo(t *testing.T) {
 		caller  session.Caller // after the call (CallerID is always callerID)
 		updated bool
 		result  map[string]any // top-level keys of the result, compared as JSON
-		event   *Event
+		event   *agent.Event
 	}
 	tests := []struct {
 		name  string
@@ -256,42 +257,42 @@ func TestUpdateUserInfo(t *testing.T) {
 		{"one at a time, then a correction overwrites", "superior-fencing", []step{
 			{`{"name": "jamie rivera"}`, session.Caller{Name: "Jamie Rivera"}, true,
 				map[string]any{"saved": map[string]any{"name": "Jamie Rivera"}, "missing_required": []any{"phone", "reason"}, "all_required_collected": false},
-				&Event{EventInfoUpdated, "name=Jamie Rivera"}},
+				&agent.Event{Kind: agent.EventInfoUpdated, Detail: "name=Jamie Rivera"}},
 			{`{"phone": "five oh three 555 0142", "reason": "Fence blew down in the storm"}`,
 				session.Caller{Name: "Jamie Rivera", Phone: "+15035550142", Reason: "Fence blew down in the storm"}, true,
 				map[string]any{"saved": map[string]any{"phone": "(503) 555-0142", "reason": "Fence blew down in the storm"}, "phone_for_speech": "5 0 3, 5 5 5, 0 1 4 2", "missing_required": []any{}, "all_required_collected": true},
-				&Event{EventInfoUpdated, "phone=+15035550142; reason=Fence blew down in the storm"}},
+				&agent.Event{Kind: agent.EventInfoUpdated, Detail: "phone=+15035550142; reason=Fence blew down in the storm"}},
 			{`{"name": "J A M I E  R I V E R O"}`, session.Caller{Name: "Jamie Rivero", Phone: "+15035550142", Reason: "Fence blew down in the storm"}, true,
 				map[string]any{"saved": map[string]any{"name": "Jamie Rivero"}, "missing_required": []any{}, "all_required_collected": true},
-				&Event{EventInfoUpdated, "name=Jamie Rivero"}},
+				&agent.Event{Kind: agent.EventInfoUpdated, Detail: "name=Jamie Rivero"}},
 			{`{"phone": "(971) 555-0100"}`, session.Caller{Name: "Jamie Rivero", Phone: "+19715550100", Reason: "Fence blew down in the storm"}, true,
-				nil, &Event{EventInfoUpdated, "phone=+19715550100"}},
+				nil, &agent.Event{Kind: agent.EventInfoUpdated, Detail: "phone=+19715550100"}},
 			{`{"name": "Jamie Rivero"}`, session.Caller{Name: "Jamie Rivero", Phone: "+19715550100", Reason: "Fence blew down in the storm"}, false,
 				map[string]any{"saved": map[string]any{"name": "Jamie Rivero"}}, nil},
 		}},
 		{"an invalid phone is not stored, the rest is", "superior-fencing", []step{
 			{`{"name": "Sam", "phone": "555 0142"}`, session.Caller{Name: "Sam"}, true,
 				map[string]any{"saved": map[string]any{"name": "Sam"}, "not_saved": map[string]any{"phone": "that has 7 digits; a US number has 10"}, "missing_required": []any{"phone", "reason"}},
-				&Event{EventInfoUpdated, "name=Sam; phone not saved: that has 7 digits; a US number has 10"}},
+				&agent.Event{Kind: agent.EventInfoUpdated, Detail: "name=Sam; phone not saved: that has 7 digits; a US number has 10"}},
 			{`{"phone": "the number I'm calling from"}`, session.Caller{Name: "Sam"}, false,
 				map[string]any{"not_saved": map[string]any{"phone": "a phone number can only have digits, and that has letters in it"}},
-				&Event{EventPhoneInvalid, "a phone number can only have digits, and that has letters in it"}},
+				&agent.Event{Kind: agent.EventPhoneInvalid, Detail: "a phone number can only have digits, and that has letters in it"}},
 		}},
 		{"emails: written stays intact, spelled is joined, invalid is refused", "sherpaprompt", []step{
 			{`{"name": "Matt", "email": "matt@gmail.com"}`, session.Caller{Name: "Matt", Email: "matt@gmail.com"}, true,
 				map[string]any{"saved": map[string]any{"name": "Matt", "email": "matt@gmail.com"}, "missing_required": []any{}, "all_required_collected": true},
-				&Event{EventInfoUpdated, "name=Matt; email=matt@gmail.com"}},
+				&agent.Event{Kind: agent.EventInfoUpdated, Detail: "name=Matt; email=matt@gmail.com"}},
 			{`{"email": "j o h n dot smith at example dot org"}`, session.Caller{Name: "Matt", Email: "john.smith@example.org"}, true,
-				map[string]any{"saved": map[string]any{"email": "john.smith@example.org"}}, &Event{EventInfoUpdated, "email=john.smith@example.org"}},
+				map[string]any{"saved": map[string]any{"email": "john.smith@example.org"}}, &agent.Event{Kind: agent.EventInfoUpdated, Detail: "email=john.smith@example.org"}},
 			{`{"email": "dana at acme"}`, session.Caller{Name: "Matt", Email: "john.smith@example.org"}, false,
 				map[string]any{"not_saved": map[string]any{"email": `not a complete email address; expected one address like name@example.com (spoken forms such as "j o h n at gmail dot com" are fine)`}},
-				&Event{EventEmailInvalid, "dana at acme"}},
-			{`{"email": "Contact@SherpaPrompt.example"}`, session.Caller{Name: "Matt", Email: "contact@sherpaprompt.example"}, true, nil, &Event{EventInfoUpdated, "email=contact@sherpaprompt.example"}},
+				&agent.Event{Kind: agent.EventEmailInvalid, Detail: "dana at acme"}},
+			{`{"email": "Contact@SherpaPrompt.example"}`, session.Caller{Name: "Matt", Email: "contact@sherpaprompt.example"}, true, nil, &agent.Event{Kind: agent.EventInfoUpdated, Detail: "email=contact@sherpaprompt.example"}},
 		}},
 		{"placeholders and nulls are not stored", "maple-street-vet", []step{
 			{`{"name": "unknown", "reason": "Refill for Max's thyroid pills", "email": null}`, session.Caller{Reason: "Refill for Max's thyroid pills"}, true,
 				map[string]any{"saved": map[string]any{"reason": "Refill for Max's thyroid pills"}, "not_saved": map[string]any{"name": "not a name: leave name out until the caller gives it"}, "missing_required": []any{"name", "phone"}},
-				&Event{EventInfoUpdated, "reason=Refill for Max's thyroid pills"}},
+				&agent.Event{Kind: agent.EventInfoUpdated, Detail: "reason=Refill for Max's thyroid pills"}},
 		}},
 	}
 	r := Default()
@@ -416,7 +417,7 @@ func TestGetCompanyInfo(t *testing.T) {
 			if strings.Contains(out.Content, "${") {
 				t.Errorf("a secret reference leaked: %s", out.Content)
 			}
-			if out.Event == nil || *out.Event != (Event{EventCompanyInfo, tt.infoType}) {
+			if out.Event == nil || *out.Event != (agent.Event{Kind: agent.EventCompanyInfo, Detail: tt.infoType}) {
 				t.Errorf("event = %+v", out.Event)
 			}
 		})
@@ -461,11 +462,11 @@ func TestEndConversation(t *testing.T) {
 				if strings.Contains(tt.args, "reason") {
 					want = "details collected"
 				}
-				if out.Event == nil || *out.Event != (Event{EventEnd, want}) {
+				if out.Event == nil || *out.Event != (agent.Event{Kind: agent.EventEnd, Detail: want}) {
 					t.Errorf("event = %+v", out.Event)
 				}
-				if out.Handoff != "" {
-					t.Errorf("handoff = %q", out.Handoff)
+				if out.Handoff != nil {
+					t.Errorf("handoff = %+v", out.Handoff)
 				}
 			}
 		})

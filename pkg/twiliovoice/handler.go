@@ -25,7 +25,6 @@ package twiliovoice
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +35,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/phone"
 	"github.com/ahca/ahca/pkg/secret"
@@ -336,32 +336,6 @@ func AnswersAt(b *business.Business, t time.Time) bool {
 // ---------------------------------------------------------------------------
 // /twilio/connect-action
 
-// Handoff is the handoffData of the agent's `end` frame, which Twilio posts
-// to the Connect action as HandoffData.
-type Handoff struct {
-	Reason string `json:"reason"`
-	Staff  string `json:"staff,omitempty"` // callRouting.staff key, for a transfer
-	Name   string `json:"name,omitempty"`  // the staff member's name, for logs and the simulator
-}
-
-// Handoff reasons.
-const (
-	HandoffCompleted = "completed"
-	HandoffEmergency = "emergency"
-	HandoffTransfer  = "transfer"
-	HandoffVoicemail = "voicemail"
-)
-
-// ParseHandoff reads HandoffData. Anything that is not a JSON object with
-// a reason is no handoff (the call is hung up).
-func ParseHandoff(data string) Handoff {
-	var ho Handoff
-	if json.Unmarshal([]byte(data), &ho) != nil {
-		return Handoff{}
-	}
-	return ho
-}
-
 func (h *Handler) connectAction(ctx context.Context, p params) reply {
 	sid := p["CallSid"]
 	if sid == "" {
@@ -372,16 +346,17 @@ func (h *Handler) connectAction(ctx context.Context, p params) reply {
 		return twimlReply(HangupTwiML())
 	}
 	ctx = tenant.WithBusiness(ctx, b.ID)
-	ho := ParseHandoff(p["HandoffData"])
+	// HandoffData is the agent's `end` frame's handoff (pkg/agent).
+	ho := agent.ParseHandoff(p["HandoffData"])
 	switch ho.Reason {
-	case HandoffEmergency:
+	case agent.HandoffEmergency:
 		return h.dialEmergency(ctx, b, p)
-	case HandoffTransfer:
+	case agent.HandoffTransfer:
 		return h.dialStaff(ctx, b, ho.Staff)
 	}
 	reason := ho.Reason
 	if reason == "" {
-		reason = HandoffCompleted
+		reason = agent.HandoffCompleted
 	}
 	if err := h.Calls.End(ctx, b.ID, sid, reason); err != nil && !errors.Is(err, ErrUnknownCall) {
 		h.log().ErrorContext(ctx, "end call failed", "err", err)

@@ -63,6 +63,25 @@ func goodbyeText(b *business.Business) string {
 	return fmt.Sprintf("Thank you for calling %s. Goodbye.", companyName(b))
 }
 
+// LegGreeting is WelcomeGreeting and the caller field its last question
+// asks for ("" when it asks for none): after a failed transfer and in
+// voicemail mode the leg opens with "What's your name?", and the caller's
+// answer is the name.
+func LegGreeting(b *business.Business, mode Mode, resumeStaff string) (text, asks string) {
+	text = WelcomeGreeting(b, mode, resumeStaff)
+	if resumeStaff == "" && mode != ModeVoicemail {
+		return text, "" // the business's own greeting asks how to help
+	}
+	last := strings.TrimSpace(text)
+	if i := strings.LastIndexAny(strings.TrimRight(last, "?.! "), ".!?"); i >= 0 {
+		last = last[i+1:]
+	}
+	if strings.HasSuffix(last, "?") && strings.Contains(strings.ToLower(last), "your name") {
+		return text, business.FieldName
+	}
+	return text, ""
+}
+
 // WelcomeGreeting is what Twilio says as a ConversationRelay leg opens
 // (its welcomeGreeting): the business's greeting; in voicemail mode, the
 // after-hours invitation to leave a message; after a transfer to

@@ -1,0 +1,97 @@
+// Package aiagent is the AI agent: a business's receptionist played by a
+// language model, with the business's prompt (pkg/prompt) and tools
+// (pkg/tools). It streams its words as the model produces them and stores
+// what the tools collect in the session, like the scripted agent does.
+package aiagent
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/ahca/ahca/pkg/agent"
+	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/llm"
+	"github.com/ahca/ahca/pkg/prompt"
+	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/tools"
+)
+
+// DefaultMaxToolRounds bounds the model requests of one turn.
+const DefaultMaxToolRounds = 4
+
+// Agent is the AI agent of one business.
+type Agent struct {
+	Business      *business.Business
+	Model         llm.Streamer
+	Tools         *tools.Registry
+	Prompt        prompt.Options
+	MaxToolRounds int // default DefaultMaxToolRounds
+	Log           *slog.Logger
+}
+
+var _ agent.Agent = (*Agent)(nil)
+
+// Greet returns the business's greeting; the AI agent keeps no state of
+// its own to set up.
+func (a *Agent) Greet(*session.Session) agent.Reply {
+	return agent.Reply{Text: a.Business.Agent.Greeting}
+}
+
+// Turn asks the model, streams its words to out, runs the tool calls it
+// makes (the loop repeats up to MaxToolRounds requests; the last one offers
+// no tools, so it ends in words) and returns what the tools did. s.Turns
+// must already end with the caller's utterance: the prompt is built from
+// them. A model error returns the Reply so far with the error.
+func (a *Agent) Turn(ctx context.Context, s *session.Session, _ string, now time.Time, out agent.Output) (agent.Reply, error) {
+	b := a.Business
+	offered := a.Tools.For(b)
+	popts := a.Prompt
+	popts.Tools = offered
+	msgs := prompt.Build(b, s, now, popts)
+	rounds := a.MaxToolRounds
+	if rounds <= 0 {
+		rounds = DefaultMaxToolRounds
+	}
+	before := s.Caller
+	var r agent.Reply
+	for round := 0; ; round++ {
+		req := llm.Request{Model: b.LLM.Model, Temperature: b.LLM.Temperature, Messages: msgs, Tools: offered}
+		if round == rounds-1 {
+			req.Tools = nil // last round: words, not more tool calls
+		}
+		res, err := a.Model.Stream(ctx, req, out.Text)
+		if err != nil {
+			r.CallerUpdated = s.Caller != before
+			return r, err
+		}
+		if len(res.ToolCalls) == 0 {
+			break
+		}
+		msgs = append(msgs, llm.Message{Role: llm.RoleAssistant, Content: res.Text, ToolCalls: res.ToolCalls})
+		for _, call := range res.ToolCalls {
+			o := a.Tools.Execute(ctx, tools.Env{Business: b, Session: s, Now: now}, call)
+			if o.Err != nil {
+				a.log().ErrorContext(ctx, "tool failed", "tool", call.Name, "err", o.Err)
+			}
+			msgs = append(msgs, llm.Message{Role: llm.RoleTool, ToolCallID: call.ID, Content: o.Content})
+			if o.Event != nil {
+				r.Events = append(r.Events, *o.Event)
+			}
+			r.Done = r.Done || o.End
+			if o.Handoff != nil {
+				r.Handoff = o.Handoff
+			}
+		}
+		out.CallerChanged(s.Caller)
+	}
+	r.CallerUpdated = s.Caller != before
+	return r, nil
+}
+
+func (a *Agent) log() *slog.Logger {
+	if a.Log != nil {
+		return a.Log
+	}
+	return slog.Default()
+}
