@@ -34,10 +34,7 @@ func newLLMFixture(t *testing.T) *llmFixture {
 	t.Helper()
 	set := businesstest.Set(t)
 	fake := llmtest.NewServer(t)
-	client := openaiclient.New(openaiclient.Options{
-		BaseURL: fake.URL, APIKey: func(context.Context) (string, error) { return "sk-test", nil },
-		Backoff: func(int) time.Duration { return 0 }, StallTimeout: 300 * time.Millisecond,
-	})
+	client := newClient(fake)
 	f := &llmFixture{store: session.NewMemoryStore(), rec: relaytest.New(), fake: fake, set: set}
 	f.engine = &conversation.Engine{Configs: setConfigs{set}, Store: f.store, LLM: client, TurnTimeout: 5 * time.Second, InterruptPoll: time.Millisecond}
 	return f
@@ -378,3 +375,13 @@ func TestLLMBooksAppointment(t *testing.T) {
 		t.Errorf("no booking event in the transcript: %+v", s.Turns)
 	}
 }
+
+// newClient is an OpenAI client of the fake model server.
+func newClient(fake *llmtest.Fake) *openaiclient.Client {
+	return openaiclient.New(openaiclient.Options{
+		BaseURL: fake.URL, APIKey: func(context.Context) (string, error) { return "sk-test", nil },
+		Backoff: func(int) time.Duration { return 0 }, StallTimeout: 300 * time.Millisecond,
+	})
+}
+
+func containsText(s, sub string) bool { return strings.Contains(s, sub) }
