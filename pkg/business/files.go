@@ -22,7 +22,7 @@ func Files(ctx context.Context, src Source, id tenant.ID, folder string) (fs.FS,
 		return nil, err
 	}
 	prefix := businessDir + "/" + string(id) + "/" + strings.Trim(folder, "/") + "/"
-	objs, err := src.List(ctx)
+	objs, err := listPrefix(ctx, src, prefix)
 	if err != nil {
 		return nil, err
 	}

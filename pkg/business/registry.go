@@ -16,11 +16,18 @@ import (
 const DefaultRefresh = time.Minute
 
 // Registry answers "which business is this, and what are its rules?" for a
-// long-lived process (a warm Lambda, the local stack). It loads the tree
-// once, then at most every Refresh it lists the source and re-fetches only
-// the files whose ETag changed, so an operator's configs push takes effect
-// without a redeploy and an unchanged tree costs one LIST. A refreshed tree
-// that does not validate is logged and not used: the last good Set stays.
+// long-lived process (a warm Lambda, the local stack).
+//
+// Business and ByNumber load only what they are asked about (the index,
+// the fallback prompt and that business's directory; see lazy.go), so a
+// function's cold start costs the same with 3 tenants or 3,000. Current
+// loads the whole tree, for the tools that need every business (the local
+// stack's listings, redrive of every business).
+//
+// Either way, at most every Refresh the registry checks the source again
+// and re-fetches only the files whose ETag changed, so an operator's
+// configs push takes effect without a redeploy. A refreshed file that does
+// not validate is logged and not used: the last good version stays.
 type Registry struct {
 	src     Source
 	refresh time.Duration
@@ -29,6 +36,8 @@ type Registry struct {
 
 	cur      atomic.Pointer[state]
 	reloadMu sync.Mutex // one reload at a time
+
+	lazy lazy // what Business and ByNumber loaded
 }
 
 type state struct {
@@ -89,10 +98,26 @@ func (r *Registry) Current(ctx context.Context) (*Set, error) {
 	return r.cur.Load().set, nil
 }
 
-// Reload fetches changed files now, regardless of the refresh interval.
+// Reload fetches the changed files of the whole tree now, regardless of
+// the refresh interval; businesses loaded by Business and ByNumber are
+// checked again on their next use.
 func (r *Registry) Reload(ctx context.Context) error {
 	r.reloadMu.Lock()
 	defer r.reloadMu.Unlock()
+	r.lazy.sharedMu.Lock()
+	if sh := r.lazy.shared.Load(); sh != nil {
+		cp := *sh
+		cp.checkedAt = time.Time{}
+		r.lazy.shared.Store(&cp)
+	}
+	r.lazy.sharedMu.Unlock()
+	r.lazy.mu.Lock()
+	for _, e := range r.lazy.entries {
+		e.mu.Lock()
+		e.checkedAt = time.Time{}
+		e.mu.Unlock()
+	}
+	r.lazy.mu.Unlock()
 	return r.reload(ctx)
 }
 
@@ -121,20 +146,22 @@ func (r *Registry) reload(ctx context.Context) error {
 	return nil
 }
 
-// Business returns the business with the given id.
+// Business returns the business with the given id, loading only it (and
+// the shared files) from the source.
 func (r *Registry) Business(ctx context.Context, id tenant.ID) (*Business, error) {
-	s, err := r.Current(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.Business(id)
+	return r.businessLazy(ctx, id)
 }
 
-// ByNumber returns the business a dialled number routes to.
+// ByNumber returns the business a dialled number routes to, loading only the
+// index and that business. The number is normalized first.
 func (r *Registry) ByNumber(ctx context.Context, number string) (*Business, error) {
-	s, err := r.Current(ctx)
+	sh, err := r.sharedNow(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return s.ByNumber(number)
+	id, ok := sh.lookupNumber(number)
+	if !ok {
+		return nil, fmt.Errorf("number %q is not routed to any business: %w", number, ErrUnknownBusiness)
+	}
+	return r.businessLazy(ctx, id)
 }

@@ -41,9 +41,13 @@ func (s S3Source) Origin() string { return "s3://" + s.Bucket + "/" + s.prefix()
 
 // List lists the tree with one ListObjectsV2 call per 1000 files; the
 // listing carries each object's ETag, so unchanged files need no GET.
-func (s S3Source) List(ctx context.Context) ([]Object, error) {
+func (s S3Source) List(ctx context.Context) ([]Object, error) { return s.ListPrefix(ctx, "") }
+
+// ListPrefix lists the files of the tree whose key starts with prefix (e.g.
+// one business's directory, "businesses/acme/").
+func (s S3Source) ListPrefix(ctx context.Context, prefix string) ([]Object, error) {
 	var out []Object
-	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: &s.Bucket, Prefix: aws.String(s.prefix())})
+	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: &s.Bucket, Prefix: aws.String(s.prefix() + prefix)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -152,8 +154,10 @@ func TestRegistryRefreshWithETags(t *testing.T) {
 	if err != nil || b.Name != "Acme Fencing" {
 		t.Fatalf("first load: %v, %v", b, err)
 	}
-	if got := srv.take(); got["LIST"] != 1 || got["GET OK"] != len(validTree()) {
-		t.Fatalf("first load calls = %v, want 1 LIST and %d GETs", got, len(validTree()))
+	// Only what acme needs: the index, the fallback prompt, acme's
+	// directory listing and its two files (not beta's).
+	if got := srv.take(); got["LIST"] != 1 || got["GET OK"] != 4 || len(got) != 2 {
+		t.Fatalf("first load calls = %v, want 1 LIST and 4 GETs", got)
 	}
 
 	// Within the refresh interval: no calls at all.
@@ -164,13 +168,14 @@ func TestRegistryRefreshWithETags(t *testing.T) {
 		t.Fatalf("calls within refresh interval = %v, want none", got)
 	}
 
-	// Past it, nothing changed: one LIST, no object transferred.
+	// Past it, nothing changed: the shared files answer 304 and acme's
+	// directory is listed; no object is transferred.
 	now = now.Add(2 * time.Minute)
 	if _, err := reg.Business(ctx, "acme"); err != nil {
 		t.Fatal(err)
 	}
-	if got := srv.take(); got["LIST"] != 1 || len(got) != 1 {
-		t.Fatalf("unchanged refresh calls = %v, want only 1 LIST", got)
+	if got := srv.take(); got["LIST"] != 1 || got["GET Not Modified"] != 2 || len(got) != 2 {
+		t.Fatalf("unchanged refresh calls = %v, want 1 LIST and 2 conditional GETs (304)", got)
 	}
 
 	// An operator changes one file: only it is fetched, and it takes effect.
@@ -182,8 +187,8 @@ func TestRegistryRefreshWithETags(t *testing.T) {
 	if b, _ := reg.Business(ctx, "acme"); b.Name != "Acme Fence Co" {
 		t.Fatalf("after push name = %q", b.Name)
 	}
-	if got := srv.take(); got["LIST"] != 1 || got["GET OK"] != 1 || len(got) != 2 {
-		t.Fatalf("changed refresh calls = %v, want 1 LIST and 1 GET", got)
+	if got := srv.take(); got["LIST"] != 1 || got["GET OK"] != 1 || got["GET Not Modified"] != 2 || len(got) != 3 {
+		t.Fatalf("changed refresh calls = %v, want 1 LIST, 2 conditional GETs (304) and 1 GET", got)
 	}
 
 	// Someone uploads a broken file by hand: the last good set is served.
@@ -255,7 +260,7 @@ func (m memSource) List(context.Context) ([]Object, error) {
 func (m memSource) Get(_ context.Context, key, ifNoneMatch string) ([]byte, string, error) {
 	v, ok := m[key]
 	if !ok {
-		return nil, "", errors.New("no such key")
+		return nil, "", fmt.Errorf("%s: %w", key, fs.ErrNotExist)
 	}
 	if ETagOf(v) == ifNoneMatch {
 		return nil, ifNoneMatch, ErrNotModified

@@ -97,6 +97,36 @@ func (d DirSource) List(_ context.Context) ([]Object, error) {
 	return out, nil
 }
 
+// ListPrefix lists the files whose key starts with prefix; a prefix ending
+// in "/" (a business's directory) walks only that directory.
+func (d DirSource) ListPrefix(ctx context.Context, prefix string) ([]Object, error) {
+	if !strings.HasSuffix(prefix, "/") || !fs.ValidPath(strings.TrimSuffix(prefix, "/")) {
+		all, err := d.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var out []Object
+		for _, o := range all {
+			if strings.HasPrefix(o.Key, prefix) {
+				out = append(out, o)
+			}
+		}
+		return out, nil
+	}
+	sub := filepath.Join(d.Dir, filepath.FromSlash(prefix))
+	if _, err := os.Stat(sub); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	objs, err := DirSource{Dir: sub}.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range objs {
+		objs[i].Key = prefix + objs[i].Key
+	}
+	return objs, nil
+}
+
 // Get reads one file.
 func (d DirSource) Get(_ context.Context, key, ifNoneMatch string) ([]byte, string, error) {
 	if !fs.ValidPath(key) {
