@@ -2,9 +2,12 @@ package business
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/ahca/ahca/pkg/phone"
 	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/tenant"
 )
@@ -316,4 +319,150 @@ func (h OperatingHours) MarshalJSON() ([]byte, error) {
 		Timezone string                `json:"timezone,omitempty"`
 		Schedule map[string][]Interval `json:"schedule"`
 	}{h.Timezone, days})
+}
+
+// Derived facts: what callers, the model, texts and emails are told about
+// the business, computed here once.
+
+// DisplayName is the name callers know the business by: companyInfo.name,
+// else the business's name.
+func (b *Business) DisplayName() string {
+	if b.Company.Name != "" {
+		return b.Company.Name
+	}
+	return b.Name
+}
+
+// AgentName is the agent's name, "the assistant" when it has none.
+func (b *Business) AgentName() string {
+	if b.Agent.Name != "" {
+		return b.Agent.Name
+	}
+	return "the assistant"
+}
+
+// CallerPhone is the business's number for callers, in display form
+// ("(503) 555-0142" for a NANP number): companyInfo.phone unless it is a
+// secret reference, else the business's own number; "" when neither.
+func (b *Business) CallerPhone() string {
+	for _, p := range []string{literal(b.Company.Phone), b.Phone} {
+		if p == "" {
+			continue
+		}
+		if n, err := phone.ValidateNANP(p); err == nil {
+			return n.Display
+		}
+		return p
+	}
+	return ""
+}
+
+// literal returns v unless it is a reference to a secret.
+func literal(v secret.Value) string {
+	if v.IsRef() {
+		return ""
+	}
+	return string(v)
+}
+
+// weekFromMonday is the days of the week as businesses list them.
+var weekFromMonday = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
+
+// DayLines renders the hours one line per day, Monday first: "Monday: 8:00
+// AM to 12:00 PM, 1:00 PM to 6:00 PM", "Sunday: closed".
+func (h *OperatingHours) DayLines() []string {
+	out := make([]string, 0, 7)
+	for _, d := range weekFromMonday {
+		ivs := h.Schedule[d]
+		if len(ivs) == 0 {
+			out = append(out, d.String()+": closed")
+			continue
+		}
+		parts := make([]string, len(ivs))
+		for k, iv := range ivs {
+			parts[k] = iv.Start.Written() + " to " + iv.End.Written()
+		}
+		out = append(out, d.String()+": "+strings.Join(parts, ", "))
+	}
+	return out
+}
+
+// Spoken renders the hours as people say them, grouping days with the same
+// hours: "Monday to Thursday, 8 AM to 6 PM; Friday, 8 AM to 5 PM; closed
+// Saturday and Sunday".
+func (h *OperatingHours) Spoken() string {
+	days := weekFromMonday
+	var parts, closed []string
+	for i := 0; i < len(days); {
+		ivs := h.Schedule[days[i]]
+		j := i + 1
+		for j < len(days) && slices.Equal(h.Schedule[days[j]], ivs) {
+			j++
+		}
+		name := days[i].String()
+		if j-i > 1 {
+			name += " to " + days[j-1].String()
+		}
+		if len(ivs) == 0 {
+			closed = append(closed, name)
+		} else {
+			ranges := make([]string, len(ivs))
+			for k, iv := range ivs {
+				ranges[k] = iv.Start.Spoken() + " to " + iv.End.Spoken()
+			}
+			parts = append(parts, name+", "+strings.Join(ranges, " and "))
+		}
+		i = j
+	}
+	if len(closed) > 0 {
+		parts = append(parts, "closed "+ListWords(closed, "and"))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Written renders a time of day as a clock shows it: "8:00 AM", "12:00
+// PM", "midnight" for the end of a day.
+func (c Clock) Written() string {
+	if c >= 24*60 {
+		return "midnight"
+	}
+	return time.Date(2000, 1, 1, int(c)/60, int(c)%60, 0, 0, time.UTC).Format("3:04 PM")
+}
+
+// Spoken renders a time of day the way people say it: "8 AM", "12:30 PM",
+// "noon", "midnight".
+func (c Clock) Spoken() string {
+	m := int(c)
+	switch m {
+	case 0, 24 * 60:
+		return "midnight"
+	case 12 * 60:
+		return "noon"
+	}
+	h, min := m/60, m%60
+	suffix := "AM"
+	if h >= 12 {
+		suffix = "PM"
+	}
+	h %= 12
+	if h == 0 {
+		h = 12
+	}
+	if min == 0 {
+		return fmt.Sprintf("%d %s", h, suffix)
+	}
+	return fmt.Sprintf("%d:%02d %s", h, min, suffix)
+}
+
+// ListWords joins items as people say them: "a", "a and b", "a, b, and c".
+func ListWords(items []string, conj string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	case 2:
+		return items[0] + " " + conj + " " + items[1]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + ", " + conj + " " + items[len(items)-1]
 }

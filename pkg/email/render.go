@@ -483,20 +483,17 @@ type callerView struct {
 var bareSite = regexp.MustCompile(`^(?i)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}(?:/[^\s]*)?$`)
 
 func businessName(b *business.Business) string {
-	if n := headerValue(b.Company.Name); n != "" {
-		return n
-	}
-	if n := headerValue(b.Name); n != "" {
+	if n := headerValue(b.DisplayName()); n != "" {
 		return n
 	}
 	return headerValue(string(b.ID))
 }
 
 func agentName(b *business.Business) string {
-	if n := headerValue(b.Agent.Name); n != "" {
+	if n := headerValue(b.AgentName()); n != "" {
 		return n
 	}
-	return "the assistant"
+	return "the assistant" // a name of control characters only
 }
 
 func newCaller(t transcript.Transcript) callerInfo {

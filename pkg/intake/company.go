@@ -8,7 +8,6 @@ import (
 	"unicode"
 
 	"github.com/ahca/ahca/pkg/business"
-	"github.com/ahca/ahca/pkg/phone"
 	"github.com/ahca/ahca/pkg/session"
 )
 
@@ -36,7 +35,7 @@ func (a *Agent) answer(t topic, s *session.Session, now time.Time) (text string,
 		}
 		return "Here's where to find us: " + addr + ".", true
 	case topicPhone:
-		if p := a.companyPhone(); p != "" {
+		if p := a.b.CallerPhone(); p != "" {
 			return "Our number is " + p + ".", true
 		}
 		return "I don't have a number to give you, but the team can follow up with you directly.", false
@@ -58,12 +57,12 @@ func (a *Agent) answer(t topic, s *session.Session, now time.Time) (text string,
 		for i, sv := range c.Services {
 			items[i] = lowerFirst(strings.TrimRight(sv, ". "))
 		}
-		return "We offer " + list(items, "and") + ".", true
+		return "We offer " + business.ListWords(items, "and") + ".", true
 	case topicAgent:
 		if a.b.Agent.Name != "" {
-			return fmt.Sprintf("I'm %s, the virtual assistant for %s.", a.b.Agent.Name, a.company()), true
+			return fmt.Sprintf("I'm %s, the virtual assistant for %s.", a.b.Agent.Name, a.b.DisplayName()), true
 		}
-		return fmt.Sprintf("I'm the virtual assistant for %s.", a.company()), true
+		return fmt.Sprintf("I'm the virtual assistant for %s.", a.b.DisplayName()), true
 	case topicPerson:
 		return "I can't transfer you from here, but I'll make sure the team gets your message and follows up.", true
 	case topicSmallTalk:
@@ -74,34 +73,6 @@ func (a *Agent) answer(t topic, s *session.Session, now time.Time) (text string,
 		return "It's so the team knows who to get back to, and how.", true
 	}
 	return "", false
-}
-
-// company is the name callers know the business by.
-func (a *Agent) company() string {
-	if a.b.Company.Name != "" {
-		return a.b.Company.Name
-	}
-	return a.b.Name
-}
-
-// companyPhone is the business's number for callers, in display form. A
-// number held as a secret reference is never shown.
-func (a *Agent) companyPhone() string {
-	var cands []string
-	if p := a.b.Company.Phone; p != "" && !p.IsRef() {
-		cands = append(cands, string(p))
-	}
-	cands = append(cands, a.b.Phone)
-	for _, p := range cands {
-		if p == "" {
-			continue
-		}
-		if n, err := phone.ValidateNANP(p); err == nil {
-			return n.Display
-		}
-		return p
-	}
-	return ""
 }
 
 // dayRank orders hours labels: weekdays first, then Monday..Sunday, then
@@ -150,7 +121,7 @@ func (a *Agent) hours(now time.Time) (string, bool) {
 		}
 		out = "Our hours are " + strings.Join(parts, "; ") + "."
 	} else if oh := a.b.OperatingHours; oh != nil {
-		out = "Our hours are " + schedule(oh) + "."
+		out = "Our hours are " + oh.Spoken() + "."
 	} else {
 		return "", false
 	}
@@ -173,80 +144,9 @@ func labelName(l string) string {
 	return strings.ToLower(l)
 }
 
-// schedule renders operating hours by day, grouping days with the same
-// hours: "Monday to Thursday, 8 AM to 6 PM; Friday, 8 AM to 5 PM; closed
-// Sunday".
-func schedule(h *business.OperatingHours) string {
-	days := []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
-	var parts, closed []string
-	for i := 0; i < len(days); {
-		ivs := h.Schedule[days[i]]
-		j := i + 1
-		for j < len(days) && slices.Equal(h.Schedule[days[j]], ivs) {
-			j++
-		}
-		name := days[i].String()
-		if j-i > 1 {
-			name += " to " + days[j-1].String()
-		}
-		if len(ivs) == 0 {
-			closed = append(closed, name)
-		} else {
-			ranges := make([]string, len(ivs))
-			for k, iv := range ivs {
-				ranges[k] = spokenClock(iv.Start) + " to " + spokenClock(iv.End)
-			}
-			parts = append(parts, name+", "+strings.Join(ranges, " and "))
-		}
-		i = j
-	}
-	if len(closed) > 0 {
-		parts = append(parts, "closed "+list(closed, "and"))
-	}
-	return strings.Join(parts, "; ")
-}
-
-// spokenClock renders a time of day the way people say it: "8 AM",
-// "12:30 PM", "noon", "midnight".
-func spokenClock(c business.Clock) string {
-	m := int(c)
-	switch m {
-	case 0, 24 * 60:
-		return "midnight"
-	case 12 * 60:
-		return "noon"
-	}
-	h, min := m/60, m%60
-	suffix := "AM"
-	if h >= 12 {
-		suffix = "PM"
-	}
-	h %= 12
-	if h == 0 {
-		h = 12
-	}
-	if min == 0 {
-		return fmt.Sprintf("%d %s", h, suffix)
-	}
-	return fmt.Sprintf("%d:%02d %s", h, min, suffix)
-}
-
 func startsWithDigit(s string) bool {
 	for _, r := range s {
 		return unicode.IsDigit(r)
 	}
 	return false
-}
-
-// list joins items as people say them: "a", "a and b", "a, b, and c".
-func list(items []string, conj string) string {
-	switch len(items) {
-	case 0:
-		return ""
-	case 1:
-		return items[0]
-	case 2:
-		return items[0] + " " + conj + " " + items[1]
-	}
-	return strings.Join(items[:len(items)-1], ", ") + ", " + conj + " " + items[len(items)-1]
 }

@@ -141,7 +141,7 @@ func (a *Agent) Greet(s *session.Session) agent.Reply {
 	bk.Stage, bk.Want, bk.When, bk.Proposed = "", "", "", time.Time{}
 	g := a.b.Agent.Greeting
 	if g == "" {
-		g = "Hi, you've reached " + a.company() + ". How can I help you today?"
+		g = "Hi, you've reached " + a.b.DisplayName() + ". How can I help you today?"
 	}
 	return agent.Reply{Text: g}
 }
@@ -881,7 +881,7 @@ func (t *turn) readBack(lead string) string {
 		}
 	}
 	t.readback = true
-	return lead + " " + list(parts, "and") + ". Is that right?"
+	return lead + " " + business.ListWords(parts, "and") + ". Is that right?"
 }
 
 func (t *turn) phoneForReadBack() string {
@@ -1091,7 +1091,7 @@ func (t *turn) fieldList() string {
 			parts = append(parts, "the reason for your call")
 		}
 	}
-	return list(parts, "or")
+	return business.ListWords(parts, "or")
 }
 
 // emergency tells the caller once how to reach the on-call team, if the
@@ -1115,7 +1115,7 @@ func (t *turn) emergency() {
 			}
 		}
 		if num == "" {
-			if p := t.a.companyPhone(); p != "" {
+			if p := t.a.b.CallerPhone(); p != "" {
 				num = " at " + p
 			}
 		}
@@ -1134,7 +1134,7 @@ func (t *turn) close(outcome string) {
 	t.done = true
 	t.event(agent.EventEnd, outcome)
 	c := t.s.Caller
-	company := t.a.company()
+	company := t.a.b.DisplayName()
 	bye := t.goodbye()
 	if outcome == OutcomeCallerEnded && c.Name == "" && c.Phone == "" && c.Email == "" && c.Reason == "" {
 		t.main = "No problem. Thanks for calling " + company + ". " + bye

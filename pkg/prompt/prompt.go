@@ -65,23 +65,9 @@ func Build(b *business.Business, s *session.Session, now time.Time, opts Options
 func Fill(b *business.Business, text string) string {
 	return strings.NewReplacer(
 		"{businessName}", b.Name,
-		"{agentName}", agentName(b),
-		"{companyName}", companyName(b),
+		"{agentName}", b.AgentName(),
+		"{companyName}", b.DisplayName(),
 	).Replace(text)
-}
-
-func agentName(b *business.Business) string {
-	if b.Agent.Name != "" {
-		return b.Agent.Name
-	}
-	return "the assistant"
-}
-
-func companyName(b *business.Business) string {
-	if b.Company.Name != "" {
-		return b.Company.Name
-	}
-	return b.Name
 }
 
 // DateLayout is how the current time is written in the system prompt:
@@ -109,7 +95,7 @@ func System(b *business.Business, s *session.Session, now time.Time, offered []l
 	var w strings.Builder
 	base := strings.TrimSpace(Fill(b, b.Prompts.System))
 	if base == "" {
-		base = fmt.Sprintf("You are %s, the virtual receptionist for %s.", agentName(b), companyName(b))
+		base = fmt.Sprintf("You are %s, the virtual receptionist for %s.", b.AgentName(), b.DisplayName())
 	}
 	w.WriteString(base)
 	w.WriteString("\n\n# This conversation\n")
@@ -119,7 +105,7 @@ func System(b *business.Business, s *session.Session, now time.Time, offered []l
 	if role == "" {
 		role = "virtual receptionist"
 	}
-	fmt.Fprintf(&w, "- You are %s, the %s for %s.", agentName(b), role, companyName(b))
+	fmt.Fprintf(&w, "- You are %s, the %s for %s.", b.AgentName(), role, b.DisplayName())
 	if b.Agent.Personality != "" {
 		fmt.Fprintf(&w, " Personality: %s.", strings.TrimRight(b.Agent.Personality, ". "))
 	}

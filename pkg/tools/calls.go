@@ -333,7 +333,7 @@ func runCollectVoicemail(ctx context.Context, env Env, raw json.RawMessage, sms 
 	if source == "caller_id" {
 		display += " (caller ID)"
 	}
-	body := fmt.Sprintf("%s: message for %s from %s, call back %s: %s", companyOf(b), forWhom, caller, display, reason)
+	body := fmt.Sprintf("%s: message for %s from %s, call back %s: %s", b.DisplayName(), forWhom, caller, display, reason)
 	digest := sha256.Sum256([]byte(body))
 	sum := hex.EncodeToString(digest[:8])
 	sent := vm.Notified
@@ -389,13 +389,6 @@ func runCollectVoicemail(ctx context.Context, env Env, raw json.RawMessage, sms 
 	out.Event = &agent.Event{Kind: agent.EventVoicemail, Detail: fmt.Sprintf("message for %s; %d text(s) sent", forWhom, sent)}
 	out.Err = errors.Join(errs...)
 	return out, nil
-}
-
-func companyOf(b *business.Business) string {
-	if b.Company.Name != "" {
-		return b.Company.Name
-	}
-	return b.Name
 }
 
 // resolveNumber resolves a phone reference and checks it is E.164.

@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/ahca/ahca/pkg/agent"
-	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/phone"
-	"github.com/ahca/ahca/pkg/secret"
 )
 
 // Info types of get_company_info.
@@ -73,7 +70,7 @@ func runCompanyInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome, e
 	res := companyResult{InfoType: a.InfoType}
 	all := a.InfoType == "all"
 	if all {
-		res.Name = companyName(b)
+		res.Name = b.DisplayName()
 		res.About = b.Description
 		res.Facts = c.Facts
 		if e := c.Emergency; e != nil && e.Available && e.Instructions != "" {
@@ -81,7 +78,7 @@ func runCompanyInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome, e
 		}
 	}
 	if all || a.InfoType == "phone" {
-		if n := companyPhone(b); n != "" {
+		if n := b.CallerPhone(); n != "" {
 			res.Phone = n
 			if v, err := phone.ValidateNANP(n); err == nil {
 				res.PhoneForSpeech = v.ForSpeech
@@ -103,7 +100,7 @@ func runCompanyInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome, e
 	if all || a.InfoType == "hours" {
 		res.Hours = c.Hours
 		if h := b.OperatingHours; h != nil {
-			res.Schedule = schedule(h)
+			res.Schedule = h.DayLines()
 			open := h.OpenAt(env.Now, b.Location())
 			res.OpenNow = &open
 		}
@@ -122,64 +119,4 @@ func runCompanyInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome, e
 func empty(r companyResult) bool {
 	return r.Phone == "" && r.Email == "" && r.Website == "" && r.Address == "" && len(r.Services) == 0 &&
 		len(r.Hours) == 0 && len(r.Schedule) == 0
-}
-
-func companyName(b *business.Business) string {
-	if b.Company.Name != "" {
-		return b.Company.Name
-	}
-	return b.Name
-}
-
-// companyPhone is the business's number for callers in display form: the
-// companyInfo phone unless it is a secret reference, else the business's
-// own number.
-func companyPhone(b *business.Business) string {
-	for _, p := range []string{literal(b.Company.Phone), b.Phone} {
-		if p == "" {
-			continue
-		}
-		if n, err := phone.ValidateNANP(p); err == nil {
-			return n.Display
-		}
-		return p
-	}
-	return ""
-}
-
-// literal returns v unless it is a reference to a secret.
-func literal(v secret.Value) string {
-	if v.IsRef() {
-		return ""
-	}
-	return string(v)
-}
-
-// schedule renders operating hours as one line per day, Monday first:
-// "Monday: 8:00 AM to 12:00 PM, 1:00 PM to 6:00 PM", "Sunday: closed".
-func schedule(h *business.OperatingHours) []string {
-	out := make([]string, 0, 7)
-	for i := range 7 {
-		d := time.Weekday((i + 1) % 7)
-		ivs := h.Schedule[d]
-		if len(ivs) == 0 {
-			out = append(out, d.String()+": closed")
-			continue
-		}
-		parts := make([]string, len(ivs))
-		for k, iv := range ivs {
-			parts[k] = clock12(iv.Start) + " to " + clock12(iv.End)
-		}
-		out = append(out, d.String()+": "+strings.Join(parts, ", "))
-	}
-	return out
-}
-
-// clock12 renders a time of day for speech: "8:00 AM", "12:00 PM",
-// "midnight" for the end of a day.
-func clock12(c business.Clock) string {
-	if c >= 24*60 {
-		return "midnight"
-	}
-	return time.Date(2000, 1, 1, int(c)/60, int(c)%60, 0, 0, time.UTC).Format("3:04 PM")
 }

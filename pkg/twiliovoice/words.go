@@ -25,24 +25,17 @@ const DefaultVoicemailMessage = "It looks like {staffName} isn't available right
 // emergencyName stands for the emergency contact in the wording.
 const emergencyName = "our on-call crew"
 
-func companyName(b *business.Business) string {
-	if b.Company.Name != "" {
-		return b.Company.Name
-	}
-	return b.Name
-}
-
 // afterHoursText is the business's after-hours greeting, or our default.
 func afterHoursText(b *business.Business) string {
 	if s := strings.TrimSpace(b.Agent.AfterHoursGreeting); s != "" {
 		return s
 	}
-	return fmt.Sprintf("Thank you for calling %s. We're closed right now. Please call back during our business hours. Goodbye.", companyName(b))
+	return fmt.Sprintf("Thank you for calling %s. We're closed right now. Please call back during our business hours. Goodbye.", b.DisplayName())
 }
 
 // voicemailGreeting opens an after-hours call in voicemail mode.
 func voicemailGreeting(b *business.Business) string {
-	return fmt.Sprintf("Thank you for calling %s. We're closed right now, but I can take a message and someone will call you back. What's your name?", companyName(b))
+	return fmt.Sprintf("Thank you for calling %s. We're closed right now, but I can take a message and someone will call you back. What's your name?", b.DisplayName())
 }
 
 // transferFailedText returns the caller to the agent after staffName did
@@ -60,7 +53,7 @@ func emergencyFailedText() string {
 }
 
 func goodbyeText(b *business.Business) string {
-	return fmt.Sprintf("Thank you for calling %s. Goodbye.", companyName(b))
+	return fmt.Sprintf("Thank you for calling %s. Goodbye.", b.DisplayName())
 }
 
 // LegGreeting is WelcomeGreeting and the caller field its last question
