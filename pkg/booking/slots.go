@@ -1,7 +1,7 @@
 // Package booking is appointment booking on a business's built-in calendar:
 // the slots a business offers (from calendar.businessHours, in its time
 // zone, DST-correct), natural-language dates and times as callers say them
-// (ParseWhen), and the Store that books a slot with a conditional write so
+// (parsed by pkg/speech, settled by Settle), and the Store that books a slot with a conditional write so
 // two callers can never book the same one.
 //
 // Every time of day is built with time.Date in the business's location and

@@ -19,6 +19,7 @@ import (
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/knowledge"
 	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/speech"
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
@@ -224,15 +225,25 @@ func (t *turn) bookingIntent(leftover string) bool {
 
 // saysWhen reports whether text names a day or a time.
 func saysWhen(b *business.Business, text string, now time.Time) bool {
-	_, err := booking.ParseFor(b, text, now)
-	var q *booking.QuestionError
+	_, err := when(b, text, now)
+	var q *speech.QuestionError
 	return err == nil || errors.As(err, &q) && !nothingSaid(q)
 }
 
-// nothingSaid reports whether ParseFor's question says the text named no
+// when reads a day and time the caller said and settles it with the
+// business's booking hours.
+func when(b *business.Business, text string, now time.Time) (speech.When, error) {
+	w, err := speech.ParseWhen(text, now, booking.Location(b))
+	if err != nil {
+		return w, err
+	}
+	return booking.Settle(b, w, now)
+}
+
+// nothingSaid reports whether the parser's question says the text named no
 // day and no time (rather than an unclear one). booking has no sentinel for
 // it, so the question's wording is matched.
-func nothingSaid(q *booking.QuestionError) bool {
+func nothingSaid(q *speech.QuestionError) bool {
 	return strings.HasPrefix(q.Question, "I didn't catch a day or time")
 }
 
@@ -291,8 +302,8 @@ func (t *turn) startBooking() {
 // parseWhen proposes a slot for a day and time, or asks the clarifying
 // question; false when text names neither.
 func (t *turn) parseWhen(text string) bool {
-	w, err := booking.ParseFor(t.a.b, text, t.now)
-	var q *booking.QuestionError
+	w, err := when(t.a.b, text, t.now)
+	var q *speech.QuestionError
 	if errors.As(err, &q) && !nothingSaid(q) {
 		t.bk.Stage = session.BookWhen
 		t.main = q.Question
@@ -395,7 +406,7 @@ func (t *turn) calendarDown() {
 
 // propose reads back the slot asked for when it is free, else the nearest
 // free one (on that day, or the next day with one within 14 days).
-func (t *turn) propose(w booking.When) {
+func (t *turn) propose(w speech.When) {
 	b := t.a.b
 	var lead string
 	if w.HasTime {
@@ -483,7 +494,7 @@ func (t *turn) bookProposed() {
 		Service: t.bk.Service, CreatedAt: t.now}, t.now)
 	switch {
 	case errors.Is(err, booking.ErrSlotTaken):
-		w := booking.When{Date: booking.Day(slot.Start, booking.Location(b)), DateSaid: true, HasTime: true,
+		w := speech.When{Date: booking.Day(slot.Start, booking.Location(b)), DateSaid: true, HasTime: true,
 			Hour: slot.Start.Hour(), Minute: slot.Start.Minute(), Meridiem: true}
 		t.propose(w)
 		if t.in.Step == StepBooking {

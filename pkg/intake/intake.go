@@ -21,7 +21,8 @@
 // before. With features.appointmentBooking, a calendar booking.Supported
 // handles and Options.Bookings, the agent books appointments: when the
 // caller asks to book, or once the required details are collected, it asks
-// for a day and time (booking.ParseFor, asking back when it is ambiguous),
+// for a day and time (speech.ParseWhen, booking.Settle; asking back when it
+// is ambiguous),
 // reads back the slot asked for or the nearest free one (within 14 days),
 // books it on "yes" with the store's conditional write (proposing another
 // when it was just taken), records it in session.State.Booking (as the

@@ -13,6 +13,7 @@ import (
 	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/speech"
 )
 
 // NameScheduleAppointment is the booking tool's name.
@@ -22,7 +23,7 @@ const NameScheduleAppointment = "schedule_appointment"
 const maxAlternatives = 3
 
 // BookingTool is schedule_appointment on store: without confirm it reads the
-// caller's day and time (booking.ParseFor), checks availability and proposes
+// caller's day and time (speech.ParseWhen, booking.Settle), checks availability and proposes
 // the slot, or the nearest free ones (the next day with a free slot within
 // 14 days when that day is full or closed), for the model to read back; with
 // confirm it re-checks availability and books with the store's conditional
@@ -110,8 +111,11 @@ func runSchedule(ctx context.Context, store booking.Store, env Env, raw json.Raw
 		}
 	}
 
-	w, err := booking.ParseFor(b, a.DateTime, now)
-	var q *booking.QuestionError
+	w, err := speech.ParseWhen(a.DateTime, now, booking.Location(b))
+	if err == nil {
+		w, err = booking.Settle(b, w, now)
+	}
+	var q *speech.QuestionError
 	if errors.As(err, &q) {
 		return Result(scheduleResult{Status: "question", Question: q.Question,
 			Note: "Ask the caller this question, then call schedule_appointment again with their answer."}), nil
@@ -200,7 +204,7 @@ func booked(bk *session.Booking, slot booking.Slot, service, note string) Outcom
 
 // requestedSlot returns the slot the caller asked for when it is a free
 // future slot, else why not.
-func requestedSlot(b *business.Business, now time.Time, w booking.When, takenOn booking.TakenOn) (*booking.Slot, string, error) {
+func requestedSlot(b *business.Business, now time.Time, w speech.When, takenOn booking.TakenOn) (*booking.Slot, string, error) {
 	day := w.Date
 	if len(booking.DaySlots(b, day)) == 0 {
 		return nil, fmt.Sprintf("no appointments on %ss", day.Weekday()), nil
@@ -233,7 +237,7 @@ func requestedSlot(b *business.Business, now time.Time, w booking.When, takenOn 
 // alternatives returns up to maxAlternatives free slots: on the asked day
 // the ones nearest the asked time (the first ones without a time), else the
 // first of the next day with a free slot.
-func alternatives(b *business.Business, now time.Time, w booking.When, takenOn booking.TakenOn) ([]booking.Slot, error) {
+func alternatives(b *business.Business, now time.Time, w speech.When, takenOn booking.TakenOn) ([]booking.Slot, error) {
 	var free []booking.Slot
 	if len(booking.DaySlots(b, w.Date)) > 0 {
 		taken, err := takenOn(w.Date)
