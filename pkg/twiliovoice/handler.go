@@ -99,9 +99,12 @@ type Calls interface {
 	End(ctx context.Context, biz tenant.ID, callSID, reason string) error
 }
 
-// Configs is the business configuration snapshot (business.Registry).
+// Configs finds the business a number routes to (business.Registry, which
+// loads only that business). An error wrapping business.ErrUnknownBusiness
+// means the number routes nowhere; any other error, that the configs are
+// unavailable.
 type Configs interface {
-	Current(ctx context.Context) (*business.Set, error)
+	ByNumber(ctx context.Context, number string) (*business.Business, error)
 }
 
 // Handler serves the four webhooks. Construct it with its dependencies; it
@@ -288,12 +291,11 @@ func (h *Handler) voice(ctx context.Context, p params) reply {
 // business finds the business the dialled number (To) routes to. When
 // there is none it returns the reply to send instead.
 func (h *Handler) business(ctx context.Context, p params) (*business.Business, reply, bool) {
-	set, err := h.Configs.Current(ctx)
-	if err != nil {
+	b, err := h.Configs.ByNumber(ctx, p["To"])
+	if err != nil && !errors.Is(err, business.ErrUnknownBusiness) {
 		h.log().ErrorContext(ctx, "business configs unavailable", "err", err)
 		return nil, twimlReply(SayHangup("", technicalProblemText)), false
 	}
-	b, err := set.ByNumber(p["To"])
 	if err != nil {
 		// The number is ours (it reached our webhook), but it routes to no
 		// business: never fall back to a default one.

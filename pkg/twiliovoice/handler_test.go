@@ -73,8 +73,7 @@ func TestGolden(t *testing.T) {
 			e := newEnv(t, configs(t, tt.patches...), tt.now)
 			if tt.started {
 				// Dial actions come back to a call that is under way.
-				b, _ := e.h.Configs.Current(context.Background())
-				if biz, err := b.ByNumber(tt.params["To"]); err == nil && tt.path != twiliovoice.PathVoice {
+				if biz, err := e.h.Configs.ByNumber(context.Background(), tt.params["To"]); err == nil && tt.path != twiliovoice.PathVoice {
 					e.calls.Start(context.Background(), biz, twiliovoice.Call{SID: callSID, From: callerNumber})
 				}
 			}
@@ -171,8 +170,7 @@ func TestCallFlow(t *testing.T) {
 	}
 
 	// The agent transfers with route_call; Twilio posts its handoff data.
-	set, _ := e.h.Configs.Current(ctx)
-	maple, _ := set.ByNumber(mapleNumber)
+	maple, _ := e.h.Configs.ByNumber(ctx, mapleNumber)
 	out := tools.NewRegistry(tools.RouteCall()).Execute(ctx, tools.Env{Business: maple, Session: phoneSession(maple), Now: tuesdayAfternoon},
 		toolCall(tools.NameRouteCall, `{"intent":"refills","reason":"Refill for Rex"}`))
 	if !out.End || out.Handoff == nil {

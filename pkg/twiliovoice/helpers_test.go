@@ -70,7 +70,12 @@ type staticConfigs struct {
 	err error
 }
 
-func (c staticConfigs) Current(context.Context) (*business.Set, error) { return c.set, c.err }
+func (c staticConfigs) ByNumber(_ context.Context, number string) (*business.Business, error) {
+	if c.err != nil {
+		return nil, c.err
+	}
+	return c.set.ByNumber(number)
+}
 
 var (
 	loadOnce sync.Once
