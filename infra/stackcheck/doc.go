@@ -87,4 +87,15 @@
 //     [RuleBucketOwnership] (BucketOwnerEnforced), [RuleBucketTLS] (a bucket
 //     policy denying aws:SecureTransport false).
 //   - [RuleRetain]: DeletionPolicy and UpdateReplacePolicy are Retain.
+//
+// Operations ([CheckOperations], applied to the repository's template):
+// [RuleLogRetention], [RuleFunctionAlarms], [RuleAlarmActions],
+// [RuleReservedConcurrency], [RuleAccessLogs].
+//
+// # Stages
+//
+// [EvaluateStage] evaluates the template for one stage (parameters from
+// samconfig.toml, see [LoadSamconfig]) into what each function may read
+// and send as; [Stage.CheckBusinesses] reports every business setting the
+// stage's functions could not resolve (`ahca configs validate --stage`).
 package stackcheck

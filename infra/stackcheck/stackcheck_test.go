@@ -198,6 +198,9 @@ func TestRepositoryTemplate(t *testing.T) {
 	if ps := Check(tpl, Options{Root: "../.."}); len(ps) != 0 {
 		t.Fatalf("template.yaml breaks stack invariants:\n%s", joinProblems(ps))
 	}
+	if ps := CheckOperations(tpl); len(ps) != 0 {
+		t.Fatalf("template.yaml breaks operational invariants:\n%s", joinProblems(ps))
+	}
 
 	// The storage rules only bite if the foundation resources are there.
 	for id, typ := range map[string]string{AppTableID: typeTable, ConfigBucketID: typeBucket} {
