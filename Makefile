@@ -58,8 +58,10 @@ e2e: ## real-browser test of the web client against `ahca dev` (Chromium + playw
 fuzz: ## short fuzz run of the config parser (the seed corpus also runs in unit)
 	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./pkg/business
 
-lint: fmt-check vet ## gofmt, go vet and staticcheck
+lint: fmt-check vet ## gofmt, go vet, staticcheck and cfn-lint (with informational checks) on template.yaml
 	$(GO) run $(STATICCHECK) ./...
+	@command -v cfn-lint >/dev/null || { echo "lint: cfn-lint not found (pip install cfn-lint)"; exit 1; }
+	cfn-lint --include-checks I -- template.yaml
 
 bench: ## run the benchmarks against DynamoDB Local (figures go in BENCHMARKS.md)
 	$(WITH_EMULATORS) $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
