@@ -3,9 +3,18 @@
 // costs measurable cold-start time (see the performance budget in
 // docs/architecture.md). In Lambda the region and the execution role's
 // credentials are environment variables.
+//
+// The SDK's standard endpoint variables are honoured as LoadDefaultConfig
+// would: AWS_ENDPOINT_URL for every service, AWS_ENDPOINT_URL_<SERVICE>
+// for one (the SDK id upper-cased, spaces as underscores:
+// AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SSM,
+// AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_SESV2), and
+// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true turns both off. That is how
+// `ahca dev --lambdas` points the real binaries at local emulators.
 package awsenv
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -31,10 +40,45 @@ func Config(getenv Getenv) (aws.Config, error) {
 	if key == "" || secret == "" {
 		return aws.Config{}, fmt.Errorf("awsenv: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (Lambda sets them from the execution role)")
 	}
-	return aws.Config{
+	cfg := aws.Config{
 		Region:      region,
 		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(key, secret, getenv("AWS_SESSION_TOKEN"))),
-	}, nil
+	}
+	ep := endpoints{getenv}
+	if ignore, _, _ := ep.GetIgnoreConfiguredEndpoints(context.Background()); !ignore {
+		if u := getenv("AWS_ENDPOINT_URL"); u != "" {
+			cfg.BaseEndpoint = aws.String(u)
+		}
+	}
+	// Each service client asks its config sources for its own endpoint
+	// (AWS_ENDPOINT_URL_<SERVICE>) when it is built; an empty environment
+	// costs one lookup per client.
+	cfg.ConfigSources = []any{ep}
+	return cfg, nil
+}
+
+// endpoints is the config source the SDK's service clients consult for
+// AWS_ENDPOINT_URL_<SERVICE> (they look for these two methods, as on
+// config.EnvConfig).
+type endpoints struct{ getenv Getenv }
+
+// GetServiceBaseEndpoint returns AWS_ENDPOINT_URL_<SERVICE> for the SDK id
+// (e.g. "Secrets Manager" → AWS_ENDPOINT_URL_SECRETS_MANAGER).
+func (e endpoints) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
+	if ignore, _, _ := e.GetIgnoreConfiguredEndpoints(context.Background()); ignore {
+		return "", false, nil
+	}
+	u := e.getenv("AWS_ENDPOINT_URL_" + strings.ReplaceAll(strings.ToUpper(sdkID), " ", "_"))
+	return u, u != "", nil
+}
+
+// GetIgnoreConfiguredEndpoints reports AWS_IGNORE_CONFIGURED_ENDPOINT_URLS.
+func (e endpoints) GetIgnoreConfiguredEndpoints(context.Context) (bool, bool, error) {
+	v := e.getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+	if v == "" {
+		return false, false, nil
+	}
+	return strings.EqualFold(v, "true"), true, nil
 }
 
 // Require returns the named variables, or an error naming every missing one.
