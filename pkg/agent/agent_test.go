@@ -9,26 +9,22 @@ import (
 // The tools write handoffs, the engine sends them, and the Connect action
 // (pkg/twiliovoice) reads them back: one type, one encoding.
 func TestHandoffRoundTrip(t *testing.T) {
-	tests := []struct {
-		data string
-		want agent.Handoff
-	}{
-		{`{"reason":"transfer","staff":"pharmacy","name":"Jordan"}`, agent.Handoff{Reason: "transfer", Staff: "pharmacy", Name: "Jordan"}},
-		{`{"reason":"emergency"}`, agent.Handoff{Reason: "emergency"}},
-		{``, agent.Handoff{}},
-		{`not json`, agent.Handoff{}},
-		{`["transfer"]`, agent.Handoff{}},
-	}
-	for _, tt := range tests {
-		got := agent.ParseHandoff(tt.data)
-		if got != tt.want {
-			t.Errorf("ParseHandoff(%q) = %+v; want %+v", tt.data, got, tt.want)
-		}
-		if tt.want.Reason != "" && got.JSON() != tt.data {
-			t.Errorf("JSON() = %s; want %s", got.JSON(), tt.data)
+	for data, want := range map[string]agent.Handoff{
+		`{"reason":"transfer","staff":"pharmacy","name":"Jordan"}`: {Reason: agent.HandoffTransfer, Staff: "pharmacy", Name: "Jordan"},
+		`{"reason":"emergency"}`:                                   {Reason: agent.HandoffEmergency},
+		``:                                                         {},
+		`not json`:                                                 {},
+		`["transfer"]`:                                             {},
+	} {
+		got := agent.ParseHandoff(data)
+		switch {
+		case got != want:
+			t.Errorf("ParseHandoff(%q) = %+v; want %+v", data, got, want)
+		case want.Reason != "" && got.JSON() != data:
+			t.Errorf("JSON() = %s; want %s", got.JSON(), data)
 		}
 	}
-	if (&agent.Handoff{Reason: agent.HandoffTransfer}).Transfer() == false || (*agent.Handoff)(nil).Transfer() {
-		t.Error("Transfer() wrong")
+	if !(&agent.Handoff{Reason: agent.HandoffTransfer}).Transfer() || (*agent.Handoff)(nil).Transfer() {
+		t.Error("Transfer() is wrong")
 	}
 }

@@ -2,11 +2,11 @@ package intake
 
 import (
 	"context"
-	"github.com/ahca/ahca/pkg/agent"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/knowledge"
 	"github.com/ahca/ahca/pkg/session"

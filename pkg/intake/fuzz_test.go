@@ -1,12 +1,12 @@
 package intake
 
 import (
-	"github.com/ahca/ahca/pkg/agent"
 	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/session"
 )

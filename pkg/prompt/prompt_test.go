@@ -3,7 +3,6 @@ package prompt
 import (
 	"flag"
 	"fmt"
-	"github.com/ahca/ahca/pkg/agent"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/business/businesstest"
 	"github.com/ahca/ahca/pkg/llm"

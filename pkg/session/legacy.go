@@ -20,98 +20,55 @@ const legacyFlowAttr = "flow"
 // field), which is the same as a turn that lost its state, never a crash.
 func stateFromFlow(flow map[string]string) State {
 	var st State
-	in := &st.Intake
-	bk := &st.Booking
+	in, bk := &st.Intake, &st.Booking
 	var vm Voicemail
-	haveVM := false
-	timeOf := func(v string) time.Time {
-		t, _ := time.Parse(time.RFC3339Nano, v)
-		return t
+	var interrupt Interrupt
+	texts := map[string]*string{
+		"ask": &in.Ask, "message": &in.Message, "outcome": &in.Outcome,
+		"booking.when": &bk.When, "booking.service": &bk.Service,
+		"call.mode": &st.Call.Mode, "resume.staff": &st.Call.ResumeStaff, "transfer.staff": &st.Call.TransferStaff,
+		"voicemail.name": &vm.Name, "voicemail.phone": &vm.Phone, "voicemail.phone_source": &vm.PhoneSource,
+		"voicemail.reason": &vm.Reason, "voicemail.recipient": &vm.For, "voicemail.sent": &vm.Sent,
+		"engine.leg": &st.Engine.Leg, "engine.interrupt.heard": &interrupt.Heard,
 	}
+	times := map[string]*time.Time{
+		"booking.proposed": &bk.Proposed, "booking.start": &bk.Start, "voicemail.at": &vm.At, "engine.interrupt.at": &interrupt.At,
+	}
+	numbers := map[string]*int{"turns": &in.Turns, "voicemail.notified": &vm.Notified}
 	for k, v := range flow {
 		if v == "" {
 			continue
 		}
-		switch k {
-		case "step":
+		prefix, field, _ := strings.Cut(k, ".")
+		switch {
+		case texts[k] != nil:
+			*texts[k] = v
+		case times[k] != nil:
+			*times[k], _ = time.Parse(time.RFC3339Nano, v)
+		case numbers[k] != nil:
+			*numbers[k], _ = strconv.Atoi(v)
+		case k == "step":
 			in.Step = Step(v)
-		case "ask":
-			in.Ask = v
-		case "turns":
-			in.Turns, _ = strconv.Atoi(v)
-		case "message":
-			in.Message = v
-		case "questions":
+		case k == "questions":
 			in.Questions = strings.Split(v, "\n")
-		case "emergency":
+		case k == "emergency":
 			in.Emergency = true
-		case "outcome":
-			in.Outcome = v
-		case "booking.state":
+		case k == "booking.state":
 			bk.Stage = BookingStage(v)
-		case "booking.want":
+		case k == "booking.want":
 			bk.Want = map[string]string{"1": WantYes, "no": WantNo}[v]
-		case "booking.when":
-			bk.When = v
-		case "booking.proposed":
-			bk.Proposed = timeOf(v)
-		case "booking.start":
-			bk.Start = timeOf(v)
-		case "booking.service":
-			bk.Service = v
-		case "call.mode":
-			st.Call.Mode = v
-		case "resume.staff":
-			st.Call.ResumeStaff = v
-		case "transfer.staff":
-			st.Call.TransferStaff = v
-		case "voicemail.name":
-			vm.Name, haveVM = v, true
-		case "voicemail.phone":
-			vm.Phone, haveVM = v, true
-		case "voicemail.phone_source":
-			vm.PhoneSource, haveVM = v, true
-		case "voicemail.reason":
-			vm.Reason, haveVM = v, true
-		case "voicemail.recipient":
-			vm.For, haveVM = v, true
-		case "voicemail.at":
-			vm.At, haveVM = timeOf(v), true
-		case "voicemail.notified":
-			vm.Notified, _ = strconv.Atoi(v)
-		case "voicemail.sent":
-			vm.Sent = v
-		case "engine.greeted":
+		case k == "engine.greeted":
 			st.Engine.Greeted = true
-		case "engine.leg":
-			st.Engine.Leg = v
-		case "engine.interrupt.at":
-			if st.Engine.Interrupt == nil {
-				st.Engine.Interrupt = &Interrupt{}
+		case prefix == "tries":
+			if n, err := strconv.Atoi(v); err == nil {
+				in.SetTries(field, n)
 			}
-			st.Engine.Interrupt.At = timeOf(v)
-		case "engine.interrupt.heard":
-			if st.Engine.Interrupt == nil {
-				st.Engine.Interrupt = &Interrupt{}
-			}
-			st.Engine.Interrupt.Heard = v
-		default:
-			prefix, field, ok := strings.Cut(k, ".")
-			if !ok {
-				continue
-			}
-			switch prefix {
-			case "tries":
-				if n, err := strconv.Atoi(v); err == nil {
-					in.SetTries(field, n)
-				}
-			case "heard":
-				in.SetHeard(field, v)
-			case "unvalidated":
-				in.MarkUnvalidated(field)
-			case "skipped":
-				in.Skip(field)
-			}
+		case prefix == "heard":
+			in.SetHeard(field, v)
+		case prefix == "unvalidated":
+			in.MarkUnvalidated(field)
+		case prefix == "skipped":
+			in.Skip(field)
 		}
 	}
 	switch in.Step {
@@ -121,11 +78,11 @@ func stateFromFlow(flow map[string]string) State {
 	}
 	slices.Sort(in.Unvalidated)
 	slices.Sort(in.Skipped)
-	if haveVM {
+	if vm != (Voicemail{}) {
 		st.Voicemail = &vm
 	}
-	if st.Engine.Interrupt != nil && st.Engine.Interrupt.At.IsZero() {
-		st.Engine.Interrupt = nil
+	if !interrupt.At.IsZero() {
+		st.Engine.Interrupt = &interrupt
 	}
 	return st
 }

@@ -139,7 +139,6 @@ func TestParseWhenQuestions(t *testing.T) {
 }
 
 func mustZone(t testing.TB, name string) *time.Location {
-	t.Helper()
 	l, err := time.LoadLocation(name)
 	if err != nil {
 		t.Fatal(err)

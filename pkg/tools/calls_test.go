@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/ahca/ahca/pkg/agent"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/session"
@@ -235,7 +233,7 @@ func TestCollectVoicemail(t *testing.T) {
 				if msg := errorOf(t, out); !strings.Contains(msg, tt.wantErr) {
 					t.Errorf("error %q; want %q", msg, tt.wantErr)
 				}
-				if out.End || len(fake.sent) != 0 || s.Caller != before.Caller || !reflect.DeepEqual(s.State, before.State) {
+				if out.End || len(fake.sent) != 0 || s.Caller != before.Caller || s.State.Call != before.State.Call || s.State.Voicemail != nil {
 					t.Errorf("a refused voicemail changed something: %+v, sent %v", out, fake.sent)
 				}
 				return
@@ -250,7 +248,7 @@ func TestCollectVoicemail(t *testing.T) {
 			if !out.End || out.Handoff == nil || out.Handoff.JSON() != `{"reason":"voicemail"}` {
 				t.Errorf("End %v Handoff %+v", out.End, out.Handoff)
 			}
-			if vm := s.State.Voicemail; vm == nil || vm.For != tt.wantFor || vm.Reason == "" || vm.Phone == "" || vm.At.Format(time.RFC3339) != "2025-03-04T22:00:00Z" {
+			if vm := s.State.Voicemail; vm == nil || vm.For != tt.wantFor || vm.Reason == "" || vm.Phone == "" || vm.At.UTC().String() != "2025-03-04 22:00:00 +0000 UTC" {
 				t.Errorf("voicemail %+v", vm)
 			}
 			switch {

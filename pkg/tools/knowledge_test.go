@@ -3,12 +3,12 @@ package tools
 import (
 	"context"
 	"errors"
-	"github.com/ahca/ahca/pkg/agent"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/knowledge"
 	"github.com/ahca/ahca/pkg/tenant"
 )

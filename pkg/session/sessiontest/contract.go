@@ -5,7 +5,6 @@ package sessiontest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -769,27 +768,20 @@ func fullState(zone *time.Location) session.State {
 }
 
 // canonical renders a state for comparison: times in UTC, and nil and empty
-// maps and slices alike (encoding/json's omitempty drops both).
+// maps and slices alike.
 func canonical(st session.State) string {
-	st = st.Clone()
-	utc := func(t *time.Time) {
-		if !t.IsZero() {
-			*t = t.UTC()
-		}
+	utc := func(t time.Time) string { return t.UTC().String() }
+	in, bk := st.Intake, st.Booking
+	s := fmt.Sprintf("intake %s %s %d %v %v %q %q %q %q %v %s; booking %s %s %s %s %s %s; call %+v; engine %v %s",
+		in.Step, in.Ask, in.Turns, fmt.Sprint(in.Tries), fmt.Sprint(in.Heard), in.Unvalidated, in.Skipped, in.Message, in.Questions, in.Emergency, in.Outcome,
+		bk.Stage, bk.Want, bk.When, utc(bk.Proposed), utc(bk.Start), bk.Service, st.Call, st.Engine.Greeted, st.Engine.Leg)
+	if v := st.Voicemail; v != nil {
+		s += fmt.Sprintf("; voicemail %s %s %s %s %s %s %d %s", v.Name, v.Phone, v.PhoneSource, v.Reason, v.For, utc(v.At), v.Notified, v.Sent)
 	}
-	utc(&st.Booking.Proposed)
-	utc(&st.Booking.Start)
-	if st.Voicemail != nil {
-		utc(&st.Voicemail.At)
+	if i := st.Engine.Interrupt; i != nil {
+		s += "; interrupt " + utc(i.At) + " " + i.Heard
 	}
-	if st.Engine.Interrupt != nil {
-		utc(&st.Engine.Interrupt.At)
-	}
-	b, err := json.Marshal(st)
-	if err != nil {
-		return "unencodable: " + err.Error()
-	}
-	return string(b)
+	return s
 }
 
 // ItemPutter is a store that can store an item in DynamoStore's form as is
