@@ -1,8 +1,8 @@
 // Package booking is appointment booking on a business's built-in calendar:
 // the slots a business offers (from calendar.businessHours, in its time
-// zone, DST-correct), natural-language dates and times as callers say them
-// (parsed by pkg/speech, settled by Settle), and the Store that books a slot with a conditional write so
-// two callers can never book the same one.
+// zone, DST-correct), settling the dates and times callers say (parsed by
+// pkg/speech) with the booking hours (Settle), and the Store that books a
+// slot with a conditional write so two callers can never book the same one.
 //
 // Every time of day is built with time.Date in the business's location and
 // never by adding fixed offsets, so slots on DST transition days are the
