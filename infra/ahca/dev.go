@@ -113,6 +113,8 @@ type devStack struct {
 	// SMS is the local Twilio Messages API the voicemail texts go to.
 	SMS         *twiliotest.Messages
 	TwilioToken string
+	// Metrics are the counters served at /dev/metrics (devmetrics.go).
+	Metrics *devMetrics
 
 	stream    *streamStore
 	stopSweep context.CancelFunc
@@ -127,6 +129,8 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	if err != nil {
 		return nil, err
 	}
+	metrics := newDevMetrics()
+	o.dynamoOptions = append(o.dynamoOptions, metrics.dynamoOption())
 	store, records, bookings, err := devStore(ctx, o)
 	if err != nil {
 		return nil, err
@@ -178,7 +182,7 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 			return set.IDs(), nil
 		},
 	})
-	stream := newStreamStore(store, pipeline.Deliver, log)
+	stream := newStreamStore(store, metrics.deliver(pipeline.Deliver), log)
 	engine.Store = stream
 
 	// Phone calls: Twilio's webhooks and signed ConversationRelay handshakes,
@@ -231,12 +235,18 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 		TrustedOrigins: []string{base, "http://localhost:" + port, "http://127.0.0.1:" + port},
 		Phone:          &wsapi.PhoneAdmission{AuthToken: voice.AuthToken, WSURL: wsURL, Store: stream},
 	}
-	gw := &apigw.Gateway{Connect: h.Connect, Default: h.Message, Disconnect: h.Disconnect, Log: log}
+	gw := &apigw.Gateway{Connect: metrics.lambda("ws-connect", h.Connect), Default: metrics.lambda("ws-message", h.Message),
+		Disconnect: metrics.lambda("ws-disconnect", h.Disconnect), Log: log}
+	metrics.posts = &gw.Posts
+	if o.SESEndpoint == "" {
+		metrics.emails = func() int { es, _ := outbox.List(); return len(es) }
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", gw.ServeWS)
 	mux.HandleFunc("/@connections/", gw.ServeManagement)
-	mux.Handle("/twilio/", voice)
+	mux.Handle("/twilio/", metrics.lambdaHTTP("twilio-voice", voice))
+	mux.Handle("GET /dev/metrics", metrics)
 	mux.Handle("/dev/twilio/", http.StripPrefix("/dev/twilio", smsFake))
 	mux.Handle("/dev/outbox/", http.StripPrefix("/dev/outbox", email.OutboxHandler(outbox)))
 	mux.Handle("GET /dev/outbox", http.RedirectHandler("/dev/outbox/", http.StatusMovedPermanently))
@@ -271,7 +281,7 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	for _, id := range set.IDs() {
 		ids = append(ids, string(id))
 	}
-	return &devStack{URL: base, Businesses: ids, Gateway: gw, Store: stream, Agent: agent, Outbox: outbox, Records: records, SMS: smsFake, TwilioToken: token, stream: stream, stopSweep: stopSweep, server: srv, ln: ln}, nil
+	return &devStack{URL: base, Businesses: ids, Gateway: gw, Store: stream, Agent: agent, Outbox: outbox, Records: records, SMS: smsFake, TwilioToken: token, Metrics: metrics, stream: stream, stopSweep: stopSweep, server: srv, ln: ln}, nil
 }
 
 // Stop closes connections (running $disconnect) and the listener.

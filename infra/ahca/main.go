@@ -41,6 +41,8 @@ var commands = []*command{
 		summary: "talk to a business's agent from the terminal"},
 	{name: "call", required: []string{"to"}, setup: callSetup, about: callAbout,
 		summary: "simulate Twilio: a signed call through the webhooks and ConversationRelay"},
+	{name: "load", setup: loadSetup, about: loadAbout,
+		summary: "drive many simultaneous web and phone conversations; turn latency, lost turns, store calls"},
 	{name: "knowledge build", setup: knowledgeBuildSetup, about: knowledgeBuildAbout,
 		summary: "embed knowledge chunks into each business's index (OPENAI_API_KEY)"},
 	{name: "knowledge search", args: "QUERY...", required: []string{"business"}, setup: knowledgeSearchSetup,
