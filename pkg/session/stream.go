@@ -64,14 +64,20 @@ func FromStreamImage(image map[string]events.DynamoDBAttributeValue) (*Session, 
 // attributes included), in the Lambda event's attribute values. Tests and
 // the local stack use it to build stream events.
 func ToStreamImage(s *Session) (map[string]events.DynamoDBAttributeValue, error) {
-	if err := checkKey(s.BusinessID, s.ID); err != nil {
-		return nil, fmt.Errorf("session to stream image: %w", err)
-	}
-	item, err := marshalItem(s, s.Version)
+	item, err := Item(s)
 	if err != nil {
 		return nil, fmt.Errorf("session to stream image: %w", err)
 	}
 	return ToStreamAttributes(item)
+}
+
+// Item is the stored form of s at its version: exactly the item
+// DynamoStore writes (key, index and TTL attributes included).
+func Item(s *Session) (map[string]types.AttributeValue, error) {
+	if err := checkKey(s.BusinessID, s.ID); err != nil {
+		return nil, err
+	}
+	return marshalItem(s, s.Version)
 }
 
 // FromStreamAttributes converts a Lambda event's attribute values into the

@@ -803,11 +803,7 @@ func testPreviousVersionItem(t *testing.T, st session.Store) {
 	s := fullSession(bizA, "s-previous")
 	s.State = session.State{}
 	s.Version = 3
-	img, err := session.ToStreamImage(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	item, err := session.FromStreamAttributes(img)
+	item, err := session.Item(s)
 	if err != nil {
 		t.Fatal(err)
 	}
