@@ -37,6 +37,7 @@ type devMetrics struct {
 
 	mu        sync.Mutex
 	dynamo    map[string]*dynamoOpStats
+	byFn      map[string]*dynamoUnits // DynamoDB use by the function that made the call
 	functions map[string]*functionStats
 
 	messagesIn     atomic.Int64 // frames the gateway routed to $default
@@ -46,7 +47,7 @@ type devMetrics struct {
 }
 
 func newDevMetrics() *devMetrics {
-	return &devMetrics{started: time.Now(), dynamo: map[string]*dynamoOpStats{}, functions: map[string]*functionStats{}}
+	return &devMetrics{started: time.Now(), dynamo: map[string]*dynamoOpStats{}, byFn: map[string]*dynamoUnits{}, functions: map[string]*functionStats{}}
 }
 
 // dynamoOpStats are one DynamoDB operation's counters.
@@ -65,6 +66,29 @@ type dynamoOpStats struct {
 	IndexUnits map[string]float64 `json:"indexUnits,omitempty"`
 	// Unreported counts successful calls whose response had no capacity.
 	Unreported int64 `json:"unreported,omitempty"`
+	// LatencyMs sums the calls' durations (retries included); MaxMs is the
+	// longest.
+	LatencyMs float64 `json:"latencyMs"`
+	MaxMs     float64 `json:"maxMs"`
+}
+
+// dynamoUnits are the data-plane calls and capacity of one function
+// ("other": calls outside any function, such as /dev/transcripts).
+type dynamoUnits struct {
+	Reads      int64   `json:"reads"`
+	Writes     int64   `json:"writes"`
+	ReadUnits  float64 `json:"readUnits"`
+	WriteUnits float64 `json:"writeUnits"`
+}
+
+// functionKey carries the name of the function a call runs in.
+type functionKey struct{}
+
+func functionOf(ctx context.Context) string {
+	if f, ok := ctx.Value(functionKey{}).(string); ok {
+		return f
+	}
+	return "other"
 }
 
 // functionStats are one function's invocations, timed as Lambda bills them
@@ -79,12 +103,14 @@ type functionStats struct {
 
 // devMetricsSnapshot is the JSON of /dev/metrics.
 type devMetricsSnapshot struct {
-	Since      time.Time                `json:"since"`
-	At         time.Time                `json:"at"`
-	DynamoDB   map[string]dynamoOpStats `json:"dynamodb"`
-	Functions  map[string]functionStats `json:"functions"`
-	APIGateway apiGatewayCounts         `json:"apiGateway"`
-	Emails     int64                    `json:"emails"`
+	Since     time.Time                `json:"since"`
+	At        time.Time                `json:"at"`
+	DynamoDB  map[string]dynamoOpStats `json:"dynamodb"`
+	Functions map[string]functionStats `json:"functions"`
+	// DynamoDBByFunction splits the data-plane calls by function.
+	DynamoDBByFunction map[string]dynamoUnits `json:"dynamodbByFunction"`
+	APIGateway         apiGatewayCounts       `json:"apiGateway"`
+	Emails             int64                  `json:"emails"`
 }
 
 type apiGatewayCounts struct {
@@ -118,8 +144,9 @@ func (m *devMetrics) addDynamoMiddleware(stack *middleware.Stack) error {
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			op := awsmiddleware.GetOperationName(ctx)
 			askForCapacity(in.Parameters)
+			start := time.Now()
 			out, md, err := next.HandleInitialize(ctx, in)
-			m.recordCall(op, out.Result, err)
+			m.recordCall(functionOf(ctx), op, out.Result, err, time.Since(start))
 			return out, md, err
 		}), middleware.After)
 	if err != nil {
@@ -183,11 +210,30 @@ func (m *devMetrics) op(name string) *dynamoOpStats {
 	return s
 }
 
-func (m *devMetrics) recordCall(op string, result any, err error) {
+func (m *devMetrics) recordCall(function, op string, result any, err error, took time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.op(op)
 	s.Calls++
+	tookMs := float64(took) / float64(time.Millisecond)
+	s.LatencyMs += tookMs
+	s.MaxMs = max(s.MaxMs, tookMs)
+	fn := m.byFn[function]
+	if fn == nil {
+		fn = &dynamoUnits{}
+		m.byFn[function] = fn
+	}
+	units := 0.0
+	defer func() {
+		switch {
+		case dynamoWrites[op]:
+			fn.Writes++
+			fn.WriteUnits += units
+		case dynamoReads[op]:
+			fn.Reads++
+			fn.ReadUnits += units
+		}
+	}()
 	if err != nil {
 		s.Errors++
 	}
@@ -198,6 +244,7 @@ func (m *devMetrics) recordCall(op string, result any, err error) {
 	for _, cc := range ccs {
 		if cc.CapacityUnits != nil {
 			s.Capacity += *cc.CapacityUnits
+			units += *cc.CapacityUnits
 		}
 		if cc.Table != nil && cc.Table.CapacityUnits != nil {
 			s.TableUnits += *cc.Table.CapacityUnits
@@ -255,7 +302,7 @@ func (m *devMetrics) lambda(function string, h apigw.Handler) apigw.Handler {
 			m.messagesInByte.Add(int64(len(req.Body)))
 		}
 		start := time.Now()
-		resp, err := h(ctx, req)
+		resp, err := h(context.WithValue(ctx, functionKey{}, function), req)
 		m.invoked(function, time.Since(start), err != nil || resp.StatusCode >= 500)
 		return resp, err
 	}
@@ -266,7 +313,7 @@ func (m *devMetrics) lambdaHTTP(function string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		h.ServeHTTP(sw, r)
+		h.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), functionKey{}, function)))
 		m.invoked(function, time.Since(start), sw.status >= 500)
 	})
 }
@@ -285,7 +332,7 @@ func (w *statusWriter) WriteHeader(code int) {
 func (m *devMetrics) deliver(f func(context.Context, *session.Session) error) func(context.Context, *session.Session) error {
 	return func(ctx context.Context, s *session.Session) error {
 		start := time.Now()
-		err := f(ctx, s)
+		err := f(context.WithValue(ctx, functionKey{}, "email-summary"), s)
 		m.invoked("email-summary", time.Since(start), err != nil)
 		return err
 	}
@@ -293,8 +340,12 @@ func (m *devMetrics) deliver(f func(context.Context, *session.Session) error) fu
 
 // Snapshot returns the counters so far.
 func (m *devMetrics) Snapshot() devMetricsSnapshot {
-	s := devMetricsSnapshot{Since: m.started, At: time.Now(), DynamoDB: map[string]dynamoOpStats{}, Functions: map[string]functionStats{}}
+	s := devMetricsSnapshot{Since: m.started, At: time.Now(), DynamoDB: map[string]dynamoOpStats{}, Functions: map[string]functionStats{},
+		DynamoDBByFunction: map[string]dynamoUnits{}}
 	m.mu.Lock()
+	for k, v := range m.byFn {
+		s.DynamoDBByFunction[k] = *v
+	}
 	for k, v := range m.dynamo {
 		c := *v
 		if v.IndexUnits != nil {
@@ -329,13 +380,22 @@ func (m *devMetrics) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 // Sub is s minus an earlier snapshot of the same stack: what happened in
 // between. (MaxMs is the later snapshot's: a maximum does not subtract.)
 func (s devMetricsSnapshot) Sub(before devMetricsSnapshot) devMetricsSnapshot {
-	d := devMetricsSnapshot{Since: before.At, At: s.At, DynamoDB: map[string]dynamoOpStats{}, Functions: map[string]functionStats{}}
+	d := devMetricsSnapshot{Since: before.At, At: s.At, DynamoDB: map[string]dynamoOpStats{}, Functions: map[string]functionStats{},
+		DynamoDBByFunction: map[string]dynamoUnits{}}
+	for fn, a := range s.DynamoDBByFunction {
+		b := before.DynamoDBByFunction[fn]
+		c := dynamoUnits{Reads: a.Reads - b.Reads, Writes: a.Writes - b.Writes, ReadUnits: a.ReadUnits - b.ReadUnits, WriteUnits: a.WriteUnits - b.WriteUnits}
+		if c != (dynamoUnits{}) {
+			d.DynamoDBByFunction[fn] = c
+		}
+	}
 	for op, a := range s.DynamoDB {
 		b := before.DynamoDB[op]
 		c := dynamoOpStats{
 			Calls: a.Calls - b.Calls, Errors: a.Errors - b.Errors, Attempts: a.Attempts - b.Attempts,
 			RequestBytes: a.RequestBytes - b.RequestBytes, ResponseBytes: a.ResponseBytes - b.ResponseBytes,
 			Capacity: a.Capacity - b.Capacity, TableUnits: a.TableUnits - b.TableUnits, Unreported: a.Unreported - b.Unreported,
+			LatencyMs: a.LatencyMs - b.LatencyMs, MaxMs: a.MaxMs,
 		}
 		for i, u := range a.IndexUnits {
 			if du := u - b.IndexUnits[i]; du != 0 {

@@ -1080,15 +1080,27 @@ func writeLoadReport(w io.Writer, r *loadReport) {
 		if d.Unreported > 0 {
 			unrep = fmt.Sprintf(", %d without capacity in the response", d.Unreported)
 		}
-		fmt.Fprintf(w, "    %-18s %6d calls (%d errors, %d attempts)  %.1f units (table %.1f%s)  %.0f B/call out, %.0f B/call in%s\n",
-			op, d.Calls, d.Errors, d.Attempts, d.Capacity, d.TableUnits, idx,
+		fmt.Fprintf(w, "    %-18s %6d calls (%d errors, %d attempts), mean %.1f ms, max %.0f ms; %.1f units (table %.1f%s); %.0f B/call out, %.0f B/call in%s\n",
+			op, d.Calls, d.Errors, d.Attempts, d.LatencyMs/float64(max(d.Calls, 1)), d.MaxMs, d.Capacity, d.TableUnits, idx,
 			float64(d.RequestBytes)/float64(max(d.Attempts, 1)), float64(d.ResponseBytes)/float64(max(d.Attempts, 1)), unrep)
 	}
 	fmt.Fprintf(w, "  api gateway:  %d messages in, %d out (%.2f out per turn)\n", s.APIGateway.MessagesIn, s.APIGateway.MessagesOut, float64(s.APIGateway.MessagesOut)/turns)
-	for _, fn := range slices.Sorted(maps.Keys(s.Functions)) {
+	fmt.Fprintln(w, "  functions:    (handler time in the emulator; DynamoDB calls and units per invocation)")
+	fns := slices.Sorted(maps.Keys(s.Functions))
+	if _, ok := s.DynamoDBByFunction["other"]; ok {
+		fns = append(fns, "other")
+	}
+	for _, fn := range fns {
 		f := s.Functions[fn]
-		fmt.Fprintf(w, "    %-14s %6d invocations (%d errors), mean %.1f ms, max %.1f ms, %d ms billed\n",
-			fn, f.Invocations, f.Errors, f.DurationMs/float64(max(f.Invocations, 1)), f.MaxMs, f.BilledMs)
+		u := s.DynamoDBByFunction[fn]
+		n := float64(max(f.Invocations, 1))
+		if fn == "other" {
+			fmt.Fprintf(w, "    %-14s %6s (outside any function: the transcript check, sweeps) %d reads, %d writes, %.1f / %.1f units\n",
+				fn, "", u.Reads, u.Writes, u.ReadUnits, u.WriteUnits)
+			continue
+		}
+		fmt.Fprintf(w, "    %-14s %6d invocations (%d errors), mean %.1f ms, max %.0f ms, %d ms billed; %.2f reads %.2f writes, %.2f RRU %.2f WRU\n",
+			fn, f.Invocations, f.Errors, f.DurationMs/n, f.MaxMs, f.BilledMs, float64(u.Reads)/n, float64(u.Writes)/n, u.ReadUnits/n, u.WriteUnits/n)
 	}
 	fmt.Fprintf(w, "  emails:       %d\n  (%s)\n", s.Emails, r.ServerNote)
 }

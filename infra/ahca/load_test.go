@@ -137,16 +137,16 @@ func TestDevMetricsCapacityAndSub(t *testing.T) {
 
 	m := newDevMetrics()
 	before := m.Snapshot()
-	m.recordCall("PutItem", &dynamodb.PutItemOutput{ConsumedCapacity: &ddbtypes.ConsumedCapacity{
+	m.recordCall("ws-message", "PutItem", &dynamodb.PutItemOutput{ConsumedCapacity: &ddbtypes.ConsumedCapacity{
 		CapacityUnits: aws.Float64(4), Table: &ddbtypes.Capacity{CapacityUnits: aws.Float64(2)},
 		GlobalSecondaryIndexes: map[string]ddbtypes.Capacity{"byConnection": {CapacityUnits: aws.Float64(2)}},
-	}}, nil)
-	m.recordCall("Query", &dynamodb.QueryOutput{ConsumedCapacity: &ddbtypes.ConsumedCapacity{CapacityUnits: aws.Float64(0.5)}}, nil)
-	m.recordCall("TransactWriteItems", &dynamodb.TransactWriteItemsOutput{ConsumedCapacity: []ddbtypes.ConsumedCapacity{
+	}}, nil, time.Millisecond)
+	m.recordCall("ws-message", "Query", &dynamodb.QueryOutput{ConsumedCapacity: &ddbtypes.ConsumedCapacity{CapacityUnits: aws.Float64(0.5)}}, nil, time.Millisecond)
+	m.recordCall("ws-message", "TransactWriteItems", &dynamodb.TransactWriteItemsOutput{ConsumedCapacity: []ddbtypes.ConsumedCapacity{
 		{CapacityUnits: aws.Float64(2)}, {CapacityUnits: aws.Float64(4)},
-	}}, nil)
-	m.recordCall("GetItem", &dynamodb.GetItemOutput{}, nil)
-	m.recordCall("PutItem", nil, fmt.Errorf("conditional check failed"))
+	}}, nil, time.Millisecond)
+	m.recordCall("ws-message", "GetItem", &dynamodb.GetItemOutput{}, nil, time.Millisecond)
+	m.recordCall("ws-message", "PutItem", nil, fmt.Errorf("conditional check failed"), time.Millisecond)
 	m.invoked("ws-message", 1500*time.Microsecond, false)
 	m.invoked("ws-message", 3*time.Millisecond, true)
 	d := m.Snapshot().Sub(before)
@@ -164,6 +164,12 @@ func TestDevMetricsCapacityAndSub(t *testing.T) {
 	reads, writes, ru, wu := d.storeTotals()
 	if reads != 2 || writes != 3 || ru != 0.5 || wu != 10 {
 		t.Errorf("storeTotals = %d %d %v %v, want 2 3 0.5 10", reads, writes, ru, wu)
+	}
+	if fn := d.DynamoDBByFunction["ws-message"]; fn.Reads != 2 || fn.Writes != 3 || fn.WriteUnits != 10 {
+		t.Errorf("by function = %+v", d.DynamoDBByFunction)
+	}
+	if op := d.DynamoDB["PutItem"]; op.LatencyMs != 2 || op.MaxMs != 1 {
+		t.Errorf("PutItem latency %v ms, max %v", op.LatencyMs, op.MaxMs)
 	}
 	f := d.Functions["ws-message"]
 	if f.Invocations != 2 || f.Errors != 1 || f.BilledMs != 5 || f.DurationMs != 4.5 {
