@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/logging"
 
+	"github.com/ahca/ahca/infra/stackcheck"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/tenant"
@@ -42,9 +43,78 @@ func loadDir(ctx context.Context, dir string, stderr io.Writer) (*business.Set, 
 func configsValidateSetup(fs *flag.FlagSet) action {
 	dir := fs.String("dir", "configs", "configs tree `dir`ectory to validate")
 	verbose := fs.Bool("v", false, "also list every ignored field")
+	stage := fs.String("stage", "", "also report every setting this `stage`'s deployed functions could not resolve (exit 1 if any)")
+	tmpl := fs.String("template", "template.yaml", "SAM `template` the stage is deployed from (with --stage)")
+	samcfg := fs.String("samconfig", "samconfig.toml", "SAM config `file` with the stage's parameters (with --stage)")
 	return func(ctx context.Context, inv *invocation) int {
-		return configsValidate(ctx, inv.stdout, inv.stderr, *dir, *verbose)
+		code := configsValidate(ctx, inv.stdout, inv.stderr, *dir, *verbose)
+		if code != exitOK || *stage == "" {
+			return code
+		}
+		return configsValidateStage(ctx, inv.stdout, inv.stderr, *dir, *stage, *tmpl, *samcfg)
 	}
+}
+
+// configsValidateStage checks the tree against a stage's deployment: what
+// template.yaml grants each function and sets in its environment, with the
+// stage's samconfig.toml parameters (infra/stackcheck).
+func configsValidateStage(ctx context.Context, stdout, stderr io.Writer, dir, stage, tmplPath, samPath string) int {
+	set, code := loadDir(ctx, dir, stderr)
+	if set == nil {
+		return code
+	}
+	tmpl, err := stackcheck.Load(tmplPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "ahca: %v\n", err)
+		return exitFailed
+	}
+	region, overrides, err := stackcheck.LoadSamconfig(samPath, stage)
+	if err != nil {
+		fmt.Fprintf(stderr, "ahca: %v\n", err)
+		return exitFailed
+	}
+	st, err := stackcheck.EvaluateStage(tmpl, stackcheck.StageParams{Stage: stage, Region: region, Overrides: overrides})
+	if err != nil {
+		fmt.Fprintf(stderr, "ahca: %s: %v\n", tmplPath, err)
+		return exitFailed
+	}
+	findings := st.CheckBusinesses(set, dir)
+	fmt.Fprintf(stdout, "stage %s (%s, %s [%s.deploy.parameters], region %s):\n", stage, tmplPath, samPath, stage, st.Params.Region)
+	byBusiness := map[string][]stackcheck.Finding{}
+	for _, f := range findings {
+		byBusiness[f.Business] = append(byBusiness[f.Business], f)
+	}
+	for _, id := range set.IDs() {
+		fs := byBusiness[string(id)]
+		if len(fs) == 0 {
+			fmt.Fprintf(stdout, "  %s: ok\n", id)
+			continue
+		}
+		features := map[string]bool{}
+		var names []string
+		for _, f := range fs {
+			if !features[f.Feature] {
+				features[f.Feature] = true
+				names = append(names, f.Feature)
+			}
+		}
+		fmt.Fprintf(stdout, "  %s: %d problem(s); would fail: %s\n", id, len(fs), strings.Join(names, ", "))
+		for _, f := range fs {
+			fmt.Fprintf(stdout, "    %s\n", f)
+		}
+	}
+	if params := st.ParametersToCreate(set); len(params) > 0 {
+		fmt.Fprintf(stdout, "the businesses' references in %s (create them; see docs/operations.md#secrets):\n", stage)
+		for _, p := range params {
+			fmt.Fprintf(stdout, "  %s\n", p)
+		}
+	}
+	if len(findings) > 0 {
+		fmt.Fprintf(stdout, "%d setting(s) would fail in stage %s\n", len(findings), stage)
+		return exitInvalid
+	}
+	fmt.Fprintf(stdout, "ok: every business's settings resolve in stage %s\n", stage)
+	return exitOK
 }
 
 func configsValidate(ctx context.Context, stdout, stderr io.Writer, dir string, verbose bool) int {
