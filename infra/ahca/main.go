@@ -43,6 +43,8 @@ var commands = []*command{
 		summary: "simulate Twilio: a signed call through the webhooks and ConversationRelay"},
 	{name: "load", setup: loadSetup, about: loadAbout,
 		summary: "drive many simultaneous web and phone conversations; turn latency, lost turns, store calls"},
+	{name: "cost", required: []string{"load"}, setup: costSetup, about: costAbout,
+		summary: "price a load run per call-minute of a typical call (AWS; model and Twilio apart)"},
 	{name: "knowledge build", setup: knowledgeBuildSetup, about: knowledgeBuildAbout,
 		summary: "embed knowledge chunks into each business's index (OPENAI_API_KEY)"},
 	{name: "knowledge search", args: "QUERY...", required: []string{"business"}, setup: knowledgeSearchSetup,
