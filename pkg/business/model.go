@@ -46,6 +46,8 @@ type Business struct {
 	Web            Web             `json:"web"`
 	LLM            LLM             `json:"llm"`
 	Voice          Voice           `json:"voice"`
+	// Limits bound what a conversation and the business can cost (limits.go).
+	Limits Limits `json:"limits"`
 
 	// Unused holds, by file and JSON path, every field no code of ours reads,
 	// so nothing in an operator's file is dropped.

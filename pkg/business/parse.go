@@ -69,6 +69,7 @@ func parseConfig(f *file, root *node, dirID string) *Business {
 	b.Web = parseWeb(c.obj("web"))
 	b.LLM = parseLLM(c.obj("llm"))
 	b.Voice = parseVoice(c.obj("voice"))
+	b.Limits = parseLimits(c.obj("limits"))
 	c.done()
 
 	// The business's zone: ours, else the operating hours', else the calendar's.
