@@ -72,6 +72,7 @@ type loadOptions struct {
 	MaxTime       time.Duration
 	Remote        bool
 	Transcripts   bool
+	Settle        time.Duration // how long to wait for the summaries to settle
 	JSON          string
 
 	// InProcess starts the local stack in this process.
@@ -93,12 +94,13 @@ func loadSetup(fs *flag.FlagSet) action {
 	to := fs.String("to", "", "phone: comma-separated dialled `numbers`, used in turn (default: every number in --configs)")
 	fs.StringVar(&o.ConfigsDir, "configs", "configs", "configs `dir`ectory the default numbers are read from (and --in-process serves)")
 	fs.StringVar(&o.Token, "token", "", "Twilio auth `token` to sign with (default: TWILIO_AUTH_TOKEN, else ahca dev's development token)")
-	fs.DurationVar(&o.Think, "think", 0, "pause between a reply and the next prompt (`duration`)")
+	fs.DurationVar(&o.Think, "think", 0, "pause before each prompt, after the greeting or the last reply (`duration`)")
 	fs.DurationVar(&o.Ramp, "ramp", 2*time.Second, "spread the conversations' starts over this `duration`")
 	fs.DurationVar(&o.TurnTimeout, "turn-timeout", 30*time.Second, "a reply not complete after this `duration` is lost")
 	fs.DurationVar(&o.MaxTime, "max-time", 10*time.Minute, "end the whole run after this `duration` (at most 2h)")
 	fs.BoolVar(&o.Remote, "remote", false, "allow a target that is not on this machine (a deployed stage)")
 	fs.BoolVar(&o.Transcripts, "check-transcripts", true, "local stack: check every conversation's stored transcript")
+	fs.DurationVar(&o.Settle, "settle", 3*time.Minute, "local stack: wait at most this `duration` after the conversations for the summaries (transcripts, emails) to settle")
 	fs.StringVar(&o.JSON, "json", "", "write the report as JSON to `file` (for ahca cost)")
 	fs.BoolVar(&o.InProcess, "in-process", false, "start the local stack in this process (loopback, a free port)")
 	fs.StringVar(&o.Store, "store", "memory", "--in-process: session `store`, memory or dynamodb")
@@ -136,8 +138,10 @@ func (o *loadOptions) check() string {
 		return fmt.Sprintf("--turns %d: want 1 to %d", o.Turns, maxLoadTurns)
 	case o.MaxTime <= 0 || o.MaxTime > maxLoadTime:
 		return fmt.Sprintf("--max-time %s: want more than 0 and at most %s", o.MaxTime, maxLoadTime)
-	case o.TurnTimeout <= 0 || o.Think < 0 || o.Ramp < 0:
-		return "--turn-timeout must be positive, --think and --ramp not negative"
+	case o.TurnTimeout <= 0 || o.Think < 0 || o.Ramp < 0 || o.Settle < 0:
+		return "--turn-timeout must be positive, --think, --ramp and --settle not negative"
+	case o.Ramp > maxLoadTime || o.Think > maxLoadTime || o.Settle > maxLoadTime:
+		return fmt.Sprintf("--ramp, --think and --settle: at most %s", maxLoadTime)
 	case o.Channel != "web" && o.Channel != "phone" && o.Channel != "both":
 		return fmt.Sprintf("--channel %q: want web, phone or both", o.Channel)
 	case o.ModelFakeSet && !o.InProcess:
@@ -500,13 +504,21 @@ func runLoad(ctx context.Context, o loadOptions, progress io.Writer) (*loadRepor
 	wg.Wait()
 	rep.ElapsedSec = time.Since(start).Seconds()
 
+	var after devMetricsSnapshot
+	var afterErr error
+	if metricsOK {
+		// Transcripts are stored after the conversations end, in the
+		// background (the stream and email-summary): wait for that to settle.
+		fmt.Fprintf(progress, "ahca load: conversations done in %.1fs; waiting for the summaries to settle …\n", rep.ElapsedSec)
+		after, afterErr = settledDevMetrics(ctx, o.URL, o.Settle)
+	}
 	if !o.Remote && o.Transcripts && ctx.Err() == nil {
-		fmt.Fprintf(progress, "ahca load: conversations done in %.1fs; checking stored transcripts …\n", rep.ElapsedSec)
+		fmt.Fprintf(progress, "ahca load: checking stored transcripts …\n")
 		checkTranscripts(ctx, o.URL, results, &rep.Counts)
 	}
 	summarize(rep, results, o)
 	if metricsOK {
-		after, err := settledDevMetrics(ctx, o.URL)
+		err := afterErr
 		if err != nil {
 			rep.ServerNote = "no server counters after the run: " + err.Error()
 		} else {
@@ -593,9 +605,9 @@ func fetchDevMetrics(ctx context.Context, base string) (devMetricsSnapshot, erro
 }
 
 // settledDevMetrics reads /dev/metrics once the summary pipeline has
-// caught up: until two readings half a second apart show the same
-// email-summary invocations and store calls (at most 15 s).
-func settledDevMetrics(ctx context.Context, base string) (devMetricsSnapshot, error) {
+// caught up: until three readings a second apart show the same
+// email-summary invocations and store calls (at most wait).
+func settledDevMetrics(ctx context.Context, base string, wait time.Duration) (devMetricsSnapshot, error) {
 	prev, err := fetchDevMetrics(ctx, base)
 	if err != nil {
 		return prev, err
@@ -606,9 +618,10 @@ func settledDevMetrics(ctx context.Context, base string) (devMetricsSnapshot, er
 		}
 		return n + s.Functions["email-summary"].Invocations
 	}
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); {
+	same := 0
+	for deadline := time.Now().Add(wait); time.Now().Before(deadline); {
 		select {
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(time.Second):
 		case <-ctx.Done():
 			return prev, nil
 		}
@@ -617,7 +630,11 @@ func settledDevMetrics(ctx context.Context, base string) (devMetricsSnapshot, er
 			return prev, nil
 		}
 		if calls(cur) == calls(prev) {
-			return cur, nil
+			if same++; same == 2 {
+				return cur, nil
+			}
+		} else {
+			same = 0
 		}
 		prev = cur
 	}
@@ -737,7 +754,7 @@ func prompt(line string) []byte {
 // talk runs the caller's turns on an open leg.
 func talk(ctx context.Context, o loadOptions, l *leg, res *convResult, i int) {
 	for t := range o.Turns {
-		if t > 0 && o.Think > 0 {
+		if o.Think > 0 { // the caller hears the greeting or reply, then speaks
 			select {
 			case <-time.After(o.Think):
 			case <-ctx.Done():
@@ -880,9 +897,9 @@ func phoneConversation(ctx context.Context, o loadOptions, i int) convResult {
 }
 
 // checkTranscripts finds each conversation's stored transcript on the dev
-// server and counts the answered caller turns missing from it. Transcripts
-// are stored after the conversation ends, in the background: it polls for
-// at most a minute in all.
+// server and counts the answered caller turns missing from it. It runs once
+// the summaries have settled; a transcript not found is looked for again
+// twice, a second apart (a minute in all at most).
 func checkTranscripts(ctx context.Context, base string, results []convResult, c *loadCounts) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -903,7 +920,7 @@ func checkTranscripts(ctx context.Context, base string, results []convResult, c 
 					}
 				}
 				stored, found := -1, false
-				for ctx.Err() == nil {
+				for try := 0; try < 3 && ctx.Err() == nil; try++ {
 					rec, err := recs.FindTranscript(ctx, tenant.ID(r.Business), r.Session)
 					if err == nil {
 						found, stored = true, 0
@@ -915,7 +932,7 @@ func checkTranscripts(ctx context.Context, base string, results []convResult, c 
 						break
 					}
 					select {
-					case <-time.After(250 * time.Millisecond):
+					case <-time.After(time.Second):
 					case <-ctx.Done():
 					}
 				}
