@@ -48,6 +48,9 @@ type Request struct {
 	Temperature *float64
 	Messages    []Message
 	Tools       []Tool
+	// MaxOutputTokens caps the completion's tokens (max_completion_tokens).
+	// Zero means the client's default cap: no request goes out uncapped.
+	MaxOutputTokens int
 }
 
 // Result is what one streamed completion produced.
@@ -55,7 +58,18 @@ type Result struct {
 	Text         string
 	ToolCalls    []ToolCall
 	FinishReason string
+	// Usage is what the completion cost, when the API reported it.
+	Usage Usage
 }
+
+// Usage counts a completion's tokens.
+type Usage struct {
+	PromptTokens     int64
+	CompletionTokens int64
+}
+
+// Total is the tokens in and out.
+func (u Usage) Total() int64 { return u.PromptTokens + u.CompletionTokens }
 
 // Streamer streams one completion: onText receives each content delta as it
 // arrives (return an error to stop the stream); the accumulated result,

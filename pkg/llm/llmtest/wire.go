@@ -29,6 +29,20 @@ type Recorded struct {
 	Messages      []Message       `json:"messages"`
 	Tools         []Tool          `json:"tools"`
 	ToolChoice    json.RawMessage `json:"tool_choice"`
+	// MaxCompletionTokens and MaxTokens are the output caps (nil: absent).
+	MaxCompletionTokens *int `json:"max_completion_tokens"`
+	MaxTokens           *int `json:"max_tokens"`
+}
+
+// OutputCap is the request's output-token cap, 0 when it has none.
+func (r Recorded) OutputCap() int {
+	switch {
+	case r.MaxCompletionTokens != nil:
+		return *r.MaxCompletionTokens
+	case r.MaxTokens != nil:
+		return *r.MaxTokens
+	}
+	return 0
 }
 
 // StreamOptions is the request's stream_options.

@@ -28,6 +28,9 @@ const (
 	DefaultMaxAttempts   = 3
 	DefaultStallTimeout  = 8 * time.Second
 	DefaultMaxRetryDelay = 5 * time.Second
+	// DefaultMaxOutputTokens is the output cap of a request that names
+	// none; spoken replies are far shorter.
+	DefaultMaxOutputTokens = 1024
 	// DefaultBaseURL is OpenAI's API. The SDK would otherwise read
 	// OPENAI_BASE_URL from the environment; the Client never does (the
 	// wiring passes Options.BaseURL).
@@ -54,6 +57,10 @@ type Options struct {
 	// negative temperature (here or in a Request) leaves the field out of
 	// the request, for models that only accept their default.
 	DefaultTemperature *float64
+	// DefaultMaxOutputTokens caps a completion whose Request sets no
+	// MaxOutputTokens (DefaultMaxOutputTokens): every request carries
+	// max_completion_tokens.
+	DefaultMaxOutputTokens int
 	// MaxAttempts bounds the requests one Stream makes (DefaultMaxAttempts).
 	MaxAttempts int
 	// Backoff is the wait before retry number attempt (1 = the first
@@ -99,6 +106,9 @@ func New(opts Options) *Client {
 	} else {
 		t := *opts.DefaultTemperature // the caller's pointer stays theirs
 		opts.DefaultTemperature = &t
+	}
+	if opts.DefaultMaxOutputTokens <= 0 {
+		opts.DefaultMaxOutputTokens = DefaultMaxOutputTokens
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = DefaultMaxAttempts

@@ -275,13 +275,18 @@ func TestRequestOnTheWire(t *testing.T) {
 		req      llm.Request
 		wantMod  string
 		wantTemp *float64
+		wantCap  int // max_completion_tokens; every request carries one
 	}{
-		{name: "defaults", req: userRequest("hi"), wantMod: "gpt-4o-mini", wantTemp: ptr(0.3)},
-		{name: "client defaults", opts: func(o *openaiclient.Options) { o.DefaultModel = "gpt-4.1-mini"; o.DefaultTemperature = ptr(0.7) },
-			req: userRequest("hi"), wantMod: "gpt-4.1-mini", wantTemp: ptr(0.7)},
+		{name: "defaults", req: userRequest("hi"), wantMod: "gpt-4o-mini", wantTemp: ptr(0.3), wantCap: openaiclient.DefaultMaxOutputTokens},
+		{name: "client defaults", opts: func(o *openaiclient.Options) {
+			o.DefaultModel = "gpt-4.1-mini"
+			o.DefaultTemperature = ptr(0.7)
+			o.DefaultMaxOutputTokens = 300
+		},
+			req: userRequest("hi"), wantMod: "gpt-4.1-mini", wantTemp: ptr(0.7), wantCap: 300},
 		{name: "request overrides", opts: func(o *openaiclient.Options) { o.DefaultTemperature = ptr(0.7) },
-			req: llm.Request{Model: "m", Temperature: ptr(1.2), Messages: userRequest("hi").Messages}, wantMod: "m", wantTemp: ptr(1.2)},
-		{name: "negative temperature is left out",
+			req: llm.Request{Model: "m", Temperature: ptr(1.2), Messages: userRequest("hi").Messages, MaxOutputTokens: 77}, wantMod: "m", wantTemp: ptr(1.2), wantCap: 77},
+		{name: "negative temperature is left out", wantCap: openaiclient.DefaultMaxOutputTokens,
 			req: llm.Request{Model: "gpt-5-mini", Temperature: &negative, Messages: userRequest("hi").Messages}, wantMod: "gpt-5-mini"},
 	}
 	for _, tt := range tests {
@@ -301,6 +306,9 @@ func TestRequestOnTheWire(t *testing.T) {
 			}
 			if r.Tools != nil || strings.Contains(string(r.Body), `"tools"`) {
 				t.Errorf("tools sent without tools: %s", r.Body)
+			}
+			if want := tt.wantCap; want != 0 && r.OutputCap() != want {
+				t.Errorf("max_completion_tokens = %d, want %d (%s)", r.OutputCap(), want, r.Body)
 			}
 		})
 	}

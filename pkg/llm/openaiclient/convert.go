@@ -22,6 +22,11 @@ func (c *Client) params(req llm.Request) (openai.ChatCompletionNewParams, error)
 	if req.Model != "" {
 		p.Model = req.Model
 	}
+	maxOut := c.opts.DefaultMaxOutputTokens
+	if req.MaxOutputTokens > 0 {
+		maxOut = req.MaxOutputTokens
+	}
+	p.MaxCompletionTokens = openai.Int(int64(maxOut))
 	temp := *c.opts.DefaultTemperature
 	if req.Temperature != nil {
 		temp = *req.Temperature

@@ -115,7 +115,8 @@ func (a *attempt) run(ctx context.Context) (llm.Result, error) {
 }
 
 func (a *attempt) result(ctx context.Context, acc *openai.ChatCompletionAccumulator, choice *openai.ChatCompletionChoice) llm.Result {
-	res := llm.Result{Text: a.text.String(), FinishReason: choice.FinishReason}
+	res := llm.Result{Text: a.text.String(), FinishReason: choice.FinishReason,
+		Usage: llm.Usage{PromptTokens: acc.Usage.PromptTokens, CompletionTokens: acc.Usage.CompletionTokens}}
 	if n := len(choice.Message.ToolCalls); n > 0 {
 		res.ToolCalls = make([]llm.ToolCall, 0, n)
 		for _, tc := range choice.Message.ToolCalls {
