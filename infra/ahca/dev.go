@@ -58,6 +58,8 @@ type devOptions struct {
 	NoLLM            bool
 	DataDir          string // dev data (the email outbox)
 	SESEndpoint      string // send summary emails to an SES emulator instead of the outbox
+	// Lambdas: with --lambdas, the real bootstraps behind every route (lambdas.go).
+	Lambdas lambdaOptions
 	// llm replaces the model (tests and benchmarks use a fake).
 	llm llm.Streamer
 	// now replaces the clock of the business-hours gate (tests).
@@ -92,9 +94,13 @@ func devSetup(fs *flag.FlagSet) action {
 	fs.BoolVar(&o.NoLLM, "no-llm", false, "use the scripted agent even when OPENAI_API_KEY is set")
 	fs.StringVar(&o.DataDir, "data", ".ahca-dev", "dev data `dir`ectory (summary emails land in DIR/outbox)")
 	fs.StringVar(&o.SESEndpoint, "ses-endpoint", "", "send summary emails to the SES endpoint at `URL` (e.g. aws-ses-v2-local) instead of the outbox")
+	lambdaFlags(fs, &o.Lambdas)
 	return func(ctx context.Context, inv *invocation) int {
 		if *verbose {
 			o.LogLevel = slog.LevelDebug
+		}
+		if err := lambdaDefaults(&o, inv.stderr); err != nil {
+			return inv.usageError("%v", err)
 		}
 		return devCommand(ctx, o, inv.stdout, inv.stderr)
 	}
@@ -115,6 +121,8 @@ type devStack struct {
 	TwilioToken string
 	// Metrics are the counters served at /dev/metrics (devmetrics.go).
 	Metrics *devMetrics
+	// Lambdas are the real functions behind the routes (--lambdas).
+	Lambdas *lambdaStack
 
 	stream    *streamStore
 	stopSweep context.CancelFunc
@@ -235,8 +243,18 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 		TrustedOrigins: []string{base, "http://localhost:" + port, "http://127.0.0.1:" + port},
 		Phone:          &wsapi.PhoneAdmission{AuthToken: voice.AuthToken, WSURL: wsURL, Store: stream},
 	}
-	gw := &apigw.Gateway{Connect: metrics.lambda("ws-connect", h.Connect), Default: metrics.lambda("ws-message", h.Message),
-		Disconnect: metrics.lambda("ws-disconnect", h.Disconnect), Log: log}
+	connect, message, disconnect, twilio := h.Connect, h.Message, h.Disconnect, http.Handler(voice)
+	var lambdas *lambdaStack
+	if o.Lambdas.Enabled { // the real bootstraps instead (lambdas.go)
+		if lambdas, err = startLambdas(ctx, o, base, wsURL, log); err != nil {
+			stopSweep()
+			ln.Close()
+			return nil, err
+		}
+		connect, message, disconnect, twilio = lambdas.websocket("ws-connect"), lambdas.websocket("ws-message"), lambdas.websocket("ws-disconnect"), lambdas.twilio()
+	}
+	gw := &apigw.Gateway{Connect: metrics.lambda("ws-connect", connect), Default: metrics.lambda("ws-message", message),
+		Disconnect: metrics.lambda("ws-disconnect", disconnect), Log: log}
 	metrics.posts = &gw.Posts
 	if o.SESEndpoint == "" {
 		metrics.emails = func() int { es, _ := outbox.List(); return len(es) }
@@ -245,7 +263,7 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", gw.ServeWS)
 	mux.HandleFunc("/@connections/", gw.ServeManagement)
-	mux.Handle("/twilio/", metrics.lambdaHTTP("twilio-voice", voice))
+	mux.Handle("/twilio/", metrics.lambdaHTTP("twilio-voice", twilio))
 	mux.Handle("GET /dev/metrics", metrics)
 	mux.Handle("/dev/twilio/", http.StripPrefix("/dev/twilio", smsFake))
 	mux.Handle("/dev/outbox/", http.StripPrefix("/dev/outbox", email.OutboxHandler(outbox)))
@@ -281,7 +299,7 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	for _, id := range set.IDs() {
 		ids = append(ids, string(id))
 	}
-	return &devStack{URL: base, Businesses: ids, Gateway: gw, Store: stream, Agent: agent, Outbox: outbox, Records: records, SMS: smsFake, TwilioToken: token, Metrics: metrics, stream: stream, stopSweep: stopSweep, server: srv, ln: ln}, nil
+	return &devStack{URL: base, Businesses: ids, Gateway: gw, Store: stream, Agent: agent, Outbox: outbox, Records: records, SMS: smsFake, TwilioToken: token, Metrics: metrics, Lambdas: lambdas, stream: stream, stopSweep: stopSweep, server: srv, ln: ln}, nil
 }
 
 // Stop closes connections (running $disconnect) and the listener.
@@ -289,6 +307,9 @@ func (d *devStack) Stop(ctx context.Context) error {
 	d.Gateway.Shutdown() // ends every open session ($disconnect)...
 	d.stopSweep()
 	d.stream.wait() // ...whose summaries are delivered before we exit
+	if d.Lambdas != nil {
+		d.Lambdas.Stop() // (with --lambdas, by email-summary from the table's stream)
+	}
 	return d.server.Shutdown(ctx)
 }
 
@@ -409,5 +430,8 @@ func writeDevReady(w io.Writer, o devOptions, d *devStack) {
 	fmt.Fprintf(w, "  chat:        ahca chat --business <id>%s\n", chatURL)
 	fmt.Fprintf(w, "  twilio:      %s/twilio/voice (ahca call --to <number>%s)\n", d.URL, devURL)
 	fmt.Fprintf(w, "  transcripts: ahca transcripts list --business <id>%s\n", devURL)
+	if d.Lambdas != nil {
+		fmt.Fprintf(w, "  lambdas:     %s\n", d.Lambdas.describe())
+	}
 	fmt.Fprintf(w, "  store:       %s\n  agent:       %s\n  emails:      %s\nCtrl-C stops it.\n", o.Store, d.Agent, mail)
 }
