@@ -56,33 +56,6 @@ func TestNormalizeEmail(t *testing.T) {
 	}
 }
 
-func TestFindEmail(t *testing.T) {
-	tests := []struct {
-		in         string
-		want       string
-		valid      bool
-		start, end int
-	}{
-		{"matt@gmail.com", "matt@gmail.com", true, 0, 14},
-		{"My email is Matt@Gmail.com.", "matt@gmail.com", true, 12, 26},
-		{"It's sam at example dot com, thanks", "sam@example.com", true, 5, 27},
-		{"send it to contact@acme.com please", "contact@acme.com", true, 11, 27},
-		{"dana at acme", "dana@acme", false, 0, 12},
-		{"I'm at home", "", false, 0, 0},
-		{"", "", false, 0, 0},
-	}
-	for _, tt := range tests {
-		got, ok := FindEmail(tt.in)
-		if !ok {
-			got = EmailMatch{}
-		}
-		want := EmailMatch{Email: tt.want, Valid: tt.valid, Start: tt.start, End: tt.end}
-		if got != want {
-			t.Errorf("FindEmail(%q) = %+v; want %+v", tt.in, got, want)
-		}
-	}
-}
-
 func TestNormalizeName(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"Jamie", "Jamie"},
@@ -121,26 +94,6 @@ func TestNormalizeName(t *testing.T) {
 	for _, tt := range tests {
 		if got := NormalizeName(tt.in); got != tt.want {
 			t.Errorf("NormalizeName(%q) = %q; want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestFormatName(t *testing.T) {
-	tests := []struct {
-		in   []string
-		want string
-	}{
-		{[]string{"jamie", "rivera"}, "Jamie Rivera"},
-		{[]string{"JAMIE"}, "Jamie"},
-		{[]string{"o'brien"}, "O'Brien"},
-		{[]string{"mary-jane"}, "Mary-Jane"},
-		{[]string{"McDonald"}, "McDonald"},
-		{[]string{"Ludwig", "van", "Beethoven"}, "Ludwig van Beethoven"},
-		{[]string{"d'arcy"}, "D'Arcy"},
-	}
-	for _, tt := range tests {
-		if got := FormatName(tt.in); got != tt.want {
-			t.Errorf("FormatName(%q) = %q; want %q", tt.in, got, tt.want)
 		}
 	}
 }

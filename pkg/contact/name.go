@@ -5,45 +5,9 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ahca/ahca/pkg/speech"
 )
-
-// particles may sit lower-case inside a name ("Ludwig van Beethoven").
-var particles = wordSet("de", "da", "del", "della", "di", "du", "la", "le", "van", "von", "der", "den", "st", "bin", "al", "el", "dos", "das", "mac")
-
-// IsParticle reports whether w (lower-case) is a particle that stays
-// lower-case inside a name: "van", "de", "la", ...
-func IsParticle(w string) bool { return particles[w] }
-
-// FormatName capitalizes the words of a name properly: "jamie rivera" →
-// "Jamie Rivera", "JAMIE" → "Jamie", "o'brien" → "O'Brien", "mary-jane" →
-// "Mary-Jane"; a word in mixed case that starts with a capital stays as
-// written ("McDonald", "DeShawn"), and a lower-case particle stays
-// lower-case wherever it is ("Ludwig van Beethoven").
-func FormatName(words []string) string {
-	out := make([]string, 0, len(words))
-	for _, w := range words {
-		if particles[w] {
-			out = append(out, w)
-			continue
-		}
-		out = append(out, properWord(w))
-	}
-	return strings.Join(out, " ")
-}
-
-func properWord(w string) string {
-	lower, upper := strings.ToLower(w), strings.ToUpper(w)
-	if w != lower && w != upper && unicode.IsUpper([]rune(w)[0]) {
-		return w // already mixed case
-	}
-	rs := []rune(lower)
-	for i := range rs {
-		if i == 0 || rs[i-1] == '-' || (rs[i-1] == '\'' && i == 2 && len(rs) > 3) {
-			rs[i] = unicode.ToUpper(rs[i])
-		}
-	}
-	return string(rs)
-}
 
 // nameQuotes turns typographic apostrophes and dashes into ASCII ones.
 var nameQuotes = strings.NewReplacer("\u2019", "'", "\u2018", "'", "\u2013", "-", "\u2014", "-")
@@ -80,7 +44,7 @@ func NormalizeName(s string) string {
 			for _, l := range spelled {
 				b.WriteString(strings.TrimSuffix(l, "."))
 			}
-			words = append(words, properWord(b.String()))
+			words = append(words, speech.ProperWord(b.String()))
 		}
 		spelled = spelled[:0]
 	}
@@ -93,10 +57,10 @@ func NormalizeName(s string) string {
 			return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '.'
 		})
 		w = strings.TrimLeft(w, ".")
-		if hyphenSpelled.MatchString(w) {
+		if speech.IsHyphenSpelled(w) {
 			w = strings.ReplaceAll(w, "-", "")
 			flush()
-			words = append(words, properWord(w))
+			words = append(words, speech.ProperWord(w))
 			continue
 		}
 		if isSingleLetter(w) {
@@ -111,10 +75,10 @@ func NormalizeName(s string) string {
 		default:
 			w = strings.TrimRight(w, ".")
 			lower := strings.ToLower(w)
-			if len(words) > 0 && particles[lower] && (w == lower || w == strings.ToUpper(w)) {
+			if len(words) > 0 && speech.IsParticle(lower) && (w == lower || w == strings.ToUpper(w)) {
 				words = append(words, lower)
 			} else {
-				words = append(words, properWord(w))
+				words = append(words, speech.ProperWord(w))
 			}
 		}
 	}

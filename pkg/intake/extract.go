@@ -3,11 +3,8 @@ package intake
 import (
 	"regexp"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
-	"github.com/ahca/ahca/pkg/contact"
-	"github.com/ahca/ahca/pkg/phone"
+	"github.com/ahca/ahca/pkg/speech"
 )
 
 // ---------------------------------------------------------------------------
@@ -90,11 +87,11 @@ var myField = regexp.MustCompile(`\bmy (e-?mail|phone|number|address)\b`)
 // Monday?") count only when they ask about a known topic; otherwise they
 // are statements (usually the reason for the call).
 func findQuestions(text string) []question {
-	clauses, ends := splitClauses(text)
-	bySentence := make([][]clause, len(ends))
+	clauses, ends := speech.Clauses(text)
+	bySentence := make([][]speech.Clause, len(ends))
 	for _, c := range clauses {
-		if c.sentence < len(bySentence) {
-			bySentence[c.sentence] = append(bySentence[c.sentence], c)
+		if c.Sentence < len(bySentence) {
+			bySentence[c.Sentence] = append(bySentence[c.Sentence], c)
 		}
 	}
 	var out []question
@@ -105,19 +102,19 @@ func findQuestions(text string) []question {
 		}
 		start, request, found := -1, false, false
 		for _, c := range sc {
-			if ok, req := startsQuestion(text[c.start:c.end]); ok {
-				start, request, found = c.start, req, true
+			if ok, req := startsQuestion(text[c.Start:c.End]); ok {
+				start, request, found = c.Start, req, true
 				break
 			}
 		}
 		if !found {
-			whole := text[sc[0].start:end]
+			whole := text[sc[0].Start:end]
 			if !strings.HasSuffix(strings.TrimSpace(whole), "?") || !meaningful(whole) {
 				continue // "Hello?" is not a question
 			}
-			start = sc[0].start
+			start = sc[0].Start
 		}
-		q := question{span: span{start, end}, text: strings.TrimSpace(text[start:end])}
+		q := question{span: span{Start: start, End: end}, text: strings.TrimSpace(text[start:end])}
 		low := addressWords.Replace(norm(q.text))
 		mine := myField.MatchString(low)
 		for _, tp := range topicPatterns {
@@ -292,296 +289,6 @@ func mentionedField(s string) string {
 	return ""
 }
 
-// ---------------------------------------------------------------------------
-// Names.
-
-// nonNames are words that follow "I'm", "this is", "it's" without being a
-// name, and words that are never a name on their own.
-var nonNames = set(
-	"yes", "yeah", "yep", "yup", "no", "nope", "nah", "ok", "okay", "sure", "hi", "hello", "hey", "thanks", "thank", "you",
-	"um", "umm", "uh", "er", "hmm", "so", "well", "right", "correct", "wrong", "the", "a", "an", "and", "or", "but", "my",
-	"your", "our", "their", "his", "her", "it", "its", "it's", "is", "are", "was", "were", "be", "been", "i", "i'm", "me",
-	"we", "us", "they", "calling", "call", "looking", "trying", "wondering", "hoping", "interested", "just", "not",
-	"sorry", "here", "there", "this", "that", "these", "those", "what", "when", "where", "why", "how", "who", "which",
-	"about", "because", "for", "from", "with", "to", "at", "in", "on", "of", "by", "as", "phone", "number", "email",
-	"address", "name", "spelled", "spell", "fence", "gate", "dog", "cat", "pet", "appointment", "quote", "help", "good",
-	"fine", "great", "new", "urgent", "emergency", "back", "home", "tomorrow", "today", "tonight", "later", "anytime",
-	"soon", "asap", "after", "before", "if", "still", "also", "too", "very", "really", "actually", "basically", "having",
-	"getting", "going", "gonna", "need", "needing", "want", "wanting", "like", "would", "could", "can", "will", "should",
-	"have", "has", "had", "got", "do", "does", "did", "done", "locked", "stuck", "sick", "worried", "afraid", "happy",
-	"glad", "ready", "available", "out", "up", "down", "over", "off", "all", "set", "calling", "speaking", "fine", "doing",
-	"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "zero", "oh", "o", "nothing", "none",
-	"someone", "somebody", "anyone", "everyone", "customer", "client", "owner", "homeowner", "neighbor", "mom", "dad",
-	"wife", "husband", "again", "yet", "already", "now", "then", "mr", "mrs", "ms", "dr", "please", "perfect", "exactly",
-	"absolutely", "alright", "true", "false", "maybe", "probably", "definitely", "around", "near", "outside", "inside",
-	"message", "reason", "question", "problem", "issue", "mail", "e-mail", "cell", "mobile", "text", "correct", "fixed",
-	"broken", "gone", "missing", "lost", "open", "closed", "sure", "positive", "certain", "bye", "goodbye", "morning",
-	"afternoon", "evening", "night", "real", "person", "human", "robot", "machine", "assistant", "agent", "same", "different",
-	"fantastic", "wonderful", "awesome", "cool", "fun", "busy", "free", "late", "early", "tired", "confused",
-	"first", "second", "last", "next", "quick", "wait", "hold", "sec", "second", "moment", "minute", "hang", "well",
-	"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "weekend", "week", "month", "year",
-	"curious", "unsure", "upset", "away", "important", "serious", "bad", "crazy", "weird", "ridiculous", "terrible",
-	"awful", "insane", "annoying", "frustrating", "sad", "angry", "mad", "scared", "nervous", "desperate", "stressed",
-	"calling", "pregnant", "retired", "local", "nearby", "close", "far", "unable", "able", "trying", "having",
-	"hoping", "wondering", "thinking", "planning", "interested", "concerned", "aware", "sure", "certain", "urgently",
-)
-
-// nameTriggers introduce a name. Strong ones ("my name is") take any name
-// that follows. After medium ones ("this is", "I'm", "call me") and weak
-// ones a lower-case name must end its clause ("hi this is jamie, ..."), so
-// "I'm locked out" is not a name; a capitalized one need not. Weak ones
-// ("it's Jamie") only count when the agent asked for the name or is
-// confirming.
-var nameTriggers = []struct {
-	words    []string
-	strength int // 2 strong, 1 medium, 0 weak
-	part     string
-}{
-	{[]string{"my", "name", "is"}, 2, ""},
-	{[]string{"my", "name's"}, 2, ""},
-	{[]string{"the", "name", "is"}, 2, ""},
-	{[]string{"the", "name's"}, 2, ""},
-	{[]string{"name", "is"}, 2, ""},
-	{[]string{"name's"}, 2, ""},
-	{[]string{"my", "first", "name", "is"}, 2, "first"},
-	{[]string{"first", "name", "is"}, 2, "first"},
-	{[]string{"my", "last", "name", "is"}, 2, "last"},
-	{[]string{"last", "name", "is"}, 2, "last"},
-	{[]string{"my", "surname", "is"}, 2, "last"},
-	{[]string{"you", "can", "call", "me"}, 1, ""},
-	{[]string{"call", "me"}, 1, ""},
-	{[]string{"this", "is"}, 1, ""},
-	{[]string{"i'm"}, 1, ""},
-	{[]string{"im"}, 1, ""},
-	{[]string{"i", "am"}, 1, ""},
-	{[]string{"it's"}, 0, ""},
-	{[]string{"its"}, 0, ""},
-	{[]string{"it", "is"}, 0, ""},
-	{[]string{"that's"}, 0, ""},
-}
-
-// nameHit is a name found in the text.
-type nameHit struct {
-	name string
-	span span
-	part string // "", "first" or "last": which part of the name was given
-}
-
-// nameMode says how eagerly to read a name.
-type nameMode struct {
-	asked   bool // the agent just asked for the name: bare answers count
-	correct bool // the agent is confirming: "it's Sam" is a correction
-}
-
-// findName finds the caller's name in text.
-func findName(text string, mode nameMode) (nameHit, bool) {
-	ts := mergeSpelled(tokens(text))
-	// Triggered names.
-	for i := range ts {
-		if i > 0 && ts[i-1].kind == kWord && ts[i].kind == kWord {
-			// A trigger starts a word run only after a boundary or at a
-			// clause start; "my dog's name is Max" must not match "name is".
-			if ts[i].lower == "name" || ts[i].lower == "name's" {
-				prev := ts[i-1].lower
-				if prev != "my" && prev != "the" && prev != "first" && prev != "last" && prev != "and" && prev != "so" && prev != "well" {
-					continue
-				}
-			}
-		}
-		for _, tr := range nameTriggers {
-			n := len(tr.words)
-			if i+n > len(ts) || !matchWords(ts[i:i+n], tr.words) {
-				continue
-			}
-			if tr.strength == 0 && !mode.asked && !mode.correct {
-				continue
-			}
-			// Skip "spelled", "actually", "just" after the trigger.
-			j := i + n
-			for j < len(ts) && ts[j].kind == kWord && (ts[j].lower == "spelled" || ts[j].lower == "actually" || ts[j].lower == "just" || ts[j].lower == "um" || ts[j].lower == "uh") {
-				j++
-			}
-			// A lower-case name after "this is"/"I'm" must end its clause
-			// ("hi this is jamie, ..."), which keeps out "I'm locked out".
-			words, end, _, ok := nameWords(ts, j, false, tr.strength < 2)
-			if !ok {
-				continue
-			}
-			return nameHit{name: contact.FormatName(words), span: span{ts[i].start, end}, part: tr.part}, true
-		}
-	}
-	// "Jamie Rivera here", "Jamie speaking".
-	clauses, _ := splitClauses(text)
-	for _, c := range clauses {
-		cts := mergeSpelled(tokens(text[c.start:c.end]))
-		cts = trimTokens(cts)
-		for len(cts) > 0 && cts[0].kind == kWord && (fillers[cts[0].lower] && !isCapName(cts[0])) {
-			cts = cts[1:]
-		}
-		if n := len(cts); n >= 2 && n <= 4 && (cts[n-1].lower == "here" || cts[n-1].lower == "speaking") {
-			words, _, next, ok := nameWords(cts, 0, true, false)
-			if ok && next == n-1 {
-				return nameHit{name: contact.FormatName(words), span: span{c.start + cts[0].start, c.start + cts[n-1].end}}, true
-			}
-		}
-	}
-	if !mode.asked {
-		return nameHit{}, false
-	}
-	// A bare answer to "may I have your name?": the first clause, if it is
-	// only a name (and perhaps its spelling).
-	for _, c := range clauses {
-		cts := trimTokens(mergeSpelled(tokens(text[c.start:c.end])))
-		for len(cts) > 0 && cts[0].kind == kWord && leadingFillers[cts[0].lower] {
-			cts = cts[1:]
-		}
-		if len(cts) == 0 {
-			continue
-		}
-		words, end, k, ok := nameWords(cts, 0, false, false)
-		// The rest of the clause must be nothing but "and ..." or empty.
-		if !ok || k < len(cts) && cts[k].lower != "and" && cts[k].kind != kPunct {
-			continue // "It's urgent! Jamie.": look at the next clause
-		}
-		return nameHit{name: contact.FormatName(words), span: span{c.start + cts[0].start, c.start + end}}, true
-	}
-	return nameHit{}, false
-}
-
-func matchWords(ts []tok, words []string) bool {
-	for k, w := range words {
-		if ts[k].kind != kWord || ts[k].lower != w {
-			return false
-		}
-	}
-	return true
-}
-
-// trimTokens drops leading and trailing punctuation.
-func trimTokens(ts []tok) []tok {
-	for len(ts) > 0 && ts[0].kind == kPunct {
-		ts = ts[1:]
-	}
-	for len(ts) > 0 && ts[len(ts)-1].kind == kPunct {
-		ts = ts[:len(ts)-1]
-	}
-	return ts
-}
-
-func isCapName(t tok) bool {
-	r, _ := utf8.DecodeRuneInString(t.text)
-	return unicode.IsUpper(r) && !nonNames[t.lower]
-}
-
-// nameWords reads up to four name words from ts[i:]. With needCaps the
-// first word must be capitalized (or spelled) and so must the rest, bar
-// particles. With lone (a medium trigger on a lower-case name) the name must
-// end its clause. It then folds in a spelling that follows ("Jamie, J A M I
-// E"). It returns the words, the end offset of what it consumed, the index
-// of the next token, and ok.
-func nameWords(ts []tok, i int, needCaps, lone bool) ([]string, int, int, bool) {
-	var words []string
-	end := -1
-	caps := true
-	j := i
-	for j < len(ts) && len(words) < 4 {
-		t := ts[j]
-		if t.kind != kWord || !nameLike(t) {
-			break
-		}
-		upper := isUpperStart(t) || t.spelled
-		if len(words) == 0 {
-			if needCaps && !upper {
-				return nil, 0, 0, false
-			}
-			caps = upper
-		} else if caps && !upper {
-			if contact.IsParticle(t.lower) && j+1 < len(ts) && isUpperStart(ts[j+1]) {
-				words = append(words, t.lower)
-				j++
-				continue
-			}
-			break
-		}
-		words = append(words, t.text)
-		end = t.end
-		j++
-	}
-	if len(words) == 0 {
-		return nil, 0, 0, false
-	}
-	if !caps && lone {
-		// "i'm jamie" is a name, "i'm locked out" is not.
-		if j < len(ts) && ts[j].kind == kWord && ts[j].lower != "and" && ts[j].lower != "calling" && ts[j].lower != "from" && ts[j].lower != "here" {
-			return nil, 0, 0, false
-		}
-		for _, w := range words {
-			l := strings.ToLower(w)
-			if strings.HasSuffix(l, "ing") || strings.HasSuffix(l, "ed") || strings.HasSuffix(l, "ly") {
-				return nil, 0, 0, false
-			}
-		}
-	}
-	// A spelling after the name: "Jamie, that's J A M I E".
-	k := j
-	for k < len(ts) {
-		t := ts[k]
-		if t.kind == kPunct && (t.text == "," || t.text == "." || t.text == "-" || t.text == ":") {
-			k++
-			continue
-		}
-		if t.kind == kWord && !t.spelled && (t.lower == "that's" || t.lower == "thats" || t.lower == "spelled" || t.lower == "spelt" || t.lower == "it's" || t.lower == "its" || t.lower == "that" || t.lower == "is" || t.lower == "as" || t.lower == "like") {
-			k++
-			continue
-		}
-		if t.kind == kWord && t.spelled && utf8.RuneCountInString(t.text) >= 2 {
-			words = foldSpelling(words, t.text)
-			end = t.end
-			j = k + 1
-			k = j
-			continue
-		}
-		break
-	}
-	return words, end, j, true
-}
-
-// foldSpelling puts a spelled word in place of the spoken word it spells
-// (same first letter), or appends it.
-func foldSpelling(words []string, spelled string) []string {
-	for i := len(words) - 1; i >= 0; i-- {
-		if strings.EqualFold(words[i][:1], spelled[:1]) {
-			words[i] = spelled
-			return words
-		}
-	}
-	if len(words) < 4 {
-		words = append(words, spelled)
-	}
-	return words
-}
-
-func nameLike(t tok) bool {
-	if nonNames[t.lower] && !t.spelled {
-		return false
-	}
-	n := utf8.RuneCountInString(t.text)
-	if n < 2 && !t.spelled {
-		return false
-	}
-	for _, r := range t.text {
-		if !unicode.IsLetter(r) && r != '\'' && r != '-' {
-			return false
-		}
-	}
-	return true
-}
-
-func isUpperStart(t tok) bool {
-	r, _ := utf8.DecodeRuneInString(t.text)
-	return unicode.IsUpper(r)
-}
-
 // firstName is the first word of a name.
 func firstName(name string) string {
 	if i := strings.IndexByte(name, ' '); i > 0 {
@@ -593,116 +300,7 @@ func firstName(name string) string {
 // ---------------------------------------------------------------------------
 // Phone numbers.
 
-// phoneHit is a phone number found in the text, valid or not.
-type phoneHit struct {
-	num    phone.NANP
-	err    error  // why it is not a valid number
-	digits string // the digits heard
-	span   span
-}
-
-var ordinal = regexp.MustCompile(`(?i)^\d+(st|nd|rd|th|am|pm|s)$`)
-
-// findPhone looks for a phone number. Unless asked is set (the agent just
-// asked for the number), only runs of at least 7 digits count, so "two
-// dogs" or "a 6 foot fence" are not numbers.
-func findPhone(text string, asked bool) (phoneHit, bool) {
-	runs := phone.DigitRuns(text)
-	var best *phone.DigitRun
-	for i := range runs {
-		r := &runs[i]
-		if n := len(r.Digits); n == 10 || (n == 11 && r.Digits[0] == '1') {
-			best = r
-			break
-		}
-		if best == nil || len(r.Digits) > len(best.Digits) {
-			best = r
-		}
-	}
-	if best == nil || (len(best.Digits) < 7 && !asked) {
-		if asked {
-			// Letters only, like "CALL-NOW", or digits glued to letters.
-			for _, f := range strings.Fields(text) {
-				if hasDigit(f) && hasLetter(f) && !ordinal.MatchString(strings.Trim(f, ".,!?")) {
-					_, err := phone.ValidateNANP(strings.Trim(f, ".,!?"))
-					return phoneHit{err: err, digits: digitsOnly(f), span: span{strings.Index(text, f), strings.Index(text, f) + len(f)}}, true
-				}
-			}
-		}
-		return phoneHit{}, false
-	}
-	hit := phoneHit{digits: best.Digits, span: span{best.Start, best.End}}
-	// Letters glued to the digits ("503-555-CALL"): say so.
-	end := best.End
-	for end < len(text) && (text[end] == '-' || text[end] == '.') {
-		end++
-	}
-	glued := (end < len(text) && isLetterByte(text[end])) || (best.Start > 0 && isLetterByte(text[best.Start-1]))
-	if !glued && asked && len(best.Digits) < 10 {
-		// "503 555 CALL": a vanity word after the digits.
-		e := end
-		for e < len(text) && (text[e] == ' ' || text[e] == '-') {
-			e++
-		}
-		w := e
-		for w < len(text) && isLetterByte(text[w]) {
-			w++
-		}
-		if word := text[e:w]; len(word) >= 3 && strings.ToUpper(word) == word {
-			end, glued = e, true
-		}
-	}
-	if glued {
-		e := end
-		for e < len(text) && !unicode.IsSpace(rune(text[e])) {
-			e++
-		}
-		_, hit.err = phone.ValidateNANP(text[best.Start:e])
-		hit.span.end = e
-		return hit, true
-	}
-	in := best.Digits
-	if best.Plus {
-		in = "+" + in
-	}
-	hit.num, hit.err = phone.ValidateNANP(in)
-	return hit, true
-}
-
-func isLetterByte(b byte) bool { return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') }
-
-func hasDigit(s string) bool  { return strings.IndexFunc(s, unicode.IsDigit) >= 0 }
-func hasLetter(s string) bool { return strings.IndexFunc(s, unicode.IsLetter) >= 0 }
-
-func digitsOnly(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
 // ---------------------------------------------------------------------------
 // Email addresses.
 
 var emailWord = regexp.MustCompile(`\be-?mail\b`)
-
-// emailHit is an email address found in the text.
-type emailHit struct {
-	email string
-	valid bool
-	span  span
-}
-
-// findEmail finds an email address written ("matt@gmail.com") or spoken
-// ("j o h n at gmail dot com", "john dot smith at example dot org"); see
-// contact.FindEmail.
-func findEmail(text string) (emailHit, bool) {
-	m, ok := contact.FindEmail(text)
-	if !ok {
-		return emailHit{}, false
-	}
-	return emailHit{email: m.Email, valid: m.Valid, span: span{m.Start, m.End}}, true
-}

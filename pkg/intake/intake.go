@@ -61,6 +61,7 @@ import (
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/phone"
 	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/speech"
 )
 
 const (
@@ -346,9 +347,9 @@ func (t *turn) resume() {
 
 // found is what one utterance gave.
 type found struct {
-	name       *nameHit
-	phone      *phoneHit
-	email      *emailHit
+	name       *speech.NameHit
+	phone      *speech.PhoneHit
+	email      *speech.EmailMatch
 	sameNumber bool
 	leftover   string // the text minus the name, number, email and questions
 }
@@ -362,19 +363,19 @@ func (t *turn) extract(u utter, ask string, correcting bool) found {
 	var cut []span
 	// An incomplete address ("dana at acme") counts only when an email is
 	// expected; otherwise "Jamie at the office" would be one.
-	if e, ok := findEmail(rest); ok && (e.valid || ask == fieldEmail || correcting || emailWord.MatchString(norm(rest))) {
+	if e, ok := speech.FindEmail(rest); ok && (e.Valid || ask == fieldEmail || correcting || emailWord.MatchString(norm(rest))) {
 		fd.email = &e
-		cut = append(cut, e.span)
-		rest = blank(rest, e.span)
+		cut = append(cut, e.Span)
+		rest = blank(rest, e.Span)
 	}
-	if p, ok := findPhone(rest, ask == fieldPhone); ok {
+	if p, ok := speech.FindPhone(rest, ask == fieldPhone); ok {
 		fd.phone = &p
-		cut = append(cut, p.span)
-		rest = blank(rest, p.span)
+		cut = append(cut, p.Span)
+		rest = blank(rest, p.Span)
 	}
-	if n, ok := findName(rest, nameMode{asked: ask == fieldName, correct: correcting}); ok {
+	if n, ok := speech.FindName(rest, speech.NameMode{Asked: ask == fieldName, Correct: correcting}); ok {
 		fd.name = &n
-		cut = append(cut, n.span)
+		cut = append(cut, n.Span)
 	}
 	if ask == fieldPhone && fd.phone == nil {
 		fd.sameNumber = sameNumRe.MatchString(norm(u.rest))
@@ -423,37 +424,37 @@ func (t *turn) value(field string) string {
 }
 
 // applyName stores a name, or part of one ("my last name is Rivera").
-func (t *turn) applyName(n *nameHit) {
-	name := n.name
+func (t *turn) applyName(n *speech.NameHit) {
+	name := n.Name
 	cur := strings.Fields(t.s.Caller.Name)
 	switch {
-	case n.part == "last" && len(cur) == 1:
+	case n.Part == "last" && len(cur) == 1:
 		name = cur[0] + " " + name
-	case n.part == "last" && len(cur) > 1:
+	case n.Part == "last" && len(cur) > 1:
 		name = strings.Join(append(cur[:len(cur)-1:len(cur)-1], name), " ")
-	case n.part == "first" && len(cur) > 1:
+	case n.Part == "first" && len(cur) > 1:
 		name = strings.Join(append([]string{name}, cur[1:]...), " ")
 	}
 	t.set(fieldName, name)
 }
 
 // applyPhone stores a valid number; it reports false for an invalid one.
-func (t *turn) applyPhone(p *phoneHit) bool {
-	if p.err != nil {
-		t.event(agent.EventPhoneInvalid, p.err.Error())
+func (t *turn) applyPhone(p *speech.PhoneHit) bool {
+	if p.Err != nil {
+		t.event(agent.EventPhoneInvalid, p.Err.Error())
 		return false
 	}
-	t.set(fieldPhone, p.num.E164)
-	t.event(agent.EventPhoneValidated, p.num.Display)
+	t.set(fieldPhone, p.Number.E164)
+	t.event(agent.EventPhoneValidated, p.Number.Display)
 	return true
 }
 
-func (t *turn) applyEmail(e *emailHit) bool {
-	if !e.valid {
-		t.event(agent.EventEmailInvalid, e.email)
+func (t *turn) applyEmail(e *speech.EmailMatch) bool {
+	if !e.Valid {
+		t.event(agent.EventEmailInvalid, e.Email)
 		return false
 	}
-	t.set(fieldEmail, e.email)
+	t.set(fieldEmail, e.Email)
 	return true
 }
 
@@ -554,15 +555,15 @@ func (t *turn) collect(u utter) {
 			t.skip(ask)
 			t.ack = append(t.ack, "No problem.")
 			answered = true
-		case ask == fieldPhone && fd.phone != nil && fd.phone.err != nil:
-			if fd.phone.digits != "" {
-				t.in.SetHeard(fieldPhone, fd.phone.digits)
+		case ask == fieldPhone && fd.phone != nil && fd.phone.Err != nil:
+			if fd.phone.Digits != "" {
+				t.in.SetHeard(fieldPhone, fd.phone.Digits)
 			}
 			if t.addTry(fieldPhone) >= maxTries {
 				t.giveUp(fieldPhone)
 				answered = true
 			} else {
-				t.main = "Hmm, " + fd.phone.err.Error() + ". " + t.question(fieldPhone, true)
+				t.main = "Hmm, " + fd.phone.Err.Error() + ". " + t.question(fieldPhone, true)
 				return
 			}
 		case ask == fieldPhone && fd.sameNumber:
@@ -577,13 +578,13 @@ func (t *turn) collect(u utter) {
 					answered = true
 				}
 			}
-		case ask == fieldEmail && fd.email != nil && !fd.email.valid:
-			t.in.SetHeard(fieldEmail, fd.email.email)
+		case ask == fieldEmail && fd.email != nil && !fd.email.Valid:
+			t.in.SetHeard(fieldEmail, fd.email.Email)
 			if t.addTry(fieldEmail) >= maxTries {
 				t.giveUp(fieldEmail)
 				answered = true
 			} else {
-				t.main = "Hmm, " + fd.email.email + " doesn't look like a complete email address. " + t.question(fieldEmail, true)
+				t.main = "Hmm, " + fd.email.Email + " doesn't look like a complete email address. " + t.question(fieldEmail, true)
 				return
 			}
 		case !progress:
@@ -888,7 +889,7 @@ func (t *turn) readBack(lead string) string {
 func (t *turn) phoneForReadBack() string {
 	p := t.s.Caller.Phone
 	if t.in.IsUnvalidated(fieldPhone) {
-		return spaced(digitsOnly(p))
+		return spaced(speech.DigitsOnly(p))
 	}
 	if n, err := phone.ValidateNANP(p); err == nil {
 		return n.Display
@@ -961,21 +962,21 @@ func (t *turn) correction(u utter) bool {
 		t.ack = append(t.ack, "Thanks, I've updated that.")
 		t.main = t.readBack("Here's what I have now:")
 		return true
-	case fd.phone != nil && fd.phone.err != nil:
+	case fd.phone != nil && fd.phone.Err != nil:
 		t.in.Step = StepCollect
 		t.in.Ask = fieldPhone
 		t.in.SetTries(fieldPhone, 1)
-		if fd.phone.digits != "" {
-			t.in.SetHeard(fieldPhone, fd.phone.digits)
+		if fd.phone.Digits != "" {
+			t.in.SetHeard(fieldPhone, fd.phone.Digits)
 		}
-		t.main = "Hmm, " + fd.phone.err.Error() + ". What's the correct number?"
+		t.main = "Hmm, " + fd.phone.Err.Error() + ". What's the correct number?"
 		return true
-	case fd.email != nil && !fd.email.valid:
+	case fd.email != nil && !fd.email.Valid:
 		t.in.Step = StepCollect
 		t.in.Ask = fieldEmail
 		t.in.SetTries(fieldEmail, 1)
-		t.in.SetHeard(fieldEmail, fd.email.email)
-		t.main = "Hmm, " + fd.email.email + " doesn't look like a complete email address. " + t.fixQuestion(fieldEmail)
+		t.in.SetHeard(fieldEmail, fd.email.Email)
+		t.main = "Hmm, " + fd.email.Email + " doesn't look like a complete email address. " + t.fixQuestion(fieldEmail)
 		return true
 	}
 	return false

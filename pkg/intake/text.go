@@ -5,204 +5,16 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ahca/ahca/pkg/speech"
 )
 
-// span is a byte range [start, end) of the caller's text.
-type span struct{ start, end int }
-
-// tok is a word, a number or one punctuation character, with its place in
-// the text. Words keep inner apostrophes and hyphens ("o'brien",
-// "mary-jane", "j-a-m-i-e").
-type tok struct {
-	span
-	text        string // as written
-	lower       string
-	kind        tokKind
-	spaceBefore bool
-	spelled     bool // letters spelled one by one, merged ("J A M I E")
-}
-
-type tokKind int
-
-const (
-	kWord tokKind = iota
-	kNumber
-	kPunct
-)
+// span is a byte range [Start, End) of the caller's text.
+type span = speech.Span
 
 // normalizeQuotes turns typographic apostrophes into ASCII ones, keeping
 // byte offsets stable enough for our use (we re-tokenize the result).
 var quoteFixer = strings.NewReplacer("\u2019", "'", "\u2018", "'", "\u201c", "\"", "\u201d", "\"", "\u2013", "-", "\u2014", " - ")
-
-func tokens(text string) []tok {
-	var out []tok
-	space := true
-	for i := 0; i < len(text); {
-		r, size := utf8.DecodeRuneInString(text[i:])
-		switch {
-		case unicode.IsSpace(r):
-			space = true
-			i += size
-			continue
-		case unicode.IsDigit(r):
-			j := i
-			for j < len(text) && text[j] >= '0' && text[j] <= '9' {
-				j++
-			}
-			if j == i {
-				j = i + size
-			}
-			out = append(out, tok{span: span{i, j}, text: text[i:j], lower: text[i:j], kind: kNumber, spaceBefore: space})
-			i = j
-		case unicode.IsLetter(r):
-			j := i + size
-			for j < len(text) {
-				r2, s2 := utf8.DecodeRuneInString(text[j:])
-				if unicode.IsLetter(r2) {
-					j += s2
-					continue
-				}
-				if (r2 == '\'' || r2 == '-') && j+s2 < len(text) {
-					r3, _ := utf8.DecodeRuneInString(text[j+s2:])
-					if unicode.IsLetter(r3) {
-						j += s2
-						continue
-					}
-				}
-				break
-			}
-			w := text[i:j]
-			out = append(out, tok{span: span{i, j}, text: w, lower: strings.ToLower(w), kind: kWord, spaceBefore: space})
-			i = j
-		default:
-			out = append(out, tok{span: span{i, i + size}, text: text[i : i+size], lower: text[i : i+size], kind: kPunct, spaceBefore: space})
-			i += size
-		}
-		space = false
-	}
-	return out
-}
-
-var hyphenSpelled = regexp.MustCompile(`^[A-Za-z](?:-[A-Za-z])+$`)
-
-// mergeSpelled joins letters spelled one by one ("J A M I E", "J-A-M-I-E",
-// "j. a. m. i. e.") into one word token marked spelled.
-func mergeSpelled(ts []tok) []tok {
-	var out []tok
-	for i := 0; i < len(ts); {
-		t := ts[i]
-		if t.kind == kWord && hyphenSpelled.MatchString(t.text) {
-			t.text = strings.ReplaceAll(t.text, "-", "")
-			t.lower = strings.ToLower(t.text)
-			t.spelled = true
-			out = append(out, t)
-			i++
-			continue
-		}
-		if !isLetterTok(t) {
-			out = append(out, t)
-			i++
-			continue
-		}
-		// Collect single letters separated by spaces, dots or dashes.
-		letters := []tok{t}
-		j := i + 1
-		for j < len(ts) {
-			k := j
-			for k < len(ts) && ts[k].kind == kPunct && (ts[k].text == "." || ts[k].text == "-") {
-				k++
-			}
-			if k < len(ts) && isLetterTok(ts[k]) {
-				letters = append(letters, ts[k])
-				j = k + 1
-				continue
-			}
-			break
-		}
-		if len(letters) < 2 {
-			out = append(out, t)
-			i++
-			continue
-		}
-		var b strings.Builder
-		for _, l := range letters {
-			b.WriteString(l.text)
-		}
-		end := letters[len(letters)-1].end
-		if j < len(ts) && ts[j].kind == kPunct && ts[j].text == "." && !ts[j].spaceBefore {
-			end = ts[j].end // "E." ends the spelling, not the sentence
-			j++
-		}
-		w := b.String()
-		out = append(out, tok{span: span{t.start, end}, text: w, lower: strings.ToLower(w), kind: kWord, spaceBefore: t.spaceBefore, spelled: true})
-		i = j
-	}
-	return out
-}
-
-func isLetterTok(t tok) bool {
-	return t.kind == kWord && utf8.RuneCountInString(t.text) == 1
-}
-
-// clause is a piece of a sentence between commas, semicolons, dashes or
-// sentence ends.
-type clause struct {
-	span
-	sentence int // index of its sentence
-}
-
-var abbreviations = map[string]bool{"mr": true, "mrs": true, "ms": true, "dr": true, "st": true, "jr": true, "sr": true, "mt": true}
-
-// splitClauses cuts text into sentences and clauses. A full stop after a
-// single letter ("J. A. M.") or an abbreviation ("Dr.") does not end a
-// sentence, nor does one inside a word ("gmail.com", "503.555.0142").
-func splitClauses(text string) (clauses []clause, sentenceEnds []int) {
-	ts := tokens(text)
-	start := 0
-	sentence := 0
-	cut := func(end int) {
-		if strings.TrimSpace(text[start:end]) != "" {
-			clauses = append(clauses, clause{span{start, end}, sentence})
-		}
-	}
-	for i, t := range ts {
-		if t.kind != kPunct {
-			continue
-		}
-		nextSpace := i+1 >= len(ts) || ts[i+1].spaceBefore
-		switch t.text {
-		case ".", "!", "?":
-			if t.text == "." {
-				if !nextSpace {
-					continue
-				}
-				if i > 0 && ts[i-1].kind == kWord && (utf8.RuneCountInString(ts[i-1].text) == 1 || abbreviations[ts[i-1].lower]) {
-					continue
-				}
-			}
-			cut(t.end)
-			start = t.end
-			sentenceEnds = append(sentenceEnds, t.end)
-			sentence++
-		case ",", ";", ":":
-			if t.text == ":" && !nextSpace {
-				continue
-			}
-			cut(t.end)
-			start = t.end
-		case "-":
-			if t.spaceBefore && nextSpace {
-				cut(t.end)
-				start = t.end
-			}
-		}
-	}
-	cut(len(text))
-	if start < len(text) && strings.TrimSpace(text[start:]) != "" || len(sentenceEnds) == 0 || sentenceEnds[len(sentenceEnds)-1] != len(text) {
-		sentenceEnds = append(sentenceEnds, len(text))
-	}
-	return clauses, sentenceEnds
-}
 
 // wordsOf returns the lower-case words of s (letters, digits, apostrophes).
 func wordsOf(s string) []string {
@@ -216,26 +28,12 @@ func wordsOf(s string) []string {
 func norm(s string) string { return strings.Join(wordsOf(quoteFixer.Replace(s)), " ") }
 
 // set builds a lookup table.
-func set(words ...string) map[string]bool {
-	m := make(map[string]bool, len(words))
-	for _, w := range words {
-		m[w] = true
-	}
-	return m
-}
+var set = speech.Set
 
-// fillers are words that carry nothing about why someone is calling. A
-// clause made only of them is dropped from the reason.
-var fillers = set(
-	"um", "umm", "uh", "uhh", "uhm", "er", "erm", "hmm", "mm", "mhm", "ah", "oh", "so", "yeah", "yes", "yep", "yup", "ya",
-	"ok", "okay", "well", "like", "and", "also", "basically", "right", "sure", "hi", "hello", "hey", "there", "good",
-	"morning", "afternoon", "evening", "my", "is", "it's", "its", "it", "this", "that's", "thats", "that", "you", "can",
-	"could", "reach", "me", "at", "on", "call", "text", "email", "e", "mail", "address", "name", "name's", "number",
-	"number's", "phone", "cell", "mobile", "home", "work", "best", "the", "here", "please", "thanks", "thank", "just",
-	"i'm", "im", "i", "am", "spelled", "spell", "as", "a", "an", "or", "to", "be", "would", "great", "actually",
-	"sorry", "again", "is", "was", "by", "with", "of", "for", "already", "said", "told", "gave", "your", "yours", "one",
-	"no", "nope", "correct", "fine", "perfect", "alright", "all", "set", "that'll", "do", "use", "try", "reached",
-	"contact", "cellphone", "landline", "too", "as", "well", "well", "then", "now",
+// fillers and leadingFillers: see speech.Fillers and speech.LeadingFillers.
+var (
+	fillers        = speech.Fillers
+	leadingFillers = speech.LeadingFillers
 )
 
 // leadIns are openings people put before the reason for their call. They
@@ -257,11 +55,6 @@ var leadIns = []string{
 	"i was wondering if i could", "i was wondering if you could", "i'm looking to", "i am looking to",
 	"i'm hoping to", "i am hoping to",
 }
-
-// leadingFillers are words dropped from the start of a reason.
-var leadingFillers = set("um", "umm", "uh", "uhh", "uhm", "er", "erm", "hmm", "so", "yeah", "yes", "yep", "well", "okay",
-	"ok", "oh", "hi", "hello", "hey", "and", "also", "basically", "like", "right", "sure", "anyway", "anyways", "actually",
-	"alright", "just", "um,", "there", "but")
 
 // cleanReason trims a reason as the caller said it: leading fillers and
 // lead-ins go, trailing full stops go, the first letter is capitalized.
@@ -357,7 +150,7 @@ func meaningful(s string) bool {
 func blank(text string, spans ...span) string {
 	b := []byte(text)
 	for _, sp := range spans {
-		for i := max(sp.start, 0); i < sp.end && i < len(b); i++ {
+		for i := max(sp.Start, 0); i < sp.End && i < len(b); i++ {
 			b[i] = ' '
 		}
 	}
@@ -370,16 +163,16 @@ func blank(text string, spans ...span) string {
 // "my fence blew down".
 func leftover(text string, cut ...span) string {
 	rest := blank(text, cut...)
-	clauses, _ := splitClauses(rest)
+	clauses, _ := speech.Clauses(rest)
 	// Split clauses further at " and " / " but " so "I'm Jamie and my fence
 	// blew down" loses only its first half.
 	var parts []span
 	for _, c := range clauses {
-		parts = append(parts, splitConj(rest, c.span)...)
+		parts = append(parts, splitConj(rest, c.Span)...)
 	}
 	var kept []span
 	for _, p := range parts {
-		if meaningful(rest[p.start:p.end]) {
+		if meaningful(rest[p.Start:p.End]) {
 			kept = append(kept, p)
 		}
 	}
@@ -390,12 +183,12 @@ func leftover(text string, cut ...span) string {
 	for i, p := range kept {
 		if i > 0 {
 			if contiguous(parts, kept[i-1], p) {
-				b.WriteString(rest[kept[i-1].end:p.start])
+				b.WriteString(rest[kept[i-1].End:p.Start])
 			} else {
 				b.WriteString(", ")
 			}
 		}
-		b.WriteString(rest[p.start:p.end])
+		b.WriteString(rest[p.Start:p.End])
 	}
 	return collapseSpaces(b.String())
 }
@@ -426,11 +219,11 @@ var conj = regexp.MustCompile(`(?i)\s(?:and|but|also)\s`)
 // the original.
 func splitConj(text string, c span) []span {
 	var out []span
-	start := c.start
-	for _, m := range conj.FindAllStringIndex(text[c.start:c.end], -1) {
-		at := c.start + m[0]
-		out = append(out, span{start, at})
+	start := c.Start
+	for _, m := range conj.FindAllStringIndex(text[c.Start:c.End], -1) {
+		at := c.Start + m[0]
+		out = append(out, span{Start: start, End: at})
 		start = at
 	}
-	return append(out, span{start, c.end})
+	return append(out, span{Start: start, End: c.End})
 }

@@ -3,7 +3,6 @@ package tools
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
 	"strings"
 	"unicode"
@@ -12,7 +11,7 @@ import (
 	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/contact"
-	"github.com/ahca/ahca/pkg/phone"
+	"github.com/ahca/ahca/pkg/speech"
 )
 
 // Tool names.
@@ -72,9 +71,9 @@ func runValidatePhone(_ context.Context, _ Env, raw json.RawMessage) (Outcome, e
 	if err := json.Unmarshal(raw, &a); err != nil {
 		return Outcome{}, err
 	}
-	n, err := validatePhone(a.PhoneNumber)
+	n, err := speech.CheckPhone(a.PhoneNumber)
 	if err != nil {
-		res := phoneResult{Reason: err.Error(), DigitsHeard: digitsOf(phone.DigitsFromSpeech(a.PhoneNumber)),
+		res := phoneResult{Reason: err.Error(), DigitsHeard: speech.DigitsOnly(speech.DigitsFromSpeech(a.PhoneNumber)),
 			Note: "Tell the caller in plain words and ask for the number again."}
 		out := Result(res)
 		out.Event = &agent.Event{Kind: agent.EventPhoneInvalid, Detail: err.Error()}
@@ -84,30 +83,6 @@ func runValidatePhone(_ context.Context, _ Env, raw json.RawMessage) (Outcome, e
 		Note: "Validated, not saved: read it back and save it with update_user_info."})
 	out.Event = &agent.Event{Kind: agent.EventPhoneValidated, Detail: n.Display}
 	return out, nil
-}
-
-// validatePhone validates a written or spoken number. The error is one an
-// agent can say to the caller.
-func validatePhone(s string) (phone.NANP, error) {
-	n, err := phone.ValidateNANP(phone.DigitsFromSpeech(strings.TrimSpace(s)))
-	if err != nil {
-		var ie *phone.InvalidError
-		if !errors.As(err, &ie) {
-			return phone.NANP{}, errors.New("that doesn't look like a phone number")
-		}
-		return phone.NANP{}, ie
-	}
-	return n, nil
-}
-
-func digitsOf(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // ---------------------------------------------------------------------------
@@ -211,7 +186,7 @@ func runUpdateUserInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome
 		}
 	}
 	if v := given.Phone; v != "" {
-		if n, err := validatePhone(v); err != nil {
+		if n, err := speech.CheckPhone(v); err != nil {
 			notSaved.Phone = err.Error()
 			ev = &agent.Event{Kind: agent.EventPhoneInvalid, Detail: err.Error()}
 		} else {

@@ -17,6 +17,7 @@ import (
 	"github.com/ahca/ahca/pkg/phone"
 	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/speech"
 )
 
 // The phone call tools: route_call (features.callForwarding) and
@@ -260,18 +261,18 @@ func runCollectVoicemail(ctx context.Context, env Env, raw json.RawMessage, sms 
 	source := "caller"
 	switch {
 	case strings.TrimSpace(a.Phone) != "":
-		n, err := validatePhone(a.Phone)
+		n, err := speech.CheckPhone(a.Phone)
 		if err != nil {
 			return Outcome{}, Invalidf("the callback number was not saved: %v. Ask the caller for it again, then call collect_voicemail again", err)
 		}
 		callback = n
 	case s.Caller.Phone != "":
-		n, err := validatePhone(s.Caller.Phone)
+		n, err := speech.CheckPhone(s.Caller.Phone)
 		if err == nil {
 			callback = n
 		}
 	case s.Caller.CallerID != "":
-		if n, err := validatePhone(s.Caller.CallerID); err == nil {
+		if n, err := speech.CheckPhone(s.Caller.CallerID); err == nil {
 			callback, source = n, "caller_id"
 		}
 	}
