@@ -6,6 +6,7 @@ package aiagent
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"time"
 
@@ -26,8 +27,11 @@ type Agent struct {
 	Model         llm.Streamer
 	Tools         *tools.Registry
 	Prompt        prompt.Options
-	MaxToolRounds int // default DefaultMaxToolRounds
-	Log           *slog.Logger
+	MaxToolRounds int // default: the business's limits.modelRoundsPerTurn
+	// Counters, when set, hold the business's hourly text budget
+	// (limits.smsPerBusinessPerHour).
+	Counters session.Counters
+	Log      *slog.Logger
 }
 
 var _ agent.Agent = (*Agent)(nil)
@@ -45,22 +49,25 @@ func (a *Agent) Greet(*session.Session) agent.Reply {
 // them. A model error returns the Reply so far with the error.
 func (a *Agent) Turn(ctx context.Context, s *session.Session, _ string, now time.Time, out agent.Output) (agent.Reply, error) {
 	b := a.Business
-	offered := a.Tools.For(b)
+	lim := b.Limits.OrDefault()
+	offered := forChannel(a.Tools.For(b), s.Channel)
 	popts := a.Prompt
 	popts.Tools = offered
 	msgs := prompt.Build(b, s, now, popts)
 	rounds := a.MaxToolRounds
 	if rounds <= 0 {
-		rounds = DefaultMaxToolRounds
+		rounds = lim.ModelRoundsPerTurn
 	}
+	g := newGuard(b, s, a.Counters, a.log())
 	before := s.Caller
 	var r agent.Reply
 	for round := 0; ; round++ {
-		req := llm.Request{Model: b.LLM.Model, Temperature: b.LLM.Temperature, Messages: msgs, Tools: offered}
+		req := llm.Request{Model: b.LLM.Model, Temperature: b.LLM.Temperature, Messages: msgs, Tools: offered, MaxOutputTokens: lim.MaxOutputTokens}
 		if round == rounds-1 {
 			req.Tools = nil // last round: words, not more tool calls
 		}
 		res, err := a.Model.Stream(ctx, req, out.Text)
+		s.State.Usage.ModelTokens += res.Usage.Total()
 		if err != nil {
 			r.CallerUpdated = s.Caller != before
 			return r, err
@@ -70,7 +77,17 @@ func (a *Agent) Turn(ctx context.Context, s *session.Session, _ string, now time
 		}
 		msgs = append(msgs, llm.Message{Role: llm.RoleAssistant, Content: res.Text, ToolCalls: res.ToolCalls})
 		for _, call := range res.ToolCalls {
+			if why := g.refuse(ctx, s, call, now); why != "" {
+				a.log().InfoContext(ctx, "tool call refused", "tool", call.Name, "reason", why)
+				msgs = append(msgs, llm.Message{Role: llm.RoleTool, ToolCallID: call.ID, Content: refusal(why)})
+				continue
+			}
+			smsBefore := 0
+			if s.State.Voicemail != nil {
+				smsBefore = s.State.Voicemail.Notified
+			}
 			o := a.Tools.Execute(ctx, tools.Env{Business: b, Session: s, Now: now}, call)
+			g.after(s, call, o, smsBefore)
 			if o.Err != nil {
 				a.log().ErrorContext(ctx, "tool failed", "tool", call.Name, "err", o.Err)
 			}
@@ -87,6 +104,12 @@ func (a *Agent) Turn(ctx context.Context, s *session.Session, _ string, now time
 	}
 	r.CallerUpdated = s.Caller != before
 	return r, nil
+}
+
+// refusal is a tool result saying why a call did not run.
+func refusal(why string) string {
+	b, _ := json.Marshal(map[string]string{"error": why})
+	return string(b)
 }
 
 func (a *Agent) log() *slog.Logger {

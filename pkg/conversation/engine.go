@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/aiagent"
@@ -80,8 +81,13 @@ type Engine struct {
 	TurnTimeout   time.Duration // default DefaultTurnTimeout
 	MaxToolRounds int           // default DefaultMaxToolRounds
 	InterruptPoll time.Duration // default DefaultInterruptPoll
+	// Counters keep the businesses' daily and hourly budgets (DynamoDB in
+	// AWS); nil keeps them in this process.
+	Counters session.Counters
 
-	toolsOnce sync.Once
+	toolsOnce    sync.Once
+	countersOnce sync.Once
+	spent        budget
 }
 
 func (e *Engine) now() time.Time {
@@ -107,20 +113,22 @@ func (e *Engine) newID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// agent is the business's agent: the scripted agent (NewAgent), or with a
-// model the AI agent, which the scripted agent backs up when the model fails.
-func (e *Engine) agent(b *business.Business) Agent {
+// agent is the business's agent for session s: the scripted agent
+// (NewAgent), or with a model the AI agent, which the scripted agent backs
+// up when the model fails. A conversation opened after the business spent
+// its daily model budget gets the scripted agent; usesModel says which.
+func (e *Engine) agent(b *business.Business, s *session.Session) (a Agent, usesModel bool) {
 	var scripted Agent
 	if e.NewAgent != nil {
 		scripted = e.NewAgent(b)
 	} else {
 		scripted = intake.New(b)
 	}
-	if e.LLM == nil {
-		return scripted
+	if e.LLM == nil || s.State.Usage.Scripted != "" || e.spent.isSpent(string(b.ID)+"|"+session.DayWindow(e.now())) {
+		return scripted, false
 	}
-	ai := &aiagent.Agent{Business: b, Model: e.LLM, Tools: e.tools(), Prompt: e.PromptOptions, MaxToolRounds: e.MaxToolRounds, Log: e.log()}
-	return agent.Fallback{Primary: ai, Backup: scripted, Log: e.log()}
+	ai := &aiagent.Agent{Business: b, Model: e.LLM, Tools: e.tools(), Prompt: e.PromptOptions, MaxToolRounds: e.MaxToolRounds, Counters: e.counters(), Log: e.log()}
+	return agent.Fallback{Primary: ai, Backup: scripted, Log: e.log()}, true
 }
 
 // tools returns the engine's registry, building the default one once.
@@ -152,6 +160,7 @@ func (e *Engine) Open(ctx context.Context, b *business.Business, connectionID st
 		Status:    session.StatusActive,
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(ttl),
 	}
+	s.State.Usage.Scripted = e.openBudget(tenant.WithBusiness(ctx, b.ID), b, now)
 	if err := e.Store.Create(ctx, s); err != nil {
 		return nil, fmt.Errorf("open session for %s: %w", b.ID, err)
 	}
@@ -164,7 +173,7 @@ func (e *Engine) Handle(ctx context.Context, p Poster, connectionID string, data
 	ctx = tenant.WithConnection(ctx, connectionID)
 	f, perr := protocol.Parse(data)
 	if perr != nil {
-		e.log().InfoContext(ctx, "refused frame", "code", perr.Code, "reason", perr.Message)
+		e.log().InfoContext(ctx, "refused frame", "code", perr.Code, "reason", clipLog(perr.Message))
 		return e.postError(ctx, p, connectionID, perr)
 	}
 	s, err := e.Store.ByConnection(ctx, connectionID)
@@ -184,7 +193,8 @@ func (e *Engine) Handle(ctx context.Context, p Poster, connectionID string, data
 		e.postError(ctx, p, connectionID, &protocol.Error{Code: protocol.CodeInternal, Message: "this business is not available right now"})
 		return fmt.Errorf("handle frame: %w", err)
 	}
-	t := &turn{e: e, p: p, b: b, s: s, agent: e.agent(b)}
+	t := &turn{e: e, p: p, b: b, s: s}
+	t.agent, t.usesModel = e.agent(b, s)
 	switch f.Type {
 	case protocol.TypeSetup:
 		return t.setup(ctx, f)
@@ -195,9 +205,9 @@ func (e *Engine) Handle(ctx context.Context, p Poster, connectionID string, data
 	case protocol.TypeInterrupt:
 		return t.interrupt(ctx, f.UtteranceUntilInterrupt)
 	case protocol.TypeError:
-		e.log().WarnContext(ctx, "client reported an error", "description", f.Description)
+		e.log().WarnContext(ctx, "client reported an error", "description", clipLog(f.Description))
 	case protocol.TypeInfo:
-		e.log().DebugContext(ctx, "client info", "name", f.Name)
+		e.log().DebugContext(ctx, "client info", "name", clipLog(f.Name))
 	}
 	return nil
 }
@@ -238,6 +248,21 @@ func (e *Engine) Close(ctx context.Context, connectionID, reason string) error {
 }
 
 var errNothingToDo = errors.New("nothing to do")
+
+// maxLogEcho bounds what of a client's input a log record repeats.
+const maxLogEcho = 200
+
+// clipLog clips client-supplied text for a log record.
+func clipLog(s string) string {
+	if len(s) <= maxLogEcho {
+		return s
+	}
+	cut := maxLogEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("…[%d bytes]", len(s))
+}
 
 func (e *Engine) end(s *session.Session, reason string) {
 	now := e.now().UTC()

@@ -21,6 +21,9 @@ type turn struct {
 	b     *business.Business
 	s     *session.Session // as read; may be stale
 	agent Agent
+	// usesModel: the agent asks the model, so a prompt first claims the
+	// conversation (no parallel model requests).
+	usesModel bool
 }
 
 var errEnded = errors.New("session ended")
@@ -146,10 +149,64 @@ func (t *turn) prompt(ctx context.Context, text string) error {
 	if !t.s.Active(now) {
 		return t.refuse(ctx, protocol.CodeSessionEnded, "this conversation has ended; start a new one")
 	}
+	lim := t.b.Limits.OrDefault()
+	if t.s.State.Usage.TurnUntil.After(now) {
+		return t.limited(ctx, CodeBusy, "turnInProgress", "still answering your last message; send this again when the reply is done")
+	}
+	if le := admit(t.s.State.Usage, lim, now); le != nil {
+		return t.limited(ctx, CodeRateLimited, le.limit, le.msg)
+	}
+	// A model turn first claims the conversation in the store, counting the
+	// utterance: a frame arriving while it runs is refused, never a second
+	// model request. (A scripted turn is cheap; it counts in its one save.)
+	var turnID string
+	released := false // the turn's save cleared its claim
+	if t.usesModel {
+		turnID = e.newID()
+		claimed, err := session.Update(ctx, e.Store, t.s, func(s *session.Session) error {
+			if !s.Active(now) {
+				return errEnded
+			}
+			if s.State.Usage.TurnUntil.After(now) {
+				return errBusy
+			}
+			if le := admit(s.State.Usage, lim, now); le != nil {
+				return le
+			}
+			countPrompt(&s.State.Usage, now)
+			s.State.Usage.TurnUntil, s.State.Usage.TurnID = now.Add(e.turnTimeout()+claimSlack), turnID
+			return nil
+		})
+		var le *limitError
+		switch {
+		case errors.Is(err, errEnded):
+			return t.refuse(ctx, protocol.CodeSessionEnded, "this conversation has ended; start a new one")
+		case errors.Is(err, errBusy):
+			return t.limited(ctx, CodeBusy, "turnInProgress", "still answering your last message; send this again when the reply is done")
+		case errors.As(err, &le):
+			return t.limited(ctx, CodeRateLimited, le.limit, le.msg)
+		case err != nil:
+			t.refuse(ctx, protocol.CodeInternal, "temporary problem; please say that again")
+			return fmt.Errorf("prompt: claim: %w", err)
+		}
+		t.s = claimed
+		defer func() {
+			if !released {
+				t.release(context.WithoutCancel(ctx), turnID)
+			}
+		}()
+	}
+	usageBefore := t.s.State.Usage
+	var tokens int64
+	defer func() {
+		// After the reply was sent: the business's daily model budget.
+		e.spendTokens(context.WithoutCancel(ctx), t.b, now, tokens)
+	}()
 	ctx, cancel := context.WithTimeout(ctx, e.turnTimeout())
 	defer cancel()
 
 	work := t.s.Clone() // this turn's view; the store is written once, at the end
+	defer func() { tokens = work.State.Usage.ModelTokens - usageBefore.ModelTokens }()
 	work.Append(session.RoleCaller, text, now)
 	callerBefore, stateBefore := work.Caller, work.State.Clone()
 	// The first interrupt check waits one poll interval: a reply that is
@@ -194,6 +251,15 @@ func (t *turn) prompt(ctx context.Context, text string) error {
 		at.Interrupted = out.interrupted
 		mergeCaller(&s.Caller, callerBefore, work.Caller)
 		mergeState(&s.State, stateBefore, work.State)
+		u, w := &s.State.Usage, work.State.Usage
+		if turnID == "" {
+			countPrompt(u, now)
+		} else if u.TurnID == turnID {
+			u.TurnUntil, u.TurnID = time.Time{}, ""
+		}
+		u.ModelTokens += w.ModelTokens - usageBefore.ModelTokens
+		u.Bookings += w.Bookings - usageBefore.Bookings
+		u.SMS += w.SMS - usageBefore.SMS
 		s.UpdatedAt = e.now().UTC()
 		if reply.Done && !out.interrupted && !reply.Handoff.Transfer() {
 			e.end(s, EndCompleted)
@@ -217,6 +283,7 @@ func (t *turn) prompt(ctx context.Context, text string) error {
 		return fmt.Errorf("prompt: %w", err)
 	}
 	t.s = saved
+	released = true
 	// The panel updates before the reply is said.
 	if saved.Caller != out.shown {
 		if err := t.showCaller(ctx, saved.Caller); err != nil {
@@ -307,6 +374,34 @@ func (t *turn) say(ctx context.Context, text string) error {
 		}
 	}
 	return nil
+}
+
+// limited refuses a prompt for a limit: an error frame on the web, a polite
+// line on a call (Twilio speaks only text frames). Logged with the business.
+func (t *turn) limited(ctx context.Context, code, limit, msg string) error {
+	t.e.log().InfoContext(ctx, "prompt refused by a limit", "code", code, "limit", limit)
+	if t.s.Channel == session.ChannelPhone {
+		if code == CodeBusy {
+			return t.say(ctx, "One moment, please.")
+		}
+		return t.say(ctx, "I'm sorry, I can't take any more right now. Please call back in a little while.")
+	}
+	return t.refuse(ctx, code, msg)
+}
+
+// release gives up a model turn's claim that no save cleared (the turn
+// failed before saving), so the next utterance is not refused as busy.
+func (t *turn) release(ctx context.Context, turnID string) {
+	_, err := session.Update(ctx, t.e.Store, t.s, func(s *session.Session) error {
+		if s.State.Usage.TurnID != turnID {
+			return errNothingToDo
+		}
+		s.State.Usage.TurnUntil, s.State.Usage.TurnID = time.Time{}, ""
+		return nil
+	})
+	if err != nil && !errors.Is(err, errNothingToDo) {
+		t.e.log().WarnContext(ctx, "could not release the turn's claim; it lapses by itself", "err", err)
+	}
 }
 
 func (t *turn) refuse(ctx context.Context, code, msg string) error {

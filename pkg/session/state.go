@@ -22,6 +22,34 @@ type State struct {
 	Voicemail *Voicemail `json:"voicemail,omitempty" dynamodbav:"voicemail,omitempty"`
 	// Engine is the turn engine's own bookkeeping; agents never change it.
 	Engine Engine `json:"engine,omitzero" dynamodbav:"engine,omitempty"`
+	// Usage counts what the conversation has cost against the business's
+	// limits; it is written in the turn's one conditional write (a model
+	// turn's claim), so the counters are atomic with the session.
+	Usage Usage `json:"usage,omitzero" dynamodbav:"usage,omitempty"`
+}
+
+// Usage is a conversation's counters against business.Limits.
+type Usage struct {
+	// Prompts counts caller utterances admitted to a turn.
+	Prompts int `json:"prompts,omitempty" dynamodbav:"prompts,omitempty"`
+	// MinuteStart starts the current one-minute window; MinutePrompts
+	// counts the utterances admitted in it.
+	MinuteStart   time.Time `json:"minuteStart,omitzero" dynamodbav:"minuteStart,omitempty"`
+	MinutePrompts int       `json:"minutePrompts,omitempty" dynamodbav:"minutePrompts,omitempty"`
+	// TurnUntil: a model turn claimed the conversation until then; a frame
+	// arriving meanwhile is refused, never a parallel model request.
+	TurnUntil time.Time `json:"turnUntil,omitzero" dynamodbav:"turnUntil,omitempty"`
+	// TurnID names the claiming turn, so only it releases the claim.
+	TurnID string `json:"turnId,omitempty" dynamodbav:"turnId,omitempty"`
+	// Bookings, SMS and CallerCopies count what the conversation triggered.
+	Bookings     int `json:"bookings,omitempty" dynamodbav:"bookings,omitempty"`
+	SMS          int `json:"sms,omitempty" dynamodbav:"sms,omitempty"`
+	CallerCopies int `json:"callerCopies,omitempty" dynamodbav:"callerCopies,omitempty"`
+	// ModelTokens counts the model tokens (in and out) the conversation used.
+	ModelTokens int64 `json:"modelTokens,omitempty" dynamodbav:"modelTokens,omitempty"`
+	// Scripted, when set, says why the scripted agent answers this whole
+	// conversation (the business's daily model budget was spent).
+	Scripted string `json:"scripted,omitempty" dynamodbav:"scripted,omitempty"`
 }
 
 // Step is where the scripted agent is in the intake.
