@@ -390,15 +390,6 @@ func (t *turn) endBookingStep() {
 	t.in.Step = StepCollect
 }
 
-// takenOn reads the store's booked slots of one day.
-func (t *turn) takenOn(day time.Time) (func(time.Time) bool, error) {
-	m, err := t.a.store.Taken(t.ctx, t.a.b.ID, day)
-	if err != nil {
-		return nil, err
-	}
-	return booking.TakenFrom(m), nil
-}
-
 // calendarDown gives up on booking when the store fails.
 func (t *turn) calendarDown() {
 	t.declineBooking("I'm having trouble reaching the calendar right now, so the team will reach out to schedule with you.")
@@ -408,55 +399,31 @@ func (t *turn) calendarDown() {
 // free one (on that day, or the next day with one within 14 days).
 func (t *turn) propose(w speech.When) {
 	b := t.a.b
+	takenOn := booking.StoreTakenOn(t.ctx, t.a.store, b.ID)
 	var lead string
 	if w.HasTime {
-		slot, ok := booking.Find(b, w.Time())
+		slot, why, err := booking.Requested(b, t.now, w, takenOn)
 		switch {
-		case len(booking.DaySlots(b, w.Date)) == 0:
+		case err != nil:
+			t.calendarDown()
+			return
+		case why == booking.Free:
+			t.offerSlot(slot, "I have "+slot.Display()+" available.")
+			return
+		case why == booking.ClosedThatDay:
 			lead = "We don't book " + t.noun() + "s on " + w.Date.Weekday().String() + "s."
-		case !w.Time().After(t.now):
+		case why == booking.Passed:
 			lead = "That time has already passed."
-		case !ok:
+		case why == booking.NotASlot:
 			lead = "That isn't one of our " + t.noun() + " times."
-		default:
-			taken, err := t.takenOn(w.Date)
-			if err != nil {
-				t.calendarDown()
-				return
-			}
-			if !taken(slot.Start) {
-				t.offerSlot(slot, "I have "+slot.Display()+" available.")
-				return
-			}
+		case why == booking.Taken:
 			lead = "Sorry, " + booking.Display(slot.Start) + " is already booked."
 		}
 	}
-	var free []booking.Slot
-	if len(booking.DaySlots(b, w.Date)) > 0 {
-		taken, err := t.takenOn(w.Date)
-		if err != nil {
-			t.calendarDown()
-			return
-		}
-		free = booking.Slots(b, t.now, w.Date, taken)
-	}
-	if len(free) > 0 && w.HasTime {
-		at := w.Time()
-		dist := func(s booking.Slot) time.Duration { return max(s.Start.Sub(at), at.Sub(s.Start)) }
-		best := free[0]
-		for _, s := range free[1:] {
-			if dist(s) < dist(best) {
-				best = s
-			}
-		}
-		free = []booking.Slot{best}
-	}
-	if len(free) == 0 {
-		var err error
-		if free, err = booking.NextAvailable(b, t.now, w.Date, t.takenOn); err != nil {
-			t.calendarDown()
-			return
-		}
+	free, err := booking.Nearest(b, t.now, w, takenOn, 1)
+	if err != nil {
+		t.calendarDown()
+		return
 	}
 	if len(free) == 0 {
 		t.declineBooking(strings.TrimSpace(lead + " I don't see any open times in the next two weeks, so the team will reach out to schedule with you."))

@@ -50,7 +50,6 @@ package intake
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -62,6 +61,7 @@ import (
 	"github.com/ahca/ahca/pkg/phone"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/speech"
+	"github.com/ahca/ahca/pkg/tools"
 )
 
 const (
@@ -101,9 +101,6 @@ const (
 // business's config; it is safe for concurrent use.
 type Agent struct {
 	b *business.Business
-	// order is the fields to collect, in the order they are asked: the
-	// reason first (the greeting asks for it), then Intake.Required's order.
-	order []string
 	// messageOnly: nothing is required, so the agent takes a message and
 	// closes without a read-back.
 	messageOnly bool
@@ -118,21 +115,7 @@ type Agent struct {
 // New builds the agent for one business, with no knowledge answers and no
 // booking (NewWith with no Options).
 func New(b *business.Business) *Agent {
-	a := &Agent{b: b}
-	req := b.Intake.Required
-	if slices.Contains(req, fieldReason) {
-		a.order = append(a.order, fieldReason)
-	}
-	for _, f := range req {
-		if f != fieldReason && !slices.Contains(a.order, f) {
-			a.order = append(a.order, f)
-		}
-	}
-	if len(a.order) == 0 {
-		a.messageOnly = true
-		a.order = []string{fieldReason}
-	}
-	return a
+	return &Agent{b: b, messageOnly: len(b.Intake.Required) == 0}
 }
 
 // Greet returns the opening line (the business's greeting) and initializes
@@ -725,14 +708,16 @@ func spaced(digits string) string {
 }
 
 // nextMissing is the next required field with no value that the caller
-// has not declined.
+// has not declined (tools.Status, the collection status both agents use);
+// when nothing is required, the reason (the message).
 func (t *turn) nextMissing() string {
-	for _, f := range t.a.order {
-		if t.value(f) == "" && !t.in.IsSkipped(f) {
-			return f
+	if t.a.messageOnly {
+		if t.s.Caller.Reason == "" && !t.in.IsSkipped(fieldReason) {
+			return fieldReason
 		}
+		return ""
 	}
-	return ""
+	return tools.Status(t.a.b, t.s).Next()
 }
 
 // advance asks for the next missing field, or reads everything back, or

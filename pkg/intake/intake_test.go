@@ -11,6 +11,7 @@ import (
 	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/tools"
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
@@ -114,8 +115,8 @@ func runDialogue(t *testing.T, a *Agent, d dialogue) {
 
 func TestSuperiorFencing(t *testing.T) {
 	a := New(businessFor(t, "superior-fencing"))
-	if got, want := a.order, []string{"reason", "name", "phone"}; !reflect.DeepEqual(got, want) {
-		t.Fatalf("order = %v; want %v", got, want)
+	if got := tools.Status(a.b, &session.Session{}); got.Next() != "reason" || !reflect.DeepEqual(got.Missing, []string{"name", "phone", "reason"}) {
+		t.Fatalf("missing = %v, next %q; want name, phone, reason, next reason", got.Missing, got.Next())
 	}
 	const reason = "My fence blew down in the storm last night"
 	jamie := session.Caller{Name: "Jamie Rivera", Phone: "+15035550142", Reason: "My fence blew down"}
@@ -279,8 +280,8 @@ func TestSuperiorFencing(t *testing.T) {
 
 func TestSherpaPrompt(t *testing.T) {
 	a := New(businessFor(t, "sherpaprompt"))
-	if got, want := a.order, []string{"name", "email"}; !reflect.DeepEqual(got, want) {
-		t.Fatalf("order = %v; want %v", got, want)
+	if got, want := tools.Status(a.b, &session.Session{}).Missing, []string{"name", "email"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("missing = %v; want %v", got, want)
 	}
 	sam := session.Caller{Name: "Sam Lee", Email: "sam.lee@example.com", Reason: "Set up a demo"}
 	dialogues := []dialogue{

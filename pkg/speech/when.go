@@ -169,7 +169,10 @@ func ParseWhen(text string, now time.Time, loc *time.Location) (When, error) {
 		}
 		return ' '
 	}, s)
-	toks := strings.Fields(s)
+	var toks []string // the normalized text's words, by the one tokenizer
+	for _, f := range Fields(s) {
+		toks = append(toks, s[f.Start:f.End])
+	}
 	var times []timeSpec
 	var pmHint, amHint bool
 

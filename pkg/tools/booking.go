@@ -133,17 +133,16 @@ func runSchedule(ctx context.Context, store booking.Store, env Env, raw json.Raw
 		}
 	}
 
-	takenOn := func(day time.Time) (func(time.Time) bool, error) {
-		m, err := store.Taken(ctx, b.ID, day)
-		if err != nil {
-			return nil, err
-		}
-		return booking.TakenFrom(m), nil
-	}
-	slot, reason, err := requestedSlot(b, now, w, takenOn)
+	takenOn := booking.StoreTakenOn(ctx, store, b.ID)
+	asked, why, err := booking.Requested(b, now, w, takenOn)
 	if err != nil {
 		return Outcome{}, err
 	}
+	var slot *booking.Slot
+	if why == booking.Free {
+		slot = &asked
+	}
+	reason := why.Reason(b, w.Date)
 
 	if slot != nil && a.Confirm {
 		err := store.Book(ctx, b.ID, *slot, booking.Booking{
@@ -167,7 +166,7 @@ func runSchedule(ctx context.Context, store booking.Store, env Env, raw json.Raw
 			Note: fmt.Sprintf("Not booked yet. Read it back (%q) and ask the caller to confirm. If they say yes, call schedule_appointment with date_time %q and confirm=true.", sj.Display, sj.Start)}), nil
 	}
 
-	alts, err := alternatives(b, now, w, takenOn)
+	alts, err := booking.Nearest(b, now, w, takenOn, maxAlternatives)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -200,65 +199,4 @@ func booked(bk *session.Booking, slot booking.Slot, service, note string) Outcom
 	out := Result(scheduleResult{Status: "booked", Slot: &sj, Note: note})
 	out.Event = &agent.Event{Kind: agent.EventAppointmentBooked, Detail: sj.Display}
 	return out
-}
-
-// requestedSlot returns the slot the caller asked for when it is a free
-// future slot, else why not.
-func requestedSlot(b *business.Business, now time.Time, w speech.When, takenOn booking.TakenOn) (*booking.Slot, string, error) {
-	day := w.Date
-	if len(booking.DaySlots(b, day)) == 0 {
-		return nil, fmt.Sprintf("no appointments on %ss", day.Weekday()), nil
-	}
-	if !w.HasTime {
-		return nil, "no time was given", nil
-	}
-	t := w.Time()
-	if !t.After(now) {
-		return nil, "that time has passed", nil
-	}
-	slot, ok := booking.Find(b, t)
-	if !ok {
-		h := booking.Hours(b)
-		open := time.Date(day.Year(), day.Month(), day.Day(), 0, int(h.Start), 0, 0, day.Location())
-		closes := time.Date(day.Year(), day.Month(), day.Day(), 0, int(h.End), 0, 0, day.Location())
-		return nil, fmt.Sprintf("appointments start every %d minutes from %s to %s", int(booking.SlotLength(b)/time.Minute),
-			open.Format("3:04 PM"), closes.Add(-booking.SlotLength(b)).Format("3:04 PM")), nil
-	}
-	taken, err := takenOn(day)
-	if err != nil {
-		return nil, "", err
-	}
-	if taken(slot.Start) {
-		return nil, "that time is already booked", nil
-	}
-	return &slot, "", nil
-}
-
-// alternatives returns up to maxAlternatives free slots: on the asked day
-// the ones nearest the asked time (the first ones without a time), else the
-// first of the next day with a free slot.
-func alternatives(b *business.Business, now time.Time, w speech.When, takenOn booking.TakenOn) ([]booking.Slot, error) {
-	var free []booking.Slot
-	if len(booking.DaySlots(b, w.Date)) > 0 {
-		taken, err := takenOn(w.Date)
-		if err != nil {
-			return nil, err
-		}
-		free = booking.Slots(b, now, w.Date, taken)
-	}
-	if len(free) == 0 {
-		var err error
-		if free, err = booking.NextAvailable(b, now, w.Date, takenOn); err != nil {
-			return nil, err
-		}
-	}
-	if w.HasTime && len(free) > 0 && free[0].Start.Year() == w.Date.Year() && free[0].Start.YearDay() == w.Date.YearDay() {
-		t := w.Time()
-		dist := func(s booking.Slot) time.Duration { return max(s.Start.Sub(t), t.Sub(s.Start)) }
-		slices.SortStableFunc(free, func(x, y booking.Slot) int { return int((dist(x) - dist(y)) / time.Minute) })
-		free = free[:min(len(free), maxAlternatives)]
-		slices.SortFunc(free, func(x, y booking.Slot) int { return x.Start.Compare(y.Start) })
-		return free, nil
-	}
-	return free[:min(len(free), maxAlternatives)], nil
 }

@@ -113,6 +113,18 @@ func Status(b *business.Business, s *session.Session) Collection {
 	return c
 }
 
+// Next is the missing field to ask for next: the reason first (a greeting
+// asks for it), then Required's order; "" when nothing is missing.
+func (c Collection) Next() string {
+	if slices.Contains(c.Missing, business.FieldReason) {
+		return business.FieldReason
+	}
+	if len(c.Missing) > 0 {
+		return c.Missing[0]
+	}
+	return ""
+}
+
 // callerFields copies the collectable fields of c; CallerID is not one.
 func callerFields(c session.Caller) Fields {
 	return Fields{Name: c.Name, Phone: c.Phone, Email: c.Email, Reason: c.Reason}
