@@ -184,6 +184,10 @@ type Email struct {
 	Recipients []string `json:"notificationRecipients,omitempty"`
 	// CallerCopy sends a copy to the caller when they gave an address.
 	CallerCopy bool `json:"sendCallerCopy"`
+	// MissedCallNotice: a call that ended before the caller said anything
+	// sends a short "missed call from …" notice (default true); false
+	// sends nothing. A web chat where nothing was typed never sends email.
+	MissedCallNotice bool `json:"missedCallNotice"`
 
 	APIKey       secret.Value `json:"apiKey,omitempty"`       // mailchimp, resend
 	AudienceID   string       `json:"audienceId,omitempty"`   // mailchimp-marketing

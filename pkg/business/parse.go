@@ -330,6 +330,10 @@ func parseEmail(c *cursor) Email {
 		e.Recipients = append(e.Recipients, checkEmail(c.f, nodes[i], fmt.Sprintf("%s[%d]", path, i), r))
 	}
 	e.CallerCopy, _ = c.boolean("sendCallerCopy")
+	e.MissedCallNotice = true
+	if v, set := c.boolean("missedCallNotice"); set {
+		e.MissedCallNotice = v
+	}
 	e.APIKey = refOrLiteral(c, "apiKey")
 	e.AudienceID = c.str("audienceId", "listId")
 	e.ServerPrefix = c.str("serverPrefix")

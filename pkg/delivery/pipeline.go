@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/ahca/ahca/pkg/business"
@@ -94,6 +95,10 @@ type Pipeline[M any] struct {
 	// RenderCallerCopy renders the caller's copy, reporting false when the
 	// business sends none or the caller gave no address. Nil: no copies.
 	RenderCallerCopy func(b *business.Business, r *Record) (M, bool)
+	// RenderMissedCall renders the short notice of a phone call that ended
+	// before the caller said anything (sent instead of the summary when the
+	// business's email.missedCallNotice is on). Nil: such calls send nothing.
+	RenderMissedCall func(b *business.Business, r *Record) (M, error)
 	// Senders gives each business its own provider.
 	Senders Senders[M]
 	// IsPermanent tells a rejection that no retry will fix (a bad address,
@@ -229,6 +234,12 @@ func (p *Pipeline[M]) Deliver(ctx context.Context, s *session.Session) error {
 }
 
 func (p *Pipeline[M]) deliver(ctx context.Context, t transcript.Transcript) (outcome, error) {
+	if Silent(t) && t.Channel != session.ChannelPhone {
+		// A page view: nobody said anything, so nobody is told (no email,
+		// no summary model call, no stored transcript).
+		p.log().InfoContext(ctx, "nothing was said; no email", "sessionId", t.SessionID, "channel", t.Channel)
+		return outcome{}, nil
+	}
 	b, cfgErr := p.Configs.Business(ctx, t.BusinessID)
 	if cfgErr != nil && !errors.Is(cfgErr, business.ErrUnknownBusiness) {
 		return outcome{}, fmt.Errorf("business config: %w", cfgErr)
@@ -260,7 +271,10 @@ func (p *Pipeline[M]) record(ctx context.Context, b *business.Business, t transc
 	if sb == nil {
 		sb = &business.Business{ID: t.BusinessID, Name: string(t.BusinessID)}
 	}
-	text, source := p.summarizer().Summarize(ctx, sb, t)
+	text, source := "Missed call: the caller hung up before saying anything.", "none"
+	if !Silent(t) {
+		text, source = p.summarizer().Summarize(ctx, sb, t)
+	}
 	r = &Record{Transcript: t, Summary: text, SummarySource: source, StoredAt: p.now()}
 	created, err := p.Store.PutTranscript(ctx, r)
 	if err != nil {
@@ -290,9 +304,18 @@ func (p *Pipeline[M]) deliverRecord(ctx context.Context, b *business.Business, r
 		p.log().InfoContext(ctx, "summary email is off for this business", "sessionId", rec.SessionID)
 		return out, nil
 	}
+	silent := Silent(rec.Transcript)
+	if silent && (rec.Channel != session.ChannelPhone || !b.Email.MissedCallNotice || p.RenderMissedCall == nil) {
+		p.log().InfoContext(ctx, "nothing was said; no email", "sessionId", rec.SessionID, "channel", rec.Channel)
+		return out, nil
+	}
+	render := p.Render
+	if silent {
+		render = p.RenderMissedCall
+	}
 	var jobs []job[M]
 	if len(b.Email.Recipients) > 0 {
-		msg, err := p.Render(b, rec)
+		msg, err := render(b, rec)
 		if err != nil {
 			o, derr := p.deadLetter(ctx, rec, []EmailKind{EmailBusiness}, ReasonConfig, fmt.Errorf("render: %w", err))
 			if derr != nil {
@@ -305,7 +328,7 @@ func (p *Pipeline[M]) deliverRecord(ctx context.Context, b *business.Business, r
 	} else {
 		p.log().WarnContext(ctx, "business has no summary recipients; no summary email sent", "sessionId", rec.SessionID)
 	}
-	if p.RenderCallerCopy != nil {
+	if p.RenderCallerCopy != nil && !silent {
 		if msg, ok := p.RenderCallerCopy(b, rec); ok {
 			jobs = append(jobs, job[M]{EmailCaller, msg})
 		}
@@ -335,6 +358,22 @@ func (p *Pipeline[M]) deliverRecord(ctx context.Context, b *business.Business, r
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// Silent reports whether the caller said nothing in the conversation: no
+// caller turn with words in it and no detail of theirs collected (Twilio's
+// caller id is not something they said).
+func Silent(t transcript.Transcript) bool {
+	c := t.Caller
+	if c.Name != "" || c.Phone != "" || c.Email != "" || c.Reason != "" {
+		return false
+	}
+	for _, tu := range t.Turns {
+		if tu.Role == session.RoleCaller && strings.TrimSpace(tu.Text) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 func (o *outcome) merge(x outcome) {

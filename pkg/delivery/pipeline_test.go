@@ -848,8 +848,8 @@ func testTranscriptKeyIsStable(t *testing.T) {
 	h := newHarness(t, delivery.NewMemoryRecords())
 	created := time.Date(2026, 11, 2, 4, 58, 1, 0, time.UTC)
 	for _, s := range []*session.Session{
-		{BusinessID: "acme-plumbing", ID: "s-no-end", Status: session.StatusEnded, CreatedAt: created, UpdatedAt: created.Add(time.Minute)},
-		{BusinessID: "acme-plumbing", ID: "s-no-update", Status: session.StatusActive, CreatedAt: created},
+		{BusinessID: "acme-plumbing", ID: "s-no-end", Status: session.StatusEnded, CreatedAt: created, UpdatedAt: created.Add(time.Minute), Caller: session.Caller{Name: "Ann"}},
+		{BusinessID: "acme-plumbing", ID: "s-no-update", Status: session.StatusActive, CreatedAt: created, Caller: session.Caller{Name: "Bo"}},
 	} {
 		for range 2 {
 			if err := h.p.Deliver(context.Background(), s.Clone()); err != nil {
@@ -866,4 +866,38 @@ func testTranscriptKeyIsStable(t *testing.T) {
 	if err := h.p.Deliver(context.Background(), &session.Session{BusinessID: "acme-plumbing", ID: "s-no-times", Status: session.StatusEnded}); err == nil {
 		t.Error("a session without any time was delivered")
 	}
+}
+
+// No email for nothing: ten web visits where nothing was typed send no
+// email and cost no summary; a phone call that ended before the caller
+// said anything sends the short missed-call notice instead of a lead.
+func TestNoEmailForNothing(t *testing.T) {
+	h := newHarness(t, delivery.NewMemoryRecords())
+	h.p.RenderMissedCall = func(b *business.Business, r *delivery.Record) (msg, error) {
+		return msg{Kind: delivery.EmailBusiness, Business: b.ID, Session: r.SessionID, To: b.Email.Recipients, Subject: "Missed call from " + r.CallbackPhone}, nil
+	}
+	now := time.Now().UTC()
+	for i := range 10 {
+		s := &session.Session{BusinessID: "acme-plumbing", ID: fmt.Sprintf("s-visit-%d", i), Channel: session.ChannelWeb, Status: session.StatusEnded,
+			EndReason: "disconnected", CreatedAt: now.Add(-time.Minute), UpdatedAt: now, EndedAt: now}
+		s.Append(session.RoleAgent, "Hi, how can I help?", now.Add(-time.Minute))
+		if err := h.p.Deliver(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantCount(t, "emails after 10 silent web visits", h.providers.Total(), 0)
+	wantCount(t, "summaries", int(h.summaries.n.Load()), 0)
+
+	call := &session.Session{BusinessID: "acme-plumbing", ID: "s-missed", Channel: session.ChannelPhone, CallSID: "CA1", Status: session.StatusEnded,
+		EndReason: "completed", Caller: session.Caller{CallerID: "+15035550142"}, CreatedAt: now.Add(-time.Minute), UpdatedAt: now, EndedAt: now}
+	call.Append(session.RoleAgent, "Hi, you've reached Acme.", now.Add(-time.Minute))
+	if err := h.p.Deliver(context.Background(), call); err != nil {
+		t.Fatal(err)
+	}
+	sent := h.sent("acme-plumbing", delivery.EmailBusiness)
+	if len(sent) != 1 || !strings.HasPrefix(sent[0].Subject, "Missed call from ") {
+		t.Fatalf("phone call with nothing said sent %+v, want one missed-call notice", sent)
+	}
+	wantCount(t, "summaries", int(h.summaries.n.Load()), 0)
+	wantCount(t, "caller copies", len(h.sent("acme-plumbing", delivery.EmailCaller)), 0)
 }

@@ -7,11 +7,15 @@ package emaildelivery
 
 import (
 	"context"
+	"fmt"
+	"html"
 	"log/slog"
+	"strings"
 
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/delivery"
 	"github.com/ahca/ahca/pkg/email"
+	"github.com/ahca/ahca/pkg/phone"
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
@@ -39,6 +43,7 @@ func New(o Options) *delivery.Pipeline[email.Message] {
 		Summarizer:       o.Summarizer,
 		Render:           Render,
 		RenderCallerCopy: RenderCallerCopy,
+		RenderMissedCall: RenderMissedCall,
 		Senders: delivery.SendersFunc[email.Message](func(b *business.Business) (delivery.Sender[email.Message], error) {
 			return providers.For(b)
 		}),
@@ -58,4 +63,25 @@ func Render(b *business.Business, r *delivery.Record) (email.Message, error) {
 // business sends one and the caller gave an address.
 func RenderCallerCopy(b *business.Business, r *delivery.Record) (email.Message, bool) {
 	return email.RenderCallerCopy(b, r.Transcript)
+}
+
+// RenderMissedCall is the short notice of a call that ended before the
+// caller said anything: "Missed call from (503) 555-0142", not a lead.
+func RenderMissedCall(b *business.Business, r *delivery.Record) (email.Message, error) {
+	from := "an unknown number"
+	if p, err := phone.ValidateNANP(r.CallbackPhone); err == nil {
+		from = p.Display
+	} else if r.CallbackPhone != "" {
+		from = r.CallbackPhone
+	}
+	when := r.StartedAt.In(b.Location()).Format("Mon Jan 2 at 3:04 PM MST")
+	subject := fmt.Sprintf("Missed call from %s (%s)", from, b.Name)
+	text := fmt.Sprintf("%s called %s on %s and hung up before saying anything.\nNo message was left.\n", from, b.Name, when)
+	return email.Message{
+		FromEmail: b.Email.FromEmail, FromName: b.Email.FromName, ReplyTo: b.Email.ReplyTo,
+		To: b.Email.Recipients, Subject: subject, Text: text,
+		HTML:           "<p>" + html.EscapeString(strings.TrimSpace(text)) + "</p>",
+		Headers:        map[string]string{"X-AHCA-Session": r.SessionID, "X-AHCA-Business": string(b.ID)},
+		IdempotencyKey: "ahca-" + string(b.ID) + "-" + r.SessionID,
+	}, nil
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/summary"
 	"github.com/ahca/ahca/pkg/tenant"
+	"github.com/ahca/ahca/pkg/transcript"
 )
 
 // sesFake answers SES v2 SendEmail as SES does and records the requests.
@@ -176,5 +177,17 @@ func TestWiringTwoBusinessesEndToEnd(t *testing.T) {
 	if m.FromEmail != "crew@bravo-fencing.example" || m.FromName != "Bravo Web Chat" || m.To[0].Email != "crew@bravo-fencing.example" ||
 		!strings.Contains(m.Subject, "Ann Lee") || strings.Contains(m.HTML+m.Text, "Acme") {
 		t.Errorf("bravo message from %s <%s> to %v subject %q", m.FromName, m.FromEmail, m.To, m.Subject)
+	}
+}
+
+func TestRenderMissedCall(t *testing.T) {
+	b := &business.Business{ID: "acme-plumbing", Name: "Acme Plumbing", Email: business.Email{FromEmail: "a@acme.example", Recipients: []string{"o@acme.example"}}}
+	r := &delivery.Record{Transcript: transcript.Transcript{BusinessID: b.ID, SessionID: "s1", Channel: session.ChannelPhone, CallbackPhone: "+15035550142", StartedAt: time.Now()}}
+	m, err := emaildelivery.RenderMissedCall(b, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "Missed call from (503) 555-0142 (Acme Plumbing)" || strings.Contains(m.Subject, "New lead") || len(m.To) != 1 {
+		t.Errorf("missed call notice = %+v", m)
 	}
 }
