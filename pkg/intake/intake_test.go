@@ -1,7 +1,6 @@
 package intake
 
 import (
-	"context"
 	"reflect"
 	"slices"
 	"strings"
@@ -10,33 +9,17 @@ import (
 
 	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/business/businesstest"
 	"github.com/ahca/ahca/pkg/session"
-	"github.com/ahca/ahca/pkg/tools"
 	"github.com/ahca/ahca/pkg/tenant"
+	"github.com/ahca/ahca/pkg/tools"
 )
 
-// tuesday is 14:00 on a Tuesday in Oregon: Maple Street Vet is open.
-var tuesday = time.Date(2025, 3, 4, 22, 0, 0, 0, time.UTC)
+var tuesday, sunday = businesstest.Tuesday, businesstest.Sunday
 
-// sunday is 14:00 on a Sunday in Oregon: Maple Street Vet is closed.
-var sunday = time.Date(2025, 3, 9, 21, 0, 0, 0, time.UTC)
-
-func loadConfigs(t *testing.T) *business.Set {
-	t.Helper()
-	set, err := business.Load(context.Background(), business.DirSource{Dir: "../../configs"})
-	if err != nil {
-		t.Fatalf("load configs: %v", err)
-	}
-	return set
-}
-
-func businessFor(t *testing.T, id string) *business.Business {
-	t.Helper()
-	b, err := loadConfigs(t).Business(tenant.ID(id))
-	if err != nil {
-		t.Fatalf("business %s: %v", id, err)
-	}
-	return b
+// businessFor returns a business of configs/ (shared: not to be changed).
+func businessFor(t testing.TB, id string) *business.Business {
+	return businesstest.Get(t, tenant.ID(id))
 }
 
 // line is one caller utterance and what must follow it.

@@ -25,10 +25,9 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 const callerID = "+15035550199"
 
 var (
-	winter = time.Date(2026, 11, 29, 2, 55, 0, 0, time.UTC) // Saturday, November 28, 2026, 6:55 PM in Oregon
-	summer = time.Date(2026, 7, 4, 19, 30, 0, 0, time.UTC)  // Saturday, July 4, 2026, 12:30 PM in Oregon
-	// tuesday is 14:00 on a Tuesday in Oregon: Maple Street Vet is open.
-	tuesday = time.Date(2025, 3, 4, 22, 0, 0, 0, time.UTC)
+	winter  = time.Date(2026, 11, 29, 2, 55, 0, 0, time.UTC) // Saturday, November 28, 2026, 6:55 PM in Oregon
+	summer  = time.Date(2026, 7, 4, 19, 30, 0, 0, time.UTC)  // Saturday, July 4, 2026, 12:30 PM in Oregon
+	tuesday = businesstest.Tuesday                           // Maple Street Vet is open
 )
 
 // biz returns a business of the project's configs/.

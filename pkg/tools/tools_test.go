@@ -19,11 +19,7 @@ import (
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
-// tuesday is 14:00 on a Tuesday in Oregon: Maple Street Vet is open.
-var tuesday = time.Date(2025, 3, 4, 22, 0, 0, 0, time.UTC)
-
-// sunday is 14:00 on a Sunday in Oregon: Maple Street Vet is closed.
-var sunday = time.Date(2025, 3, 9, 21, 0, 0, 0, time.UTC)
+var tuesday, sunday = businesstest.Tuesday, businesstest.Sunday
 
 // callerID is what Twilio reported; no tool result may contain it.
 const callerID = "+15035550199"

@@ -8,9 +8,17 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/tenant"
+)
+
+// Tuesday is 14:00 on a Tuesday in Oregon (Maple Street Vet is open);
+// Sunday is 14:00 on a Sunday there (it is closed).
+var (
+	Tuesday = time.Date(2025, 3, 4, 22, 0, 0, 0, time.UTC)
+	Sunday  = time.Date(2025, 3, 9, 21, 0, 0, 0, time.UTC)
 )
 
 var (

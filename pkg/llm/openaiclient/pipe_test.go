@@ -1,10 +1,7 @@
 package openaiclient_test
 
 import (
-	"context"
-	"net"
 	"net/http"
-	"sync"
 	"testing"
 	"testing/synctest"
 
@@ -21,64 +18,12 @@ type fakeAPI struct {
 	client *http.Client
 }
 
-// newFake starts the fake; everything is closed at the end of the test. In
-// a bubble, call it inside the bubble.
+// newFake starts the fake (llmtest.NewPiped); everything is closed at the
+// end of the test. In a bubble, call it inside the bubble.
 func newFake(t *testing.T) *fakeAPI {
-	t.Helper()
-	l := &pipeListener{conns: make(chan net.Conn), closed: make(chan struct{})}
-	fake := llmtest.New(t) // its cleanup (releasing stalls) runs after ours
-	fake.URL = "http://llmtest.invalid/v1"
-	srv := &http.Server{Handler: fake}
-	go func() { _ = srv.Serve(l) }()
-	tr := &http.Transport{DialContext: l.dial}
-	t.Cleanup(func() {
-		tr.CloseIdleConnections()
-		_ = srv.Close()
-	})
-	return &fakeAPI{Fake: fake, client: &http.Client{Transport: tr}}
+	fake, client := llmtest.NewPiped(t)
+	return &fakeAPI{Fake: fake, client: client}
 }
-
-// pipeListener hands the server end of each dialed net.Pipe to Accept.
-type pipeListener struct {
-	conns     chan net.Conn
-	closed    chan struct{}
-	closeOnce sync.Once
-}
-
-func (l *pipeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *pipeListener) Close() error {
-	l.closeOnce.Do(func() { close(l.closed) })
-	return nil
-}
-
-func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
-
-func (l *pipeListener) dial(ctx context.Context, _, _ string) (net.Conn, error) {
-	client, server := net.Pipe()
-	select {
-	case l.conns <- server:
-		return client, nil
-	case <-l.closed:
-		_, _ = client.Close(), server.Close()
-		return nil, net.ErrClosed
-	case <-ctx.Done():
-		_, _ = client.Close(), server.Close()
-		return nil, ctx.Err()
-	}
-}
-
-type pipeAddr struct{}
-
-func (pipeAddr) Network() string { return "pipe" }
-func (pipeAddr) String() string  { return "pipe" }
 
 // runInBubble runs f as the subtest name in a synctest bubble: time is the
 // bubble's fake clock, which moves only when every goroutine of the test
