@@ -191,23 +191,27 @@ func (e *Engine) Handle(ctx context.Context, p Poster, connectionID string, data
 	b, err := e.Configs.Business(ctx, s.BusinessID)
 	if err != nil {
 		e.postError(ctx, p, connectionID, &protocol.Error{Code: protocol.CodeInternal, Message: "this business is not available right now"})
-		return fmt.Errorf("handle frame: %w", err)
+		return &TurnError{Business: s.BusinessID, Err: fmt.Errorf("handle frame: %w", err)}
 	}
 	t := &turn{e: e, p: p, b: b, s: s}
 	t.agent, t.usesModel = e.agent(b, s)
+	var herr error
 	switch f.Type {
 	case protocol.TypeSetup:
-		return t.setup(ctx, f)
+		herr = t.setup(ctx, f)
 	case protocol.TypePrompt:
-		return t.prompt(ctx, f.VoicePrompt)
+		herr = t.prompt(ctx, f.VoicePrompt)
 	case protocol.TypeDTMF:
-		return t.dtmf(ctx, f.Digit)
+		herr = t.dtmf(ctx, f.Digit)
 	case protocol.TypeInterrupt:
-		return t.interrupt(ctx, f.UtteranceUntilInterrupt)
+		herr = t.interrupt(ctx, f.UtteranceUntilInterrupt)
 	case protocol.TypeError:
 		e.log().WarnContext(ctx, "client reported an error", "description", clipLog(f.Description))
 	case protocol.TypeInfo:
 		e.log().DebugContext(ctx, "client info", "name", clipLog(f.Name))
+	}
+	if herr != nil {
+		return &TurnError{Business: s.BusinessID, Err: herr}
 	}
 	return nil
 }

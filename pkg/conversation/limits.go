@@ -135,3 +135,48 @@ func (e *Engine) budgetSpent(ctx context.Context, b *business.Business, limit st
 			"Namespace": "AHCA", "Dimensions": [][]string{{"businessId"}}, "Metrics": []any{map[string]any{"Name": "BudgetSpent", "Unit": "Count"}}}}},
 		"BudgetSpent", 1)
 }
+
+// ErrTooManyConnections refuses a $connect over
+// limits.connectionsPerSourcePerMinute.
+var ErrTooManyConnections = errors.New("too many new connections from this address; wait a minute")
+
+// AdmitSource counts a new web connection from a source address against
+// the business's connectionsPerSourcePerMinute (at $connect, where no turn
+// waits) and refuses one over it. An unknown source is admitted; a counter
+// failure admits (and is logged).
+func (e *Engine) AdmitSource(ctx context.Context, b *business.Business, sourceIP string) error {
+	if sourceIP == "" {
+		return nil
+	}
+	lim := b.Limits.OrDefault()
+	name := "src#" + sourceIP
+	n, err := e.counters().Add(ctx, b.ID, session.MinuteWindow(e.now()), map[string]int64{name: 1})
+	if err != nil {
+		e.log().WarnContext(ctx, "usage counters unavailable; connection admitted", "err", err)
+		return nil
+	}
+	if n[name] > int64(lim.ConnectionsPerSourcePerMinute) {
+		e.log().InfoContext(ctx, "connection refused by a limit", "limit", "connectionsPerSourcePerMinute", "value", lim.ConnectionsPerSourcePerMinute, "source", clipLog(sourceIP))
+		return ErrTooManyConnections
+	}
+	return nil
+}
+
+// TurnError is a failed frame's error, naming the business whose turn it
+// was, so the adapter's log record carries businessId.
+type TurnError struct {
+	Business tenant.ID
+	Err      error
+}
+
+func (e *TurnError) Error() string { return e.Err.Error() }
+func (e *TurnError) Unwrap() error { return e.Err }
+
+// ErrContext returns ctx with the business of a TurnError in err, for
+// logging the failure with its businessId.
+func ErrContext(ctx context.Context, err error) context.Context {
+	if te, ok := errors.AsType[*TurnError](err); ok && te.Business != "" {
+		return tenant.WithBusiness(ctx, te.Business)
+	}
+	return ctx
+}

@@ -94,6 +94,9 @@ func (c *SessionCalls) Resume(ctx context.Context, biz tenant.ID, callSID, staff
 			return ErrCallEnded
 		}
 		s.State.Call.ResumeStaff = staffKey
+		// The previous relay leg is over; the leg this TwiML starts is the
+		// only handshake ws-connect may bind next (issue 13).
+		s.ConnectionID = ""
 		s.UpdatedAt = now
 		return nil
 	})

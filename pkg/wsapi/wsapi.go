@@ -73,6 +73,9 @@ func (h *Handlers) Connect(ctx context.Context, req events.APIGatewayWebsocketPr
 		return h.refuse(ctx, ref)
 	}
 	ctx = tenant.WithBusiness(ctx, b.ID)
+	if err := h.Engine.AdmitSource(ctx, b, req.RequestContext.Identity.SourceIP); err != nil {
+		return h.refuse(ctx, &Refusal{http.StatusTooManyRequests, err.Error()})
+	}
 	if _, err := h.Engine.Open(ctx, b, connID, session.ChannelWeb); err != nil {
 		h.log().ErrorContext(ctx, "open session failed", "err", err)
 		return respond(http.StatusInternalServerError, "could not open a session; try again"), nil
@@ -113,10 +116,19 @@ func (h *Handlers) connectPhone(ctx context.Context, req events.APIGatewayWebsoc
 		return h.refuse(ctx, &Refusal{http.StatusForbidden, "no active call " + hs.CallSID + " for " + string(hs.BusinessID)})
 	}
 	connID := req.RequestContext.ConnectionID
+	// One live leg per call: ConversationRelay does not reconnect a dropped
+	// socket, so a second handshake while a leg is bound is a replay. A new
+	// leg after an unanswered transfer is admitted: Resume unbinds the last.
+	errLive := errors.New("the call already has a live connection")
 	if _, err := session.Update(ctx, h.Phone.Store, s, func(s *session.Session) error {
+		if s.ConnectionID != "" && s.ConnectionID != connID {
+			return errLive
+		}
 		s.ConnectionID, s.UpdatedAt = connID, now.UTC()
 		return nil
-	}); err != nil {
+	}); errors.Is(err, errLive) {
+		return h.refuse(ctx, &Refusal{http.StatusConflict, errLive.Error()})
+	} else if err != nil {
 		h.log().ErrorContext(ctx, "bind call to connection failed", "err", err)
 		return respond(http.StatusInternalServerError, "could not join the call; try again"), nil
 	}
@@ -176,7 +188,7 @@ func (h *Handlers) Message(ctx context.Context, req events.APIGatewayWebsocketPr
 		body = []byte(`{"type":"binary"}`) // ConversationRelay and our client send text frames only
 	}
 	if err := h.Engine.Handle(ctx, p, req.RequestContext.ConnectionID, body); err != nil {
-		h.log().ErrorContext(tenant.WithConnection(ctx, req.RequestContext.ConnectionID), "turn failed", "err", err)
+		h.log().ErrorContext(conversation.ErrContext(tenant.WithConnection(ctx, req.RequestContext.ConnectionID), err), "turn failed", "err", err)
 		return respond(http.StatusInternalServerError, ""), nil
 	}
 	return respond(http.StatusOK, ""), nil
