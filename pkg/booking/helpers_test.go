@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/business/businesstest"
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
@@ -18,19 +19,7 @@ func newBiz(t testing.TB, id, tz, hours string, slotMinutes int) *business.Busin
   "features": {"appointmentBooking": true, "emailSummary": false},
   "calendar": {"provider": "builtin", "slotMinutes": %d, "businessHours": %s}
 }`, id, id, tz, slotMinutes, hours)
-	set, err := business.Build("", map[string][]byte{
-		"businesses/" + id + "/config.json": []byte(cfg),
-		"businesses.json":                   []byte(`{"phoneToBusinessMap": {"+15035550100": "` + id + `"}}`),
-		"prompt_rules.json":                 []byte(`{"realtimeSystem": {"full": "You are a receptionist."}}`),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := set.Business(tenant.ID(id))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return businesstest.One(t, tenant.ID(id), cfg)
 }
 
 func mustZone(t testing.TB, name string) *time.Location {

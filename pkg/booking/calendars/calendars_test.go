@@ -20,6 +20,7 @@ import (
 	"github.com/ahca/ahca/pkg/booking/calendars"
 	"github.com/ahca/ahca/pkg/booking/calendars/calendarstest"
 	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/business/businesstest"
 	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/tenant"
 )
@@ -40,19 +41,7 @@ func newBiz(t testing.TB, provider, block string) *business.Business {
   "features": {"appointmentBooking": true, "emailSummary": false},
   "calendar": {"provider": %q, "slotMinutes": 30, "businessHours": %s%s}
 }`, id, provider, hours, extra)
-	set, err := business.Build("", map[string][]byte{
-		"businesses/" + id + "/config.json": []byte(cfg),
-		"businesses.json":                   []byte(`{"phoneToBusinessMap": {"+15035550100": "` + id + `"}}`),
-		"prompt_rules.json":                 []byte(`{"realtimeSystem": {"full": "You are a receptionist."}}`),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := set.Business(tenant.ID(id))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return businesstest.One(t, tenant.ID(id), cfg)
 }
 
 var (

@@ -53,3 +53,23 @@ func Get(tb testing.TB, id tenant.ID) *business.Business {
 	}
 	return b
 }
+
+// One builds a business from the text of its config.json alone, through the
+// config parser (so its location is loaded as in production), answering
+// +15035550100.
+func One(tb testing.TB, id tenant.ID, configJSON string) *business.Business {
+	tb.Helper()
+	set, err := business.Build("", map[string][]byte{
+		"businesses/" + string(id) + "/config.json": []byte(configJSON),
+		"businesses.json":   []byte(`{"phoneToBusinessMap": {"+15035550100": "` + string(id) + `"}}`),
+		"prompt_rules.json": []byte(`{"realtimeSystem": {"full": "You are a receptionist."}}`),
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b, err := set.Business(id)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
