@@ -42,8 +42,11 @@ func FromEnvironment(getenv awsenv.Getenv, opts ...Option) (*Handlers, error) {
 	}
 	log := tenant.NewJSONLogger(os.Stdout, awsenv.LogLevel(getenv))
 	configs := business.NewRegistry(business.S3Source{Client: s3.NewFromConfig(cfg), Bucket: env["CONFIG_BUCKET"], Prefix: getenv("CONFIG_PREFIX")}, business.RegistryOptions{Logger: log})
-	store := session.NewDynamoStore(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"])
-	engine := &conversation.Engine{Configs: configs, Store: store, Log: log}
+	ddb := dynamodb.NewFromConfig(cfg)
+	store := session.NewDynamoStore(ddb, env["TABLE_NAME"])
+	// Usage counters (issue 13): per-business budgets, atomic in the table.
+	counters := &session.DynamoCounters{Client: ddb, Table: env["TABLE_NAME"]}
+	engine := &conversation.Engine{Configs: configs, Store: store, Counters: counters, Log: log}
 	for _, o := range opts {
 		if err := o(cfg, getenv, engine); err != nil {
 			return nil, err
