@@ -15,7 +15,7 @@ FUZZTIME  ?= 10s
 LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags '-s -w'
 
-.PHONY: help test repo-check deps unit fuzz e2e fmt-check vet lint bench build dev deploy configs-validate configs-push clean
+.PHONY: help test repo-check deps unit fuzz e2e e2e-lambdas fmt-check vet lint bench build dev deploy configs-validate configs-push clean
 
 help: ## list targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -23,7 +23,7 @@ help: ## list targets
 	@echo "  make dev listens on 127.0.0.1:8080; PORT=9090 make dev moves it (ahca chat/call follow PORT too)."
 	@echo "  make deploy STAGE=prod picks the stage; make bench FUZZTIME=30s lengthens the fuzz run."
 
-test: repo-check fmt-check vet deps unit fuzz e2e ## run every test (the one command CI runs), installing what it needs
+test: repo-check fmt-check vet deps unit fuzz e2e e2e-lambdas ## run every test (the one command CI runs), installing what it needs
 
 # Build output never belongs in git: fail on any tracked file over 1 MB.
 repo-check: ## fail if git tracks a file over 1 MB
@@ -54,6 +54,9 @@ unit: ## go test -race over every package, against DynamoDB Local and the SES em
 
 e2e: ## real-browser test of the web client against `ahca dev` (Chromium + playwright-core)
 	bash infra/scripts/e2e.sh
+
+e2e-lambdas: ## the real functions/* bootstraps under the Lambda emulator (ahca dev --lambdas): a call with a transfer, its email via SES, the browser test
+	bash infra/scripts/e2e-lambdas.sh
 
 fuzz: ## short fuzz run of the config parser (the seed corpus also runs in unit)
 	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./pkg/business

@@ -389,7 +389,10 @@ func buildBootstraps(ctx context.Context, tmpl *localaws.Template, dir string, s
 		pkgs = append(pkgs, "./functions/"+n)
 	}
 	fmt.Fprintf(stderr, "ahca dev --lambdas: building %s for %s/%s …\n", strings.Join(names, ", "), runtime.GOOS, runtime.GOARCH)
-	args := append([]string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", tmp + string(filepath.Separator)}, pkgs...)
+	// lambda.norpc and a static binary as in the Makefile; without its
+	// -trimpath and -s -w, so the compiled packages are shared with the
+	// CLI's build cache (a rebuild takes seconds).
+	args := append([]string{"build", "-tags", "lambda.norpc", "-o", tmp + string(filepath.Separator)}, pkgs...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
 	var out bytes.Buffer

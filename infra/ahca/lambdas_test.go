@@ -162,3 +162,11 @@ func TestHTTPAPIEvent(t *testing.T) {
 		t.Errorf("response = %+v, %v; body %q", resp, err, seenBody)
 	}
 }
+
+// The e2e script installs the emulator version the CLI names.
+func TestRIEVersionPinned(t *testing.T) {
+	script := mustRead(t, "../scripts/e2e-lambdas.sh")
+	if !strings.Contains(script, "RIE_MODULE="+rieModule+"\n") || !strings.Contains(script, "RIE_VERSION="+rieVersion+"\n") {
+		t.Errorf("infra/scripts/e2e-lambdas.sh does not pin %s@%s", rieModule, rieVersion)
+	}
+}
