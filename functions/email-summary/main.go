@@ -15,7 +15,10 @@
 //	TRANSCRIPT_RETENTION_DAYS  days a stored transcript is kept (the table's TTL); 0 or unset: forever
 //
 // Nothing here touches the network, so init stays fast: configs, secrets
-// and the model key are fetched on first use.
+// and the model key are fetched on first use. The summary model is reached
+// through pkg/llm/chathttp, not openai-go: one tool-less completion per
+// email, and a binary less than half the size (BENCHMARKS.md, "Cold start
+// and binary size").
 package main
 
 import (
@@ -40,8 +43,9 @@ import (
 	"github.com/ahca/ahca/pkg/delivery"
 	"github.com/ahca/ahca/pkg/delivery/emaildelivery"
 	"github.com/ahca/ahca/pkg/email"
-	"github.com/ahca/ahca/pkg/llm/openaiclient"
+	"github.com/ahca/ahca/pkg/llm/chathttp"
 	"github.com/ahca/ahca/pkg/secret"
+	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/summary"
 	"github.com/ahca/ahca/pkg/tenant"
 )
@@ -75,7 +79,7 @@ func newPipeline(getenv awsenv.Getenv) (*delivery.Pipeline[email.Message], error
 		if _, isRef, err := secret.ParseRef(ref); err != nil || !isRef {
 			return nil, fmt.Errorf("OPENAI_API_KEY_REF %q: want a secret reference such as ssm:/ahca/dev/openai-api-key", ref)
 		}
-		summarizer.LLM = openaiclient.New(openaiclient.Options{
+		summarizer.LLM = chathttp.New(chathttp.Options{
 			APIKey:       func(ctx context.Context) (string, error) { return resolver.Resolve(ctx, secret.Value(ref)) },
 			BaseURL:      getenv("OPENAI_BASE_URL"),
 			DefaultModel: getenv("OPENAI_MODEL"),
@@ -109,6 +113,7 @@ func newPipeline(getenv awsenv.Getenv) (*delivery.Pipeline[email.Message], error
 		Configs:    configs,
 		Summarizer: summarizer,
 		Providers:  providers,
+		Counters:   &session.DynamoCounters{Client: dynamodb.NewFromConfig(cfg), Table: env["TABLE_NAME"]},
 		Log:        log,
 	})
 	p.MaxAttempts = maxAttempts

@@ -99,6 +99,9 @@ type Pipeline[M any] struct {
 	// before the caller said anything (sent instead of the summary when the
 	// business's email.missedCallNotice is on). Nil: such calls send nothing.
 	RenderMissedCall func(b *business.Business, r *Record) (M, error)
+	// Counters hold the businesses' hourly caller-copy budget
+	// (limits.callerCopiesPerBusinessPerHour); nil counts nothing.
+	Counters session.Counters
 	// Senders gives each business its own provider.
 	Senders Senders[M]
 	// IsPermanent tells a rejection that no retry will fix (a bad address,
@@ -328,7 +331,7 @@ func (p *Pipeline[M]) deliverRecord(ctx context.Context, b *business.Business, r
 	} else {
 		p.log().WarnContext(ctx, "business has no summary recipients; no summary email sent", "sessionId", rec.SessionID)
 	}
-	if p.RenderCallerCopy != nil && !silent {
+	if p.RenderCallerCopy != nil && !silent && p.callerCopyAllowed(ctx, b, rec) {
 		if msg, ok := p.RenderCallerCopy(b, rec); ok {
 			jobs = append(jobs, job[M]{EmailCaller, msg})
 		}
@@ -358,6 +361,45 @@ func (p *Pipeline[M]) deliverRecord(ctx context.Context, b *business.Business, r
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// callerCopyAllowed: the business's email may go to the caller's address
+// only if the conversation was completed (the agent read the details back
+// and the caller agreed), the address was not flagged as unvalidated, the
+// business allows copies, and its hourly budget of copies is not spent.
+// The copy's claim makes it at most one per conversation.
+func (p *Pipeline[M]) callerCopyAllowed(ctx context.Context, b *business.Business, rec *Record) bool {
+	lim := b.Limits.OrDefault()
+	if !b.Email.CallerCopy || rec.Caller.Email == "" || lim.CallerCopiesPerConversation < 1 {
+		return false
+	}
+	if rec.EndReason != "completed" {
+		p.log().InfoContext(ctx, "caller copy not sent: the conversation did not complete, so the address was not confirmed", "sessionId", rec.SessionID)
+		return false
+	}
+	for _, tu := range rec.Turns {
+		if tu.Role == session.RoleTool && (tu.Tool == "email_unvalidated" || tu.Tool == "email_invalid") {
+			p.log().InfoContext(ctx, "caller copy not sent: the address was not confirmed", "sessionId", rec.SessionID)
+			return false
+		}
+	}
+	if p.Counters == nil {
+		return true
+	}
+	// Counted once per conversation: a retry finds the claim already taken.
+	if c, err := p.Store.GetClaim(ctx, ClaimKey{Business: b.ID, Session: rec.SessionID, Kind: EmailCaller}); err == nil && c != nil {
+		return true
+	}
+	n, err := p.Counters.Add(ctx, b.ID, session.HourWindow(p.now()), map[string]int64{session.CountCallerCopies: 1})
+	if err != nil {
+		p.log().WarnContext(ctx, "usage counters unavailable; caller copy not sent", "err", err, "sessionId", rec.SessionID)
+		return false
+	}
+	if n[session.CountCallerCopies] > int64(lim.CallerCopiesPerBusinessPerHour) {
+		p.log().WarnContext(ctx, "caller copy not sent: limit reached", "limit", "callerCopiesPerBusinessPerHour", "value", lim.CallerCopiesPerBusinessPerHour, "sessionId", rec.SessionID)
+		return false
+	}
+	return true
 }
 
 // Silent reports whether the caller said nothing in the conversation: no

@@ -901,3 +901,37 @@ func TestNoEmailForNothing(t *testing.T) {
 	wantCount(t, "summaries", int(h.summaries.n.Load()), 0)
 	wantCount(t, "caller copies", len(h.sent("acme-plumbing", delivery.EmailCaller)), 0)
 }
+
+// A caller copy goes only to an address the caller confirmed (the
+// conversation completed, the address not flagged), at most once per
+// conversation, within the business's hourly budget.
+func TestCallerCopyLimits(t *testing.T) {
+	h := newHarness(t, delivery.NewMemoryRecords())
+	h.p.Counters = &session.MemoryCounters{}
+	b, _ := h.configs.Business(context.Background(), "acme-plumbing")
+	if !b.Email.CallerCopy {
+		t.Skip("fixture business sends no caller copies")
+	}
+	now := time.Now().UTC()
+	deliver := func(id, reason string, flag bool) {
+		s := &session.Session{BusinessID: "acme-plumbing", ID: id, Channel: session.ChannelWeb, Status: session.StatusEnded,
+			EndReason: reason, Caller: session.Caller{Name: "Eve", Email: "victim@example.com"}, CreatedAt: now.Add(-time.Minute), UpdatedAt: now, EndedAt: now}
+		s.Append(session.RoleCaller, "send me a copy", now)
+		if flag {
+			s.Append(session.RoleTool, "victim at example", now).Tool = "email_unvalidated"
+		}
+		for range 2 {
+			if err := h.p.Deliver(context.Background(), s); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	deliver("s-left", "disconnected", false)
+	deliver("s-flagged", "completed", true)
+	wantCount(t, "caller copies without a confirmed address", len(h.sent("acme-plumbing", delivery.EmailCaller)), 0)
+	limit := business.DefaultLimits.CallerCopiesPerBusinessPerHour
+	for i := range limit + 5 {
+		deliver(fmt.Sprintf("s-ok-%d", i), "completed", false)
+	}
+	wantCount(t, "caller copies in an hour", len(h.sent("acme-plumbing", delivery.EmailCaller)), limit)
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/ahca/ahca/pkg/delivery"
 	"github.com/ahca/ahca/pkg/email"
 	"github.com/ahca/ahca/pkg/phone"
+	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
@@ -30,7 +31,9 @@ type Options struct {
 	Providers *email.Providers
 	// Businesses lists the configured businesses, for a redrive of all.
 	Businesses func(ctx context.Context) ([]tenant.ID, error)
-	Log        *slog.Logger
+	// Counters hold the hourly caller-copy budget; nil counts nothing.
+	Counters session.Counters
+	Log      *slog.Logger
 }
 
 // New returns the pipeline. Limits (MaxAttempts, Lease, ...) keep their
@@ -49,6 +52,7 @@ func New(o Options) *delivery.Pipeline[email.Message] {
 		}),
 		IsPermanent: email.IsPermanent,
 		Businesses:  o.Businesses,
+		Counters:    o.Counters,
 		Log:         o.Log,
 	}
 }
