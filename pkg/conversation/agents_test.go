@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/business/businesstest"
 	"github.com/ahca/ahca/pkg/conversation"
@@ -13,6 +14,7 @@ import (
 	"github.com/ahca/ahca/pkg/relay/relaytest"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
+	"github.com/ahca/ahca/pkg/tools"
 	"github.com/ahca/ahca/pkg/twiliovoice"
 )
 
@@ -25,6 +27,8 @@ type agentScenario struct {
 	turns  []agentTurn
 	caller session.Caller // collected at the end (CallerID aside)
 	events []string       // the event kinds recorded, in order
+	books  bool           // the business's calendar is a memory store both agents book in
+	booked string         // with books: the start booked (RFC 3339), "" for none
 }
 
 type agentTurn struct {
@@ -32,8 +36,10 @@ type agentTurn struct {
 	model []llmtest.Response // the AI agent's model responses for this turn
 }
 
-func update(args string) llmtest.Response {
-	return llmtest.Calls(llmtest.Call{Name: "update_user_info", Arguments: args})
+func update(args string) llmtest.Response { return call("update_user_info", args) }
+
+func call(tool, args string) llmtest.Response {
+	return llmtest.Calls(llmtest.Call{Name: tool, Arguments: args})
 }
 
 // TestAgentsBehaveAlike plays the same script to the scripted agent and to
@@ -67,6 +73,25 @@ func TestAgentsBehaveAlike(t *testing.T) {
 			},
 			caller: session.Caller{Name: "Priya Shah", Phone: "+15415550199", Reason: "My dog needs a refill"},
 			events: []string{"user_info_updated", "user_info_updated", "phone_invalid", "phone_validated", "user_info_updated"}},
+		{name: "a demo booked for the time asked", biz: "sherpaprompt", books: true,
+			turns: []agentTurn{
+				{"I'd like to book a demo tomorrow at 10am", []llmtest.Response{update(`{"reason":"Book a demo tomorrow at 10am"}`), llmtest.Text("I can help you book a demo. May I have your name, please?")}},
+				{"Sam Lee", []llmtest.Response{update(`{"name":"Sam Lee"}`), llmtest.Text("Thanks, Sam. What's the best email address to reach you?")}},
+				{"sam.lee@example.com", []llmtest.Response{update(`{"email":"sam.lee@example.com"}`),
+					call("schedule_appointment", `{"date_time":"tomorrow at 10am","service":"demo"}`),
+					llmtest.Text("I have Wed, Mar 11 at 10:00 AM MDT available. Shall I book your demo?")}},
+				{"yes please", []llmtest.Response{call("schedule_appointment", `{"date_time":"2026-03-11T10:00:00-06:00","service":"demo","confirm":true}`),
+					llmtest.Text("You're all set: your demo is booked for Wed, Mar 11 at 10:00 AM MDT.")}},
+			},
+			caller: session.Caller{Name: "Sam Lee", Email: "sam.lee@example.com", Reason: "Book a demo tomorrow at 10am"},
+			events: []string{"user_info_updated", "user_info_updated", "user_info_updated", "appointment_booked"},
+			booked: "2026-03-11T10:00:00-06:00"},
+		{name: "a question about the opening hours", biz: "maple-street-vet",
+			turns: []agentTurn{
+				{"What are your hours?", []llmtest.Response{call("get_company_info", `{"info_type":"hours"}`), llmtest.Text("We're open Monday to Friday, 8 AM to 6 PM. How can I help you today?")}},
+			},
+			caller: session.Caller{},
+			events: []string{"company_info"}},
 	}
 	for _, sc := range scenarios {
 		for _, ai := range []bool{false, true} {
@@ -88,6 +113,9 @@ func TestAgentsBehaveAlike(t *testing.T) {
 				if !slices.Equal(kinds, sc.events) {
 					t.Errorf("events %q;\n  want %q", kinds, sc.events)
 				}
+				if got := s.State.Booking.Start; sc.books && (got.IsZero() || got.Format(time.RFC3339) != sc.booked) {
+					t.Errorf("booked %v; want %s", got, sc.booked)
+				}
 				ended := slices.Contains(sc.events, "end_conversation")
 				if (s.Status == session.StatusEnded) != ended || ended && s.EndReason != conversation.EndCompleted {
 					t.Errorf("status %s (%s); want ended: %v", s.Status, s.EndReason, ended)
@@ -103,6 +131,12 @@ func playScenario(t *testing.T, sc agentScenario, ai bool) *session.Session {
 	t.Helper()
 	ctx := context.Background()
 	f := newAgentFixture(t, sc.biz, ai)
+	if sc.books {
+		bookings := booking.NewMemoryStore()
+		f.e.NewAgent = conversation.Assistants(nil, bookings)
+		f.e.Tools = tools.Default()
+		f.e.Tools.Register(tools.BookingTool(bookings))
+	}
 	f.e.Now = func() time.Time { return time.Date(2026, 3, 10, 18, 0, 0, 0, time.UTC) }
 	b, store, rec, e, fake := f.b, f.store, f.rec, f.e, f.fake
 	if _, err := e.Open(ctx, b, "c1", session.ChannelWeb); err != nil {
