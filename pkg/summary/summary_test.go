@@ -10,6 +10,7 @@ import (
 
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/llm"
+	"github.com/ahca/ahca/pkg/llm/chathttp"
 	"github.com/ahca/ahca/pkg/llm/llmtest"
 	"github.com/ahca/ahca/pkg/llm/openaiclient"
 	"github.com/ahca/ahca/pkg/session"
@@ -71,14 +72,27 @@ func ended(biz tenant.ID, status transcript.Status, c session.Caller) transcript
 
 var jamie = session.Caller{Name: "Jamie Rivera", Phone: "+15035550142", Reason: "fence blew down"}
 
-func newClient(fake *llmtest.Fake, hc *http.Client) llm.Streamer {
-	return openaiclient.New(openaiclient.Options{
-		APIKey:      func(context.Context) (string, error) { return "sk-test", nil },
-		BaseURL:     fake.URL,
-		HTTPClient:  hc,
-		MaxAttempts: 2,
-		Backoff:     func(int) time.Duration { return time.Millisecond },
-	})
+// clients are the two model clients a Summarizer runs with: openai-go
+// (ahca dev, whose engine shares it) and the thin chathttp (email-summary).
+var clients = map[string]func(fake *llmtest.Fake, hc *http.Client) llm.Streamer{
+	"openaiclient": func(fake *llmtest.Fake, hc *http.Client) llm.Streamer {
+		return openaiclient.New(openaiclient.Options{
+			APIKey:      func(context.Context) (string, error) { return "sk-test", nil },
+			BaseURL:     fake.URL,
+			HTTPClient:  hc,
+			MaxAttempts: 2,
+			Backoff:     func(int) time.Duration { return time.Millisecond },
+		})
+	},
+	"chathttp": func(fake *llmtest.Fake, hc *http.Client) llm.Streamer {
+		return chathttp.New(chathttp.Options{
+			APIKey:      func(context.Context) (string, error) { return "sk-test", nil },
+			BaseURL:     fake.URL,
+			HTTPClient:  hc,
+			MaxAttempts: 2,
+			Backoff:     func(int) time.Duration { return time.Millisecond },
+		})
+	},
 }
 
 const aiText = "Jamie Rivera's fence blew down in the storm and needs a repair; it is urgent. Sam promised a callback in the morning."
@@ -112,41 +126,44 @@ func TestSummarize(t *testing.T) {
 		{name: "whitespace", answers: []llmtest.Response{llmtest.Text(" \n\t ")}, wantText: fallback, wantSource: summary.SourceFallback},
 		{name: "nil model", wantText: fallback, wantSource: summary.SourceFallback},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				s := &summary.Summarizer{Timeout: tt.timeout}
-				var fake *llmtest.Fake
-				if tt.answers != nil {
-					var hc *http.Client
-					fake, hc = newFake(t)
-					fake.Enqueue(tt.answers...)
-					s.LLM = newClient(fake, hc)
-				}
-				start := time.Now()
-				text, source := s.Summarize(context.Background(), acme, tr)
-				if el := time.Since(start); el != tt.wantElapsed {
-					t.Errorf("took %v (fake clock), want %v", el, tt.wantElapsed)
-				}
-				if text != tt.wantText || source != tt.wantSource {
-					t.Errorf("Summarize = %q, %q; want %q, %q", text, source, tt.wantText, tt.wantSource)
-				}
-				if fake == nil {
-					return
-				}
-				if fake.Calls() == 0 {
-					t.Fatal("the model was not asked")
-				}
-				req := fake.Requests()[0]
-				body := string(req.Body)
-				if strings.Contains(body, "9995550000") {
-					t.Errorf("the caller id reached the model:\n%s", body)
-				}
-				if !strings.Contains(body, `"model":"gpt-4.1-mini"`) || strings.Contains(body, `"tools"`) {
-					t.Errorf("request model/tools wrong:\n%s", body)
-				}
+	for _, client := range []string{"openaiclient", "chathttp"} {
+		for _, tt := range tests {
+			t.Run(client+"/"+tt.name, func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					newClient := clients[client]
+					s := &summary.Summarizer{Timeout: tt.timeout}
+					var fake *llmtest.Fake
+					if tt.answers != nil {
+						var hc *http.Client
+						fake, hc = newFake(t)
+						fake.Enqueue(tt.answers...)
+						s.LLM = newClient(fake, hc)
+					}
+					start := time.Now()
+					text, source := s.Summarize(context.Background(), acme, tr)
+					if el := time.Since(start); el != tt.wantElapsed {
+						t.Errorf("took %v (fake clock), want %v", el, tt.wantElapsed)
+					}
+					if text != tt.wantText || source != tt.wantSource {
+						t.Errorf("Summarize = %q, %q; want %q, %q", text, source, tt.wantText, tt.wantSource)
+					}
+					if fake == nil {
+						return
+					}
+					if fake.Calls() == 0 {
+						t.Fatal("the model was not asked")
+					}
+					req := fake.Requests()[0]
+					body := string(req.Body)
+					if strings.Contains(body, "9995550000") {
+						t.Errorf("the caller id reached the model:\n%s", body)
+					}
+					if !strings.Contains(body, `"model":"gpt-4.1-mini"`) || strings.Contains(body, `"tools"`) {
+						t.Errorf("request model/tools wrong:\n%s", body)
+					}
+				})
 			})
-		})
+		}
 	}
 }
 
