@@ -51,6 +51,11 @@ func listPrefix(ctx context.Context, src Source, prefix string) ([]Object, error
 	if pl, ok := src.(PrefixLister); ok {
 		return pl.ListPrefix(ctx, prefix)
 	}
+	return listFiltered(ctx, src, prefix)
+}
+
+// listFiltered lists everything and keeps the keys that start with prefix.
+func listFiltered(ctx context.Context, src Source, prefix string) ([]Object, error) {
 	all, err := src.List(ctx)
 	if err != nil {
 		return nil, err

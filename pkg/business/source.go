@@ -101,17 +101,7 @@ func (d DirSource) List(_ context.Context) ([]Object, error) {
 // in "/" (a business's directory) walks only that directory.
 func (d DirSource) ListPrefix(ctx context.Context, prefix string) ([]Object, error) {
 	if !strings.HasSuffix(prefix, "/") || !fs.ValidPath(strings.TrimSuffix(prefix, "/")) {
-		all, err := d.List(ctx)
-		if err != nil {
-			return nil, err
-		}
-		var out []Object
-		for _, o := range all {
-			if strings.HasPrefix(o.Key, prefix) {
-				out = append(out, o)
-			}
-		}
-		return out, nil
+		return listFiltered(ctx, d, prefix)
 	}
 	sub := filepath.Join(d.Dir, filepath.FromSlash(prefix))
 	if _, err := os.Stat(sub); errors.Is(err, fs.ErrNotExist) {
