@@ -782,42 +782,35 @@ func (t *turn) question(field string, retry bool) string {
 			return "How can we help you today?"
 		}
 		return "Sorry, I didn't catch that. Could you tell me briefly what you're calling about?"
-	case fieldName:
-		switch {
-		case level == 0:
-			return "May I have your name, please?"
-		case level == 1 && web:
-			return "Sorry, I didn't catch your name. Could you type it again?"
-		case level == 1:
-			return "Sorry, I didn't catch your name. Could you say it again?"
-		case web:
-			return "Could you type your first and last name for me?"
+	case fieldName, fieldPhone, fieldEmail:
+		q := fieldQuestions[field][min(level, 2)]
+		if web {
+			return q[1]
 		}
-		return "Could you spell your name for me, letter by letter?"
-	case fieldPhone:
-		switch {
-		case level == 0:
-			return "What's the best phone number for the team to reach you?"
-		case level == 1 && web:
-			return "Could you type the full number, with the area code?"
-		case level == 1:
-			return "Could you say the number again, starting with the area code?"
-		case web:
-			return "Let's try once more: please type all ten digits, area code first."
-		}
-		return "Let's try once more: please say all ten digits, one at a time, starting with the area code."
-	case fieldEmail:
-		switch {
-		case level == 0 && web:
-			return "What's the best email address to reach you?"
-		case level == 0:
-			return "What's the best email address to reach you? Feel free to spell it out."
-		case web:
-			return "Could you type it again, like name@example.com?"
-		}
-		return "Could you spell it for me, like j o h n at example dot com?"
+		return q[0]
 	}
 	return "How can I help you today?"
+}
+
+// fieldQuestions asks for the name, phone and email: by level (the first
+// time, after one answer the agent could not use, after more), on the phone
+// and on the web.
+var fieldQuestions = map[string][3][2]string{
+	fieldName: {
+		{"May I have your name, please?", "May I have your name, please?"},
+		{"Sorry, I didn't catch your name. Could you say it again?", "Sorry, I didn't catch your name. Could you type it again?"},
+		{"Could you spell your name for me, letter by letter?", "Could you type your first and last name for me?"},
+	},
+	fieldPhone: {
+		{"What's the best phone number for the team to reach you?", "What's the best phone number for the team to reach you?"},
+		{"Could you say the number again, starting with the area code?", "Could you type the full number, with the area code?"},
+		{"Let's try once more: please say all ten digits, one at a time, starting with the area code.", "Let's try once more: please type all ten digits, area code first."},
+	},
+	fieldEmail: {
+		{"What's the best email address to reach you? Feel free to spell it out.", "What's the best email address to reach you?"},
+		{"Could you spell it for me, like j o h n at example dot com?", "Could you type it again, like name@example.com?"},
+		{"Could you spell it for me, like j o h n at example dot com?", "Could you type it again, like name@example.com?"},
+	},
 }
 
 // fixQuestion asks for the corrected value of a field.
