@@ -325,3 +325,49 @@ func (c overrideConfigs) Business(_ context.Context, id tenant.ID) (*business.Bu
 	}
 	return c.s.Business(id)
 }
+
+// laggingStore serves ByConnection from a stale copy, as DynamoDB's index
+// may just after a save.
+type laggingStore struct {
+	session.Store
+	mu      sync.Mutex
+	claimed *session.Session // the last save that held a claim
+	lag     bool
+}
+
+func (l *laggingStore) Save(ctx context.Context, s *session.Session) error {
+	err := l.Store.Save(ctx, s)
+	if err == nil && s.State.Usage.TurnID != "" {
+		l.mu.Lock()
+		l.claimed = s.Clone()
+		l.mu.Unlock()
+	}
+	return err
+}
+
+func (l *laggingStore) ByConnection(ctx context.Context, id string) (*session.Session, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lag && l.claimed != nil {
+		return l.claimed.Clone(), nil
+	}
+	return l.Store.ByConnection(ctx, id)
+}
+
+// A read that lags the save releasing the last turn's claim does not
+// refuse the caller's next utterance as busy.
+func TestStaleReadOfAReleasedClaimIsNotBusy(t *testing.T) {
+	f := newLLMFixture(t)
+	ls := &laggingStore{Store: f.store}
+	f.engine.Store, f.store = ls, ls
+	f.open(t, "superior-fencing", "c1")
+	f.fake.Handle(func(llmtest.Recorded) llmtest.Response { return llmtest.Text("Okay.") })
+	f.handle(t, "c1", promptFrame("first"))
+	ls.mu.Lock()
+	ls.lag = true
+	ls.mu.Unlock()
+	frames := f.handle(t, "c1", promptFrame("second"))
+	if replies, refusals, codes := answers(frames); replies != 1 || refusals != 0 || f.fake.Calls() != 2 {
+		t.Errorf("after a stale read: %d replies, refusals %v, %d model calls", replies, codes, f.fake.Calls())
+	}
+}

@@ -151,7 +151,15 @@ func (t *turn) prompt(ctx context.Context, text string) error {
 	}
 	lim := t.b.Limits.OrDefault()
 	if t.s.State.Usage.TurnUntil.After(now) {
-		return t.limited(ctx, CodeBusy, "turnInProgress", "still answering your last message; send this again when the reply is done")
+		// The read may lag the save that released the claim (DynamoDB reads
+		// it from an index): confirm with a consistent read before refusing.
+		fresh, err := e.Store.Get(ctx, t.s.BusinessID, t.s.ID)
+		if err == nil {
+			t.s = fresh
+		}
+		if t.s.State.Usage.TurnUntil.After(now) {
+			return t.limited(ctx, CodeBusy, "turnInProgress", "still answering your last message; send this again when the reply is done")
+		}
 	}
 	if le := admit(t.s.State.Usage, lim, now); le != nil {
 		return t.limited(ctx, CodeRateLimited, le.limit, le.msg)
