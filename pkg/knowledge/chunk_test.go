@@ -28,11 +28,18 @@ func writeFiles(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-func TestLoadSampleKnowledge(t *testing.T) {
+// sampleChunks loads the sample knowledge of sherpaprompt.
+func sampleChunks(tb testing.TB) []Chunk {
+	tb.Helper()
 	chunks, err := LoadDir(sampleDir, "sherpaprompt")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	return chunks
+}
+
+func TestLoadSampleKnowledge(t *testing.T) {
+	chunks := sampleChunks(t)
 	sections := map[string]bool{}
 	ids := map[string]bool{}
 	sources := map[string]bool{}

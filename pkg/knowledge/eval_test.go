@@ -20,10 +20,7 @@ func evalSetup(tb testing.TB) ([]EvalCase, *Searcher, *Searcher) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	chunks, err := LoadDir(sampleDir, "sherpaprompt")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	chunks := sampleChunks(tb)
 	sections := map[string]bool{}
 	for _, c := range chunks {
 		sections[c.SectionID] = true

@@ -81,17 +81,22 @@ func (c *countingEmbedder) Embed(ctx context.Context, texts []string) ([][]float
 	return c.HashEmbedder.Embed(ctx, texts)
 }
 
+// sampleIndex builds the index of the sample knowledge with a
+// countingEmbedder.
+func sampleIndex(t *testing.T) ([]Chunk, *countingEmbedder, *Index) {
+	t.Helper()
+	chunks := sampleChunks(t)
+	emb := &countingEmbedder{}
+	idx, err := Build(context.Background(), chunks, emb, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return chunks, emb, idx
+}
+
 func TestBuildSkipsUnchangedChunks(t *testing.T) {
 	ctx := context.Background()
-	chunks, err := LoadDir(sampleDir, "sherpaprompt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	emb := &countingEmbedder{}
-	idx, err := Build(ctx, chunks, emb, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	chunks, emb, idx := sampleIndex(t)
 	if emb.texts != len(chunks) || idx.Embedded != len(chunks) || idx.Reused != 0 || idx.Dims != 1024 || idx.Model != "hash-bow-1024" || idx.BusinessID != "sherpaprompt" {
 		t.Fatalf("first build: embedded %d (%d texts), reused %d, %d dims, model %s", idx.Embedded, emb.texts, idx.Reused, idx.Dims, idx.Model)
 	}
@@ -163,15 +168,7 @@ func TestBuildSkipsUnchangedChunks(t *testing.T) {
 
 func TestSearcherModes(t *testing.T) {
 	ctx := context.Background()
-	chunks, err := LoadDir(sampleDir, "sherpaprompt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	emb := &countingEmbedder{}
-	idx, err := Build(ctx, chunks, emb, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	chunks, emb, idx := sampleIndex(t)
 
 	s, err := NewSearcher("sherpaprompt", chunks, idx, emb)
 	if err != nil {
