@@ -103,7 +103,8 @@ func TestGolden(t *testing.T) {
 func TestSystem(t *testing.T) {
 	tests := []struct {
 		name    string
-		b       func(t *testing.T) *business.Business
+		biz     string             // a business of configs/
+		b       *business.Business // or this one
 		ch      session.Channel
 		now     time.Time
 		caller  session.Caller
@@ -113,7 +114,7 @@ func TestSystem(t *testing.T) {
 	}{
 		{
 			name: "business prompt, winter date in PST, phone channel",
-			b:    func(t *testing.T) *business.Business { return biz(t, "superior-fencing") },
+			biz:  "superior-fencing",
 			ch:   session.ChannelPhone, now: winter,
 			want: []string{
 				"You are Riley, the after-hours phone assistant for Superior Fence & Construction",
@@ -132,13 +133,13 @@ func TestSystem(t *testing.T) {
 		},
 		{
 			name: "summer date in PDT",
-			b:    func(t *testing.T) *business.Business { return biz(t, "superior-fencing") },
+			biz:  "superior-fencing",
 			ch:   session.ChannelPhone, now: summer,
 			want: []string{"Now at the business: Saturday, July 4, 2026, 12:30 PM PDT (time zone America/Los_Angeles)."},
 		},
 		{
 			name: "another zone: Denver in summer, web channel, email required, no phone line",
-			b:    func(t *testing.T) *business.Business { return biz(t, "sherpaprompt") },
+			biz:  "sherpaprompt",
 			ch:   session.ChannelWeb, now: summer,
 			caller: session.Caller{Name: "Matt", Email: "matt@gmail.com"},
 			want: []string{
@@ -151,7 +152,7 @@ func TestSystem(t *testing.T) {
 		},
 		{
 			name: "operating hours: open now",
-			b:    func(t *testing.T) *business.Business { return biz(t, "maple-street-vet") },
+			biz:  "maple-street-vet",
 			ch:   session.ChannelPhone, now: tuesday,
 			caller: session.Caller{Phone: "+15415550100"},
 			want: []string{
@@ -163,21 +164,19 @@ func TestSystem(t *testing.T) {
 		},
 		{
 			name: "greeting from the first agent turn",
-			b:    func(t *testing.T) *business.Business { return biz(t, "sherpaprompt") },
+			biz:  "sherpaprompt",
 			ch:   session.ChannelWeb, now: summer,
 			turns: []session.Turn{{Seq: 1, Role: session.RoleAgent, Text: "Hello from the web!"}},
 			want:  []string{`The conversation opened with your greeting: "Hello from the web!". Do not greet or introduce yourself again.`},
 		},
 		{
 			name: "placeholders filled, unknown ones left; defaults for an empty config",
-			b: func(*testing.T) *business.Business {
-				return &business.Business{
-					ID: "acme", Name: "Acme Plumbing",
-					Company: business.Company{Name: "Acme Plumbing & Drains"},
-					Agent:   business.Agent{Name: "Ada", Greeting: "Hi, {agentName} at {businessName}."},
-					Prompts: business.Prompts{System: "You are {agentName} for {businessName} ({companyName}). Keep {unknownThing} and {businessname} as written."},
-					Intake:  business.Intake{Required: []string{}},
-				}
+			b: &business.Business{
+				ID: "acme", Name: "Acme Plumbing",
+				Company: business.Company{Name: "Acme Plumbing & Drains"},
+				Agent:   business.Agent{Name: "Ada", Greeting: "Hi, {agentName} at {businessName}."},
+				Prompts: business.Prompts{System: "You are {agentName} for {businessName} ({companyName}). Keep {unknownThing} and {businessname} as written."},
+				Intake:  business.Intake{Required: []string{}},
 			},
 			ch: session.ChannelPhone, now: winter,
 			want: []string{
@@ -191,7 +190,10 @@ func TestSystem(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := tt.b(t)
+			b := tt.b
+			if b == nil {
+				b = biz(t, tt.biz)
+			}
 			s := newSession(b, tt.ch)
 			s.Caller = tt.caller
 			s.Caller.CallerID = callerID
