@@ -346,41 +346,33 @@ func History(turns []session.Turn, opts Options) []llm.Message {
 	return msgs
 }
 
+// toolNotes lead a tool turn's note, by event kind.
+var toolNotes = map[agent.Kind]string{
+	agent.EventPhoneValidated:   "validated phone ",
+	agent.EventPhoneInvalid:     "phone number rejected: ",
+	agent.EventPhoneUnvalidated: "phone number kept without validation: ",
+	agent.EventEmailInvalid:     "email address rejected: ",
+	agent.EventEmailUnvalidated: "email address kept without validation: ",
+	agent.EventInfoUpdated:      "saved caller details: ",
+	agent.EventCompanyInfo:      "looked up company info: ",
+	agent.EventQuestionNoted:    "noted a question for the team: ",
+	agent.EventEmergency:        "emergency handling: ",
+	agent.EventEnd:              "conversation end requested: ",
+}
+
 // toolNote renders a tool turn as a short note: "[validated phone (503)
 // 555-0142]".
 func toolNote(t session.Turn) string {
 	d := clip(strings.TrimSpace(t.Text), 300)
-	var s string
-	switch agent.Kind(t.Tool) {
-	case agent.EventPhoneValidated:
-		s = "validated phone " + d
-	case agent.EventPhoneInvalid:
-		s = "phone number rejected: " + d
-	case agent.EventPhoneUnvalidated:
-		s = "phone number kept without validation: " + d
-	case agent.EventEmailInvalid:
-		s = "email address rejected: " + d
-	case agent.EventEmailUnvalidated:
-		s = "email address kept without validation: " + d
-	case agent.EventInfoUpdated:
-		s = "saved caller details: " + d
-	case agent.EventCompanyInfo:
-		s = "looked up company info: " + d
-	case agent.EventQuestionNoted:
-		s = "noted a question for the team: " + d
-	case agent.EventEmergency:
-		s = "emergency handling: " + d
-	case agent.EventEnd:
-		s = "conversation end requested: " + d
-	default:
-		name := t.Tool
-		if name == "" {
-			name = "tool"
-		}
-		s = name
-		if d != "" {
-			s += ": " + d
-		}
+	if lead, ok := toolNotes[agent.Kind(t.Tool)]; ok {
+		return "[" + lead + d + "]"
+	}
+	s := t.Tool
+	if s == "" {
+		s = "tool"
+	}
+	if d != "" {
+		s += ": " + d
 	}
 	return "[" + s + "]"
 }
