@@ -988,10 +988,7 @@ func (t *turn) fixField(field, lead string) {
 
 // confirm handles the answer to the read-back.
 func (t *turn) confirm(u utter) {
-	if t.askedToBook(u) {
-		return
-	}
-	if t.correction(u) {
+	if t.askedToBook(u) || t.correction(u) {
 		return
 	}
 	all := norm(u.rest)
@@ -1021,10 +1018,7 @@ func (t *turn) confirm(u utter) {
 
 // fix handles the answer to "what should I change?".
 func (t *turn) fix(u utter) {
-	if t.askedToBook(u) {
-		return
-	}
-	if t.correction(u) {
+	if t.askedToBook(u) || t.correction(u) {
 		return
 	}
 	all := norm(u.rest)
