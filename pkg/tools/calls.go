@@ -334,7 +334,9 @@ func runCollectVoicemail(ctx context.Context, env Env, raw json.RawMessage, sms 
 	if source == "caller_id" {
 		display += " (caller ID)"
 	}
-	body := fmt.Sprintf("%s: message for %s from %s, call back %s: %s", b.DisplayName(), forWhom, caller, display, reason)
+	// The caller's words are marked as theirs and their links defused: the
+	// text comes from the business's number, the words from anyone.
+	body := fmt.Sprintf("%s: message for %s from %s, call back %s. Caller said (unverified): \"%s\"", b.DisplayName(), forWhom, Defuse(caller), display, Defuse(reason))
 	digest := sha256.Sum256([]byte(body))
 	sum := hex.EncodeToString(digest[:8])
 	sent := vm.Notified

@@ -180,7 +180,7 @@ func TestCollectVoicemail(t *testing.T) {
 	withAdmins := *maple
 	withAdmins.SMS = business.SMS{Enabled: true, AdminNumbers: []secret.Value{"${MAPLE_ADMIN_PHONE}", pharmacyPhone, "${MAPLE_UNSET_ADMIN}"}}
 	const msg = `{"name":"jamie rivera","phone":"five four one, five five five, oh one seven seven","reason":"Rex needs a refill of his heartworm pills"}`
-	const body = "Maple Street Veterinary Clinic: message for Jordan from Jamie Rivera, call back (541) 555-0177: Rex needs a refill of his heartworm pills"
+	const body = "Maple Street Veterinary Clinic: message for Jordan from Jamie Rivera, call back (541) 555-0177. Caller said (unverified): \"Rex needs a refill of his heartworm pills\""
 	tests := []struct {
 		name      string
 		b         *business.Business
@@ -197,15 +197,15 @@ func TestCollectVoicemail(t *testing.T) {
 		{"after an unanswered transfer", maple, msg, func(s *session.Session) { s.State.Call.ResumeStaff = "pharmacy" }, "", false, "",
 			[]text{{pharmacyPhone, body}}, "pharmacy", 1, ""},
 		{"for whoever handles default", maple, `{"name":"Jamie","phone":"5415550177","reason":"Call me back"}`, nil, "", false, "",
-			[]text{{frontdeskPhone, "Maple Street Veterinary Clinic: message for Front Desk from Jamie, call back (541) 555-0177: Call me back"}}, "frontdesk", 1, ""},
+			[]text{{frontdeskPhone, "Maple Street Veterinary Clinic: message for Front Desk from Jamie, call back (541) 555-0177. Caller said (unverified): \"Call me back\""}}, "frontdesk", 1, ""},
 		{"intended recipient by intent, phone unresolvable", maple, `{"name":"Jamie","phone":"5415550177","reason":"Invoice question","intended_recipient":"insurance"}`, nil, "", false, "",
 			nil, "billing", 0, "MAPLE_STREET_VET_BILLING_PHONE"},
 		{"admins too when sms is enabled, each number once", &withAdmins, msg, func(s *session.Session) { s.State.Call.ResumeStaff = "pharmacy" }, "", false, "",
 			[]text{{pharmacyPhone, body}, {"+15415550100", body}}, "pharmacy", 2, "MAPLE_UNSET_ADMIN"},
 		{"callback on the calling number", maple, `{"name":"Jamie","reason":"Call me back"}`, nil, "", false, "",
-			[]text{{frontdeskPhone, "Maple Street Veterinary Clinic: message for Front Desk from Jamie, call back (503) 555-0199 (caller ID): Call me back"}}, "frontdesk", 1, ""},
+			[]text{{frontdeskPhone, "Maple Street Veterinary Clinic: message for Front Desk from Jamie, call back (503) 555-0199 (caller ID). Caller said (unverified): \"Call me back\""}}, "frontdesk", 1, ""},
 		{"callback number collected earlier", maple, `{"reason":"Call me back"}`, func(s *session.Session) { s.Caller.Name, s.Caller.Phone = "Jamie Rivera", "+15415550177" }, "", false, "",
-			[]text{{frontdeskPhone, "Maple Street Veterinary Clinic: message for Front Desk from Jamie Rivera, call back (541) 555-0177: Call me back"}}, "frontdesk", 1, ""},
+			[]text{{frontdeskPhone, "Maple Street Veterinary Clinic: message for Front Desk from Jamie Rivera, call back (541) 555-0177. Caller said (unverified): \"Call me back\""}}, "frontdesk", 1, ""},
 		{"text fails", maple, msg, func(s *session.Session) { s.State.Call.ResumeStaff = "pharmacy" }, pharmacyPhone, false, "",
 			nil, "pharmacy", 0, "21614"},
 		{"no SMS sender", maple, msg, func(s *session.Session) { s.State.Call.ResumeStaff = "pharmacy" }, "", true, "",
