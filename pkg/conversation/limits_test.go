@@ -12,6 +12,7 @@ import (
 	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/llm/llmtest"
+	"github.com/ahca/ahca/pkg/relay/relaytest"
 	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
@@ -75,6 +76,7 @@ func TestFloodOneConnectionBoundsModelRequests(t *testing.T) {
 		t.Errorf("%d model requests ran at once on one conversation", m)
 	}
 	replies, refusals, codes := answers(f.rec.Take("c1"))
+	t.Logf("%d frames: %d model requests, %d replies, refusals %v", frames, f.fake.Calls(), replies, codes)
 	if replies+refusals != frames {
 		t.Errorf("answers = %d replies + %d errors %v, want %d", replies, refusals, codes, frames)
 	}
@@ -369,5 +371,41 @@ func TestStaleReadOfAReleasedClaimIsNotBusy(t *testing.T) {
 	frames := f.handle(t, "c1", promptFrame("second"))
 	if replies, refusals, codes := answers(frames); replies != 1 || refusals != 0 || f.fake.Calls() != 2 {
 		t.Errorf("after a stale read: %d replies, refusals %v, %d model calls", replies, codes, f.fake.Calls())
+	}
+}
+
+// Prompts one after another, faster than a person speaks: promptsPerMinute
+// (30) are answered by the model, the rest get rate_limited.
+func TestPromptsPerMinute(t *testing.T) {
+	f := newLLMFixture(t)
+	f.open(t, "superior-fencing", "c1")
+	f.fake.Handle(func(llmtest.Recorded) llmtest.Response { return llmtest.Text("Okay.") })
+	for i := range 60 {
+		f.handle(t, "c1", promptFrame(fmt.Sprintf("prompt %d", i)))
+	}
+	if got := f.fake.Calls(); got != business.DefaultLimits.PromptsPerMinute {
+		t.Errorf("model requests = %d, want %d", got, business.DefaultLimits.PromptsPerMinute)
+	}
+	if s := f.session(t, "c1"); s.State.Usage.Prompts != 30 || s.State.Usage.MinutePrompts != 30 {
+		t.Errorf("usage = %+v", s.State.Usage)
+	}
+}
+
+// On a call a refusal is a polite spoken line (Twilio speaks text frames;
+// it has no use for an error frame).
+func TestRefusalOnACallIsSpoken(t *testing.T) {
+	f := newLLMFixture(t)
+	b, _ := f.set.Business("superior-fencing")
+	if _, err := f.engine.Open(context.Background(), b, "p1", session.ChannelPhone); err != nil {
+		t.Fatal(err)
+	}
+	f.fake.Handle(func(llmtest.Recorded) llmtest.Response { return llmtest.Text("Okay.") })
+	for i := range business.DefaultLimits.PromptsPerMinute {
+		f.handle(t, "p1", promptFrame(fmt.Sprintf("prompt %d", i)))
+	}
+	frames := f.handle(t, "p1", promptFrame("one more"))
+	text, closed := relaytest.Reply(frames)
+	if !closed || !containsText(text, "can't take any more") || relaytest.Find(frames, "error") != nil {
+		t.Errorf("refusal on a call: %v", frames)
 	}
 }
