@@ -3,8 +3,8 @@
 // /twilio/status. Wiring only: the behaviour is in pkg/twiliovoice.
 //
 // Environment (template.yaml): PUBLIC_BASE_URL, WS_URL,
-// TWILIO_AUTH_TOKEN_REF, CONFIG_BUCKET, TABLE_NAME; see
-// twiliovoice.FromEnvironment.
+// TWILIO_AUTH_TOKEN_REF, CONFIG_BUCKET, TABLE_NAME; see voicestack.Config
+// (the composition root).
 package main
 
 import (
@@ -16,14 +16,15 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/ahca/ahca/pkg/stack/voicestack"
 	"github.com/ahca/ahca/pkg/twiliovoice"
 )
 
 func main() {
-	h, err := twiliovoice.FromEnvironment(os.Getenv)
+	c, err := voicestack.FromEnv(os.Getenv)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "twilio-voice: %v\n", err)
 		os.Exit(1)
 	}
-	lambda.Start(twiliovoice.LambdaHandler(h))
+	lambda.Start(twiliovoice.LambdaHandler(voicestack.New(c)))
 }

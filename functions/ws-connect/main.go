@@ -1,5 +1,6 @@
 // Command ws-connect is the WebSocket API's $connect route. Wiring only: the
-// behaviour is in pkg/wsapi.
+// behaviour is in pkg/wsapi, the construction in pkg/stack/wsstack (the
+// composition root).
 package main
 
 import (
@@ -8,11 +9,16 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/ahca/ahca/pkg/wsapi"
+	"github.com/ahca/ahca/pkg/stack/wsstack"
 )
 
 func main() {
-	h, err := wsapi.FromEnvironment(os.Getenv)
+	c, err := wsstack.FromEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ws-connect: %v\n", err)
+		os.Exit(1)
+	}
+	h, err := wsstack.New(c)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ws-connect: %v\n", err)
 		os.Exit(1)

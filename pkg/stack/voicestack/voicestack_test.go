@@ -1,13 +1,13 @@
-package twiliovoice_test
+package voicestack_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/ahca/ahca/pkg/twiliovoice"
+	"github.com/ahca/ahca/pkg/stack/voicestack"
 )
 
-func TestFromEnvironment(t *testing.T) {
+func TestFromEnv(t *testing.T) {
 	good := map[string]string{
 		"AWS_REGION": "us-west-2", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret",
 		"PUBLIC_BASE_URL": "https://voice0abc1.execute-api.us-west-2.amazonaws.com/", "WS_URL": "wss://ws0abc1.execute-api.us-west-2.amazonaws.com/dev",
@@ -35,7 +35,7 @@ func TestFromEnvironment(t *testing.T) {
 			for k, v := range tt.set {
 				env[k] = v
 			}
-			h, err := twiliovoice.FromEnvironment(func(k string) string { return env[k] })
+			c, err := voicestack.FromEnv(func(k string) string { return env[k] })
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v; want %q", err, tt.wantErr)
@@ -45,6 +45,7 @@ func TestFromEnvironment(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			h := voicestack.New(c)
 			if strings.HasSuffix(h.PublicBaseURL, "/") || h.Calls == nil || h.Configs == nil || h.AuthToken == nil || h.Resolve == nil {
 				t.Errorf("handler %+v", h)
 			}

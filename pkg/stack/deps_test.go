@@ -1,0 +1,104 @@
+package stack_test
+
+import (
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// linked states what each function may link: every package of this module
+// (an allowlist: a new one fails the test until it is added here, on
+// purpose), and third-party or standard packages it must not (a denylist of
+// the heavy or cold-start-costly ones). Built as make build builds them
+// (linux/arm64, -tags lambda.norpc).
+var linked = map[string]struct {
+	allow []string // module packages, without the github.com/ahca/ahca/ prefix
+	deny  []string // package path prefixes
+	// toCut are module packages linked today that the function does not
+	// use (issue 12 part 2): allowed for now so that nothing new slips in,
+	// listed so that the test says so.
+	toCut []string
+}{
+	"ws-connect": {
+		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/business", "pkg/contact", "pkg/conversation", "pkg/phone", "pkg/protocol", "pkg/relay",
+			"pkg/secret", "pkg/session", "pkg/speech", "pkg/stack", "pkg/stack/wsstack", "pkg/tenant", "pkg/twiliovoice", "pkg/wsapi"},
+		toCut: []string{"pkg/aiagent", "pkg/booking", "pkg/intake", "pkg/knowledge", "pkg/llm", "pkg/prompt", "pkg/tools"},
+		deny:  []string{"github.com/openai/", "pkg/llm/openaiclient", "pkg/llm/chathttp", "pkg/stack/turnstack", "pkg/email", "pkg/delivery", "text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2"},
+	},
+	"ws-disconnect": {
+		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/business", "pkg/contact", "pkg/conversation", "pkg/phone", "pkg/protocol", "pkg/relay",
+			"pkg/session", "pkg/speech", "pkg/stack", "pkg/stack/wsstack", "pkg/tenant", "pkg/wsapi"},
+		toCut: []string{"pkg/aiagent", "pkg/booking", "pkg/intake", "pkg/knowledge", "pkg/llm", "pkg/prompt", "pkg/tools",
+			"pkg/secret", "pkg/twiliovoice"}, // and with them SSM and Secrets Manager, which $disconnect never calls
+		deny: []string{"github.com/openai/", "pkg/llm/openaiclient", "pkg/llm/chathttp", "pkg/stack/turnstack", "pkg/email", "pkg/delivery", "text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2"},
+	},
+	"twilio-voice": {
+		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/business", "pkg/phone", "pkg/secret", "pkg/session", "pkg/stack", "pkg/stack/voicestack", "pkg/tenant", "pkg/twiliovoice"},
+		deny: []string{"github.com/openai/", "pkg/conversation", "pkg/intake", "pkg/tools", "pkg/prompt", "pkg/knowledge", "pkg/wsapi", "pkg/email", "pkg/delivery",
+			"text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2", "github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"},
+	},
+	"ws-message": {
+		allow: []string{"pkg/agent", "pkg/aiagent", "pkg/awsenv", "pkg/booking", "pkg/booking/calendars", "pkg/business", "pkg/contact", "pkg/conversation",
+			"pkg/intake", "pkg/knowledge", "pkg/llm", "pkg/llm/openaiclient", "pkg/phone", "pkg/prompt", "pkg/protocol", "pkg/relay", "pkg/secret",
+			"pkg/session", "pkg/speech", "pkg/stack", "pkg/stack/turnstack", "pkg/stack/wsstack", "pkg/tenant", "pkg/tools", "pkg/twiliovoice", "pkg/wsapi"},
+		deny: []string{"pkg/email", "pkg/delivery", "text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2"},
+	},
+	"email-summary": {
+		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/business", "pkg/contact", "pkg/delivery", "pkg/delivery/emaildelivery", "pkg/email", "pkg/llm",
+			"pkg/llm/chathttp", "pkg/phone", "pkg/secret", "pkg/session", "pkg/speech", "pkg/summary", "pkg/tenant", "pkg/transcript"},
+		// openai-go with html/template's reflection is what made it 59 MB.
+		deny: []string{"github.com/openai/", "pkg/llm/openaiclient", "pkg/conversation", "pkg/wsapi", "pkg/twiliovoice", "pkg/tools", "pkg/intake",
+			"pkg/prompt", "pkg/knowledge", "github.com/twilio/", "github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"},
+	},
+}
+
+const module = "github.com/ahca/ahca/"
+
+func TestFunctionDependencies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	mains, _ := filepath.Glob("../../functions/*/main.go")
+	if len(mains) != len(linked) {
+		t.Errorf("%d functions, %d in this test: state what a new function links", len(mains), len(linked))
+	}
+	for name, want := range linked {
+		t.Run(name, func(t *testing.T) {
+			cmd := exec.Command(goTool, "list", "-tags", "lambda.norpc", "-deps", "./functions/"+name)
+			cmd.Dir = "../.."
+			cmd.Env = append(cmd.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("go list: %v", err)
+			}
+			var mine []string
+			for _, p := range strings.Fields(string(out)) {
+				for _, d := range want.deny {
+					if p == d || strings.HasPrefix(p, d) || p == module+d || strings.HasPrefix(p, module+d+"/") {
+						t.Errorf("links %s (denied: %s)", p, d)
+					}
+				}
+				if rel, ok := strings.CutPrefix(p, module); ok && !strings.HasPrefix(rel, "functions/") {
+					mine = append(mine, rel)
+					if !slices.Contains(want.allow, rel) && !slices.Contains(want.toCut, rel) {
+						t.Errorf("links %s, which this test does not allow: an unintended link, or add it on purpose", rel)
+					}
+				}
+			}
+			for _, a := range want.allow {
+				if !slices.Contains(mine, a) {
+					t.Errorf("no longer links %s: take it off the allowlist", a)
+				}
+			}
+			for _, c := range want.toCut {
+				if !slices.Contains(mine, c) {
+					t.Errorf("no longer links %s: cut, take it off toCut", c)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,92 @@
+// Package wsstack builds the WebSocket API's handlers ($connect,
+// $default, $disconnect) from explicit configuration: part of the
+// composition root (package stack).
+package wsstack
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/ahca/ahca/pkg/conversation"
+	"github.com/ahca/ahca/pkg/relay"
+	"github.com/ahca/ahca/pkg/secret"
+	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/stack"
+	"github.com/ahca/ahca/pkg/wsapi"
+)
+
+// Config is what the ws-* functions are built from.
+type Config struct {
+	stack.Base
+	// TrustedOrigins may open a web chat with any business (WEB_ORIGIN,
+	// comma-separated).
+	TrustedOrigins []string
+	// ManagementEndpoint overrides the @connections endpoint derived from
+	// the event (WS_MANAGEMENT_ENDPOINT; a custom domain).
+	ManagementEndpoint string
+	// Phone admits Twilio ConversationRelay handshakes; nil refuses them
+	// (WS_URL and TWILIO_AUTH_TOKEN_REF both set).
+	Phone *PhoneConfig
+}
+
+// PhoneConfig is how $connect checks Twilio's signed handshakes.
+type PhoneConfig struct {
+	WSURL        string       // the WebSocket stage URL the TwiML used
+	AuthTokenRef secret.Value // the account's auth token, a secret reference
+}
+
+// FromEnv reads Config from the function's environment (template.yaml).
+func FromEnv(getenv stack.Getenv) (Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	base, err := stack.BaseFromEnv(getenv)
+	if err != nil {
+		return Config{}, err
+	}
+	c := Config{Base: base, TrustedOrigins: stack.List(getenv("WEB_ORIGIN")), ManagementEndpoint: getenv("WS_MANAGEMENT_ENDPOINT")}
+	if ref, ws := getenv("TWILIO_AUTH_TOKEN_REF"), getenv("WS_URL"); ref != "" && ws != "" {
+		if err := stack.SecretRef("TWILIO_AUTH_TOKEN_REF", ref, "ssm:/ahca/dev/twilio-auth-token"); err != nil {
+			return Config{}, err
+		}
+		c.Phone = &PhoneConfig{WSURL: ws, AuthTokenRef: secret.Value(ref)}
+	}
+	return c, nil
+}
+
+// Option adds to the engine before the handlers are built; ws-message
+// plugs in the model, tools and knowledge with it (package turnstack), so
+// that only ws-message links them.
+type Option func(cfg aws.Config, parts stack.Parts, e *conversation.Engine) error
+
+// New builds the handlers. Nothing here touches the network.
+func New(c Config, opts ...Option) (*wsapi.Handlers, error) {
+	parts := stack.NewParts(c.Base)
+	engine := &conversation.Engine{Configs: parts.Configs, Store: parts.Sessions, Log: parts.Log,
+		// Usage counters (issue 13): per-business budgets, atomic in the table.
+		Counters: &session.DynamoCounters{Client: parts.DynamoDB, Table: c.Table}}
+	for _, o := range opts {
+		if err := o(c.AWS, parts, engine); err != nil {
+			return nil, err
+		}
+	}
+	var phone *wsapi.PhoneAdmission
+	if c.Phone != nil {
+		resolver := secret.NewResolver(secret.Options{SSM: ssm.NewFromConfig(c.AWS), Stage: c.Stage, LookupEnv: os.LookupEnv})
+		ref := c.Phone.AuthTokenRef
+		phone = &wsapi.PhoneAdmission{WSURL: c.Phone.WSURL, Store: parts.Sessions, AuthToken: func(ctx context.Context) (string, error) {
+			return resolver.Resolve(ctx, ref)
+		}}
+	}
+	cfg := c.AWS
+	return &wsapi.Handlers{
+		Engine: engine, Configs: parts.Configs, Log: parts.Log, TrustedOrigins: c.TrustedOrigins, Phone: phone,
+		Posters: &wsapi.StagePosters{Override: c.ManagementEndpoint, Endpoints: relay.Endpoints{New: func(endpoint string) relay.ManagementAPI {
+			return apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) { o.BaseEndpoint = aws.String(endpoint) })
+		}}},
+	}, nil
+}
