@@ -1,9 +1,14 @@
 package conversation_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -296,9 +301,25 @@ func TestDailyModelBudgetFallsBackToScripted(t *testing.T) {
 	limits.Limits = business.DefaultLimits
 	limits.Limits.ModelTokensPerDay = 10
 	f.engine.Configs = overrideConfigs{f.set, &limits}
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	f.engine.Log = tenant.NewJSONLogger(lockedWriter{&logMu, &logs}, slog.LevelInfo)
 	f.fake.Handle(func(llmtest.Recorded) llmtest.Response { return llmtest.Text("Hello from the model.") })
 	f.open(t, "superior-fencing", "c1")
 	f.handle(t, "c1", promptFrame("hi")) // spends the fake's tokens (> 10)
+	logMu.Lock()
+	var told bool
+	for _, line := range strings.Split(logs.String(), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil || rec["msg"] != "business budget spent; the scripted agent answers" {
+			continue
+		}
+		told = rec["businessId"] == "superior-fencing" && rec["BudgetSpent"] == 1.0 && rec["_aws"] != nil && rec["limit"] == "modelTokensPerDay"
+	}
+	logMu.Unlock()
+	if !told {
+		t.Errorf("operator not told (log record with businessId and the BudgetSpent metric):\n%s", logs.String())
+	}
 	calls := f.fake.Calls()
 	if calls != 1 {
 		t.Fatalf("model calls = %d", calls)
@@ -408,4 +429,15 @@ func TestRefusalOnACallIsSpoken(t *testing.T) {
 	if !closed || !containsText(text, "can't take any more") || relaytest.Find(frames, "error") != nil {
 		t.Errorf("refusal on a call: %v", frames)
 	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
