@@ -15,7 +15,7 @@ FUZZTIME  ?= 10s
 LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags '-s -w'
 
-.PHONY: help test repo-check deps unit fuzz e2e e2e-lambdas fmt-check vet lint bench build dev deploy configs-validate configs-push clean
+.PHONY: help test repo-check deps unit fuzz e2e e2e-lambdas fmt-check vet lint bench coldstart build dev deploy configs-validate configs-push clean
 
 help: ## list targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -68,6 +68,9 @@ lint: fmt-check vet ## gofmt, go vet, staticcheck and cfn-lint (with information
 
 bench: ## run the benchmarks against DynamoDB Local (figures go in BENCHMARKS.md)
 	$(WITH_EMULATORS) $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+coldstart: ## INIT duration of every function under aws-lambda-rie vs a hello-world, and binary sizes (not in make test; RUNS=15)
+	bash infra/scripts/coldstart.sh -runs $${RUNS:-15}
 
 build: ## build every function as an arm64 Lambda bootstrap under bin/<function>/
 	@for f in $(FUNCTIONS); do \
