@@ -105,6 +105,14 @@ func (e *Engine) openBudget(ctx context.Context, b *business.Business, now time.
 	return ""
 }
 
+// DailyBudget counts a new conversation opened outside Open (a phone
+// call's first leg, at $connect) against the business's daily budgets and
+// says why the scripted agent must answer it ("" when the model may), for
+// session.Usage.Scripted.
+func (e *Engine) DailyBudget(ctx context.Context, b *business.Business) string {
+	return e.openBudget(tenant.WithBusiness(ctx, b.ID), b, e.now().UTC())
+}
+
 // spendTokens adds a turn's model tokens to the business's day, after the
 // reply was sent.
 func (e *Engine) spendTokens(ctx context.Context, b *business.Business, now time.Time, tokens int64) {

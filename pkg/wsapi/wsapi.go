@@ -120,9 +120,19 @@ func (h *Handlers) connectPhone(ctx context.Context, req events.APIGatewayWebsoc
 	// socket, so a second handshake while a leg is bound is a replay. A new
 	// leg after an unanswered transfer is admitted: Resume unbinds the last.
 	errLive := errors.New("the call already has a live connection")
+	// The call's first leg counts against the business's daily budgets.
+	var scripted string
+	if s.ConnectionID == "" && s.State.Engine.Leg == "" && s.State.Usage.Scripted == "" {
+		if b, err := h.Configs.Business(ctx, hs.BusinessID); err == nil {
+			scripted = h.Engine.DailyBudget(ctx, b)
+		}
+	}
 	if _, err := session.Update(ctx, h.Phone.Store, s, func(s *session.Session) error {
 		if s.ConnectionID != "" && s.ConnectionID != connID {
 			return errLive
+		}
+		if scripted != "" {
+			s.State.Usage.Scripted = scripted
 		}
 		s.ConnectionID, s.UpdatedAt = connID, now.UTC()
 		return nil
