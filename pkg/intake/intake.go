@@ -391,20 +391,7 @@ func (t *turn) set(field, value string) {
 	}
 }
 
-func (t *turn) value(field string) string {
-	c := t.s.Caller
-	switch field {
-	case fieldName:
-		return c.Name
-	case fieldPhone:
-		return c.Phone
-	case fieldEmail:
-		return c.Email
-	case fieldReason:
-		return c.Reason
-	}
-	return ""
-}
+func (t *turn) value(field string) string { return tools.CallerFields(t.s.Caller).Get(field) }
 
 // applyName stores a name, or part of one ("my last name is Rivera").
 func (t *turn) applyName(n *speech.NameHit) {

@@ -159,7 +159,7 @@ func runUpdateUserInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome
 	store := func(field, value string) {
 		saved.set(field, value)
 		s.State.Intake.FieldSet(field)
-		cur := callerFields(s.Caller)
+		cur := CallerFields(s.Caller)
 		if cur.Get(field) == value {
 			return
 		}

@@ -83,7 +83,7 @@ func Status(b *business.Business, s *session.Session) Collection {
 	if c.Required == nil {
 		c.Required = []string{}
 	}
-	have := callerFields(s.Caller)
+	have := CallerFields(s.Caller)
 	for _, f := range allFields {
 		v := have.Get(f)
 		if v == "" {
@@ -125,8 +125,8 @@ func (c Collection) Next() string {
 	return ""
 }
 
-// callerFields copies the collectable fields of c; CallerID is not one.
-func callerFields(c session.Caller) Fields {
+// CallerFields copies the collectable fields of c; CallerID is not one.
+func CallerFields(c session.Caller) Fields {
 	return Fields{Name: c.Name, Phone: c.Phone, Email: c.Email, Reason: c.Reason}
 }
 
