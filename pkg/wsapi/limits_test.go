@@ -3,6 +3,7 @@ package wsapi
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,5 +78,14 @@ func TestConnectionsPerSourceLimited(t *testing.T) {
 	}
 	if refused != 10 {
 		t.Errorf("refused %d of 130 connections from one address, want 10 (limit 120/min)", refused)
+	}
+}
+
+// A refusal that echoes client input (an Origin header) is clipped.
+func TestRefusalEchoClipped(t *testing.T) {
+	f := newFixture(t)
+	resp := f.connect(t, "c1", "superior-fencing", "https://"+strings.Repeat("a", 30000)+".example")
+	if resp.StatusCode == http.StatusOK || len(resp.Body) > 210 {
+		t.Errorf("status %d, body of %d bytes", resp.StatusCode, len(resp.Body))
 	}
 }

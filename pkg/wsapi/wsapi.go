@@ -214,8 +214,12 @@ func (h *Handlers) Disconnect(ctx context.Context, req events.APIGatewayWebsocke
 }
 
 func (h *Handlers) refuse(ctx context.Context, r *Refusal) (events.APIGatewayProxyResponse, error) {
-	h.log().InfoContext(ctx, "connection refused", "status", r.Status, "reason", r.Reason)
-	return respond(r.Status, r.Reason), nil
+	reason := r.Reason // may echo a header or parameter: clipped, in the log and the answer
+	if len(reason) > 200 {
+		reason = strings.ToValidUTF8(reason[:200], "") + "…"
+	}
+	h.log().InfoContext(ctx, "connection refused", "status", r.Status, "reason", reason)
+	return respond(r.Status, reason), nil
 }
 
 func (h *Handlers) log() *slog.Logger {
