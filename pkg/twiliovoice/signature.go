@@ -5,9 +5,10 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
+	"maps"
 	"net/http"
 	neturl "net/url"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/twilio/twilio-go/client"
@@ -41,11 +42,7 @@ func Validate(authToken, url string, params map[string]string, signature string)
 // parameter's name and value, sorted by name. It is our own signer, for
 // tests and the call simulator; production code only validates.
 func Sign(authToken, url string, params map[string]string) string {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(params))
 	var b strings.Builder
 	b.WriteString(url)
 	for _, k := range keys {

@@ -3,8 +3,9 @@ package twiliovoice
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/ahca/ahca/pkg/tenant"
@@ -43,11 +44,7 @@ func RebuildURL(base string, query map[string]string) string {
 	if len(query) == 0 {
 		return base
 	}
-	keys := make([]string, 0, len(query))
-	for k := range query {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(query))
 	var b strings.Builder
 	b.WriteString(base)
 	for i, k := range keys {
