@@ -172,23 +172,20 @@ func valueSize(v types.AttributeValue) int {
 		}
 		return n
 	case *types.AttributeValueMemberSS:
-		n := 0
-		for _, e := range v.Value {
-			n += len(e)
-		}
-		return n
+		return totalLen(v.Value)
 	case *types.AttributeValueMemberNS:
-		n := 0
-		for _, e := range v.Value {
-			n += len(e)
-		}
-		return n
+		return totalLen(v.Value)
 	case *types.AttributeValueMemberBS:
-		n := 0
-		for _, e := range v.Value {
-			n += len(e)
-		}
-		return n
+		return totalLen(v.Value)
 	}
 	return 0
+}
+
+// totalLen is the summed length of a set's members.
+func totalLen[E ~string | ~[]byte](xs []E) int {
+	n := 0
+	for _, e := range xs {
+		n += len(e)
+	}
+	return n
 }
