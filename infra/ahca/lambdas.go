@@ -389,12 +389,13 @@ func buildBootstraps(ctx context.Context, tmpl *localaws.Template, dir string, s
 		pkgs = append(pkgs, "./functions/"+n)
 	}
 	fmt.Fprintf(stderr, "ahca dev --lambdas: building %s for %s/%s …\n", strings.Join(names, ", "), runtime.GOOS, runtime.GOARCH)
-	// lambda.norpc and a static binary as in the Makefile; without its
-	// -trimpath and -s -w, so the compiled packages are shared with the
-	// CLI's build cache (a rebuild takes seconds).
+	// -tags lambda.norpc as in the Makefile, but with the host's defaults
+	// otherwise (no -trimpath, -s -w or CGO_ENABLED=0), so the compiled
+	// packages are shared with the CLI's build cache: after `go build
+	// ./infra/ahca` this is five links.
 	args := append([]string{"build", "-tags", "lambda.norpc", "-o", tmp + string(filepath.Separator)}, pkgs...)
 	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
+	cmd.Env = append(os.Environ(), "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {

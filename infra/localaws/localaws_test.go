@@ -34,7 +34,9 @@ func TestServer(t *testing.T) {
 
 	srv.Values.SetParameter("/ahca/dev/twilio-auth-token", "tok")
 	srv.Values.SetSecret("ahca/dev/key", "sek")
-	srv.Values.Fallback = func(kind, name string) (string, bool) { return "fb-" + kind, name == "/ahca/dev/fallback" || name == "ahca/dev/fallback" }
+	srv.Values.Fallback = func(kind, name string) (string, bool) {
+		return "fb-" + kind, name == "/ahca/dev/fallback" || name == "ahca/dev/fallback"
+	}
 
 	p := ssm.NewFromConfig(cfg)
 	out, err := p.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/ahca/dev/twilio-auth-token"), WithDecryption: aws.Bool(true)})

@@ -68,6 +68,9 @@ type environment struct {
 	done chan struct{} // closed when the process has exited
 }
 
+// starting serializes emulator starts (see start).
+var starting sync.Mutex
+
 var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: time.Minute}}
 
 // Invoke runs one invocation with the event JSON and returns the
@@ -213,6 +216,11 @@ func (f *Function) forget(env *environment) {
 // start launches an RIE process for env and waits until it accepts
 // invocations. The bootstrap itself starts (INIT) on the first invocation.
 func (f *Function) start(ctx context.Context, env *environment) error {
+	// One start at a time in this process: a port found free is bound by
+	// its emulator before the next start looks for one (two emulators
+	// given the same port would leave both environments on one of them).
+	starting.Lock()
+	defer starting.Unlock()
 	ports, err := freePorts(2)
 	if err != nil {
 		return err
@@ -241,6 +249,11 @@ func (f *Function) start(ctx context.Context, env *environment) error {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
+			select {
+			case <-env.done: // something else answered; ours failed to bind
+				return fmt.Errorf("%s: aws-lambda-rie exited at start (%v); %s was taken", f.Name, cmd.ProcessState, addr)
+			case <-time.After(20 * time.Millisecond):
+			}
 			return nil
 		}
 		select {

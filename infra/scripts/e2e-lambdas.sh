@@ -92,7 +92,7 @@ fail() { log "FAIL: $*"; log "ahca dev log:"; tail -n 80 "$errlog" >&2; exit 1; 
 
 # 1. A phone call: intake, then # for the on-call crew, dialled and answered.
 printf 'My fence blew down\nJamie Rivera\n#\n' >"$tmp/call.txt"
-bin/ahca call --url "$url" --to +15035550142 --from +15415550100 --script "$tmp/call.txt" >"$tmp/call.out" 2>&1 ||
+timeout 120 bin/ahca call --url "$url" --to +15035550142 --from +15415550100 --script "$tmp/call.txt" >"$tmp/call.out" 2>&1 ||
   { cat "$tmp/call.out" >&2; fail "ahca call failed"; }
 for want in 'agent: Got it' 'relay ends: {"reason":"emergency"}' 'callerId="+15415550100"' '>+15035550111</Dial>' 'twilio hangs up'; do
   grep -qF "$want" "$tmp/call.out" || { cat "$tmp/call.out" >&2; fail "the call lacks: $want"; }
