@@ -20,6 +20,7 @@ import (
 	"github.com/ahca/ahca/pkg/relay/relaytest"
 	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/session/sessiontest"
 	"github.com/ahca/ahca/pkg/tenant"
 	"github.com/ahca/ahca/pkg/tools"
 )
@@ -440,4 +441,44 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// The same flood against DynamoDB (Local): the claim is a real conditional
+// write, so parallel invocations never reach the model at once.
+func TestFloodOneConnectionDynamoDB(t *testing.T) {
+	client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
+	f := newLLMFixture(t)
+	st := session.NewDynamoStore(client, sessiontest.NewTable(t, client))
+	f.engine.Store, f.store = st, st
+	f.open(t, "superior-fencing", "c1")
+	var inFlight, maxInFlight atomic.Int32
+	f.fake.Handle(func(llmtest.Recorded) llmtest.Response {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := maxInFlight.Load(); n > m && !maxInFlight.CompareAndSwap(m, n); m = maxInFlight.Load() {
+		}
+		time.Sleep(5 * time.Millisecond)
+		return llmtest.Text("Got it.")
+	})
+	const frames = 60
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i := range frames {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			_ = f.engine.Handle(context.Background(), f.rec, "c1", []byte(promptFrame(fmt.Sprintf("flood %d", i))))
+		}()
+	}
+	wg.Wait()
+	replies, refusals, codes := answers(f.rec.Take("c1"))
+	t.Logf("%d frames: %d model requests, %d replies, refusals %v", frames, f.fake.Calls(), replies, codes)
+	if m := maxInFlight.Load(); m > 1 {
+		t.Errorf("%d model requests ran at once on one conversation", m)
+	}
+	if f.fake.Calls() > 30 || replies+refusals != frames {
+		t.Errorf("%d model requests; %d answers of %d frames", f.fake.Calls(), replies+refusals, frames)
+	}
 }
