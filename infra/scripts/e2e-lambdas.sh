@@ -13,28 +13,18 @@
 #   4. a clean shutdown, with every function invoked and no stream batch
 #      given up on.
 # The emulators are private instances (their own run directories), so the
-# ones other work started are left alone. Installs aws-lambda-rie with
-# `go install` when missing.
+# ones other work started are left alone. Installs aws-lambda-rie
+# (infra/scripts/lambda-rie.sh) when missing.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
-
-# Keep in step with rieModule/rieVersion in infra/ahca/lambdas.go (a test checks).
-RIE_MODULE=github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
-RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d
 
 log() { echo "e2e-lambdas: $*" >&2; }
 start=$SECONDS
 lap() { log "$1 (${SECONDS}s so far)"; }
 
-rie="$(command -v aws-lambda-rie || true)"
-if [ -z "$rie" ]; then
-  rie="$(go env GOPATH | cut -d: -f1)/bin/aws-lambda-rie"
-  if [ ! -x "$rie" ]; then
-    log "installing aws-lambda-rie: go install $RIE_MODULE@$RIE_VERSION"
-    go install "$RIE_MODULE@$RIE_VERSION"
-  fi
-fi
+bash infra/scripts/lambda-rie.sh install
+rie="$(bash infra/scripts/lambda-rie.sh path)"
 
 tmp="$(mktemp -d)"
 dev_pid=""
