@@ -123,15 +123,32 @@ func Parse(data []byte) (*Inbound, *Error) {
 		}
 	case TypeDTMF:
 		if len(f.Digit) != 1 || !strings.Contains("0123456789*#ABCDw", f.Digit) {
-			return nil, &Error{CodeMissingField, fmt.Sprintf("dtmf needs one digit (0-9, *, #), got %q", f.Digit)}
+			return nil, &Error{CodeMissingField, fmt.Sprintf("dtmf needs one digit (0-9, *, #), got %q", echo(f.Digit))}
 		}
 	case TypeInfo, TypeError:
 	case "":
 		return nil, &Error{CodeMissingField, `frame needs a "type"`}
 	default:
-		return nil, &Error{CodeUnknownType, fmt.Sprintf("unknown frame type %q: want setup, prompt, interrupt, dtmf, info or error", f.Type)}
+		return nil, &Error{CodeUnknownType, fmt.Sprintf("unknown frame type %q: want setup, prompt, interrupt, dtmf, info or error", echo(f.Type))}
 	}
 	return &f, nil
+}
+
+// MaxEchoRunes bounds how much of a client's own input an error frame
+// repeats back to it.
+const MaxEchoRunes = 200
+
+// echo clips client-supplied text that an error message repeats to
+// MaxEchoRunes characters, marking the cut with "…".
+func echo(s string) string {
+	n := 0
+	for i := range s {
+		if n == MaxEchoRunes {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
 }
 
 // Text is one phrase of an agent reply; Last closes the turn.

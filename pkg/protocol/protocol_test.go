@@ -3,6 +3,7 @@ package protocol
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestParse(t *testing.T) {
@@ -53,6 +54,30 @@ func TestParseTrimsPrompt(t *testing.T) {
 	f, err := Parse([]byte(`{"type":"prompt","voicePrompt":"  hi there \n"}`))
 	if err != nil || f.VoicePrompt != "hi there" {
 		t.Fatalf("got %q, %v", f.VoicePrompt, err)
+	}
+}
+
+// An error frame repeats at most MaxEchoRunes characters of what the
+// client sent (issue 13: a 30 KB type was echoed back whole).
+func TestParseClipsEchoedInput(t *testing.T) {
+	for _, in := range []string{
+		`{"type":"` + strings.Repeat("é", MaxFrameBytes/4) + `"}`,
+		`{"type":"dtmf","digit":"` + strings.Repeat("9", MaxFrameBytes/2) + `"}`,
+	} {
+		_, err := Parse([]byte(in))
+		if err == nil {
+			t.Fatalf("Parse(%.40s…) accepted", in)
+		}
+		if n := utf8.RuneCountInString(err.Message); n > MaxEchoRunes+100 {
+			t.Errorf("%s message is %d characters: %.80s…", err.Code, n, err.Message)
+		}
+		if !strings.Contains(err.Message, "…") || !utf8.ValidString(err.Message) {
+			t.Errorf("%s message not clipped cleanly: %.80s…", err.Code, err.Message)
+		}
+	}
+	_, err := Parse([]byte(`{"type":"dance"}`))
+	if err == nil || !strings.Contains(err.Message, `"dance"`) || strings.Contains(err.Message, "…") {
+		t.Errorf("short type clipped: %v", err)
 	}
 }
 
