@@ -1,0 +1,47 @@
+package turnstack_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ahca/ahca/pkg/stack/turnstack"
+	"github.com/ahca/ahca/pkg/stack/wsstack"
+)
+
+func TestOption(t *testing.T) {
+	env := map[string]string{
+		"AWS_REGION": "us-west-2", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "STAGE": "dev",
+		"TABLE_NAME": "ahca-dev-app", "CONFIG_BUCKET": "ahca-dev-config",
+		"OPENAI_API_KEY_REF": "ssm:/ahca/dev/openai-api-key", "OPENAI_MODEL": "gpt-4.1-mini",
+		"TWILIO_ACCOUNT_SID": "ssm:/ahca/dev/twilio-account-sid", "TWILIO_AUTH_TOKEN_REF": "ssm:/ahca/dev/twilio-auth-token",
+	}
+	getenv := func(k string) string { return env[k] }
+	wc, err := wsstack.FromEnv(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := turnstack.FromEnv(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tc.OpenAIKeyRef != "ssm:/ahca/dev/openai-api-key" || tc.OpenAIModel != "gpt-4.1-mini" || tc.SMS.AccountSID != "ssm:/ahca/dev/twilio-account-sid" {
+		t.Errorf("config %+v", tc)
+	}
+	h, err := wsstack.New(wc, turnstack.Option(tc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Engine.LLM == nil || h.Engine.Tools == nil || h.Engine.NewAgent == nil {
+		t.Errorf("engine without model, tools or assistants: %+v", h.Engine)
+	}
+
+	delete(env, "OPENAI_API_KEY_REF")
+	tc, _ = turnstack.FromEnv(getenv)
+	if h, err = wsstack.New(wc, turnstack.Option(tc)); err != nil || h.Engine.LLM != nil || h.Engine.Tools == nil {
+		t.Errorf("without a key: the scripted agent with the tools; LLM %v, err %v", h.Engine.LLM, err)
+	}
+	env["OPENAI_API_KEY_REF"] = "sk-literal-key"
+	if _, err := turnstack.FromEnv(getenv); err == nil || !strings.Contains(err.Error(), "want a secret reference") {
+		t.Errorf("a literal key: %v", err)
+	}
+}
