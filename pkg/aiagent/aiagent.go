@@ -82,12 +82,8 @@ func (a *Agent) Turn(ctx context.Context, s *session.Session, _ string, now time
 				msgs = append(msgs, llm.Message{Role: llm.RoleTool, ToolCallID: call.ID, Content: refusal(why)})
 				continue
 			}
-			smsBefore := 0
-			if s.State.Voicemail != nil {
-				smsBefore = s.State.Voicemail.Notified
-			}
 			o := a.Tools.Execute(ctx, tools.Env{Business: b, Session: s, Now: now}, call)
-			g.after(s, call, o, smsBefore)
+			g.after(ctx, s, call, o, now)
 			if o.Err != nil {
 				a.log().ErrorContext(ctx, "tool failed", "tool", call.Name, "err", o.Err)
 			}

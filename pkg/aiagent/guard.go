@@ -41,6 +41,8 @@ type guard struct {
 	counters session.Counters
 	calls    int       // tool calls run this turn
 	proposed time.Time // the slot read back before this turn began
+	vmSent   string    // the voicemail text sent before the call being run
+	reserved int64     // texts reserved on the hourly count for that call
 	log      *slog.Logger
 }
 
@@ -66,15 +68,53 @@ func (g *guard) refuse(ctx context.Context, s *session.Session, call llm.ToolCal
 		if u.SMS >= g.lim.SMSPerConversation {
 			return "the message was already passed on in this conversation; do not take another. Thank the caller and say goodbye."
 		}
-		if g.counters != nil && g.lim.SMSPerBusinessPerHour >= 0 {
-			n, err := g.counters.Add(ctx, g.b.ID, session.HourWindow(now), map[string]int64{session.CountSMS: 1})
-			if err == nil && n[session.CountSMS] > int64(g.lim.SMSPerBusinessPerHour) {
+		g.vmSent = ""
+		if s.State.Voicemail != nil {
+			g.vmSent = s.State.Voicemail.Sent
+		}
+		g.reserved = 0
+		if n := maxTexts(g.b); g.counters != nil && g.lim.SMSPerBusinessPerHour >= 0 && n > 0 {
+			// Reserve the most texts this voicemail can send (one per
+			// number); after gives back what it did not send.
+			c, err := g.counters.Add(ctx, g.b.ID, session.HourWindow(now), map[string]int64{session.CountSMS: n})
+			if err != nil {
+				break
+			}
+			if c[session.CountSMS] > int64(g.lim.SMSPerBusinessPerHour) {
+				g.release(ctx, now, n)
 				g.log.WarnContext(ctx, "limit reached", "limit", "smsPerBusinessPerHour", "value", g.lim.SMSPerBusinessPerHour)
 				return "messages cannot be texted right now; tell the caller the team will see their details and call back, then say goodbye."
 			}
+			g.reserved = n
 		}
 	}
 	return ""
+}
+
+// maxTexts is the most texts one collect_voicemail can send for b: one to
+// the staff member it is for, one to each admin number.
+func maxTexts(b *business.Business) int64 {
+	var n int64
+	for _, st := range b.CallRouting.Staff {
+		if st.Phone != "" {
+			n = 1
+			break
+		}
+	}
+	if b.SMS.Enabled {
+		n += int64(len(b.SMS.AdminNumbers))
+	}
+	return n
+}
+
+// release gives n reserved texts back to the business's hourly count.
+func (g *guard) release(ctx context.Context, now time.Time, n int64) {
+	if n <= 0 {
+		return
+	}
+	if _, err := g.counters.Add(ctx, g.b.ID, session.HourWindow(now), map[string]int64{session.CountSMS: -n}); err != nil {
+		g.log.WarnContext(ctx, "usage counters: could not give back reserved texts", "texts", n, "err", err)
+	}
 }
 
 // booking admits a confirmed schedule_appointment only for the slot that was
@@ -116,14 +156,22 @@ func (g *guard) sameSlot(dateTime string, want, now time.Time) bool {
 	return err == nil && w.HasTime && w.Time().Equal(want)
 }
 
-// after records what a call that ran triggered.
-func (g *guard) after(s *session.Session, call llm.ToolCall, o tools.Outcome, smsBefore int) {
+// after records what a call that ran triggered: a booking, and the texts a
+// voicemail sent (each one counts, per conversation and per business).
+func (g *guard) after(ctx context.Context, s *session.Session, call llm.ToolCall, o tools.Outcome, now time.Time) {
 	if o.Event != nil && o.Event.Kind == "appointment_booked" {
 		s.State.Usage.Bookings++
 	}
-	if call.Name == tools.NameCollectVoicemail && s.State.Voicemail != nil {
-		if d := s.State.Voicemail.Notified - smsBefore; d > 0 {
-			s.State.Usage.SMS += d
-		}
+	if call.Name != tools.NameCollectVoicemail {
+		return
+	}
+	var texts int
+	if vm := s.State.Voicemail; vm != nil && vm.Sent != g.vmSent {
+		texts = vm.Notified // a new message: Notified is what it sent
+	}
+	s.State.Usage.SMS += texts
+	if g.reserved > 0 {
+		g.release(ctx, now, g.reserved-int64(texts))
+		g.reserved = 0
 	}
 }

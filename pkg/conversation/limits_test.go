@@ -482,3 +482,55 @@ func TestFloodOneConnectionDynamoDB(t *testing.T) {
 		t.Errorf("%d model requests; %d answers of %d frames", f.fake.Calls(), replies+refusals, frames)
 	}
 }
+
+// smsPerBusinessPerHour counts texts, not collect_voicemail calls: a
+// voicemail to three numbers is three texts, and the hourly count holds
+// exactly what was sent.
+func TestSMSPerBusinessCountsTexts(t *testing.T) {
+	f := newLLMFixture(t)
+	counters := &session.MemoryCounters{}
+	f.engine.Counters = counters
+	b, _ := f.set.Business("maple-street-vet")
+	vet := *b
+	vet.Features.VoicemailHandling = true
+	vet.SMS = business.SMS{Enabled: true, AdminNumbers: []secret.Value{"+15035550121", "+15035550122", "+15035550123"}}
+	vet.CallRouting.Staff = nil // the admin numbers only: three texts a message
+	vet.Limits = business.DefaultLimits
+	vet.Limits.SMSPerBusinessPerHour = 5
+	f.engine.Configs = overrideConfigs{f.set, &vet}
+	sms := &countingSMS{}
+	reg := tools.Default()
+	for _, d := range tools.CallTools(sms, nil) {
+		reg.Register(d)
+	}
+	f.engine.Tools = reg
+	f.fake.Handle(func(r llmtest.Recorded) llmtest.Response {
+		if r.N%2 == 1 {
+			return llmtest.Calls(llmtest.Call{Name: "collect_voicemail", Arguments: `{"name":"Ann Lee","phone":"503-555-0188","reason":"call about Rex"}`})
+		}
+		return llmtest.Text("Thanks, goodbye.")
+	})
+	hourly := func() int64 {
+		n, err := counters.Add(context.Background(), vet.ID, session.HourWindow(time.Now()), map[string]int64{session.CountSMS: 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n[session.CountSMS]
+	}
+	for i, want := range []int32{3, 3, 3} { // the second and third would pass 5
+		conn := fmt.Sprintf("p%d", i)
+		if _, err := f.engine.Open(context.Background(), &vet, conn, session.ChannelPhone); err != nil {
+			t.Fatal(err)
+		}
+		f.handle(t, conn, promptFrame("please take a message"))
+		if got := sms.n.Load(); got != want {
+			t.Errorf("after voicemail %d: %d texts sent, want %d", i+1, got, want)
+		}
+		if got := hourly(); got != int64(sms.n.Load()) {
+			t.Errorf("after voicemail %d: hourly count %d, texts sent %d", i+1, got, sms.n.Load())
+		}
+	}
+	if s := f.session(t, "p0"); s.State.Usage.SMS != 3 {
+		t.Errorf("conversation's texts counted = %d, want 3", s.State.Usage.SMS)
+	}
+}
