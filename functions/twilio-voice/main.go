@@ -8,7 +8,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	// Business hours are read in each business's time zone; the zone
 	// database is embedded so the answer never depends on the image.
@@ -16,15 +15,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/ahca/ahca/pkg/stack"
 	"github.com/ahca/ahca/pkg/stack/voicestack"
 	"github.com/ahca/ahca/pkg/twiliovoice"
 )
 
 func main() {
 	c, err := voicestack.FromEnv(os.Getenv)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "twilio-voice: %v\n", err)
-		os.Exit(1)
-	}
+	stack.Exit("twilio-voice", err)
 	lambda.Start(twiliovoice.LambdaHandler(voicestack.New(c)))
 }

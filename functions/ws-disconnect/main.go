@@ -4,24 +4,16 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/ahca/ahca/pkg/stack"
 	"github.com/ahca/ahca/pkg/stack/wsstack"
 )
 
 func main() {
-	c, err := wsstack.FromEnv(os.Getenv)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "ws-disconnect: %v\n", err)
-		os.Exit(1)
-	}
-	h, err := wsstack.New(c)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "ws-disconnect: %v\n", err)
-		os.Exit(1)
-	}
+	h, err := wsstack.Build(os.Getenv)
+	stack.Exit("ws-disconnect", err)
 	lambda.Start(h.Disconnect)
 }

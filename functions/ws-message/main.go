@@ -12,32 +12,19 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/ahca/ahca/pkg/stack"
 	"github.com/ahca/ahca/pkg/stack/turnstack"
 	"github.com/ahca/ahca/pkg/stack/wsstack"
 )
 
 func main() {
-	c, err := wsstack.FromEnv(os.Getenv)
-	if err != nil {
-		fail(err)
-	}
 	tc, err := turnstack.FromEnv(os.Getenv)
-	if err != nil {
-		fail(err)
-	}
-	h, err := wsstack.New(c, turnstack.Option(tc))
-	if err != nil {
-		fail(err)
-	}
+	stack.Exit("ws-message", err)
+	h, err := wsstack.Build(os.Getenv, turnstack.Option(tc))
+	stack.Exit("ws-message", err)
 	lambda.Start(h.Message)
-}
-
-func fail(err error) {
-	fmt.Fprintf(os.Stderr, "ws-message: %v\n", err)
-	os.Exit(1)
 }

@@ -120,3 +120,13 @@ func redact(v string) string {
 	}
 	return v
 }
+
+// Exit ends a function's main when building it failed: the error on
+// stderr, prefixed with the function's name, and status 1. A nil err does
+// nothing.
+func Exit(name string, err error) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
+}

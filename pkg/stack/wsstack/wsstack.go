@@ -90,3 +90,13 @@ func New(c Config, opts ...Option) (*wsapi.Handlers, error) {
 		}}},
 	}, nil
 }
+
+// Build reads Config from the environment and builds the handlers (FromEnv,
+// then New): the whole of a ws-* function's construction.
+func Build(getenv stack.Getenv, opts ...Option) (*wsapi.Handlers, error) {
+	c, err := FromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return New(c, opts...)
+}
