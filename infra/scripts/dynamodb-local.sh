@@ -23,24 +23,17 @@
 #   AHCA_DYNAMODB_RUN_DIR  where the pid, port and log files go (default <cache>/dynamodb-local/run)
 set -euo pipefail
 
+readonly NAME=dynamodb-local
 readonly PKG_NAME=amplify-dynamodb-simulator
 readonly PKG_VERSION=2.9.30
-readonly CACHE_ROOT="${AHCA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ahca}"
-readonly BASE_DIR="$CACHE_ROOT/dynamodb-local"
-readonly PKG_DIR="$BASE_DIR/$PKG_NAME-$PKG_VERSION"
+RUN_DIR="${AHCA_DYNAMODB_RUN_DIR:-}"
+
+# The paths (PKG_DIR, RUN_DIR, PID_FILE, LOG_FILE, …), log, die, answers;
+# and, run at the end, cmd_start, cmd_stop, cmd_status, run_command.
+# shellcheck source=infra/scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
 readonly EMULATOR_DIR="$PKG_DIR/package/emulator"
 readonly JAR="$EMULATOR_DIR/DynamoDBLocal.jar"
-readonly RUN_DIR="${AHCA_DYNAMODB_RUN_DIR:-$BASE_DIR/run}"
-readonly PID_FILE="$RUN_DIR/dynamodb-local.pid"
-readonly PORT_FILE="$RUN_DIR/dynamodb-local.port"
-readonly LOG_FILE="$RUN_DIR/dynamodb-local.log"
-readonly START_TIMEOUT=30 # seconds until the emulator must answer HTTP
-
-log() { printf 'dynamodb-local: %s\n' "$*" >&2; }
-die() {
-	log "error: $*"
-	exit 1
-}
 
 # as_root runs a command as root: directly when we are root, else with sudo.
 as_root() {
@@ -102,16 +95,9 @@ cmd_install() {
 	log "ready: $JAR ($(java -version 2>&1 | head -n 1))"
 }
 
-# answers reports whether an HTTP server answers on 127.0.0.1:$1 (any status).
-answers() {
-	if command -v curl >/dev/null 2>&1; then
-		curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/"
-	else
-		port_in_use "$1"
-	fi
-}
-
 # Settings lib.sh reads.
+HEALTH_CHECK=/
+HEALTH_ANY_STATUS=1
 EMULATOR_NAME="DynamoDB Local"
 PROC_MATCH="DynamoDBLocal.jar"
 ENDPOINT_VAR=AHCA_DYNAMODB_ENDPOINT
@@ -135,8 +121,4 @@ launch() {
 		</dev/null >"$LOG_FILE" 2>&1
 }
 
-# Shared by the emulator scripts: free_port, running_pid, print_export,
-# cmd_start, cmd_stop, cmd_status, run_command.
-# shellcheck source=infra/scripts/lib.sh
-. "$(dirname "$0")/lib.sh"
 run_command "${1:-}"

@@ -1,8 +1,40 @@
 # Functions shared by the local emulator scripts (dynamodb-local.sh,
-# ses-local.sh). Sourced after the script has defined log, die, answers,
-# prepare, launch, RUN_DIR, PID_FILE, PORT_FILE, LOG_FILE, START_TIMEOUT,
-# EMULATOR_NAME, PROC_MATCH (a string in the process's command line),
-# ENDPOINT_VAR and FIXED_PORT (empty: pick a free port).
+# ses-local.sh). Sourced once the script has set NAME (the script's name,
+# which names its log prefix, cache folder and run files), PKG_NAME,
+# PKG_VERSION and RUN_DIR (empty: <cache>/NAME/run); it sets the paths
+# below and log, die and answers. Before run_command the script defines
+# prepare, launch, cmd_install, EMULATOR_NAME, PROC_MATCH (a string in the
+# process's command line), ENDPOINT_VAR, FIXED_PORT (empty: pick a free
+# port), HEALTH_CHECK (the path answers asks for) and HEALTH_ANY_STATUS
+# (non-empty: an HTTP error status counts as an answer).
+
+readonly CACHE_ROOT="${AHCA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ahca}"
+readonly BASE_DIR="$CACHE_ROOT/$NAME"
+readonly PKG_DIR="$BASE_DIR/$PKG_NAME-$PKG_VERSION"
+RUN_DIR="${RUN_DIR:-$BASE_DIR/run}"
+readonly RUN_DIR
+readonly PID_FILE="$RUN_DIR/$NAME.pid"
+readonly PORT_FILE="$RUN_DIR/$NAME.port"
+readonly LOG_FILE="$RUN_DIR/$NAME.log"
+readonly START_TIMEOUT=30 # seconds until the emulator must answer HTTP
+
+log() { printf '%s: %s\n' "$NAME" "$*" >&2; }
+die() {
+	log "error: $*"
+	exit 1
+}
+
+# answers reports whether the emulator answers HEALTH_CHECK on
+# 127.0.0.1:$1 (without curl: whether the port accepts connections).
+answers() {
+	if ! command -v curl >/dev/null 2>&1; then
+		port_in_use "$1"
+	elif [ -n "${HEALTH_ANY_STATUS:-}" ]; then
+		curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1$HEALTH_CHECK"
+	else
+		curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$1$HEALTH_CHECK"
+	fi
+}
 
 # port_in_use reports whether something accepts connections on 127.0.0.1:$1.
 port_in_use() {

@@ -24,25 +24,18 @@
 #   AHCA_SES_RUN_DIR  where the pid, port and log files go (default <cache>/ses-local/run)
 set -euo pipefail
 
+readonly NAME=ses-local
 readonly PKG_NAME=aws-ses-v2-local
 readonly PKG_VERSION=2.10.2
 # The package's yargs 18 requires node ^20.19 || ^22.12 || >=23.
 readonly NODE_RANGE="^20.19 || ^22.12 || >=23"
-readonly CACHE_ROOT="${AHCA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ahca}"
-readonly BASE_DIR="$CACHE_ROOT/ses-local"
-readonly PKG_DIR="$BASE_DIR/$PKG_NAME-$PKG_VERSION"
-readonly CLI="$PKG_DIR/node_modules/$PKG_NAME/dist/cli.js"
-readonly RUN_DIR="${AHCA_SES_RUN_DIR:-$BASE_DIR/run}"
-readonly PID_FILE="$RUN_DIR/ses-local.pid"
-readonly PORT_FILE="$RUN_DIR/ses-local.port"
-readonly LOG_FILE="$RUN_DIR/ses-local.log"
-readonly START_TIMEOUT=30 # seconds until the emulator must answer HTTP
+RUN_DIR="${AHCA_SES_RUN_DIR:-}"
 
-log() { printf 'ses-local: %s\n' "$*" >&2; }
-die() {
-	log "error: $*"
-	exit 1
-}
+# The paths (PKG_DIR, RUN_DIR, PID_FILE, LOG_FILE, …), log, die, answers;
+# and, run at the end, cmd_start, cmd_stop, cmd_status, run_command.
+# shellcheck source=infra/scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+readonly CLI="$PKG_DIR/node_modules/$PKG_NAME/dist/cli.js"
 
 ensure_node() {
 	command -v node >/dev/null 2>&1 || die "node not found: install Node.js $NODE_RANGE"
@@ -83,16 +76,8 @@ cmd_install() {
 	log "ready: $PKG_NAME@$PKG_VERSION (node $(node --version))"
 }
 
-# answers reports whether the emulator answers its health check on 127.0.0.1:$1.
-answers() {
-	if command -v curl >/dev/null 2>&1; then
-		curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$1/health-check"
-	else
-		port_in_use "$1"
-	fi
-}
-
 # Settings lib.sh reads.
+HEALTH_CHECK=/health-check
 EMULATOR_NAME="$PKG_NAME"
 PROC_MATCH="$PKG_NAME"
 ENDPOINT_VAR=AHCA_SES_ENDPOINT
@@ -114,8 +99,4 @@ launch() {
 		</dev/null >"$LOG_FILE" 2>&1
 }
 
-# Shared by the emulator scripts: free_port, running_pid, print_export,
-# cmd_start, cmd_stop, cmd_status, run_command.
-# shellcheck source=infra/scripts/lib.sh
-. "$(dirname "$0")/lib.sh"
 run_command "${1:-}"
