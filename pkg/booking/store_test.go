@@ -142,17 +142,15 @@ func TestMemoryStoreContract(t *testing.T) {
 }
 
 func TestDynamoStoreContract(t *testing.T) {
-	client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
 	runContract(t, func(t *testing.T) booking.Store {
-		return booking.NewDynamoStore(client, sessiontest.NewTable(t, client))
+		return booking.NewDynamoStore(sessiontest.LocalTable(t))
 	})
 }
 
 // TestDynamoItemLayout pins the stored item's keys.
 func TestDynamoItemLayout(t *testing.T) {
 	ctx := context.Background()
-	client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
-	table := sessiontest.NewTable(t, client)
+	client, table := sessiontest.LocalTable(t)
 	st := booking.NewDynamoStore(client, table)
 	den := mustZone(t, "America/Denver")
 	start := time.Date(2026, 11, 1, 9, 0, 0, 0, den)

@@ -161,8 +161,7 @@ func forEachStore(t *testing.T, f func(t *testing.T, h *harness)) {
 		synctest.Test(t, func(t *testing.T) { f(t, newHarness(t, delivery.NewMemoryRecords())) })
 	})
 	t.Run("dynamodb", func(t *testing.T) {
-		client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
-		f(t, newHarness(t, delivery.NewDynamoRecords(client, sessiontest.NewTable(t, client))))
+		f(t, newHarness(t, delivery.NewDynamoRecords(sessiontest.LocalTable(t))))
 	})
 }
 

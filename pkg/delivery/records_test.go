@@ -25,9 +25,8 @@ func TestMemoryRecordsContract(t *testing.T) {
 }
 
 func TestDynamoRecordsContract(t *testing.T) {
-	client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
 	deliverytest.RunContract(t, func(t *testing.T) delivery.Records {
-		return delivery.NewDynamoRecords(client, sessiontest.NewTable(t, client))
+		return delivery.NewDynamoRecords(sessiontest.LocalTable(t))
 	})
 }
 
@@ -35,8 +34,7 @@ func TestDynamoRecordsContract(t *testing.T) {
 // attribute types.
 func TestDynamoRecordsLayout(t *testing.T) {
 	ctx := context.Background()
-	client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
-	table := sessiontest.NewTable(t, client)
+	client, table := sessiontest.LocalTable(t)
 	r := delivery.NewDynamoRecords(client, table)
 	end := time.Date(2026, 11, 2, 5, 0, 5, 0, time.UTC)
 	if _, err := r.PutTranscript(ctx, deliverytest.Record("acme-plumbing", "s1", end)); err != nil {
@@ -111,8 +109,7 @@ func TestDynamoRecordsLayout(t *testing.T) {
 // accepts (items are limited to 400 KB; sessions to session.MaxItemBytes).
 func TestDynamoLargestSessionFits(t *testing.T) {
 	ctx := context.Background()
-	client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
-	table := sessiontest.NewTable(t, client)
+	client, table := sessiontest.LocalTable(t)
 	st := session.NewDynamoStore(client, table)
 	now := time.Now().UTC()
 	s := &session.Session{BusinessID: "acme-plumbing", ID: "s-big", Channel: session.ChannelPhone, Status: session.StatusActive,

@@ -45,7 +45,7 @@ func TestCountersAtomic(t *testing.T) {
 	}
 	t.Run("memory", func(t *testing.T) { run(t, &session.MemoryCounters{}) })
 	t.Run("dynamodb", func(t *testing.T) {
-		client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
-		run(t, &session.DynamoCounters{Client: client, Table: sessiontest.NewTable(t, client)})
+		client, table := sessiontest.LocalTable(t)
+		run(t, &session.DynamoCounters{Client: client, Table: table})
 	})
 }

@@ -20,9 +20,8 @@ import (
 )
 
 func TestDynamoStoreContract(t *testing.T) {
-	client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
 	sessiontest.RunContract(t, func(t *testing.T) session.Store {
-		return session.NewDynamoStore(client, sessiontest.NewTable(t, client))
+		return session.NewDynamoStore(sessiontest.LocalTable(t))
 	})
 }
 
@@ -30,8 +29,7 @@ func TestDynamoStoreContract(t *testing.T) {
 // template.yaml declares.
 func TestDynamoTableLayout(t *testing.T) {
 	ctx := context.Background()
-	client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
-	table := sessiontest.NewTable(t, client)
+	client, table := sessiontest.LocalTable(t)
 	st := session.NewDynamoStore(client, table)
 
 	desc, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
@@ -132,8 +130,7 @@ func TestDynamoTableLayout(t *testing.T) {
 // whose body names another (which no code path writes) is never returned.
 func TestDynamoGetChecksBusiness(t *testing.T) {
 	ctx := context.Background()
-	client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
-	table := sessiontest.NewTable(t, client)
+	client, table := sessiontest.LocalTable(t)
 	st := session.NewDynamoStore(client, table)
 	_, err := client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(table),

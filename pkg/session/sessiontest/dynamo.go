@@ -63,3 +63,12 @@ func NewTable(tb testing.TB, client *dynamodb.Client) string {
 	})
 	return name
 }
+
+// LocalTable is a client on DynamoDB Local (DynamoEndpoint: the test is
+// skipped without one) and a fresh table on it (NewTable), what a store
+// test starts from: session.NewDynamoStore(sessiontest.LocalTable(t)).
+func LocalTable(tb testing.TB) (*dynamodb.Client, string) {
+	tb.Helper()
+	client := DynamoClient(DynamoEndpoint(tb))
+	return client, NewTable(tb, client)
+}
