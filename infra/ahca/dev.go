@@ -123,6 +123,11 @@ type devStack struct {
 	Metrics *devMetrics
 	// Lambdas are the real functions behind the routes (--lambdas).
 	Lambdas *lambdaStack
+	// Counters are the businesses' usage counters (in the table with
+	// --store dynamodb), shared by the engine and the summary pipeline.
+	Counters session.Counters
+
+	pipeline *delivery.Pipeline[email.Message]
 
 	stream    *streamStore
 	stopSweep context.CancelFunc
@@ -139,7 +144,7 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	}
 	metrics := newDevMetrics()
 	o.dynamoOptions = append(o.dynamoOptions, metrics.dynamoOption())
-	store, records, bookings, err := devStore(ctx, o)
+	store, records, bookings, counters, err := devStore(ctx, o)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +169,10 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 		Region: "us-east-1", BaseEndpoint: aws.String(base),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	})
-	engine := &conversation.Engine{Configs: reg, Log: log, LLM: o.llm}
+	// One set of usage counters for the engine and the summary pipeline, as
+	// ws-* and email-summary share the table's: daily budgets, texts and
+	// caller copies per hour are enforced here too.
+	engine := &conversation.Engine{Configs: reg, Log: log, LLM: o.llm, Counters: counters}
 	agent := "scripted intake agent"
 	if engine.LLM == nil && !o.NoLLM && os.Getenv("OPENAI_API_KEY") != "" {
 		// With a key, the business's AI agent answers; the scripted agent
@@ -180,7 +188,7 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	// Ended sessions go to the summary pipeline the way the table's stream
 	// feeds the email-summary Lambda.
 	pipeline := emaildelivery.New(emaildelivery.Options{
-		Store: records, Configs: reg, Providers: providers, Log: log,
+		Store: records, Configs: reg, Providers: providers, Log: log, Counters: counters,
 		Summarizer: &summary.Summarizer{LLM: engine.LLM, Log: log},
 		Businesses: func(ctx context.Context) ([]tenant.ID, error) {
 			set, err := reg.Current(ctx)
@@ -299,7 +307,7 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	for _, id := range set.IDs() {
 		ids = append(ids, string(id))
 	}
-	return &devStack{URL: base, Businesses: ids, Gateway: gw, Store: stream, Agent: agent, Outbox: outbox, Records: records, SMS: smsFake, TwilioToken: token, Metrics: metrics, Lambdas: lambdas, stream: stream, stopSweep: stopSweep, server: srv, ln: ln}, nil
+	return &devStack{URL: base, Businesses: ids, Gateway: gw, Store: stream, Agent: agent, Outbox: outbox, Records: records, SMS: smsFake, TwilioToken: token, Metrics: metrics, Lambdas: lambdas, Counters: counters, pipeline: pipeline, stream: stream, stopSweep: stopSweep, server: srv, ln: ln}, nil
 }
 
 // Stop closes connections (running $disconnect) and the listener.
@@ -313,14 +321,15 @@ func (d *devStack) Stop(ctx context.Context) error {
 	return d.server.Shutdown(ctx)
 }
 
-// devStore returns the session, summary-record and booking stores.
-func devStore(ctx context.Context, o devOptions) (session.Store, delivery.Records, booking.Store, error) {
+// devStore returns the session, summary-record and booking stores and the
+// usage counters (in the table, as the Lambdas keep them, with dynamodb).
+func devStore(ctx context.Context, o devOptions) (session.Store, delivery.Records, booking.Store, session.Counters, error) {
 	switch o.Store {
 	case "memory":
-		return session.NewMemoryStore(), delivery.NewMemoryRecords(), booking.NewMemoryStore(), nil
+		return session.NewMemoryStore(), delivery.NewMemoryRecords(), booking.NewMemoryStore(), &session.MemoryCounters{}, nil
 	case "dynamodb":
 		if o.DynamoDBEndpoint == "" {
-			return nil, nil, nil, errors.New("--store dynamodb needs --dynamodb-endpoint (e.g. http://127.0.0.1:8000 for DynamoDB Local)")
+			return nil, nil, nil, nil, errors.New("--store dynamodb needs --dynamodb-endpoint (e.g. http://127.0.0.1:8000 for DynamoDB Local)")
 		}
 		client := dynamodb.New(dynamodb.Options{
 			Region: "us-east-1", BaseEndpoint: aws.String(o.DynamoDBEndpoint),
@@ -329,15 +338,16 @@ func devStore(ctx context.Context, o devOptions) (session.Store, delivery.Record
 		if _, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(o.Table)}); err != nil {
 			var missing *ddbtypes.ResourceNotFoundException
 			if !errors.As(err, &missing) {
-				return nil, nil, nil, fmt.Errorf("dynamodb at %s: %w", o.DynamoDBEndpoint, err)
+				return nil, nil, nil, nil, fmt.Errorf("dynamodb at %s: %w", o.DynamoDBEndpoint, err)
 			}
 			if err := session.CreateTable(ctx, client, o.Table); err != nil {
-				return nil, nil, nil, err
+				return nil, nil, nil, nil, err
 			}
 		}
-		return session.NewDynamoStore(client, o.Table), delivery.NewDynamoRecords(client, o.Table), booking.NewDynamoStore(client, o.Table), nil
+		return session.NewDynamoStore(client, o.Table), delivery.NewDynamoRecords(client, o.Table), booking.NewDynamoStore(client, o.Table),
+			&session.DynamoCounters{Client: client, Table: o.Table}, nil
 	default:
-		return nil, nil, nil, fmt.Errorf("--store %q: want memory or dynamodb", o.Store)
+		return nil, nil, nil, nil, fmt.Errorf("--store %q: want memory or dynamodb", o.Store)
 	}
 }
 
