@@ -5,7 +5,7 @@
 // up half of that function's binary and of its cold start (issue 12). The
 // agent's turns, with tools, stay on pkg/llm/openaiclient.
 //
-// The defaults are openaiclient's; a request with tools is refused.
+// The defaults are openaiclient's (package llm's); a request with tools is refused.
 package chathttp
 
 import (
@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -26,28 +25,18 @@ import (
 	"github.com/ahca/ahca/pkg/llm"
 )
 
-// Defaults, the same as pkg/llm/openaiclient's (not imported from there:
-// that would link openai-go).
-const (
-	DefaultModel           = "gpt-4o-mini"
-	DefaultTemperature     = 0.3
-	DefaultMaxAttempts     = 3
-	DefaultMaxOutputTokens = 1024
-	DefaultBaseURL         = "https://api.openai.com/v1/"
-)
-
 // Options configure a Client. Only APIKey is required.
 type Options struct {
 	// APIKey returns the API key; called on the first Stream (never by
 	// New) and cached until a 401.
 	APIKey func(ctx context.Context) (string, error)
-	// BaseURL of an OpenAI-compatible API; empty means DefaultBaseURL.
+	// BaseURL of an OpenAI-compatible API; empty means llm.DefaultBaseURL.
 	BaseURL string
 	// HTTPClient; nil means http.DefaultClient.
 	HTTPClient *http.Client
 	// DefaultModel is used when Request.Model is empty.
 	DefaultModel string
-	// MaxAttempts bounds the requests one Stream makes (DefaultMaxAttempts):
+	// MaxAttempts bounds the requests one Stream makes (llm.DefaultMaxAttempts):
 	// 429, 5xx, connection errors and a stream that ends early are retried
 	// while no text has reached onText.
 	MaxAttempts int
@@ -70,19 +59,16 @@ var _ llm.Streamer = (*Client)(nil)
 // New returns a Client; it does no I/O.
 func New(opts Options) *Client {
 	if opts.BaseURL == "" {
-		opts.BaseURL = DefaultBaseURL
+		opts.BaseURL = llm.DefaultBaseURL
 	}
 	if opts.DefaultModel == "" {
-		opts.DefaultModel = DefaultModel
+		opts.DefaultModel = llm.DefaultModel
 	}
 	if opts.MaxAttempts <= 0 {
-		opts.MaxAttempts = DefaultMaxAttempts
+		opts.MaxAttempts = llm.DefaultMaxAttempts
 	}
 	if opts.Backoff == nil {
-		opts.Backoff = func(attempt int) time.Duration {
-			d := 200 * time.Millisecond << min(attempt-1, 5)
-			return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-		}
+		opts.Backoff = llm.DefaultBackoff
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = http.DefaultClient
@@ -137,14 +123,14 @@ func (c *Client) Stream(ctx context.Context, req llm.Request, onText func(delta 
 		body.Model = c.opts.DefaultModel
 	}
 	if body.Temperature == nil {
-		t := DefaultTemperature
+		t := llm.DefaultTemperature
 		body.Temperature = &t
 	}
 	if *body.Temperature < 0 {
 		body.Temperature = nil // the model only takes its default
 	}
 	if body.MaxTokens <= 0 {
-		body.MaxTokens = DefaultMaxOutputTokens
+		body.MaxTokens = llm.DefaultMaxOutputTokens
 	}
 	for _, m := range req.Messages {
 		body.Messages = append(body.Messages, message{Role: m.Role, Content: m.Content})

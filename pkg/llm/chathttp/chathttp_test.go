@@ -37,10 +37,10 @@ func TestStream(t *testing.T) {
 		t.Errorf("finish %q, usage %+v", res.FinishReason, res.Usage)
 	}
 	rec := fake.Last()
-	if rec.Model != chathttp.DefaultModel || !rec.Stream || rec.StreamOptions == nil || !rec.StreamOptions.IncludeUsage || rec.OutputCap() != chathttp.DefaultMaxOutputTokens {
+	if rec.Model != llm.DefaultModel || !rec.Stream || rec.StreamOptions == nil || !rec.StreamOptions.IncludeUsage || rec.OutputCap() != llm.DefaultMaxOutputTokens {
 		t.Errorf("request: model %q stream %v options %+v cap %d", rec.Model, rec.Stream, rec.StreamOptions, rec.OutputCap())
 	}
-	if rec.Temperature == nil || *rec.Temperature != chathttp.DefaultTemperature {
+	if rec.Temperature == nil || *rec.Temperature != llm.DefaultTemperature {
 		t.Errorf("temperature %v, want the default", rec.Temperature)
 	}
 	if len(rec.Messages) != 2 || rec.LastUser() != "caller: my fence" {

@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -21,20 +20,10 @@ import (
 	"github.com/ahca/ahca/pkg/llm"
 )
 
-// Defaults of a Client.
+// Defaults of a Client, besides package llm's (DefaultModel, …).
 const (
-	DefaultModel         = "gpt-4o-mini"
-	DefaultTemperature   = 0.3
-	DefaultMaxAttempts   = 3
 	DefaultStallTimeout  = 8 * time.Second
 	DefaultMaxRetryDelay = 5 * time.Second
-	// DefaultMaxOutputTokens is the output cap of a request that names
-	// none; spoken replies are far shorter.
-	DefaultMaxOutputTokens = 1024
-	// DefaultBaseURL is OpenAI's API. The SDK would otherwise read
-	// OPENAI_BASE_URL from the environment; the Client never does (the
-	// wiring passes Options.BaseURL).
-	DefaultBaseURL = "https://api.openai.com/v1/"
 )
 
 // Options configure a Client. Only APIKey is required.
@@ -45,23 +34,23 @@ type Options struct {
 	// not cached.
 	APIKey func(ctx context.Context) (string, error)
 	// BaseURL of an OpenAI-compatible API ("http://127.0.0.1:11434/v1");
-	// empty means DefaultBaseURL.
+	// empty means llm.DefaultBaseURL.
 	BaseURL string
 	// HTTPClient; nil means the SDK's default (a clone of
 	// http.DefaultTransport with a response-header timeout).
 	HTTPClient *http.Client
-	// DefaultModel is used when Request.Model is empty (DefaultModel).
+	// DefaultModel is used when Request.Model is empty (llm.DefaultModel).
 	DefaultModel string
 	// DefaultTemperature is used when Request.Temperature is nil; nil means
-	// DefaultTemperature (0.3). A pointer so that 0 can be chosen. A
+	// llm.DefaultTemperature (0.3). A pointer so that 0 can be chosen. A
 	// negative temperature (here or in a Request) leaves the field out of
 	// the request, for models that only accept their default.
 	DefaultTemperature *float64
 	// DefaultMaxOutputTokens caps a completion whose Request sets no
-	// MaxOutputTokens (DefaultMaxOutputTokens): every request carries
+	// MaxOutputTokens (llm.DefaultMaxOutputTokens): every request carries
 	// max_completion_tokens.
 	DefaultMaxOutputTokens int
-	// MaxAttempts bounds the requests one Stream makes (DefaultMaxAttempts).
+	// MaxAttempts bounds the requests one Stream makes (llm.DefaultMaxAttempts).
 	MaxAttempts int
 	// Backoff is the wait before retry number attempt (1 = the first
 	// retry). nil means 200 ms doubling, ±20 % jitter. A Retry-After (or
@@ -98,23 +87,23 @@ var _ llm.Streamer = (*Client)(nil)
 // first Stream.
 func New(opts Options) *Client {
 	if opts.DefaultModel == "" {
-		opts.DefaultModel = DefaultModel
+		opts.DefaultModel = llm.DefaultModel
 	}
 	if opts.DefaultTemperature == nil {
-		t := DefaultTemperature
+		t := llm.DefaultTemperature
 		opts.DefaultTemperature = &t
 	} else {
 		t := *opts.DefaultTemperature // the caller's pointer stays theirs
 		opts.DefaultTemperature = &t
 	}
 	if opts.DefaultMaxOutputTokens <= 0 {
-		opts.DefaultMaxOutputTokens = DefaultMaxOutputTokens
+		opts.DefaultMaxOutputTokens = llm.DefaultMaxOutputTokens
 	}
 	if opts.MaxAttempts <= 0 {
-		opts.MaxAttempts = DefaultMaxAttempts
+		opts.MaxAttempts = llm.DefaultMaxAttempts
 	}
 	if opts.Backoff == nil {
-		opts.Backoff = defaultBackoff
+		opts.Backoff = llm.DefaultBackoff
 	}
 	if opts.MaxRetryDelay <= 0 {
 		opts.MaxRetryDelay = DefaultMaxRetryDelay
@@ -126,14 +115,9 @@ func New(opts Options) *Client {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.BaseURL == "" {
-		opts.BaseURL = DefaultBaseURL
+		opts.BaseURL = llm.DefaultBaseURL
 	}
 	return &Client{opts: opts, keyLock: make(chan struct{}, 1)}
-}
-
-func defaultBackoff(attempt int) time.Duration {
-	d := 200 * time.Millisecond << min(attempt-1, 5)
-	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
 
 // Stream sends req and streams the answer: every content delta goes to

@@ -277,7 +277,7 @@ func TestRequestOnTheWire(t *testing.T) {
 		wantTemp *float64
 		wantCap  int // max_completion_tokens; every request carries one
 	}{
-		{name: "defaults", req: userRequest("hi"), wantMod: "gpt-4o-mini", wantTemp: ptr(0.3), wantCap: openaiclient.DefaultMaxOutputTokens},
+		{name: "defaults", req: userRequest("hi"), wantMod: "gpt-4o-mini", wantTemp: ptr(0.3), wantCap: llm.DefaultMaxOutputTokens},
 		{name: "client defaults", opts: func(o *openaiclient.Options) {
 			o.DefaultModel = "gpt-4.1-mini"
 			o.DefaultTemperature = ptr(0.7)
@@ -286,7 +286,7 @@ func TestRequestOnTheWire(t *testing.T) {
 			req: userRequest("hi"), wantMod: "gpt-4.1-mini", wantTemp: ptr(0.7), wantCap: 300},
 		{name: "request overrides", opts: func(o *openaiclient.Options) { o.DefaultTemperature = ptr(0.7) },
 			req: llm.Request{Model: "m", Temperature: ptr(1.2), Messages: userRequest("hi").Messages, MaxOutputTokens: 77}, wantMod: "m", wantTemp: ptr(1.2), wantCap: 77},
-		{name: "negative temperature is left out", wantCap: openaiclient.DefaultMaxOutputTokens,
+		{name: "negative temperature is left out", wantCap: llm.DefaultMaxOutputTokens,
 			req: llm.Request{Model: "gpt-5-mini", Temperature: &negative, Messages: userRequest("hi").Messages}, wantMod: "gpt-5-mini"},
 	}
 	for _, tt := range tests {
