@@ -1,17 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/ahca/ahca/internal/syncbuf"
 	"github.com/ahca/ahca/pkg/delivery"
 )
 
@@ -82,24 +81,6 @@ func TestChatAndCallNothingListening(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe to read while a command writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // `ahca dev` listens on 127.0.0.1:$PORT and says what it does; a second
 // one on the same port says the port is taken.
 func TestDevCommandStartsOnPORTAndSaysSo(t *testing.T) {
@@ -108,7 +89,7 @@ func TestDevCommandStartsOnPORTAndSaysSo(t *testing.T) {
 	args := []string{"dev", "--configs", "../../configs", "--web", "../../web", "--data", t.TempDir()}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errOut syncBuffer
+	var out, errOut syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, args, strings.NewReader(""), &out, &errOut) }()
 	url := "http://127.0.0.1:" + port

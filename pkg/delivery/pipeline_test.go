@@ -1,7 +1,6 @@
 package delivery_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/ahca/ahca/internal/syncbuf"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/delivery"
 	"github.com/ahca/ahca/pkg/delivery/deliverytest"
@@ -118,28 +118,11 @@ type harness struct {
 	providers *deliverytest.Providers[msg]
 	configs   *configs
 	summaries *countingSummarizer
-	logs      *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs      *syncbuf.Buffer
 }
 
 func newHarness(t *testing.T, store delivery.Records) *harness {
-	h := &harness{store: store, providers: &deliverytest.Providers[msg]{}, configs: testConfigs(t), summaries: &countingSummarizer{}, logs: &syncBuffer{}}
+	h := &harness{store: store, providers: &deliverytest.Providers[msg]{}, configs: testConfigs(t), summaries: &countingSummarizer{}, logs: &syncbuf.Buffer{}}
 	h.p = &delivery.Pipeline[msg]{
 		Store: store, Configs: h.configs, Summarizer: h.summaries,
 		Render: render, RenderCallerCopy: renderCallerCopy, Senders: h.providers,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ahca/ahca/internal/syncbuf"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/twiliovoice"
@@ -130,12 +130,12 @@ func configs(t *testing.T, patches ...[3]string) *business.Set {
 type env struct {
 	h     *twiliovoice.Handler
 	calls *twiliotest.Calls
-	logs  *strings.Builder
+	logs  *syncbuf.Buffer
 }
 
 func newEnv(t *testing.T, set *business.Set, now time.Time) *env {
 	t.Helper()
-	logs := &strings.Builder{}
+	logs := &syncbuf.Buffer{}
 	calls := twiliotest.NewCalls()
 	h := &twiliovoice.Handler{
 		Configs:       staticConfigs{set: set},
@@ -145,20 +145,9 @@ func newEnv(t *testing.T, set *business.Set, now time.Time) *env {
 		WebSocketURL:  wsBase,
 		Resolve:       resolver(),
 		Now:           func() time.Time { return now },
-		Log:           slog.New(slog.NewTextHandler(&syncWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Log:           slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	return &env{h: h, calls: calls, logs: logs}
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 // post sends a webhook signed as Twilio would sign it, to pathAndQuery.
