@@ -74,7 +74,8 @@ func newPipeline(getenv awsenv.Getenv) (*delivery.Pipeline[email.Message], error
 		business.RegistryOptions{Logger: log})
 	resolver := secret.NewResolver(secret.Options{SSM: ssm.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg)})
 
-	summarizer := &summary.Summarizer{Log: log}
+	counters := &session.DynamoCounters{Client: dynamodb.NewFromConfig(cfg), Table: env["TABLE_NAME"]}
+	summarizer := &summary.Summarizer{Log: log, Counters: counters}
 	if ref := getenv("OPENAI_API_KEY_REF"); ref != "" {
 		if _, isRef, err := secret.ParseRef(ref); err != nil || !isRef {
 			return nil, fmt.Errorf("OPENAI_API_KEY_REF %q: want a secret reference such as ssm:/ahca/dev/openai-api-key", ref)
@@ -113,7 +114,7 @@ func newPipeline(getenv awsenv.Getenv) (*delivery.Pipeline[email.Message], error
 		Configs:    configs,
 		Summarizer: summarizer,
 		Providers:  providers,
-		Counters:   &session.DynamoCounters{Client: dynamodb.NewFromConfig(cfg), Table: env["TABLE_NAME"]},
+		Counters:   counters,
 		Log:        log,
 	})
 	p.MaxAttempts = maxAttempts

@@ -57,6 +57,9 @@ func TestNewPipelineFromEnvironment(t *testing.T) {
 			if !ok || (s.LLM != nil) != tt.wantLLM {
 				t.Errorf("summarizer %#v, want model %v", p.Summarizer, tt.wantLLM)
 			}
+			if ok && (s.Counters == nil || s.Counters != p.Counters) {
+				t.Errorf("summarizer counters %v, want the pipeline's %v (summary tokens count against modelTokensPerDay)", s.Counters, p.Counters)
+			}
 			if p.Store == nil || p.Configs == nil || p.Render == nil || p.RenderCallerCopy == nil || p.Senders == nil || p.IsPermanent == nil {
 				t.Errorf("pipeline not fully wired: %+v", p)
 			}

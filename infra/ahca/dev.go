@@ -189,7 +189,7 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	// feeds the email-summary Lambda.
 	pipeline := emaildelivery.New(emaildelivery.Options{
 		Store: records, Configs: reg, Providers: providers, Log: log, Counters: counters,
-		Summarizer: &summary.Summarizer{LLM: engine.LLM, Log: log},
+		Summarizer: &summary.Summarizer{LLM: engine.LLM, Log: log, Counters: counters},
 		Businesses: func(ctx context.Context) ([]tenant.ID, error) {
 			set, err := reg.Current(ctx)
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/session/sessiontest"
+	"github.com/ahca/ahca/pkg/summary"
 )
 
 // make dev wires one set of usage counters into the engine and the summary
@@ -24,6 +25,9 @@ func TestDevStackSharesUsageCounters(t *testing.T) {
 			}
 			if stack.pipeline.Counters != stack.Counters {
 				t.Errorf("summary pipeline counters = %v, want the stack's %v", stack.pipeline.Counters, stack.Counters)
+			}
+			if s, ok := stack.pipeline.Summarizer.(*summary.Summarizer); !ok || s.Counters != stack.Counters {
+				t.Errorf("summarizer = %#v, want the stack's counters (summary tokens count against modelTokensPerDay)", stack.pipeline.Summarizer)
 			}
 			if o.Store == "dynamodb" {
 				d, ok := stack.Counters.(*session.DynamoCounters)

@@ -64,6 +64,10 @@ type Summarizer struct {
 	// Log receives a warning when the model fails (no conversation text,
 	// no contact details); nil discards.
 	Log *slog.Logger
+	// Counters, when set, receive the tokens a summary cost, on the
+	// business's daily limits.modelTokensPerDay counter (the one ws-message
+	// adds its turns to).
+	Counters session.Counters
 }
 
 // Summarize returns the summary of t for business b and its source,
@@ -77,10 +81,12 @@ func (s *Summarizer) Summarize(ctx context.Context, b *business.Business, t tran
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
 	res, err := s.LLM.Stream(ctx, Request(b, t), func(string) error { return nil })
+	s.count(parent, b, res.Usage.Total())
 	text = Clean(res.Text)
 	switch {
 	case err != nil:
@@ -91,6 +97,16 @@ func (s *Summarizer) Summarize(ctx context.Context, b *business.Business, t tran
 		return text, SourceAI
 	}
 	return Fallback(b, t), SourceFallback
+}
+
+// count adds a summary's tokens to the business's daily token counter.
+func (s *Summarizer) count(ctx context.Context, b *business.Business, tokens int64) {
+	if s.Counters == nil || tokens <= 0 {
+		return
+	}
+	if _, err := s.Counters.Add(ctx, b.ID, session.DayWindow(time.Now()), map[string]int64{session.CountModelTokens: tokens}); err != nil {
+		s.log().WarnContext(ctx, "usage counters unavailable; summary tokens not counted", "err", err, "tokens", tokens)
+	}
 }
 
 func (s *Summarizer) log() *slog.Logger {
