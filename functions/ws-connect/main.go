@@ -4,16 +4,8 @@
 package main
 
 import (
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/ahca/ahca/pkg/stack"
 	"github.com/ahca/ahca/pkg/stack/wsstack"
+	"github.com/ahca/ahca/pkg/wsapi"
 )
 
-func main() {
-	h, err := wsstack.Build(os.Getenv)
-	stack.Exit("ws-connect", err)
-	lambda.Start(h.Connect)
-}
+func main() { wsstack.Start("ws-connect", (*wsapi.Handlers).Connect) }

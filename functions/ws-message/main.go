@@ -14,17 +14,14 @@ package main
 import (
 	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/ahca/ahca/pkg/stack"
 	"github.com/ahca/ahca/pkg/stack/turnstack"
 	"github.com/ahca/ahca/pkg/stack/wsstack"
+	"github.com/ahca/ahca/pkg/wsapi"
 )
 
 func main() {
 	tc, err := turnstack.FromEnv(os.Getenv)
 	stack.Exit("ws-message", err)
-	h, err := wsstack.Build(os.Getenv, turnstack.Option(tc))
-	stack.Exit("ws-message", err)
-	lambda.Start(h.Message)
+	wsstack.Start("ws-message", (*wsapi.Handlers).Message, turnstack.Option(tc))
 }

@@ -7,6 +7,8 @@ import (
 	"context"
 	"os"
 
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -99,4 +101,19 @@ func Build(getenv stack.Getenv, opts ...Option) (*wsapi.Handlers, error) {
 		return nil, err
 	}
 	return New(c, opts...)
+}
+
+// Route is one of the handlers' routes as a method expression:
+// (*wsapi.Handlers).Connect, .Message or .Disconnect.
+type Route = func(h *wsapi.Handlers, ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error)
+
+// Start is a ws-* function's main: it builds the handlers from the
+// environment (Build), ends the process if that fails (stack.Exit with the
+// function's name) and serves route with lambda.Start.
+func Start(name string, route Route, opts ...Option) {
+	h, err := Build(os.Getenv, opts...)
+	stack.Exit(name, err)
+	lambda.Start(func(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return route(h, ctx, req)
+	})
 }
