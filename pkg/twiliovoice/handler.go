@@ -335,19 +335,29 @@ func AnswersAt(b *business.Business, t time.Time) bool {
 	return h.OpenAt(t, loc)
 }
 
+// callback reads what connect-action and dial-action start from: the
+// CallSid and the business, which the returned context carries. When ok is
+// false the reply is rep: 400 without a CallSid, a hangup without a
+// business.
+func (h *Handler) callback(ctx context.Context, p params) (_ context.Context, sid string, b *business.Business, rep reply, ok bool) {
+	sid = p["CallSid"]
+	if sid == "" {
+		return ctx, "", nil, reply{http.StatusBadRequest, "missing CallSid"}, false
+	}
+	if b, _, ok = h.business(ctx, p); !ok {
+		return ctx, "", nil, twimlReply(HangupTwiML()), false
+	}
+	return tenant.WithBusiness(ctx, b.ID), sid, b, reply{}, true
+}
+
 // ---------------------------------------------------------------------------
 // /twilio/connect-action
 
 func (h *Handler) connectAction(ctx context.Context, p params) reply {
-	sid := p["CallSid"]
-	if sid == "" {
-		return reply{http.StatusBadRequest, "missing CallSid"}
-	}
-	b, _, ok := h.business(ctx, p)
+	ctx, sid, b, rep, ok := h.callback(ctx, p)
 	if !ok {
-		return twimlReply(HangupTwiML())
+		return rep
 	}
-	ctx = tenant.WithBusiness(ctx, b.ID)
 	// HandoffData is the agent's `end` frame's handoff (pkg/agent).
 	ho := agent.ParseHandoff(p["HandoffData"])
 	switch ho.Reason {
@@ -440,15 +450,10 @@ func (h *Handler) resolvePhone(ctx context.Context, v secret.Value) (string, err
 // /twilio/dial-action
 
 func (h *Handler) dialAction(ctx context.Context, p params, q url.Values) reply {
-	sid := p["CallSid"]
-	if sid == "" {
-		return reply{http.StatusBadRequest, "missing CallSid"}
-	}
-	b, _, ok := h.business(ctx, p)
+	ctx, sid, b, rep, ok := h.callback(ctx, p)
 	if !ok {
-		return twimlReply(HangupTwiML())
+		return rep
 	}
-	ctx = tenant.WithBusiness(ctx, b.ID)
 	status := p["DialCallStatus"]
 	if status == "completed" || status == "answered" {
 		// The transfer was answered and that conversation is over.
