@@ -36,7 +36,7 @@ type Config struct {
 	// (OPENAI_API_KEY_REF, normally ssm:/ahca/<stage>/openai-api-key),
 	// resolved on the first turn that needs it. Empty: the scripted agent
 	// answers.
-	OpenAIKeyRef secret.Value
+	OpenAIKeyRef  secret.Value
 	OpenAIBaseURL string // OPENAI_BASE_URL: an OpenAI-compatible server
 	OpenAIModel   string // OPENAI_MODEL: the default model
 	// SMS sends voicemail texts through Twilio; the fields may be literals
