@@ -183,34 +183,16 @@ func TestDevStackServesPageAndBusinesses(t *testing.T) {
 // client posting replies. It reports store calls and posts per turn and the
 // p50/p99 turn time. With AHCA_DYNAMODB_ENDPOINT it uses DynamoDB Local.
 func BenchmarkTurn(b *testing.B) {
-	o := devOptions{Store: "memory"}
-	counter := &session.CallCounter{}
-	if ep := os.Getenv("AHCA_DYNAMODB_ENDPOINT"); ep != "" {
-		o = devOptions{Store: "dynamodb", DynamoDBEndpoint: ep, Table: fmt.Sprintf("bench-%d", time.Now().UnixNano()), dynamoOptions: []func(*dynamodb.Options){counter.Option()}}
-	}
-	stack := startTestStack(b, o)
-	var c *client
+	r := newBenchRun(b, devOptions{Store: "memory"}, "bench")
 	var durations []time.Duration
-	posts0 := stack.Gateway.Posts.Load()
-	counter.Reset()
-	turns := 0
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		if i%20 == 0 { // a fresh conversation now and then keeps sessions small
-			b.StopTimer()
-			c = dialBusiness(b, stack, "superior-fencing")
-			c.turn(`{"type":"setup"}`)
-			posts0 = stack.Gateway.Posts.Load()
-			counter.Reset()
-			turns = 0
-			b.StartTimer()
-		}
+		c := r.next(b, i, 20)
 		start := time.Now()
 		if reply, _ := c.turn(say("What are your hours?")); reply == "" {
 			b.Fatal("empty reply")
 		}
 		durations = append(durations, time.Since(start))
-		turns++
 	}
 	b.StopTimer()
 	slices.Sort(durations)
@@ -219,21 +201,70 @@ func BenchmarkTurn(b *testing.B) {
 	}
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
-	b.ReportMetric(float64(stack.Gateway.Posts.Load()-posts0)/float64(turns), "posts/turn")
-	if o.Store == "dynamodb" {
-		counts := counter.Counts()
-		var reads, writes int
-		for op, n := range counts {
-			switch op {
-			case "GetItem", "Query", "BatchGetItem", "Scan":
-				reads += n
-			default:
-				writes += n
-			}
-		}
-		b.ReportMetric(float64(reads)/float64(turns), "reads/turn")
-		b.ReportMetric(float64(writes)/float64(turns), "writes/turn")
+	r.report(b, "posts/turn")
+}
+
+// benchRun is what the turn benchmarks share: a local stack (on DynamoDB
+// Local when AHCA_DYNAMODB_ENDPOINT is set, its calls counted), one
+// conversation redialled now and then to keep sessions small, and the
+// posts, reads and writes per turn since the last redial.
+type benchRun struct {
+	stack   *devStack
+	counter *session.CallCounter
+	dynamo  bool
+	c       *client
+	posts0  int64
+	turns   int
+}
+
+// newBenchRun starts the stack of o; on DynamoDB Local in a new table named
+// tablePrefix-<now>.
+func newBenchRun(b *testing.B, o devOptions, tablePrefix string) *benchRun {
+	r := &benchRun{counter: &session.CallCounter{}}
+	if ep := os.Getenv("AHCA_DYNAMODB_ENDPOINT"); ep != "" {
+		o.Store, o.DynamoDBEndpoint, o.Table = "dynamodb", ep, fmt.Sprintf("%s-%d", tablePrefix, time.Now().UnixNano())
+		o.dynamoOptions = []func(*dynamodb.Options){r.counter.Option()}
+		r.dynamo = true
 	}
+	r.stack = startTestStack(b, o)
+	return r
+}
+
+// next returns the conversation for iteration i and counts the turn; every
+// `every` iterations it is a fresh one (dialled with the timer stopped) and
+// the counts start over.
+func (r *benchRun) next(b *testing.B, i, every int) *client {
+	if i%every == 0 {
+		b.StopTimer()
+		r.c = dialBusiness(b, r.stack, "superior-fencing")
+		r.c.turn(`{"type":"setup"}`)
+		r.posts0 = r.stack.Gateway.Posts.Load()
+		r.counter.Reset()
+		r.turns = 0
+		b.StartTimer()
+	}
+	r.turns++
+	return r.c
+}
+
+// report reports the posts per turn (as postsUnit) and, on DynamoDB, the
+// reads and writes per turn.
+func (r *benchRun) report(b *testing.B, postsUnit string) {
+	b.ReportMetric(float64(r.stack.Gateway.Posts.Load()-r.posts0)/float64(r.turns), postsUnit)
+	if !r.dynamo {
+		return
+	}
+	var reads, writes int
+	for op, n := range r.counter.Counts() {
+		switch op {
+		case "GetItem", "Query", "BatchGetItem", "Scan":
+			reads += n
+		default:
+			writes += n
+		}
+	}
+	b.ReportMetric(float64(reads)/float64(r.turns), "reads/turn")
+	b.ReportMetric(float64(writes)/float64(r.turns), "writes/turn")
 }
 
 // End to end: an intake conversation through the local stack produces a

@@ -3,19 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/ahca/ahca/pkg/llm/llmtest"
 	"github.com/ahca/ahca/pkg/llm/openaiclient"
-	"github.com/ahca/ahca/pkg/session"
 )
 
 func fakeModel(tb testing.TB, fake *llmtest.Fake) *openaiclient.Client {
@@ -118,26 +113,10 @@ func BenchmarkLLMTurn(b *testing.B) {
 		mu.Unlock()
 		return llmtest.Response{Text: reply, FirstChunkDelay: ttft}
 	})
-	o := devOptions{llm: fakeModel(b, fake)}
-	counter := &session.CallCounter{}
-	if ep := os.Getenv("AHCA_DYNAMODB_ENDPOINT"); ep != "" {
-		o.Store, o.DynamoDBEndpoint, o.Table = "dynamodb", ep, fmt.Sprintf("bench-llm-%d", time.Now().UnixNano())
-		o.dynamoOptions = []func(*dynamodb.Options){counter.Option()}
-	}
-	stack := startTestStack(b, o)
+	r := newBenchRun(b, devOptions{llm: fakeModel(b, fake)}, "bench-llm")
 	var before, tokenToPost []time.Duration
-	var c *client
-	turns, posts0 := 0, int64(0)
 	for i := 0; b.Loop(); i++ {
-		if i%10 == 0 {
-			b.StopTimer()
-			c = dialBusiness(b, stack, "superior-fencing")
-			c.turn(`{"type":"setup"}`)
-			posts0 = stack.Gateway.Posts.Load()
-			counter.Reset()
-			turns = 0
-			b.StartTimer()
-		}
+		c := r.next(b, i, 10)
 		sent := time.Now()
 		got, frames := c.firstPhraseTurn(say("Can someone look at my fence?"))
 		if got == "" {
@@ -147,7 +126,6 @@ func BenchmarkLLMTurn(b *testing.B) {
 		before = append(before, received.Sub(sent))
 		tokenToPost = append(tokenToPost, c.firstText.Sub(firstChunk))
 		mu.Unlock()
-		turns++
 	}
 	b.StopTimer()
 	report := func(name string, ds []time.Duration) {
@@ -157,17 +135,5 @@ func BenchmarkLLMTurn(b *testing.B) {
 	}
 	report("before-llm", before)
 	report("token-to-post", tokenToPost)
-	b.ReportMetric(float64(stack.Gateway.Posts.Load()-posts0)/float64(turns), "posts/100-token-reply")
-	if o.Store == "dynamodb" {
-		var reads, writes int
-		for op, n := range counter.Counts() {
-			if op == "PutItem" || op == "UpdateItem" || op == "DeleteItem" {
-				writes += n
-			} else {
-				reads += n
-			}
-		}
-		b.ReportMetric(float64(reads)/float64(turns), "reads/turn")
-		b.ReportMetric(float64(writes)/float64(turns), "writes/turn")
-	}
+	r.report(b, "posts/100-token-reply")
 }
