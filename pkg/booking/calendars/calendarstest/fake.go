@@ -34,8 +34,10 @@ type Event struct {
 	Free bool
 }
 
-// state is what both fakes share: events, issued tokens, counters, problems.
+// state is what both fakes share: events, issued tokens, counters,
+// problems, and the routing (route, ServeHTTP).
 type state struct {
+	mux        *http.ServeMux
 	mu         sync.Mutex
 	events     []Event
 	tokens     map[string]time.Time // token → expiry
@@ -50,6 +52,21 @@ type state struct {
 func newState() state {
 	return state{tokens: map[string]time.Time{}, now: time.Now}
 }
+
+// route serves routes (ServeMux patterns); any other request is recorded
+// as a problem.
+func (s *state) route(routes map[string]http.HandlerFunc) {
+	s.mux = http.NewServeMux()
+	for pattern, h := range routes {
+		s.mux.HandleFunc(pattern, h)
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.problem(w, "unexpected request %s %s", r.Method, r.URL.Path)
+	})
+}
+
+// ServeHTTP implements http.Handler.
+func (s *state) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // problem records a malformed request and answers 400.
 func (s *state) problem(w http.ResponseWriter, format string, args ...any) {

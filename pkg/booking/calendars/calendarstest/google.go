@@ -21,7 +21,6 @@ type Google struct {
 	Email string
 	// Key verifies the assertion's RS256 signature.
 	Key *rsa.PublicKey
-	mux *http.ServeMux
 }
 
 // GoogleTokenPath and GoogleAPIPath are where the fake serves.
@@ -39,18 +38,14 @@ func (*Google) APIBase(base string) string { return base + GoogleAPIPath }
 // NewGoogle returns a fake accepting assertions from email signed by the
 // private key of pub.
 func NewGoogle(email string, pub *rsa.PublicKey) *Google {
-	g := &Google{state: newState(), Email: email, Key: pub, mux: http.NewServeMux()}
-	g.mux.HandleFunc("POST "+GoogleTokenPath, g.token)
-	g.mux.HandleFunc("POST "+GoogleAPIPath+"/freeBusy", g.freeBusy)
-	g.mux.HandleFunc("POST "+GoogleAPIPath+"/calendars/{id}/events", g.insert)
-	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		g.problem(w, "unexpected request %s %s", r.Method, r.URL.Path)
+	g := &Google{state: newState(), Email: email, Key: pub}
+	g.route(map[string]http.HandlerFunc{
+		"POST " + GoogleTokenPath:                          g.token,
+		"POST " + GoogleAPIPath + "/freeBusy":              g.freeBusy,
+		"POST " + GoogleAPIPath + "/calendars/{id}/events": g.insert,
 	})
 	return g
 }
-
-// ServeHTTP implements http.Handler.
-func (g *Google) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.mux.ServeHTTP(w, r) }
 
 func (g *Google) token(w http.ResponseWriter, r *http.Request) {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {

@@ -15,7 +15,6 @@ import (
 type Graph struct {
 	state
 	Tenant, ClientID, ClientSecret string
-	mux                            *http.ServeMux
 }
 
 // GraphPath is where the fake serves Graph.
@@ -29,20 +28,16 @@ func (*Graph) GraphBase(base string) string { return base + GraphPath }
 
 // NewGraph returns a fake accepting the given app credentials.
 func NewGraph(tenant, clientID, clientSecret string) *Graph {
-	g := &Graph{state: newState(), Tenant: tenant, ClientID: clientID, ClientSecret: clientSecret, mux: http.NewServeMux()}
-	g.mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", g.token)
-	g.mux.HandleFunc("GET "+GraphPath+"/users/{user}/calendarView", g.view)
-	g.mux.HandleFunc("GET "+GraphPath+"/users/{user}/calendars/{cal}/calendarView", g.view)
-	g.mux.HandleFunc("POST "+GraphPath+"/users/{user}/events", g.create)
-	g.mux.HandleFunc("POST "+GraphPath+"/users/{user}/calendars/{cal}/events", g.create)
-	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		g.problem(w, "unexpected request %s %s", r.Method, r.URL.Path)
+	g := &Graph{state: newState(), Tenant: tenant, ClientID: clientID, ClientSecret: clientSecret}
+	g.route(map[string]http.HandlerFunc{
+		"POST /{tenant}/oauth2/v2.0/token":                                g.token,
+		"GET " + GraphPath + "/users/{user}/calendarView":                 g.view,
+		"GET " + GraphPath + "/users/{user}/calendars/{cal}/calendarView": g.view,
+		"POST " + GraphPath + "/users/{user}/events":                      g.create,
+		"POST " + GraphPath + "/users/{user}/calendars/{cal}/events":      g.create,
 	})
 	return g
 }
-
-// ServeHTTP implements http.Handler.
-func (g *Graph) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.mux.ServeHTTP(w, r) }
 
 // CalendarOf is the Event.Calendar of a user's default calendar ("") or a
 // named one.
