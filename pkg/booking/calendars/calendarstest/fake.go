@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -63,6 +64,20 @@ func (s *state) route(routes map[string]http.HandlerFunc) {
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, "unexpected request %s %s", r.Method, r.URL.Path)
 	})
+}
+
+// tokenForm is a token request's form, which must be url-encoded; false
+// when it is not (a problem, answered).
+func (s *state) tokenForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		s.problem(w, "token: content type %q", ct)
+		return nil, false
+	}
+	if err := r.ParseForm(); err != nil {
+		s.problem(w, "token: form: %v", err)
+		return nil, false
+	}
+	return r.PostForm, true
 }
 
 // ServeHTTP implements http.Handler.

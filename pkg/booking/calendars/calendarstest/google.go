@@ -48,19 +48,15 @@ func NewGoogle(email string, pub *rsa.PublicKey) *Google {
 }
 
 func (g *Google) token(w http.ResponseWriter, r *http.Request) {
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
-		g.problem(w, "token: content type %q", ct)
+	f, ok := g.tokenForm(w, r)
+	if !ok {
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		g.problem(w, "token: form: %v", err)
-		return
-	}
-	if gt := r.PostForm.Get("grant_type"); gt != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
+	if gt := f.Get("grant_type"); gt != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
 		g.problem(w, "token: grant_type %q", gt)
 		return
 	}
-	if err := g.verify(r.PostForm.Get("assertion")); err != nil {
+	if err := g.verify(f.Get("assertion")); err != nil {
 		g.problem(w, "token: assertion: %v", err)
 		return
 	}

@@ -49,15 +49,10 @@ func CalendarOf(user, calendar string) string {
 }
 
 func (g *Graph) token(w http.ResponseWriter, r *http.Request) {
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
-		g.problem(w, "token: content type %q", ct)
+	f, ok := g.tokenForm(w, r)
+	if !ok {
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		g.problem(w, "token: form: %v", err)
-		return
-	}
-	f := r.PostForm
 	switch {
 	case r.PathValue("tenant") != g.Tenant:
 		g.problem(w, "token: tenant %q", r.PathValue("tenant"))
