@@ -417,76 +417,78 @@ func TestResolveConcurrentCallsShareOneFetch(t *testing.T) {
 	}
 }
 
-func TestResolveWaiterContextEnds(t *testing.T) {
+// inFlight is a resolver whose server holds ssm:/p ("v") until release,
+// with waiting told of every caller that joins an in-flight fetch.
+type inFlight struct {
+	r       *secret.Resolver
+	fake    *secrettest.Fake
+	waiting chan secret.Ref
+	release func()
+}
+
+func newInFlight(t *testing.T) *inFlight {
 	r, fake, _ := newResolver(t, 0)
 	fake.SetParameter("/p", "v")
-	waiting := make(chan secret.Ref, 1)
-	secret.SetOnWait(r, func(ref secret.Ref) { waiting <- ref })
-	release := fake.Hold()
+	f := &inFlight{r: r, fake: fake, waiting: make(chan secret.Ref, 1)}
+	secret.SetOnWait(r, func(ref secret.Ref) { f.waiting <- ref })
+	f.release = fake.Hold()
+	return f
+}
 
-	leader := make(chan error, 1)
+type resolved struct {
+	v   string
+	err error
+}
+
+// resolve starts Resolve(ctx, "ssm:/p"); its outcome arrives on the channel.
+func (f *inFlight) resolve(ctx context.Context) <-chan resolved {
+	out := make(chan resolved, 1)
 	go func() {
-		_, err := r.Resolve(context.Background(), "ssm:/p")
-		leader <- err
+		v, err := f.r.Resolve(ctx, "ssm:/p")
+		out <- resolved{v, err}
 	}()
-	waitForCalls(t, fake, 1)
+	return out
+}
+
+func TestResolveWaiterContextEnds(t *testing.T) {
+	f := newInFlight(t)
+	leader := f.resolve(context.Background())
+	waitForCalls(t, f.fake, 1)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	waiter := make(chan error, 1)
-	go func() {
-		_, err := r.Resolve(ctx, "ssm:/p")
-		waiter <- err
-	}()
-	<-waiting
+	waiter := f.resolve(ctx)
+	<-f.waiting
 	cancel()
-	if err := <-waiter; !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "ssm:/p") {
-		t.Errorf("cancelled waiter error = %v, want context.Canceled naming ssm:/p", err)
+	if got := <-waiter; !errors.Is(got.err, context.Canceled) || !strings.Contains(got.err.Error(), "ssm:/p") {
+		t.Errorf("cancelled waiter error = %v, want context.Canceled naming ssm:/p", got.err)
 	}
 
-	release()
-	if err := <-leader; err != nil {
-		t.Errorf("leader error = %v", err)
+	f.release()
+	if got := <-leader; got.err != nil {
+		t.Errorf("leader error = %v", got.err)
 	}
 }
 
 func TestResolveLeaderCancelledWaiterRetries(t *testing.T) {
-	r, fake, _ := newResolver(t, 0)
-	fake.SetParameter("/p", "v")
-	waiting := make(chan secret.Ref, 1)
-	secret.SetOnWait(r, func(ref secret.Ref) { waiting <- ref })
-	release := fake.Hold()
-
+	f := newInFlight(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	leader := make(chan error, 1)
-	go func() {
-		_, err := r.Resolve(ctx, "ssm:/p")
-		leader <- err
-	}()
-	waitForCalls(t, fake, 1)
-
-	type result struct {
-		v   string
-		err error
-	}
-	waiter := make(chan result, 1)
-	go func() {
-		v, err := r.Resolve(context.Background(), "ssm:/p")
-		waiter <- result{v, err}
-	}()
-	<-waiting
+	leader := f.resolve(ctx)
+	waitForCalls(t, f.fake, 1)
+	waiter := f.resolve(context.Background())
+	<-f.waiting
 
 	// The leader gives up; the waiter must not inherit its cancellation but
 	// fetch again itself (its request is held too until release).
 	cancel()
-	if err := <-leader; !errors.Is(err, context.Canceled) {
-		t.Errorf("leader error = %v, want context.Canceled", err)
+	if got := <-leader; !errors.Is(got.err, context.Canceled) {
+		t.Errorf("leader error = %v, want context.Canceled", got.err)
 	}
-	waitForCalls(t, fake, 2)
-	release()
+	waitForCalls(t, f.fake, 2)
+	f.release()
 	if got := <-waiter; got.err != nil || got.v != "v" {
 		t.Errorf("waiter Resolve = %q, %v; want v", got.v, got.err)
 	}
-	if c := fake.Calls(); c != 2 {
+	if c := f.fake.Calls(); c != 2 {
 		t.Errorf("server calls = %d, want 2", c)
 	}
 }
