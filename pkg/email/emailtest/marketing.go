@@ -189,6 +189,11 @@ func hash(email string) string {
 	return hex.EncodeToString(h[:])
 }
 
+// notFound is Mailchimp's 404 for an unknown resource.
+func notFound(w http.ResponseWriter) {
+	problem(w, http.StatusNotFound, "Resource Not Found", "The requested resource could not be found.")
+}
+
 func problem(w http.ResponseWriter, status int, title, detail string) {
 	w.Header().Set("Content-Type", "application/problem+json; charset=utf-8")
 	w.WriteHeader(status)
@@ -225,7 +230,7 @@ func (f *MailchimpMarketing) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	path, ok := strings.CutPrefix(r.URL.Path, "/3.0/")
 	if !ok {
-		problem(w, http.StatusNotFound, "Resource Not Found", "The requested resource could not be found.")
+		notFound(w)
 		return
 	}
 	var body map[string]any
@@ -243,14 +248,14 @@ func (f *MailchimpMarketing) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case len(seg) >= 2 && seg[0] == "lists":
 		l, ok := f.lists[seg[1]]
 		if !ok {
-			problem(w, http.StatusNotFound, "Resource Not Found", "The requested resource could not be found.")
+			notFound(w)
 			return
 		}
 		f.serveList(w, r, l, seg[2:], body)
 	case len(seg) >= 1 && seg[0] == "campaigns":
 		f.serveCampaigns(w, r, seg[1:], body)
 	default:
-		problem(w, http.StatusNotFound, "Resource Not Found", "The requested resource could not be found.")
+		notFound(w)
 	}
 }
 
@@ -303,7 +308,7 @@ func (f *MailchimpMarketing) serveList(w http.ResponseWriter, r *http.Request, l
 	case len(rest) == 2 && rest[0] == "members" && r.Method == http.MethodPatch:
 		m, ok := l.members[rest[1]]
 		if !ok {
-			problem(w, http.StatusNotFound, "Resource Not Found", "The requested resource could not be found.")
+			notFound(w)
 			return
 		}
 		if st := str(body, "status"); st != "" {
@@ -317,7 +322,7 @@ func (f *MailchimpMarketing) serveList(w http.ResponseWriter, r *http.Request, l
 	case len(rest) == 3 && rest[0] == "members" && rest[2] == "tags" && r.Method == http.MethodPost:
 		m, ok := l.members[rest[1]]
 		if !ok {
-			problem(w, http.StatusNotFound, "Resource Not Found", "The requested resource could not be found.")
+			notFound(w)
 			return
 		}
 		tags, _ := body["tags"].([]any)
@@ -379,9 +384,9 @@ func (f *MailchimpMarketing) serveList(w http.ResponseWriter, r *http.Request, l
 				return
 			}
 		}
-		problem(w, http.StatusNotFound, "Resource Not Found", "The requested resource could not be found.")
+		notFound(w)
 	default:
-		problem(w, http.StatusNotFound, "Resource Not Found", "The requested resource could not be found.")
+		notFound(w)
 	}
 }
 
@@ -418,6 +423,20 @@ func (f *MailchimpMarketing) serveCampaigns(w http.ResponseWriter, r *http.Reque
 			}
 		}
 		return nil
+	}
+	// unsent is the campaign id if it can still change (saved or paused);
+	// nil after answering 404, or 400 with sentDetail.
+	unsent := func(id, sentDetail string) *MarketingCampaign {
+		c := find(id)
+		if c == nil {
+			notFound(w)
+			return nil
+		}
+		if c.Status != "save" && c.Status != "paused" {
+			problem(w, http.StatusBadRequest, "Bad Request", sentDetail)
+			return nil
+		}
+		return c
 	}
 	switch {
 	case len(rest) == 0 && r.Method == http.MethodGet:
@@ -471,25 +490,15 @@ func (f *MailchimpMarketing) serveCampaigns(w http.ResponseWriter, r *http.Reque
 		f.campaigns = append(f.campaigns, c)
 		reply(w, campaignJSON(c))
 	case len(rest) == 2 && rest[1] == "content" && r.Method == http.MethodPut:
-		c := find(rest[0])
+		c := unsent(rest[0], "Cannot update content of a campaign that has been sent.")
 		if c == nil {
-			problem(w, http.StatusNotFound, "Resource Not Found", "The requested resource could not be found.")
-			return
-		}
-		if c.Status != "save" && c.Status != "paused" {
-			problem(w, http.StatusBadRequest, "Bad Request", "Cannot update content of a campaign that has been sent.")
 			return
 		}
 		c.HTML, c.PlainText, c.ContentSet = str(body, "html"), str(body, "plain_text"), true
 		reply(w, map[string]any{"html": c.HTML, "plain_text": c.PlainText})
 	case len(rest) == 3 && rest[1] == "actions" && rest[2] == "send" && r.Method == http.MethodPost:
-		c := find(rest[0])
+		c := unsent(rest[0], "This campaign has already been sent.")
 		if c == nil {
-			problem(w, http.StatusNotFound, "Resource Not Found", "The requested resource could not be found.")
-			return
-		}
-		if c.Status != "save" && c.Status != "paused" {
-			problem(w, http.StatusBadRequest, "Bad Request", "This campaign has already been sent.")
 			return
 		}
 		to := f.segmentSubscribers(c)
@@ -501,7 +510,7 @@ func (f *MailchimpMarketing) serveCampaigns(w http.ResponseWriter, r *http.Reque
 		f.deliveries = append(f.deliveries, MarketingDelivery{CampaignID: c.ID, To: to, Subject: c.Subject, FromName: c.FromName, ReplyTo: c.ReplyTo, HTML: c.HTML, Text: c.PlainText})
 		w.WriteHeader(http.StatusNoContent)
 	default:
-		problem(w, http.StatusNotFound, "Resource Not Found", "The requested resource could not be found.")
+		notFound(w)
 	}
 }
 
