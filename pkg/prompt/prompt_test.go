@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ahca/ahca/internal/testtext"
 	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/business/businesstest"
@@ -203,16 +204,7 @@ func TestSystem(t *testing.T) {
 				t.Fatalf("first message is not the system prompt: %+v", msgs)
 			}
 			sys := msgs[0].Content
-			for _, w := range tt.want {
-				if !strings.Contains(sys, w) {
-					t.Errorf("system prompt lacks %q:\n%s", w, sys)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(sys, w) {
-					t.Errorf("system prompt has %q:\n%s", w, sys)
-				}
-			}
+			testtext.Check(t, "system prompt", sys, tt.want, tt.notWant)
 		})
 	}
 }
@@ -350,16 +342,7 @@ func TestToolGuidance(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sys := Build(b, s, winter, Options{Tools: tt.tools})[0].Content
 			tail := sys[strings.Index(sys, "# Tools"):]
-			for _, w := range tt.want {
-				if !strings.Contains(tail, w) {
-					t.Errorf("tool guidance lacks %q:\n%s", w, tail)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(tail, w) {
-					t.Errorf("tool guidance has %q:\n%s", w, tail)
-				}
-			}
+			testtext.Check(t, "tool guidance", tail, tt.want, tt.notWant)
 		})
 	}
 }
