@@ -130,17 +130,8 @@ func TestTranscriptsFromDevServer(t *testing.T) {
 	stack := startTestStack(t, devOptions{})
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(stack.URL, "http://"))
 	t.Setenv("PORT", port) // the default address: no --url
-	ctx := context.Background()
 	now := time.Now().UTC()
-	for _, r := range []*delivery.Record{
-		txRecord("superior-fencing", "s-old", now.Add(-48*time.Hour), "Old Caller", "gate"),
-		txRecord("superior-fencing", "s-new", now.Add(-time.Hour), "Pat Doe", "fence blew down\nin the storm"),
-		txRecord("maple-street-vet", "s-vet", now.Add(-time.Hour), "Pat", "refill"),
-	} {
-		if _, err := stack.Records.PutTranscript(ctx, r); err != nil {
-			t.Fatal(err)
-		}
-	}
+	putTxRecords(t, stack.Records, now, "Pat Doe")
 	c := dialBusiness(t, stack, "superior-fencing")
 	c.turn(`{"type":"setup"}`)
 	for _, line := range []string{"My fence blew down in the storm", "My name is Jamie Rivera", "503 555 0142", "yes"} {

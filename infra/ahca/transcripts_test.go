@@ -39,6 +39,22 @@ func txTable(t *testing.T) ([]string, *delivery.DynamoRecords) {
 	return []string{"--table", name, "--dynamodb-endpoint", ep, "--configs", "../../configs"}, delivery.NewDynamoRecords(client, name)
 }
 
+// putTxRecords stores three transcripts: superior-fencing's s-old (two
+// days ago) and s-new (an hour ago, from newCaller), and maple-street-vet's
+// s-vet (an hour ago).
+func putTxRecords(t *testing.T, recs delivery.Records, now time.Time, newCaller string) {
+	t.Helper()
+	for _, r := range []*delivery.Record{
+		txRecord("superior-fencing", "s-old", now.Add(-48*time.Hour), "Old Caller", "gate"),
+		txRecord("superior-fencing", "s-new", now.Add(-time.Hour), newCaller, "fence blew down\nin the storm"),
+		txRecord("maple-street-vet", "s-vet", now.Add(-time.Hour), "Pat", "refill"),
+	} {
+		if _, err := recs.PutTranscript(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func txRecord(biz tenant.ID, id string, end time.Time, name, reason string) *delivery.Record {
 	return &delivery.Record{
 		Transcript: transcript.Transcript{
@@ -69,17 +85,8 @@ func transcripts(ctx context.Context, args []string, out, errb *bytes.Buffer) in
 
 func TestTranscriptsListAndShow(t *testing.T) {
 	flags, recs := txTable(t)
-	ctx := context.Background()
 	now := time.Now().UTC()
-	for _, r := range []*delivery.Record{
-		txRecord("superior-fencing", "s-old", now.Add(-48*time.Hour), "Old Caller", "gate"),
-		txRecord("superior-fencing", "s-new", now.Add(-time.Hour), "Jamie Rivera", "fence blew down\nin the storm"),
-		txRecord("maple-street-vet", "s-vet", now.Add(-time.Hour), "Pat", "refill"),
-	} {
-		if _, err := recs.PutTranscript(ctx, r); err != nil {
-			t.Fatal(err)
-		}
-	}
+	putTxRecords(t, recs, now, "Jamie Rivera")
 	la, _ := time.LoadLocation("America/Los_Angeles")
 
 	tests := []struct {
