@@ -892,7 +892,7 @@ func TestCallerCopyLimits(t *testing.T) {
 	h.p.Counters = &session.MemoryCounters{}
 	b, _ := h.configs.Business(context.Background(), "acme-plumbing")
 	if !b.Email.CallerCopy {
-		t.Skip("fixture business sends no caller copies")
+		t.Fatal("fixture acme-plumbing must send caller copies (email.sendCallerCopy) for this test")
 	}
 	now := time.Now().UTC()
 	deliver := func(id, reason string, flag bool) {

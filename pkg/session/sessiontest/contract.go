@@ -798,7 +798,7 @@ func testPreviousVersionItem(t *testing.T, st session.Store) {
 	ctx := context.Background()
 	p, ok := st.(ItemPutter)
 	if !ok {
-		t.Skip("the store cannot store a raw item")
+		t.Fatalf("%T cannot store a raw item (ItemPutter): every store must, so a previous version's items can be tested", st)
 	}
 	s := fullSession(bizA, "s-previous")
 	s.State = session.State{}
