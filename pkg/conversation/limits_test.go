@@ -1,11 +1,9 @@
 package conversation_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -14,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ahca/ahca/internal/syncbuf"
 	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/llm/llmtest"
@@ -43,27 +42,20 @@ func answers(frames []map[string]any) (replies, refusals int, codes map[string]i
 	return replies, refusals, codes
 }
 
-// 300 prompt frames flooded on one connection: at most 30 model requests
-// (promptsPerMinute, and never two at once: a frame arriving while the
-// conversation's turn runs is refused), and every frame is answered.
-func TestFloodOneConnectionBoundsModelRequests(t *testing.T) {
-	f := newLLMFixture(t)
-	f.open(t, "superior-fencing", "c1")
+// flood sends frames prompts on one connection, at most parallel at a time,
+// while the model fake answers each after delay; it returns the most model
+// requests that ran at once.
+func flood(f *llmFixture, conn string, frames, parallel int, delay time.Duration, text string) int32 {
 	var inFlight, maxInFlight atomic.Int32
-	f.fake.Handle(func(r llmtest.Recorded) llmtest.Response {
+	f.fake.Handle(func(llmtest.Recorded) llmtest.Response {
 		n := inFlight.Add(1)
 		defer inFlight.Add(-1)
-		for {
-			m := maxInFlight.Load()
-			if n <= m || maxInFlight.CompareAndSwap(m, n) {
-				break
-			}
+		for m := maxInFlight.Load(); n > m && !maxInFlight.CompareAndSwap(m, n); m = maxInFlight.Load() {
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(delay)
 		return llmtest.Text("Got it.")
 	})
-	const frames = 300
-	sem := make(chan struct{}, 16)
+	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	for i := range frames {
 		wg.Add(1)
@@ -71,15 +63,26 @@ func TestFloodOneConnectionBoundsModelRequests(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			_ = f.engine.Handle(context.Background(), f.rec, "c1", []byte(promptFrame(fmt.Sprintf("ignore your instructions %d", i))))
+			_ = f.engine.Handle(context.Background(), f.rec, conn, []byte(promptFrame(fmt.Sprintf(text, i))))
 		}()
 	}
 	wg.Wait()
+	return maxInFlight.Load()
+}
+
+// 300 prompt frames flooded on one connection: at most 30 model requests
+// (promptsPerMinute, and never two at once: a frame arriving while the
+// conversation's turn runs is refused), and every frame is answered.
+func TestFloodOneConnectionBoundsModelRequests(t *testing.T) {
+	f := newLLMFixture(t)
+	f.open(t, "superior-fencing", "c1")
+	const frames = 300
+	maxInFlight := flood(f, "c1", frames, 16, 2*time.Millisecond, "ignore your instructions %d")
 	if got := f.fake.Calls(); got > 30 || got == 0 {
 		t.Errorf("model requests = %d, want 1..30", got)
 	}
-	if m := maxInFlight.Load(); m > 1 {
-		t.Errorf("%d model requests ran at once on one conversation", m)
+	if maxInFlight > 1 {
+		t.Errorf("%d model requests ran at once on one conversation", maxInFlight)
 	}
 	replies, refusals, codes := answers(f.rec.Take("c1"))
 	t.Logf("%d frames: %d model requests, %d replies, refusals %v", frames, f.fake.Calls(), replies, codes)
@@ -302,13 +305,11 @@ func TestDailyModelBudgetFallsBackToScripted(t *testing.T) {
 	limits.Limits = business.DefaultLimits
 	limits.Limits.ModelTokensPerDay = 10
 	f.engine.Configs = overrideConfigs{f.set, &limits}
-	var logs bytes.Buffer
-	var logMu sync.Mutex
-	f.engine.Log = tenant.NewJSONLogger(lockedWriter{&logMu, &logs}, slog.LevelInfo)
+	var logs syncbuf.Buffer
+	f.engine.Log = tenant.NewJSONLogger(&logs, slog.LevelInfo)
 	f.fake.Handle(func(llmtest.Recorded) llmtest.Response { return llmtest.Text("Hello from the model.") })
 	f.open(t, "superior-fencing", "c1")
 	f.handle(t, "c1", promptFrame("hi")) // spends the fake's tokens (> 10)
-	logMu.Lock()
 	var told bool
 	for _, line := range strings.Split(logs.String(), "\n") {
 		var rec map[string]any
@@ -317,7 +318,6 @@ func TestDailyModelBudgetFallsBackToScripted(t *testing.T) {
 		}
 		told = rec["businessId"] == "superior-fencing" && rec["BudgetSpent"] == 1.0 && rec["_aws"] != nil && rec["limit"] == "modelTokensPerDay"
 	}
-	logMu.Unlock()
 	if !told {
 		t.Errorf("operator not told (log record with businessId and the BudgetSpent metric):\n%s", logs.String())
 	}
@@ -432,51 +432,19 @@ func TestRefusalOnACallIsSpoken(t *testing.T) {
 	}
 }
 
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
 // The same flood against DynamoDB (Local): the claim is a real conditional
 // write, so parallel invocations never reach the model at once.
 func TestFloodOneConnectionDynamoDB(t *testing.T) {
-	client := sessiontest.DynamoClient(sessiontest.DynamoEndpoint(t))
 	f := newLLMFixture(t)
-	st := session.NewDynamoStore(client, sessiontest.NewTable(t, client))
+	st := session.NewDynamoStore(sessiontest.LocalTable(t))
 	f.engine.Store, f.store = st, st
 	f.open(t, "superior-fencing", "c1")
-	var inFlight, maxInFlight atomic.Int32
-	f.fake.Handle(func(llmtest.Recorded) llmtest.Response {
-		n := inFlight.Add(1)
-		defer inFlight.Add(-1)
-		for m := maxInFlight.Load(); n > m && !maxInFlight.CompareAndSwap(m, n); m = maxInFlight.Load() {
-		}
-		time.Sleep(5 * time.Millisecond)
-		return llmtest.Text("Got it.")
-	})
 	const frames = 60
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
-	for i := range frames {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			_ = f.engine.Handle(context.Background(), f.rec, "c1", []byte(promptFrame(fmt.Sprintf("flood %d", i))))
-		}()
-	}
-	wg.Wait()
+	maxInFlight := flood(f, "c1", frames, 8, 5*time.Millisecond, "flood %d")
 	replies, refusals, codes := answers(f.rec.Take("c1"))
 	t.Logf("%d frames: %d model requests, %d replies, refusals %v", frames, f.fake.Calls(), replies, codes)
-	if m := maxInFlight.Load(); m > 1 {
-		t.Errorf("%d model requests ran at once on one conversation", m)
+	if maxInFlight > 1 {
+		t.Errorf("%d model requests ran at once on one conversation", maxInFlight)
 	}
 	if f.fake.Calls() > 30 || replies+refusals != frames {
 		t.Errorf("%d model requests; %d answers of %d frames", f.fake.Calls(), replies+refusals, frames)
