@@ -21,7 +21,7 @@ help: ## list targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 	@echo
 	@echo "  make dev listens on 127.0.0.1:8080; PORT=9090 make dev moves it (ahca chat/call follow PORT too)."
-	@echo "  make deploy STAGE=prod picks the stage; make bench FUZZTIME=30s lengthens the fuzz run."
+	@echo "  make deploy STAGE=prod picks the stage; make fuzz FUZZTIME=30s lengthens the fuzz run."
 
 test: repo-check fmt-check vet deps unit fuzz e2e e2e-lambdas ## run every test (the one command CI runs), installing what it needs
 
