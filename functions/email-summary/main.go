@@ -33,21 +33,17 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/ahca/ahca/pkg/awsenv"
-	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/delivery"
 	"github.com/ahca/ahca/pkg/delivery/emaildelivery"
 	"github.com/ahca/ahca/pkg/email"
 	"github.com/ahca/ahca/pkg/llm/chathttp"
 	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/stack"
 	"github.com/ahca/ahca/pkg/summary"
-	"github.com/ahca/ahca/pkg/tenant"
 )
 
 func main() {
@@ -61,27 +57,22 @@ func main() {
 
 // newPipeline builds the pipeline from the Lambda environment.
 func newPipeline(getenv awsenv.Getenv) (*delivery.Pipeline[email.Message], error) {
-	env, err := awsenv.Require(getenv, "TABLE_NAME", "CONFIG_BUCKET")
+	base, err := stack.BaseFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := awsenv.Config(getenv)
-	if err != nil {
-		return nil, err
-	}
-	log := tenant.NewJSONLogger(os.Stdout, awsenv.LogLevel(getenv))
-	configs := business.NewRegistry(business.S3Source{Client: s3.NewFromConfig(cfg), Bucket: env["CONFIG_BUCKET"], Prefix: getenv("CONFIG_PREFIX")},
-		business.RegistryOptions{Logger: log})
-	resolver := secret.NewResolver(secret.Options{SSM: ssm.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg)})
+	parts := stack.NewParts(base)
+	log, configs, cfg := parts.Log, parts.Configs, base.AWS
+	resolver := stack.Resolver(base)
 
-	counters := &session.DynamoCounters{Client: dynamodb.NewFromConfig(cfg), Table: env["TABLE_NAME"]}
+	counters := &session.DynamoCounters{Client: parts.DynamoDB, Table: base.Table}
 	summarizer := &summary.Summarizer{Log: log, Counters: counters}
-	if ref := getenv("OPENAI_API_KEY_REF"); ref != "" {
-		if _, isRef, err := secret.ParseRef(ref); err != nil || !isRef {
-			return nil, fmt.Errorf("OPENAI_API_KEY_REF %q: want a secret reference such as ssm:/ahca/dev/openai-api-key", ref)
+	if ref := secret.Value(getenv("OPENAI_API_KEY_REF")); ref != "" {
+		if err := stack.SecretRef("OPENAI_API_KEY_REF", ref, "ssm:/ahca/dev/openai-api-key"); err != nil {
+			return nil, err
 		}
 		summarizer.LLM = chathttp.New(chathttp.Options{
-			APIKey:       func(ctx context.Context) (string, error) { return resolver.Resolve(ctx, secret.Value(ref)) },
+			APIKey:       func(ctx context.Context) (string, error) { return resolver.Resolve(ctx, ref) },
 			BaseURL:      getenv("OPENAI_BASE_URL"),
 			DefaultModel: getenv("OPENAI_MODEL"),
 			Logger:       log,
@@ -99,7 +90,7 @@ func newPipeline(getenv awsenv.Getenv) (*delivery.Pipeline[email.Message], error
 		SESConfigurationSet: getenv("SES_CONFIGURATION_SET"),
 		Logger:              log,
 	}
-	var db delivery.DynamoAPI = dynamodb.NewFromConfig(cfg)
+	var db delivery.DynamoAPI = parts.DynamoDB
 	if v := getenv("TRANSCRIPT_RETENTION_DAYS"); v != "" {
 		days, err := strconv.Atoi(v)
 		if err != nil || days < 0 {
@@ -110,7 +101,7 @@ func newPipeline(getenv awsenv.Getenv) (*delivery.Pipeline[email.Message], error
 		}
 	}
 	p := emaildelivery.New(emaildelivery.Options{
-		Store:      delivery.NewDynamoRecords(db, env["TABLE_NAME"]),
+		Store:      delivery.NewDynamoRecords(db, base.Table),
 		Configs:    configs,
 		Summarizer: summarizer,
 		Providers:  providers,

@@ -24,9 +24,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/ahca/ahca/pkg/awsenv"
 	"github.com/ahca/ahca/pkg/business"
+	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
 )
@@ -70,8 +73,8 @@ type Parts struct {
 	ConfigSource business.S3Source // the config bucket (knowledge files are read from it too)
 	Configs      *business.Registry
 	DynamoDB     *dynamodb.Client
-	Table        string
 	Sessions     *session.DynamoStore
+	Base         Base // what the parts were built from
 }
 
 // NewParts builds the log (JSON on stdout), the config registry (S3) and
@@ -85,7 +88,7 @@ func NewParts(b Base) Parts {
 		ConfigSource: src,
 		Configs:      business.NewRegistry(src, business.RegistryOptions{Logger: log}),
 		DynamoDB:     ddb,
-		Table:        b.Table,
+		Base:         b,
 		Sessions:     session.NewDynamoStore(ddb, b.Table),
 	}
 }
@@ -104,21 +107,21 @@ func List(v string) []string {
 	return out
 }
 
-// SecretRef checks that v is a secret reference (ssm:…, secretsmanager:…,
-// ${ENV}),
-// never a literal secret in the environment.
-func SecretRef(name, v, example string) error {
-	if !strings.HasPrefix(v, "ssm:") && !strings.HasPrefix(v, "secretsmanager:") && !strings.HasPrefix(v, "${") {
-		return fmt.Errorf("%s %q: want a secret reference such as %s", name, redact(v), example)
+// SecretRef checks that the variable name holds a secret reference
+// (ssm:…, secretsmanager:…, ${ENV}), never a literal secret.
+func SecretRef(name string, v secret.Value, example string) error {
+	if _, isRef, err := secret.ParseRef(string(v)); err != nil || !isRef {
+		return fmt.Errorf("%s %q: want a secret reference such as %s", name, v.Redacted(), example)
 	}
 	return nil
 }
 
-func redact(v string) string {
-	if len(v) > 6 {
-		return v[:3] + "…"
-	}
-	return v
+// Resolver resolves secret references from SSM and Secrets Manager, with
+// {stage} expanded to the function's stage; ${ENV} references read the
+// environment. Every function builds its resolver here, so each can read
+// every kind of reference the configs may use.
+func Resolver(b Base) *secret.Resolver {
+	return secret.NewResolver(secret.Options{SSM: ssm.NewFromConfig(b.AWS), SecretsManager: secretsmanager.NewFromConfig(b.AWS), Stage: b.Stage})
 }
 
 // Exit ends a function's main when building it failed: the error on

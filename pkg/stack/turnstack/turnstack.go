@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/booking/calendars"
@@ -62,8 +60,8 @@ func FromEnv(getenv stack.Getenv) (Config, error) {
 			AuthTokenRef: secret.Value(getenv("TWILIO_AUTH_TOKEN_REF"))},
 	}
 	if c.OpenAIKeyRef != "" {
-		if _, isRef, err := secret.ParseRef(string(c.OpenAIKeyRef)); err != nil || !isRef {
-			return Config{}, fmt.Errorf("OPENAI_API_KEY_REF %q: want a secret reference such as ssm:/ahca/dev/openai-api-key", c.OpenAIKeyRef.Redacted())
+		if err := stack.SecretRef("OPENAI_API_KEY_REF", c.OpenAIKeyRef, "ssm:/ahca/dev/openai-api-key"); err != nil {
+			return Config{}, err
 		}
 	}
 	return c, nil
@@ -80,7 +78,7 @@ func Option(c Config) wsstack.Option {
 // resolver reads SSM and Secrets Manager (and ${ENV} references from the
 // environment, their documented local stand-in).
 func equip(c Config, cfg aws.Config, parts stack.Parts, e *conversation.Engine) error {
-	resolver := secret.NewResolver(secret.Options{SSM: ssm.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg), LookupEnv: os.LookupEnv})
+	resolver := stack.Resolver(parts.Base)
 	// Call tools (route_call, collect_voicemail) for businesses whose
 	// features enable them; voicemail texts go out through Twilio.
 	reg := tools.Default()
@@ -94,7 +92,7 @@ func equip(c Config, cfg aws.Config, parts stack.Parts, e *conversation.Engine) 
 	// Appointment booking: each business's calendar.provider (the builtin
 	// calendar in this table, Google or Microsoft).
 	bookings := &calendars.Router{
-		Builtin: booking.NewDynamoStore(parts.DynamoDB, parts.Table),
+		Builtin: booking.NewDynamoStore(parts.DynamoDB, parts.Base.Table),
 		Configs: e.Configs.Business, Options: calendars.Options{Resolve: resolver.Resolve},
 	}
 	reg.Register(tools.BookingTool(bookings))

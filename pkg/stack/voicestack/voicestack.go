@@ -9,9 +9,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-
 	"github.com/ahca/ahca/pkg/awsenv"
 	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/stack"
@@ -52,8 +49,8 @@ func FromEnv(getenv stack.Getenv) (Config, error) {
 		return Config{}, err
 	}
 	ref := secret.Value(env["TWILIO_AUTH_TOKEN_REF"])
-	if _, isRef, err := secret.ParseRef(string(ref)); err != nil || !isRef {
-		return Config{}, fmt.Errorf("TWILIO_AUTH_TOKEN_REF %q: want a secret reference such as ssm:/ahca/dev/twilio-auth-token", ref.Redacted())
+	if err := stack.SecretRef("TWILIO_AUTH_TOKEN_REF", ref, "ssm:/ahca/dev/twilio-auth-token"); err != nil {
+		return Config{}, err
 	}
 	base, err := stack.BaseFromEnv(getenv)
 	if err != nil {
@@ -67,7 +64,7 @@ func FromEnv(getenv stack.Getenv) (Config, error) {
 // like the auth token. Nothing here touches the network.
 func New(c Config) *twiliovoice.Handler {
 	parts := stack.NewParts(c.Base)
-	resolver := secret.NewResolver(secret.Options{SSM: ssm.NewFromConfig(c.AWS), SecretsManager: secretsmanager.NewFromConfig(c.AWS), Stage: c.Stage, LookupEnv: os.LookupEnv})
+	resolver := stack.Resolver(c.Base)
 	ref := c.AuthTokenRef
 	return &twiliovoice.Handler{
 		Configs:       parts.Configs,

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/ahca/ahca/pkg/conversation"
 	"github.com/ahca/ahca/pkg/relay"
@@ -52,7 +51,7 @@ func FromEnv(getenv stack.Getenv) (Config, error) {
 	}
 	c := Config{Base: base, TrustedOrigins: stack.List(getenv("WEB_ORIGIN")), ManagementEndpoint: getenv("WS_MANAGEMENT_ENDPOINT")}
 	if ref, ws := getenv("TWILIO_AUTH_TOKEN_REF"), getenv("WS_URL"); ref != "" && ws != "" {
-		if err := stack.SecretRef("TWILIO_AUTH_TOKEN_REF", ref, "ssm:/ahca/dev/twilio-auth-token"); err != nil {
+		if err := stack.SecretRef("TWILIO_AUTH_TOKEN_REF", secret.Value(ref), "ssm:/ahca/dev/twilio-auth-token"); err != nil {
 			return Config{}, err
 		}
 		c.Phone = &PhoneConfig{WSURL: ws, AuthTokenRef: secret.Value(ref)}
@@ -78,7 +77,7 @@ func New(c Config, opts ...Option) (*wsapi.Handlers, error) {
 	}
 	var phone *wsapi.PhoneAdmission
 	if c.Phone != nil {
-		resolver := secret.NewResolver(secret.Options{SSM: ssm.NewFromConfig(c.AWS), Stage: c.Stage, LookupEnv: os.LookupEnv})
+		resolver := stack.Resolver(c.Base)
 		ref := c.Phone.AuthTokenRef
 		phone = &wsapi.PhoneAdmission{WSURL: c.Phone.WSURL, Store: parts.Sessions, AuthToken: func(ctx context.Context) (string, error) {
 			return resolver.Resolve(ctx, ref)
