@@ -49,8 +49,6 @@ var ErrInterrupted = errors.New("caller interrupted")
 type Reply struct {
 	// Text is what to say (after anything streamed through Output).
 	Text string
-	// CallerUpdated: s.Caller changed (the web client gets user_info_updated).
-	CallerUpdated bool
 	// Done: the conversation is complete; end it after saying Text.
 	Done bool
 	// Events are worth a tool turn in the transcript, in order.
@@ -88,7 +86,6 @@ func (f Fallback) Turn(ctx context.Context, s *session.Session, text string, now
 	}
 	b.Events = append(r.Events, b.Events...)
 	b.Done = b.Done || r.Done
-	b.CallerUpdated = b.CallerUpdated || r.CallerUpdated
 	if b.Handoff == nil {
 		b.Handoff = r.Handoff
 	}

@@ -18,9 +18,6 @@ import (
 	"github.com/ahca/ahca/pkg/tools"
 )
 
-// DefaultMaxToolRounds bounds the model requests of one turn.
-const DefaultMaxToolRounds = 4
-
 // Agent is the AI agent of one business.
 type Agent struct {
 	Business      *business.Business
@@ -59,7 +56,6 @@ func (a *Agent) Turn(ctx context.Context, s *session.Session, _ string, now time
 		rounds = lim.ModelRoundsPerTurn
 	}
 	g := newGuard(b, s, a.Counters, a.log())
-	before := s.Caller
 	var r agent.Reply
 	for round := 0; ; round++ {
 		req := llm.Request{Model: b.LLM.Model, Temperature: b.LLM.Temperature, Messages: msgs, Tools: offered, MaxOutputTokens: lim.MaxOutputTokens}
@@ -69,7 +65,6 @@ func (a *Agent) Turn(ctx context.Context, s *session.Session, _ string, now time
 		res, err := a.Model.Stream(ctx, req, out.Text)
 		s.State.Usage.ModelTokens += res.Usage.Total()
 		if err != nil {
-			r.CallerUpdated = s.Caller != before
 			return r, err
 		}
 		if len(res.ToolCalls) == 0 {
@@ -98,7 +93,6 @@ func (a *Agent) Turn(ctx context.Context, s *session.Session, _ string, now time
 		}
 		out.CallerChanged(s.Caller)
 	}
-	r.CallerUpdated = s.Caller != before
 	return r, nil
 }
 

@@ -47,7 +47,6 @@ type Poster interface {
 // Defaults of a turn.
 const (
 	DefaultTurnTimeout   = 20 * time.Second // well under API Gateway's 29 s integration timeout
-	DefaultMaxToolRounds = aiagent.DefaultMaxToolRounds
 	DefaultInterruptPoll = 300 * time.Millisecond
 )
 
@@ -79,7 +78,7 @@ type Engine struct {
 	Tools         *tools.Registry // default tools.Default()
 	PromptOptions prompt.Options
 	TurnTimeout   time.Duration // default DefaultTurnTimeout
-	MaxToolRounds int           // default DefaultMaxToolRounds
+	MaxToolRounds int           // default: the business's limits.modelRoundsPerTurn
 	InterruptPoll time.Duration // default DefaultInterruptPoll
 	// Counters keep the businesses' daily and hourly budgets (DynamoDB in
 	// AWS); nil keeps them in this process.

@@ -14,7 +14,7 @@ import (
 
 // streamOut is the agent.Output of a turn: it posts streamed words as
 // phrases (relay.Coalescer), checks for interrupts, shows the caller's
-// details on the web as they change, and keeps what was said. Everything
+// details on the web as they change, and keeps what the transcript records. Everything
 // goes out under the turn's context, so posts and interrupt reads keep its
 // deadline and its log attributes.
 type streamOut struct {
@@ -22,7 +22,6 @@ type streamOut struct {
 	t           *turn
 	turnStart   time.Time
 	coalesce    relay.Coalescer
-	said        strings.Builder // everything posted
 	stored      strings.Builder // what the transcript keeps
 	posted      int
 	lastPoll    time.Time
@@ -70,7 +69,6 @@ func (o *streamOut) post(phrase string, last bool) error {
 	if err := o.t.post(o.ctx, protocol.Encode(protocol.Text{Type: protocol.TypeText, Token: phrase, Last: last})); err != nil {
 		return err
 	}
-	o.said.WriteString(phrase)
 	o.posted++
 	return nil
 }

@@ -151,14 +151,12 @@ func (a *Agent) respond(ctx context.Context, s *session.Session, text string, no
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	before := s.Caller
 	t := &turn{ctx: ctx, a: a, s: s, in: &s.State.Intake, bk: &s.State.Booking, now: now, got: map[string]bool{}}
 	t.run(sanitize(text))
 	r := agent.Reply{Text: t.text(), Done: t.done, Events: t.events}
 	if len(t.updates) > 0 {
 		r.Events = append(r.Events, agent.Event{Kind: agent.EventInfoUpdated, Detail: strings.Join(t.updates, "; ")})
 	}
-	r.CallerUpdated = s.Caller != before
 	return r
 }
 

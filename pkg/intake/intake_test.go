@@ -61,7 +61,6 @@ func runDialogue(t *testing.T, a *Agent, d dialogue) {
 		t.Errorf("Greet = %q; want the business greeting %q", g.Text, a.b.Agent.Greeting)
 	}
 	for i, l := range d.lines {
-		before := s.Caller
 		twin := s.Clone()
 		r := a.Respond(s, l.say, now)
 		r2 := a.Respond(twin, l.say, now)
@@ -76,9 +75,6 @@ func runDialogue(t *testing.T, a *Agent, d dialogue) {
 		want.CallerID = d.callerID
 		if s.Caller != want {
 			t.Errorf("turn %d %q: caller = %+v; want %+v", i+1, l.say, s.Caller, want)
-		}
-		if r.CallerUpdated != (s.Caller != before) {
-			t.Errorf("turn %d %q: CallerUpdated = %v; caller changed: %v", i+1, l.say, r.CallerUpdated, s.Caller != before)
 		}
 		if r.Done != l.done {
 			t.Errorf("turn %d %q: Done = %v; want %v", i+1, l.say, r.Done, l.done)
@@ -401,7 +397,7 @@ func TestResumeWithoutGreet(t *testing.T) {
 	s := &session.Session{Channel: session.ChannelPhone, Caller: session.Caller{Name: "Jamie Rivera", Reason: "Gate repair"}}
 	r := a.Respond(s, "it's 503 555 0142", tuesday)
 	want := "Let me make sure I have everything: your name is Jamie Rivera, your number is (503) 555-0142, and I've noted: gate repair. Is that right?"
-	if r.Text != want || s.Caller.Phone != "+15035550142" || !r.CallerUpdated {
+	if r.Text != want || s.Caller.Phone != "+15035550142" {
 		t.Errorf("Respond = %q (caller %+v); want %q", r.Text, s.Caller, want)
 	}
 	// Nothing known yet: the utterance answers "how can I help?".

@@ -41,10 +41,10 @@ type Usage struct {
 	TurnUntil time.Time `json:"turnUntil,omitzero" dynamodbav:"turnUntil,omitempty"`
 	// TurnID names the claiming turn, so only it releases the claim.
 	TurnID string `json:"turnId,omitempty" dynamodbav:"turnId,omitempty"`
-	// Bookings, SMS and CallerCopies count what the conversation triggered.
-	Bookings     int `json:"bookings,omitempty" dynamodbav:"bookings,omitempty"`
-	SMS          int `json:"sms,omitempty" dynamodbav:"sms,omitempty"`
-	CallerCopies int `json:"callerCopies,omitempty" dynamodbav:"callerCopies,omitempty"`
+	// Bookings and SMS count what the conversation triggered (caller
+	// copies are counted by the email pipeline, per business).
+	Bookings int `json:"bookings,omitempty" dynamodbav:"bookings,omitempty"`
+	SMS      int `json:"sms,omitempty" dynamodbav:"sms,omitempty"`
 	// ModelTokens counts the model tokens (in and out) the conversation used.
 	ModelTokens int64 `json:"modelTokens,omitempty" dynamodbav:"modelTokens,omitempty"`
 	// Scripted, when set, says why the scripted agent answers this whole
