@@ -764,6 +764,10 @@ func fullState(zone *time.Location) session.State {
 			For: "billing", At: t0.Add(time.Minute), Notified: 2, Sent: "0123abcd",
 		},
 		Engine: session.Engine{Greeted: true, Leg: "VX123", Interrupt: &session.Interrupt{At: t0.Add(6 * time.Second), Heard: "I can"}},
+		Usage: session.Usage{
+			Prompts: 7, MinuteStart: t0.Add(2 * time.Minute).In(zone), MinutePrompts: 3,
+			TurnUntil: t0.Add(3 * time.Minute).In(zone), TurnID: "turn-7", Bookings: 1, SMS: 2, ModelTokens: 12345, Scripted: "modelTokensPerDay",
+		},
 	}
 }
 
@@ -781,6 +785,8 @@ func canonical(st session.State) string {
 	if i := st.Engine.Interrupt; i != nil {
 		s += "; interrupt " + utc(i.At) + " " + i.Heard
 	}
+	u := st.Usage
+	s += fmt.Sprintf("; usage %d %s %d %s %s %d %d %d %s", u.Prompts, utc(u.MinuteStart), u.MinutePrompts, utc(u.TurnUntil), u.TurnID, u.Bookings, u.SMS, u.ModelTokens, u.Scripted)
 	return s
 }
 
