@@ -24,6 +24,7 @@ import (
 
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/llm/openaiclient"
+	"github.com/ahca/ahca/pkg/stack"
 	"github.com/ahca/ahca/pkg/tenant"
 	"github.com/ahca/ahca/pkg/twiliovoice"
 )
@@ -107,7 +108,7 @@ func loadSetup(fs *flag.FlagSet) action {
 	fs.StringVar(&o.DynamoDBEndpoint, "dynamodb-endpoint", os.Getenv("AHCA_DYNAMODB_ENDPOINT"), "--in-process: DynamoDB `URL` for --store dynamodb (default: AHCA_DYNAMODB_ENDPOINT)")
 	fs.DurationVar(&o.ModelFake, "model-fake", 0, "--in-process: the AI agent answers from a local stand-in model with this time to first token (`duration`; default: the scripted agent, no model)")
 	return func(ctx context.Context, inv *invocation) int {
-		o.Businesses, o.Numbers = splitList(*biz), splitList(*to)
+		o.Businesses, o.Numbers = stack.List(*biz), stack.List(*to)
 		o.ModelFakeSet = inv.given("model-fake")
 		if o.Token == "" {
 			o.Token = devTwilioToken()
@@ -117,16 +118,6 @@ func loadSetup(fs *flag.FlagSet) action {
 		}
 		return loadCommand(ctx, inv, o)
 	}
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // check validates the options; it returns what is wrong, or "".

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/llm"
@@ -159,7 +160,7 @@ func (g *guard) sameSlot(dateTime string, want, now time.Time) bool {
 // after records what a call that ran triggered: a booking, and the texts a
 // voicemail sent (each one counts, per conversation and per business).
 func (g *guard) after(ctx context.Context, s *session.Session, call llm.ToolCall, o tools.Outcome, now time.Time) {
-	if o.Event != nil && o.Event.Kind == "appointment_booked" {
+	if o.Event != nil && o.Event.Kind == agent.EventAppointmentBooked {
 		s.State.Usage.Bookings++
 	}
 	if call.Name != tools.NameCollectVoicemail {

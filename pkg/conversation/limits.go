@@ -64,23 +64,19 @@ func (e *Engine) counters() session.Counters {
 // budget remembers, per process, businesses whose daily model budget is
 // spent, so later conversations opened here skip the model.
 type budget struct {
-	mu    sync.Mutex
-	spent map[string]bool // businessId|day
+	spent sync.Map // businessId|day → true
 }
 
-func (b *budget) mark(key string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.spent == nil {
-		b.spent = map[string]bool{}
-	}
-	b.spent[key] = true
+// mark records key as spent and reports whether this call was the first
+// to do so (only the first tells the operator).
+func (b *budget) mark(key string) (first bool) {
+	_, seen := b.spent.LoadOrStore(key, true)
+	return !seen
 }
 
 func (b *budget) isSpent(key string) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.spent[key]
+	_, ok := b.spent.Load(key)
+	return ok
 }
 
 // openBudget counts a new conversation against the business's daily
@@ -126,8 +122,7 @@ func (e *Engine) spendTokens(ctx context.Context, b *business.Business, now time
 		e.log().WarnContext(ctx, "usage counters unavailable; model tokens not counted", "err", err, "tokens", tokens)
 		return
 	}
-	if n[session.CountModelTokens] >= int64(lim.ModelTokensPerDay) && !e.spent.isSpent(string(b.ID)+"|"+day) {
-		e.spent.mark(string(b.ID) + "|" + day)
+	if n[session.CountModelTokens] >= int64(lim.ModelTokensPerDay) && e.spent.mark(string(b.ID)+"|"+day) {
 		e.budgetSpent(ctx, b, "modelTokensPerDay", lim.ModelTokensPerDay, n[session.CountModelTokens])
 	}
 }

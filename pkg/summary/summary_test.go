@@ -135,7 +135,7 @@ func TestSummarize(t *testing.T) {
 					var fake *llmtest.Fake
 					if tt.answers != nil {
 						var hc *http.Client
-						fake, hc = newFake(t)
+						fake, hc = llmtest.NewPiped(t)
 						fake.Enqueue(tt.answers...)
 						s.LLM = newClient(fake, hc)
 					}
