@@ -12,7 +12,6 @@ import (
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/llm"
 	"github.com/ahca/ahca/pkg/session"
-	"github.com/ahca/ahca/pkg/speech"
 	"github.com/ahca/ahca/pkg/tools"
 )
 
@@ -150,10 +149,7 @@ func (g *guard) sameSlot(dateTime string, want, now time.Time) bool {
 	if t, err := time.Parse(time.RFC3339, dateTime); err == nil {
 		return t.Equal(want)
 	}
-	w, err := speech.ParseWhen(dateTime, now, booking.Location(g.b))
-	if err == nil {
-		w, err = booking.Settle(g.b, w, now)
-	}
+	w, err := booking.ParseFor(g.b, dateTime, now)
 	return err == nil && w.HasTime && w.Time().Equal(want)
 }
 

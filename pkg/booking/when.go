@@ -9,6 +9,16 @@ import (
 	"github.com/ahca/ahca/pkg/speech"
 )
 
+// ParseFor reads a day and time the caller said, in b's zone, and settles it
+// with b's booking hours: speech.ParseWhen, then Settle.
+func ParseFor(b *business.Business, text string, now time.Time) (speech.When, error) {
+	w, err := speech.ParseWhen(text, now, Location(b))
+	if err != nil {
+		return w, err
+	}
+	return Settle(b, w, now)
+}
+
 // Settle settles the unsaid AM or PM of a day and time the caller said
 // (speech.ParseWhen in Location(b)) with b's booking hours: when only one
 // of them falls within the hours it is taken; when both do, a

@@ -225,19 +225,9 @@ func (t *turn) bookingIntent(leftover string) bool {
 
 // saysWhen reports whether text names a day or a time.
 func saysWhen(b *business.Business, text string, now time.Time) bool {
-	_, err := when(b, text, now)
+	_, err := booking.ParseFor(b, text, now)
 	var q *speech.QuestionError
 	return err == nil || errors.As(err, &q) && !nothingSaid(q)
-}
-
-// when reads a day and time the caller said and settles it with the
-// business's booking hours.
-func when(b *business.Business, text string, now time.Time) (speech.When, error) {
-	w, err := speech.ParseWhen(text, now, booking.Location(b))
-	if err != nil {
-		return w, err
-	}
-	return booking.Settle(b, w, now)
 }
 
 // nothingSaid reports whether the parser's question says the text named no
@@ -302,7 +292,7 @@ func (t *turn) startBooking() {
 // parseWhen proposes a slot for a day and time, or asks the clarifying
 // question; false when text names neither.
 func (t *turn) parseWhen(text string) bool {
-	w, err := when(t.a.b, text, t.now)
+	w, err := booking.ParseFor(t.a.b, text, t.now)
 	var q *speech.QuestionError
 	if errors.As(err, &q) && !nothingSaid(q) {
 		t.bk.Stage = session.BookWhen

@@ -111,10 +111,7 @@ func runSchedule(ctx context.Context, store booking.Store, env Env, raw json.Raw
 		}
 	}
 
-	w, err := speech.ParseWhen(a.DateTime, now, booking.Location(b))
-	if err == nil {
-		w, err = booking.Settle(b, w, now)
-	}
+	w, err := booking.ParseFor(b, a.DateTime, now)
 	var q *speech.QuestionError
 	if errors.As(err, &q) {
 		return Result(scheduleResult{Status: "question", Question: q.Question,
