@@ -177,13 +177,13 @@ func TestWebNeverOffersPhoneTools(t *testing.T) {
 
 	// The same business on a call is offered them.
 	b, _ := f.set.Business("maple-street-vet")
-	ph, err := f.engine.Open(context.Background(), b, "p1", session.ChannelPhone)
-	if err != nil {
+	if _, err := f.engine.Open(context.Background(), b, "p1", session.ChannelPhone); err != nil {
 		t.Fatal(err)
 	}
-	_ = ph
 	f.fake.Enqueue(llmtest.Text("How can I help?"))
-	_ = f.engine.Handle(context.Background(), f.rec, "p1", []byte(promptFrame("hello")))
+	if err := f.engine.Handle(context.Background(), f.rec, "p1", []byte(promptFrame("hello"))); err != nil {
+		t.Fatal(err)
+	}
 	if names := toolNames(f.fake.Last()); !slices.Contains(names, tools.NameCollectVoicemail) || !slices.Contains(names, tools.NameRouteCall) {
 		t.Errorf("phone request tools = %v", names)
 	}

@@ -22,4 +22,4 @@ func TestDefuse(t *testing.T) {
 	}
 }
 
-func regexpDomain(s string) bool { return domainRE.MatchString(s) }
+func regexpDomain(s string) bool { return domainRE().MatchString(s) }
