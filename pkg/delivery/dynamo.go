@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
+	"github.com/ahca/ahca/pkg/transcript"
 )
 
 // DynamoAPI is the part of the DynamoDB client DynamoRecords uses;
@@ -26,8 +28,9 @@ type DynamoAPI interface {
 }
 
 // DynamoRecords keeps the pipeline's records in the sessions' single table
-// (pk/sk strings; none of these items has gsi1pk or expiresAt, so they
-// stay out of the byConnection index and never expire):
+// (pk/sk strings; none of these items has gsi1pk, so they stay out of the
+// byConnection index; only email-summary's retention wrapper gives
+// transcripts an expiresAt):
 //
 //	transcript   pk "BIZ#<biz>#TRANSCRIPTS"       sk "<endedAt>#<sessionId>"
 //	             endedAt in UTC, RFC 3339 with nine fractional digits, so a
@@ -36,9 +39,20 @@ type DynamoAPI interface {
 //	             field under its dynamodbav name (businessId, sessionId,
 //	             channel, callSid, status, endReason, startedAt, endedAt,
 //	             caller{name,phone,email,reason}, callbackPhone,
-//	             phoneFromCallerId, turns[{at,role,text,tool,interrupted}]),
-//	             summary, summarySource, storedAt. Written once
-//	             (attribute_not_exists).
+//	             phoneFromCallerId, turns[{at,role,text,tool,interrupted}],
+//	             booking{start,service}), summary, summarySource, storedAt.
+//	             Written once (attribute_not_exists). A transcript larger
+//	             than maxTranscriptItemBytes (DynamoDB refuses items over
+//	             400 KB) is split: its item has every attribute but turns,
+//	             plus parts (N, how many part items hold the turns).
+//	part         pk "BIZ#<biz>#TRANSCRIPT#<sessionId>" sk "PART#<nnnn>"
+//	             (four digits from 0000) businessId, sessionId, turns: a
+//	             contiguous run of a split transcript's turns, in order,
+//	             each item under maxTranscriptItemBytes. Outside the
+//	             TRANSCRIPTS partition, so listing never reads them. Written
+//	             unconditionally before the transcript item, whose
+//	             conditional put commits them (a racing duplicate delivery
+//	             writes the same turns).
 //	email claim  pk "BIZ#<biz>#EMAIL#<sessionId>"  sk "EMAIL" (the business's
 //	             summary) | "EMAIL#CALLER" (the caller's copy)
 //	             businessId, sessionId, kind, state (in_progress | sent |
@@ -69,9 +83,23 @@ const (
 
 	skEmailBusiness = "EMAIL"
 	skEmailCaller   = "EMAIL#CALLER"
+
+	attrTurns = "turns"
+	attrParts = "parts"
 )
 
+// maxTranscriptItemBytes bounds a transcript item and each of its part
+// items, well under DynamoDB's 400 KB, as measured by jsonSize.
+const maxTranscriptItemBytes = 300 * 1024
+
 func transcriptsPK(biz tenant.ID) string { return "BIZ#" + string(biz) + "#TRANSCRIPTS" }
+
+// partsPK is the partition of a split transcript's part items.
+func partsPK(biz tenant.ID, sessionID string) string {
+	return "BIZ#" + string(biz) + "#TRANSCRIPT#" + sessionID
+}
+
+func partSK(i int) string { return fmt.Sprintf("PART#%04d", i) }
 
 func claimPK(biz tenant.ID, sessionID string) string {
 	return "BIZ#" + string(biz) + "#EMAIL#" + sessionID
@@ -110,7 +138,91 @@ var recordEncoder = attributevalue.NewEncoder(func(o *attributevalue.EncoderOpti
 	o.OmitEmptyTime = true
 })
 
-// PutTranscript writes r if no transcript has its key; see Records.
+// encodeItem encodes v (a struct) as the attributes of an item with key
+// pk, sk.
+func encodeItem(v any, pk, sk string) (map[string]types.AttributeValue, error) {
+	av, err := recordEncoder.Encode(v)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := av.(*types.AttributeValueMemberM)
+	if !ok {
+		return nil, fmt.Errorf("encoded %T, want a map", av)
+	}
+	m.Value[attrPK], m.Value[attrSK] = strAV(pk), strAV(sk)
+	return m.Value, nil
+}
+
+// jsonSize is the length of v as JSON. For a Record or its turns it is
+// never less than the size DynamoDB counts for their item or attribute
+// (the same names and values, plus quotes and punctuation), so sizes
+// below maxTranscriptItemBytes are safe.
+func jsonSize(v any) (int, error) {
+	b, err := json.Marshal(v)
+	return len(b), err
+}
+
+// partItem is a stored part of a split transcript.
+type partItem struct {
+	BusinessID tenant.ID         `dynamodbav:"businessId"`
+	SessionID  string            `dynamodbav:"sessionId"`
+	Turns      []transcript.Turn `dynamodbav:"turns"`
+}
+
+// splitTurns cuts turns into contiguous runs of at most budget bytes each
+// (a turn larger than budget alone is a run of its own).
+func splitTurns(turns []transcript.Turn, budget int) ([][]transcript.Turn, error) {
+	var runs [][]transcript.Turn
+	start, size := 0, 0
+	for i, t := range turns {
+		n, err := jsonSize(t)
+		if err != nil {
+			return nil, fmt.Errorf("measure turn %d: %w", i, err)
+		}
+		n++ // DynamoDB counts a byte per list element
+		if i > start && size+n > budget {
+			runs = append(runs, turns[start:i])
+			start, size = i, 0
+		}
+		size += n
+	}
+	if start < len(turns) {
+		runs = append(runs, turns[start:])
+	}
+	return runs, nil
+}
+
+// transcriptParts returns the part items r's turns are stored in: none
+// when r fits in one item.
+func transcriptParts(r *Record) ([]map[string]types.AttributeValue, error) {
+	size, err := jsonSize(r)
+	if err != nil {
+		return nil, fmt.Errorf("measure: %w", err)
+	}
+	if size+len(transcriptsPK(r.BusinessID))+len(r.Key())+4 <= maxTranscriptItemBytes || len(r.Turns) == 0 {
+		return nil, nil
+	}
+	pk := partsPK(r.BusinessID, r.SessionID)
+	// Room for a part's other attributes: their names, the key and the ids.
+	fixed := len(pk) + len(r.BusinessID) + len(r.SessionID) + 64
+	runs, err := splitTurns(r.Turns, maxTranscriptItemBytes-fixed)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]map[string]types.AttributeValue, len(runs))
+	for i, turns := range runs {
+		items[i], err = encodeItem(partItem{BusinessID: r.BusinessID, SessionID: r.SessionID, Turns: turns}, pk, partSK(i))
+		if err != nil {
+			return nil, fmt.Errorf("encode part %d: %w", i, err)
+		}
+	}
+	return items, nil
+}
+
+// PutTranscript writes r if no transcript has its key; see Records. A
+// transcript too large for one item has its turns written first, in part
+// items, then its item without them (the commit: until it exists, the
+// parts are not read, and a retry writes them again).
 func (d *DynamoRecords) PutTranscript(ctx context.Context, r *Record) (bool, error) {
 	if err := checkBusiness(r.BusinessID); err != nil {
 		return false, fmt.Errorf("delivery records: put transcript: %w", err)
@@ -118,16 +230,23 @@ func (d *DynamoRecords) PutTranscript(ctx context.Context, r *Record) (bool, err
 	if r.SessionID == "" || r.EndedAt.IsZero() {
 		return false, fmt.Errorf("delivery records: put transcript %s/%q: session id and end time are required", r.BusinessID, r.SessionID)
 	}
-	av, err := recordEncoder.Encode(r)
+	item, err := encodeItem(r, transcriptsPK(r.BusinessID), r.Key())
 	if err != nil {
 		return false, fmt.Errorf("delivery records: put transcript %s/%s: %w", r.BusinessID, r.SessionID, err)
 	}
-	m, ok := av.(*types.AttributeValueMemberM)
-	if !ok {
-		return false, fmt.Errorf("delivery records: put transcript: encoded %T, want a map", av)
+	parts, err := transcriptParts(r)
+	if err != nil {
+		return false, fmt.Errorf("delivery records: put transcript %s/%s: %w", r.BusinessID, r.SessionID, err)
 	}
-	item := m.Value
-	item[attrPK], item[attrSK] = strAV(transcriptsPK(r.BusinessID)), strAV(r.Key())
+	for i, part := range parts {
+		if _, err := d.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(d.table), Item: part}); err != nil {
+			return false, fmt.Errorf("delivery records: put transcript %s/%s: part %d of %d: %w", r.BusinessID, r.SessionID, i, len(parts), err)
+		}
+	}
+	if len(parts) > 0 {
+		delete(item, attrTurns)
+		item[attrParts] = numAV(int64(len(parts)))
+	}
 	_, err = d.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                aws.String(d.table),
 		Item:                     item,
@@ -155,7 +274,65 @@ func decodeRecord(biz tenant.ID, item map[string]types.AttributeValue) (*Record,
 	return &r, nil
 }
 
-// Transcript reads a transcript by key with a consistent GetItem.
+// readParts sets the turns of r, decoded from item, from its part items
+// when it is split (item has parts): one consistent Query of the parts'
+// partition, in order. A missing part is an error.
+func (d *DynamoRecords) readParts(ctx context.Context, r *Record, item map[string]types.AttributeValue) error {
+	av, ok := item[attrParts]
+	if !ok {
+		return nil
+	}
+	var n int
+	if err := attributevalue.Unmarshal(av, &n); err != nil {
+		return fmt.Errorf("decode transcript parts: %w", err)
+	}
+	if n <= 0 {
+		return fmt.Errorf("transcript item has %d parts", n)
+	}
+	pk := partsPK(r.BusinessID, r.SessionID)
+	p := dynamodb.NewQueryPaginator(d.client, &dynamodb.QueryInput{
+		TableName:                aws.String(d.table),
+		KeyConditionExpression:   aws.String("#pk = :pk AND #sk BETWEEN :first AND :last"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#sk": attrSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": strAV(pk), ":first": strAV(partSK(0)), ":last": strAV(partSK(n - 1)),
+		},
+		ConsistentRead:   aws.Bool(true),
+		ScanIndexForward: aws.Bool(true),
+	})
+	missing := func(i int) error {
+		return fmt.Errorf("transcript part %s of %d missing (pk %s)", partSK(i), n, pk)
+	}
+	r.Turns = nil
+	next := 0
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("read transcript parts: %w", err)
+		}
+		for _, it := range page.Items {
+			if sk, _ := it[attrSK].(*types.AttributeValueMemberS); sk == nil || sk.Value != partSK(next) {
+				return missing(next)
+			}
+			var pi partItem
+			if err := attributevalue.UnmarshalMap(it, &pi); err != nil {
+				return fmt.Errorf("decode transcript part %d: %w", next, err)
+			}
+			if pi.BusinessID != r.BusinessID || pi.SessionID != r.SessionID {
+				return fmt.Errorf("transcript part %d holds business %q session %q, want %q %q", next, pi.BusinessID, pi.SessionID, r.BusinessID, r.SessionID)
+			}
+			r.Turns = append(r.Turns, pi.Turns...)
+			next++
+		}
+	}
+	if next < n {
+		return missing(next)
+	}
+	return nil
+}
+
+// Transcript reads a transcript by key with a consistent GetItem (and its
+// parts, if it is split).
 func (d *DynamoRecords) Transcript(ctx context.Context, biz tenant.ID, k string) (*Record, error) {
 	if err := checkBusiness(biz); err != nil {
 		return nil, fmt.Errorf("delivery records: transcript: %w", err)
@@ -170,6 +347,9 @@ func (d *DynamoRecords) Transcript(ctx context.Context, biz tenant.ID, k string)
 		return nil, fmt.Errorf("delivery records: transcript %s/%s: %w", biz, k, ErrNotFound)
 	}
 	r, err := decodeRecord(biz, out.Item)
+	if err == nil {
+		err = d.readParts(ctx, r, out.Item)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("delivery records: transcript %s/%s: %w", biz, k, err)
 	}
@@ -177,7 +357,8 @@ func (d *DynamoRecords) Transcript(ctx context.Context, biz tenant.ID, k string)
 }
 
 // FindTranscript queries the business's transcripts newest first, filtered
-// on sessionId, page by page until it is found.
+// on sessionId, page by page until it is found (then reads its parts, if
+// it is split).
 func (d *DynamoRecords) FindTranscript(ctx context.Context, biz tenant.ID, sessionID string) (*Record, error) {
 	if err := checkBusiness(biz); err != nil {
 		return nil, fmt.Errorf("delivery records: find transcript: %w", err)
@@ -200,12 +381,16 @@ func (d *DynamoRecords) FindTranscript(ctx context.Context, biz tenant.ID, sessi
 		}
 		for _, item := range out.Items {
 			r, err := decodeRecord(biz, item)
+			if err == nil && r.SessionID != sessionID {
+				continue
+			}
+			if err == nil {
+				err = d.readParts(ctx, r, item)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("delivery records: find transcript %s/%s: %w", biz, sessionID, err)
 			}
-			if r.SessionID == sessionID {
-				return r, nil
-			}
+			return r, nil
 		}
 	}
 	return nil, fmt.Errorf("delivery records: find transcript %s/%s: %w", biz, sessionID, ErrNotFound)

@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,12 +10,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ahca/ahca/pkg/delivery"
 	"github.com/ahca/ahca/pkg/delivery/deliverytest"
-	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/session/sessiontest"
 	"github.com/ahca/ahca/pkg/summary"
 	"github.com/ahca/ahca/pkg/transcript"
@@ -89,6 +90,9 @@ func TestDynamoRecordsLayout(t *testing.T) {
 	if l, ok := tr["turns"].(*types.AttributeValueMemberL); !ok || len(l.Value) != 4 {
 		t.Errorf("turns %#v", tr["turns"])
 	}
+	if p, ok := tr["parts"]; ok {
+		t.Errorf("a small transcript has parts %#v; it is one item", p)
+	}
 
 	cc := raw("BIZ#acme-plumbing#EMAIL#s1", "EMAIL#CALLER")
 	check(cc, want{"state": S("in_progress"), "owner": S("o"), "attempts": N("1"), "kind": S("caller"),
@@ -105,37 +109,116 @@ func TestDynamoRecordsLayout(t *testing.T) {
 		"reason": S("permanent"), "failedAt": S("2026-11-02T05:00:05Z"), "emails": &types.AttributeValueMemberSS{Value: []string{"business"}}})
 }
 
-// The largest session the store accepts makes a transcript record DynamoDB
-// accepts (items are limited to 400 KB; sessions to session.MaxItemBytes).
-func TestDynamoLargestSessionFits(t *testing.T) {
+// A transcript too large for one item is its item without turns, with
+// parts, and part items holding the turns in order, each well under
+// DynamoDB's 400 KB; a small one stays one item.
+func TestDynamoTranscriptParts(t *testing.T) {
 	ctx := context.Background()
 	client, table := sessiontest.LocalTable(t)
-	st := session.NewDynamoStore(client, table)
-	now := time.Now().UTC()
-	s := &session.Session{BusinessID: "acme-plumbing", ID: "s-big", Channel: session.ChannelPhone, Status: session.StatusActive,
-		Caller: session.Caller{Name: "Jamie Rivera", Phone: "+15035550142", Reason: "leak"}, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(time.Hour)}
-	text := strings.Repeat("ü", 500) // 1000 bytes
-	for i := range 330 {
-		s.Append(session.RoleAgent, text, now.Add(time.Duration(i)*time.Millisecond))
+	r := delivery.NewDynamoRecords(client, table)
+	end := time.Date(2026, 11, 2, 5, 0, 5, 0, time.UTC)
+	tests := []struct {
+		name      string
+		rec       *delivery.Record
+		wantParts bool
+	}{
+		{"four turns", deliverytest.Record("acme-plumbing", "s-short", end), false},
+		{"300 KB of turns and a little", deliverytest.LongRecord("acme-plumbing", "s-edge", end, 70, 4000, 4000), true},
+		{"500 turns of 4,000 characters", deliverytest.LongRecord("acme-plumbing", "s-long", end, 500, 4000, 4000), true},
 	}
-	if err := st.Create(ctx, s); err != nil {
-		t.Fatal(err)
-	}
-	// Grow the session turn by turn until the store refuses it.
-	for i := 0; ; i++ {
-		next := s.Clone()
-		next.Append(session.RoleCaller, text, now.Add(time.Duration(i)*time.Second))
-		if err := st.Save(ctx, next); err != nil {
-			if !errors.Is(err, session.ErrTooLarge) {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.rec.Summary = strings.Repeat("x", summary.MaxChars)
+			if _, err := r.PutTranscript(ctx, tt.rec); err != nil {
 				t.Fatal(err)
 			}
-			break
+			out, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: map[string]types.AttributeValue{
+				"pk": &types.AttributeValueMemberS{Value: "BIZ#acme-plumbing#TRANSCRIPTS"}, "sk": &types.AttributeValueMemberS{Value: tt.rec.Key()},
+			}})
+			if err != nil || len(out.Item) == 0 {
+				t.Fatalf("raw GetItem: %v, %v", out, err)
+			}
+			parts := storedParts(t, client, table, "BIZ#acme-plumbing#TRANSCRIPT#"+tt.rec.SessionID)
+			if !tt.wantParts {
+				if _, ok := out.Item["parts"]; ok || out.Item["turns"] == nil || len(parts) != 0 {
+					t.Errorf("transcript item has parts %v, turns %v; %d part items; want one item with its turns", out.Item["parts"], out.Item["turns"] != nil, len(parts))
+				}
+				return
+			}
+			if _, ok := out.Item["turns"]; ok {
+				t.Error("a split transcript's item keeps its turns")
+			}
+			if p := fmt.Sprint(out.Item["parts"]); p != fmt.Sprint(&types.AttributeValueMemberN{Value: fmt.Sprint(len(parts))}) {
+				t.Errorf("parts %s; %d part items stored", p, len(parts))
+			}
+			var turns []transcript.Turn
+			total := 0
+			for i, p := range parts {
+				if p.SK != fmt.Sprintf("PART#%04d", i) || p.BusinessID != "acme-plumbing" || p.SessionID != tt.rec.SessionID {
+					t.Errorf("part %d is %s of %s/%s", i, p.SK, p.BusinessID, p.SessionID)
+				}
+				b, _ := json.Marshal(p.Turns)
+				if len(b) > 300*1024 {
+					t.Errorf("part %d holds %d bytes of turns", i, len(b))
+				}
+				total += len(b)
+				turns = append(turns, p.Turns...)
+			}
+			if fewest := (total + 300*1024 - 1) / (300 * 1024); len(parts) > fewest+1 {
+				t.Errorf("%d bytes of turns in %d parts; want at most %d", total, len(parts), fewest+1)
+			}
+			if len(turns) != len(tt.rec.Turns) || turns[len(turns)-1].Text != tt.rec.Turns[len(turns)-1].Text {
+				t.Errorf("parts hold %d turns, want %d in order", len(turns), len(tt.rec.Turns))
+			}
+		})
+	}
+
+	// A missing part is an error naming it, not a shorter transcript or
+	// ErrNotFound.
+	if _, err := client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(table), Key: map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "BIZ#acme-plumbing#TRANSCRIPT#s-long"}, "sk": &types.AttributeValueMemberS{Value: "PART#0001"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	long := tests[2].rec
+	_, terr := r.Transcript(ctx, "acme-plumbing", long.Key())
+	_, ferr := r.FindTranscript(ctx, "acme-plumbing", "s-long")
+	for _, err := range []error{terr, ferr} {
+		if err == nil || errors.Is(err, delivery.ErrNotFound) ||
+			!strings.Contains(err.Error(), "PART#0001") || !strings.Contains(err.Error(), "acme-plumbing") || !strings.Contains(err.Error(), "s-long") {
+			t.Errorf("reading a transcript without its part 1: %v", err)
 		}
-		s = next
 	}
-	s.Status, s.EndReason, s.EndedAt = session.StatusEnded, "completed", now.Add(time.Hour)
-	rec := &delivery.Record{Transcript: transcript.FromSession(s, now), Summary: strings.Repeat("x", summary.MaxChars), SummarySource: "ai", StoredAt: now}
-	if _, err := delivery.NewDynamoRecords(client, table).PutTranscript(ctx, rec); err != nil {
-		t.Fatalf("transcript of a %d-turn session: %v", len(s.Turns), err)
+}
+
+// storedPart is a part item as stored.
+type storedPart struct {
+	SK         string            `dynamodbav:"sk"`
+	BusinessID string            `dynamodbav:"businessId"`
+	SessionID  string            `dynamodbav:"sessionId"`
+	Turns      []transcript.Turn `dynamodbav:"turns"`
+}
+
+// storedParts reads the items of partition pk, by sort key.
+func storedParts(t *testing.T, client *dynamodb.Client, table, pk string) []storedPart {
+	t.Helper()
+	p := dynamodb.NewQueryPaginator(client, &dynamodb.QueryInput{
+		TableName:                 aws.String(table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
+		ConsistentRead:            aws.Bool(true),
+	})
+	var parts []storedPart
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ps []storedPart
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &ps); err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, ps...)
 	}
+	return parts
 }

@@ -36,6 +36,7 @@ func RunContract(t *testing.T, newRecords func(t *testing.T) delivery.Records) {
 		{"TranscriptMissing", testTranscriptMissing},
 		{"FindTranscript", testFindTranscript},
 		{"ListTranscripts", testListTranscripts},
+		{"LongTranscripts", testLongTranscripts},
 		{"ClaimLifecycle", testClaimLifecycle},
 		{"ReleaseAndReclaim", testReleaseAndReclaim},
 		{"ExpiredLeaseTakeover", testExpiredLease},
@@ -73,6 +74,55 @@ func Record(biz tenant.ID, sessionID string, end time.Time) *delivery.Record {
 			},
 		},
 		Summary: "Jamie's fence blew down.", SummarySource: "ai", StoredAt: end.Add(time.Second),
+	}
+}
+
+// LongRecord returns Record(biz, sessionID, end) with n turns instead of
+// four: agent and caller by turns (the caller's of callerChars characters,
+// the agent's of agentChars, every 10th agent turn interrupted), every text
+// different, with multi-byte characters and ones JSON escapes.
+func LongRecord(biz tenant.ID, sessionID string, end time.Time, n, callerChars, agentChars int) *delivery.Record {
+	r := Record(biz, sessionID, end)
+	r.Turns = make([]transcript.Turn, n)
+	for i := range r.Turns {
+		tu := transcript.Turn{At: r.StartedAt.Add(time.Duration(i)*time.Second + time.Duration(i)), Role: session.RoleAgent}
+		chars := agentChars
+		if i%2 == 1 {
+			tu.Role, chars = session.RoleCaller, callerChars
+		}
+		tu.Interrupted = i%20 == 10
+		text := []rune(fmt.Sprintf("turn %04d: ", i))
+		for len(text) < chars {
+			text = append(text, []rune("the basement is flooding — über 5 cm Wasser ✓ <&> \"now\"\n")...)
+		}
+		tu.Text = string(text[:chars])
+		r.Turns[i] = tu
+	}
+	return r
+}
+
+// sameRecord reports where got differs from want, turn by turn (a long
+// transcript is too long to print whole).
+func sameRecord(t *testing.T, op string, got, want *delivery.Record) {
+	t.Helper()
+	gh, wh := *got, *want
+	gh.Turns, wh.Turns = nil, nil
+	if normalize(&gh) != normalize(&wh) {
+		t.Errorf("%s: header\n got %s\nwant %s", op, normalize(&gh), normalize(&wh))
+	}
+	if len(got.Turns) != len(want.Turns) {
+		t.Errorf("%s: %d turns, want %d", op, len(got.Turns), len(want.Turns))
+		return
+	}
+	for i, w := range want.Turns {
+		g := got.Turns[i]
+		gAt, wAt := g.At, w.At
+		g.At, w.At = time.Time{}, time.Time{}
+		if g != w || !gAt.Equal(wAt) {
+			t.Errorf("%s: turn %d is %s %q… (%d bytes) at %v, want %s %q… (%d bytes) at %v", op, i,
+				g.Role, g.Text[:min(len(g.Text), 20)], len(g.Text), gAt, w.Role, w.Text[:min(len(w.Text), 20)], len(w.Text), wAt)
+			return
+		}
 	}
 }
 
@@ -213,6 +263,67 @@ func testListTranscripts(t *testing.T, r delivery.Records) {
 				t.Errorf("listed %s without its header fields: %+v", x.SessionID, x)
 			}
 		}
+	}
+}
+
+// mustTranscript reads business A's transcript by key.
+func mustTranscript(t *testing.T, r delivery.Records, key string) *delivery.Record {
+	t.Helper()
+	got, err := r.Transcript(ctx(), bizA, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// Transcripts of any length round-trip whole and in order (DynamoDB keeps
+// items under 400 KB, so a store may split them); listing leaves the
+// turns out and sees each transcript once.
+func testLongTranscripts(t *testing.T, r delivery.Records) {
+	mustPut(t, r, Record(bizA, "short", t0))
+	tests := []struct {
+		name                           string
+		turns, callerChars, agentChars int
+	}{
+		{"80 turns of 4,000 characters (~350 KB)", 80, 4000, 4000},
+		{"300 exchanges of 1,000 and 800 characters (~540 KB)", 600, 1000, 800},
+		{"500 turns of 4,000 characters (~2 MB)", 500, 4000, 4000},
+	}
+	listed := []string{"short"}
+	for i, tt := range tests {
+		id := fmt.Sprintf("long-%d", i)
+		listed = slices.Insert(listed, 0, id)
+		t.Run(tt.name, func(t *testing.T) {
+			want := LongRecord(bizA, id, t0.Add(time.Duration(i+1)*time.Minute), tt.turns, tt.callerChars, tt.agentChars)
+			mustPut(t, r, want)
+			sameRecord(t, "Transcript", mustTranscript(t, r, want.Key()), want)
+			found, err := r.FindTranscript(ctx(), bizA, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameRecord(t, "FindTranscript", found, want)
+
+			again := LongRecord(bizA, id, want.EndedAt, tt.turns, tt.callerChars, tt.agentChars)
+			again.Summary = "a different summary"
+			if created, err := r.PutTranscript(ctx(), again); err != nil || created {
+				t.Fatalf("second PutTranscript = %v, %v; want not created, no error", created, err)
+			}
+			sameRecord(t, "Transcript after a second put", mustTranscript(t, r, want.Key()), want)
+		})
+	}
+	got, err := r.ListTranscripts(ctx(), bizA, time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, x := range got {
+		ids = append(ids, x.SessionID)
+		if len(x.Turns) != 0 || x.Summary == "" || x.Caller.Name == "" {
+			t.Errorf("listed %s with %d turns, summary %q, caller %q; want no turns and the header", x.SessionID, len(x.Turns), x.Summary, x.Caller.Name)
+		}
+	}
+	if !slices.Equal(ids, listed) {
+		t.Errorf("ListTranscripts = %v, want %v", ids, listed)
 	}
 }
 
