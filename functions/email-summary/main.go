@@ -102,6 +102,7 @@ func newPipeline(getenv awsenv.Getenv) (*delivery.Pipeline[email.Message], error
 	}
 	p := emaildelivery.New(emaildelivery.Options{
 		Store:      delivery.NewDynamoRecords(db, base.Table),
+		Turns:      session.NewDynamoStore(parts.DynamoDB, base.Table),
 		Configs:    configs,
 		Summarizer: summarizer,
 		Providers:  providers,
@@ -113,7 +114,7 @@ func newPipeline(getenv awsenv.Getenv) (*delivery.Pipeline[email.Message], error
 }
 
 // transcriptTTL gives every transcript item the pipeline writes (pk
-// "BIZ#<id>#TRANSCRIPTS", see delivery.DynamoRecords) the table's TTL
+// "BIZ#<id>#TRANSCRIPTS", and a long one's parts, see delivery.DynamoRecords) the table's TTL
 // attribute, expiresAt = now + keep in Unix seconds, so DynamoDB deletes it
 // after the stage's retention. Other items pass unchanged. The table's
 // stream filter only feeds session items to this function, so a
@@ -125,10 +126,21 @@ type transcriptTTL struct {
 }
 
 func (c transcriptTTL) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	if pk, ok := in.Item["pk"].(*types.AttributeValueMemberS); ok && strings.HasSuffix(pk.Value, "#TRANSCRIPTS") && in.Item["expiresAt"] == nil {
+	pk, _ := in.Item["pk"].(*types.AttributeValueMemberS)
+	keep := time.Duration(0)
+	switch {
+	case pk == nil || in.Item["expiresAt"] != nil:
+	case strings.HasSuffix(pk.Value, "#TRANSCRIPTS"):
+		keep = c.keep
+	case strings.Contains(pk.Value, "#TRANSCRIPT#"):
+		// A long transcript's parts outlive it by a day: TTL deletes in no
+		// set order, and a transcript must never read with a part missing.
+		keep = c.keep + 24*time.Hour
+	}
+	if keep > 0 {
 		cp := *in
 		cp.Item = maps.Clone(in.Item)
-		cp.Item["expiresAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(c.now().Add(c.keep).Unix(), 10)}
+		cp.Item["expiresAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(c.now().Add(keep).Unix(), 10)}
 		in = &cp
 	}
 	return c.DynamoAPI.PutItem(ctx, in, opts...)

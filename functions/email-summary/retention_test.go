@@ -24,25 +24,36 @@ func (p *putRecorder) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ..
 
 func TestTranscriptTTL(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	rec := &putRecorder{}
-	c := transcriptTTL{DynamoAPI: rec, keep: 30 * 24 * time.Hour, now: func() time.Time { return now }}
+	const keep = 30 * 24 * time.Hour
 	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-	transcript := map[string]types.AttributeValue{"pk": s("BIZ#acme#TRANSCRIPTS"), "sk": s("2026-01-02T03:04:05Z#s1")}
-	claim := map[string]types.AttributeValue{"pk": s("BIZ#acme#EMAIL#s1"), "sk": s("EMAIL")}
-	for _, item := range []map[string]types.AttributeValue{transcript, claim} {
-		if _, err := c.PutItem(context.Background(), &dynamodb.PutItemInput{Item: item}); err != nil {
-			t.Fatal(err)
-		}
+	tests := []struct {
+		name string
+		item map[string]types.AttributeValue
+		want time.Duration // 0: no TTL
+	}{
+		{"transcript", map[string]types.AttributeValue{"pk": s("BIZ#acme#TRANSCRIPTS"), "sk": s("2026-01-02T03:04:05Z#s1")}, keep},
+		{"a long transcript's part outlives it", map[string]types.AttributeValue{"pk": s("BIZ#acme#TRANSCRIPT#s1"), "sk": s("PART#0000")}, keep + 24*time.Hour},
+		{"email claim", map[string]types.AttributeValue{"pk": s("BIZ#acme#EMAIL#s1"), "sk": s("EMAIL")}, 0},
+		{"dead letter", map[string]types.AttributeValue{"pk": s("BIZ#acme#DEADLETTER"), "sk": s("s1")}, 0},
 	}
-	want := strconv.FormatInt(now.Add(30*24*time.Hour).Unix(), 10)
-	if n, ok := rec.items[0]["expiresAt"].(*types.AttributeValueMemberN); !ok || n.Value != want {
-		t.Errorf("transcript expiresAt = %v, want %s", rec.items[0]["expiresAt"], want)
-	}
-	if _, ok := transcript["expiresAt"]; ok {
-		t.Error("the caller's item was modified")
-	}
-	if _, ok := rec.items[1]["expiresAt"]; ok {
-		t.Error("an email claim got a TTL; only transcripts expire")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &putRecorder{}
+			c := transcriptTTL{DynamoAPI: rec, keep: keep, now: func() time.Time { return now }}
+			if _, err := c.PutItem(context.Background(), &dynamodb.PutItemInput{Item: tt.item}); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := tt.item["expiresAt"]; ok {
+				t.Error("the caller's item was modified")
+			}
+			got, ok := rec.items[0]["expiresAt"].(*types.AttributeValueMemberN)
+			switch {
+			case tt.want == 0 && ok:
+				t.Errorf("expiresAt = %s; only transcripts expire", got.Value)
+			case tt.want != 0 && (!ok || got.Value != strconv.FormatInt(now.Add(tt.want).Unix(), 10)):
+				t.Errorf("expiresAt = %v, want now + %v", rec.items[0]["expiresAt"], tt.want)
+			}
+		})
 	}
 }
 

@@ -188,7 +188,7 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	// Ended sessions go to the summary pipeline the way the table's stream
 	// feeds the email-summary Lambda.
 	pipeline := emaildelivery.New(emaildelivery.Options{
-		Store: records, Configs: reg, Providers: providers, Log: log, Counters: counters,
+		Store: records, Turns: store, Configs: reg, Providers: providers, Log: log, Counters: counters,
 		Summarizer: &summary.Summarizer{LLM: engine.LLM, Log: log, Counters: counters},
 		Businesses: func(ctx context.Context) ([]tenant.ID, error) {
 			set, err := reg.Current(ctx)

@@ -26,8 +26,9 @@ type streamOut struct {
 	posted      int
 	lastPoll    time.Time
 	interrupted bool
-	shown       session.Caller // the caller details the client has
-	err         error          // a failed post of caller details
+	mark        *session.Interrupt // the mark that interrupted this turn
+	shown       session.Caller     // the caller details the client has
+	err         error              // a failed post of caller details
 }
 
 var _ agent.Output = (*streamOut)(nil)
@@ -86,15 +87,11 @@ func (o *streamOut) checkInterrupt() bool {
 		return false
 	}
 	o.lastPoll = now
-	s, err := e.Store.Get(o.ctx, o.t.s.BusinessID, o.t.s.ID)
-	if err != nil {
+	mark, err := e.Store.PendingInterrupt(o.ctx, o.t.s.BusinessID, o.t.s.ID)
+	if err != nil || mark == nil || mark.At.Before(o.turnStart) {
 		return false
 	}
-	mark := s.State.Engine.Interrupt
-	if mark == nil || mark.At.Before(o.turnStart) {
-		return false
-	}
-	o.interrupted = true
+	o.interrupted, o.mark = true, mark
 	return true
 }
 
@@ -156,13 +153,5 @@ func consumeInterrupt(s *session.Session, turnStart time.Time, current *strings.
 		}
 		return
 	}
-	for i := len(s.Turns) - 1; i >= 0; i-- {
-		if s.Turns[i].Role == session.RoleAgent {
-			s.Turns[i].Interrupted = true
-			if mark.Heard != "" && len(mark.Heard) < len(s.Turns[i].Text) {
-				s.Turns[i].Text = mark.Heard
-			}
-			return
-		}
-	}
+	s.Interrupted(mark.Heard)
 }

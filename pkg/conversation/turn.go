@@ -246,6 +246,7 @@ func (t *turn) prompt(ctx context.Context, text string) error {
 		}
 		spoken := reply.Text
 		if streamed {
+			s.SeenInterrupt(out.mark) // the mark a stale read may not show
 			consumeInterrupt(s, now, &out.stored)
 			spoken = out.stored.String()
 		} else {
@@ -357,13 +358,10 @@ func (t *turn) finishConversation(ctx context.Context, s *session.Session, hando
 
 // interrupt marks the session: the caller talked over the reply being
 // spoken. The turn that saves next truncates that reply to what was heard
-// (a streaming turn also stops posting when it sees the mark).
+// (a streaming turn also stops posting when it sees the mark). The mark is
+// a small record of its own: an interrupt never rewrites the session.
 func (t *turn) interrupt(ctx context.Context, heard string) error {
-	now := t.e.now().UTC()
-	_, err := session.Update(ctx, t.e.Store, t.s, func(s *session.Session) error {
-		s.State.Engine.Interrupt = &session.Interrupt{At: now, Heard: heard}
-		return nil
-	})
+	err := t.e.Store.Interrupt(ctx, t.s, session.Interrupt{At: t.e.now().UTC(), Heard: heard})
 	if err != nil {
 		return fmt.Errorf("interrupt: %w", err)
 	}

@@ -86,6 +86,11 @@ func (f SendersFunc[M]) For(b *business.Business) (Sender[M], error) { return f(
 type Pipeline[M any] struct {
 	Store   Records
 	Configs Configs
+	// Turns reads a session's turns that are stored apart from it (the
+	// session store): a long conversation's session carries only its
+	// recent turns. Nil: only sessions that carry all their turns can be
+	// delivered.
+	Turns session.TurnReader
 	// Summarizer writes the summary stored with the transcript; nil means
 	// summaries without the model (summary.Fallback).
 	Summarizer Summarizer
@@ -225,12 +230,17 @@ func (p *Pipeline[M]) Deliver(ctx context.Context, s *session.Session) error {
 	if stable.IsZero() {
 		return fmt.Errorf("delivery: session %s/%s has no update, creation or expiry time", s.BusinessID, s.ID)
 	}
-	t := transcript.FromSession(s, stable)
+	all, err := session.AllTurns(ctx, p.Turns, s)
+	if err != nil {
+		return fmt.Errorf("deliver %s/%s: read the turns: %w", s.BusinessID, s.ID, err)
+	}
+	whole := *s
+	whole.Turns = all
+	t := transcript.FromSession(&whole, stable)
 	if t.EndedAt.IsZero() {
 		t.EndedAt = stable
 	}
-	_, err := p.deliver(ctx, t)
-	if err != nil {
+	if _, err := p.deliver(ctx, t); err != nil {
 		return fmt.Errorf("deliver %s/%s: %w", s.BusinessID, s.ID, err)
 	}
 	return nil

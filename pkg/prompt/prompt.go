@@ -23,10 +23,11 @@ import (
 	"github.com/ahca/ahca/pkg/tools"
 )
 
-// Defaults for Options.
+// Defaults for Options: a session keeps inline (session.Recent*) exactly
+// what the default history can use.
 const (
-	DefaultMaxHistoryChars = 12000
-	DefaultMaxHistoryTurns = 40
+	DefaultMaxHistoryChars = session.RecentChars
+	DefaultMaxHistoryTurns = session.RecentTurns
 )
 
 // Options bound and shape the messages.
@@ -57,7 +58,7 @@ func Build(b *business.Business, s *session.Session, now time.Time, opts Options
 		opts.MaxHistoryTurns = DefaultMaxHistoryTurns
 	}
 	msgs := []llm.Message{{Role: llm.RoleSystem, Content: System(b, s, now, opts.Tools)}}
-	return append(msgs, History(s.Turns, opts)...)
+	return append(msgs, History(s.Turns, s.Earlier, opts)...)
 }
 
 // Fill replaces {businessName}, {agentName} and {companyName} in text with
@@ -207,10 +208,8 @@ func System(b *business.Business, s *session.Session, now time.Time, offered []l
 // greeting (on the phone, Twilio speaks it as ConversationRelay's welcome
 // greeting and no turn is stored).
 func greeting(b *business.Business, s *session.Session) string {
-	if len(s.Turns) > 0 && s.Turns[0].Role == session.RoleAgent {
-		if g := strings.TrimSpace(s.Turns[0].Text); g != "" {
-			return g
-		}
+	if g := strings.TrimSpace(s.Greeting()); g != "" {
+		return g
 	}
 	return strings.TrimSpace(Fill(b, b.Agent.Greeting))
 }
@@ -292,7 +291,7 @@ func toolGuidance(offered []llm.Tool) string {
 // within opts' bounds (zero bounds mean the defaults). When older turns are
 // dropped, one system note at the start says how many and what the caller
 // first said.
-func History(turns []session.Turn, opts Options) []llm.Message {
+func History(turns []session.Turn, earlier session.Earlier, opts Options) []llm.Message {
 	maxChars, maxTurns := opts.MaxHistoryChars, opts.MaxHistoryTurns
 	if maxChars <= 0 {
 		maxChars = DefaultMaxHistoryChars
@@ -310,8 +309,8 @@ func History(turns []session.Turn, opts Options) []llm.Message {
 		start, chars, kept = i, chars+n, kept+1
 	}
 	var msgs []llm.Message
-	if start > 0 {
-		msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: droppedNote(turns[:start])})
+	if start > 0 || earlier.Count() > 0 {
+		msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: droppedNote(earlier, turns[:start])})
 	}
 	var notes []string // tool notes waiting to be written
 	flush := func() {
@@ -378,9 +377,9 @@ func toolNote(t session.Turn) string {
 }
 
 // droppedNote summarizes the turns left out of the history.
-func droppedNote(dropped []session.Turn) string {
-	var caller, agent, tool int
-	first := ""
+func droppedNote(earlier session.Earlier, dropped []session.Turn) string {
+	caller, agent, tool := earlier.Caller, earlier.Agent, earlier.Tool
+	first := strings.TrimSpace(earlier.FirstCaller)
 	for _, t := range dropped {
 		switch t.Role {
 		case session.RoleCaller:
@@ -396,7 +395,7 @@ func droppedNote(dropped []session.Turn) string {
 	}
 	var w strings.Builder
 	fmt.Fprintf(&w, "Earlier in this conversation: %d earlier %s not shown (%d from the caller, %d from you, %d tool %s).",
-		len(dropped), plural(len(dropped), "turn is", "turns are"), caller, agent, tool, plural(tool, "note", "notes"))
+		caller+agent+tool, plural(caller+agent+tool, "turn is", "turns are"), caller, agent, tool, plural(tool, "note", "notes"))
 	if first != "" {
 		fmt.Fprintf(&w, " The caller first said: %q.", clip(first, 200))
 	}

@@ -251,7 +251,7 @@ func TestHistory(t *testing.T) {
 		{Role: llm.RoleSystem, Content: "[the caller interrupted that reply; they heard only the part shown]\n[route_call: pharmacy]\n[tool]"},
 		{Role: llm.RoleUser, Content: "Are you open Saturday?"},
 	}
-	if got := History(turns, Options{}); !reflect.DeepEqual(got, want) {
+	if got := History(turns, session.Earlier{}, Options{}); !reflect.DeepEqual(got, want) {
 		t.Errorf("History:\n got %#v\nwant %#v", got, want)
 	}
 }
@@ -269,21 +269,27 @@ func TestHistoryBounds(t *testing.T) {
 		name      string
 		opts      Options
 		turns     []session.Turn
+		earlier   session.Earlier
 		wantFirst int // Seq of the first kept turn
 		wantNote  string
 	}{
-		{"default turn bound", Options{}, turns, 61,
+		{"default turn bound", Options{}, turns, session.Earlier{}, 61,
 			`Earlier in this conversation: 60 earlier turns are not shown (30 from the caller, 30 from you, 0 tool notes). The caller first said: "turn 001 xxxxxxxxxxxxxxxxxxxx".`},
-		{"char bound", Options{MaxHistoryChars: 100}, turns, 98,
+		{"char bound", Options{MaxHistoryChars: 100}, turns, session.Earlier{}, 98,
 			`Earlier in this conversation: 97 earlier turns are not shown (49 from the caller, 48 from you, 0 tool notes).`},
-		{"turn bound", Options{MaxHistoryTurns: 5}, turns, 96, "95 earlier turns"},
-		{"the newest turn is kept even when over the char bound", Options{MaxHistoryChars: 10}, turns, 100, "99 earlier turns"},
-		{"everything fits", Options{}, turns[:40], 1, ""},
-		{"one dropped", Options{MaxHistoryTurns: 39}, turns[:40], 2, `Earlier in this conversation: 1 earlier turn is not shown (1 from the caller, 0 from you, 0 tool notes).`},
+		// A session read from a store: the 60 oldest turns are stored apart
+		// and summed up in Earlier; the note is the same as with all turns.
+		{"older turns stored apart", Options{}, turns[60:], session.Earlier{Caller: 30, Agent: 30, FirstCaller: turns[0].Text}, 61,
+			`Earlier in this conversation: 60 earlier turns are not shown (30 from the caller, 30 from you, 0 tool notes). The caller first said: "turn 001 xxxxxxxxxxxxxxxxxxxx".`},
+		{"stored apart and dropped", Options{MaxHistoryTurns: 5}, turns[60:], session.Earlier{Caller: 30, Agent: 30}, 96, "95 earlier turns"},
+		{"turn bound", Options{MaxHistoryTurns: 5}, turns, session.Earlier{}, 96, "95 earlier turns"},
+		{"the newest turn is kept even when over the char bound", Options{MaxHistoryChars: 10}, turns, session.Earlier{}, 100, "99 earlier turns"},
+		{"everything fits", Options{}, turns[:40], session.Earlier{}, 1, ""},
+		{"one dropped", Options{MaxHistoryTurns: 39}, turns[:40], session.Earlier{}, 2, `Earlier in this conversation: 1 earlier turn is not shown (1 from the caller, 0 from you, 0 tool notes).`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			msgs := History(tt.turns, tt.opts)
+			msgs := History(tt.turns, tt.earlier, tt.opts)
 			if tt.wantNote == "" {
 				if msgs[0].Role == llm.RoleSystem {
 					t.Fatalf("unexpected note: %q", msgs[0].Content)
@@ -301,7 +307,7 @@ func TestHistoryBounds(t *testing.T) {
 			if msgs[len(msgs)-1].Content != last {
 				t.Errorf("last message %q; want the newest turn %q", msgs[len(msgs)-1].Content, last)
 			}
-			if n := len(tt.turns) - tt.wantFirst + 1; len(msgs) != n {
+			if n := tt.turns[len(tt.turns)-1].Seq - tt.wantFirst + 1; len(msgs) != n {
 				t.Errorf("%d messages kept; want %d", len(msgs), n)
 			}
 		})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -20,20 +21,32 @@ type DynamoAPI interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
-// DynamoStore keeps sessions in one DynamoDB table:
+// DynamoStore keeps sessions in one DynamoDB table. A session's partition
+// holds up to three kinds of items:
 //
-//	pk        S  "BIZ#<businessId>#SESSION#<sessionId>"   (partition key)
-//	sk        S  "SESSION"                                (sort key)
-//	gsi1pk    S  "CONN#<connectionId>", only while the session has a connection;
-//	             partition key of the GSI "byConnection" (projection ALL)
-//	expiresAt N  Unix seconds of Session.ExpiresAt, the table's TTL attribute; absent when zero
-//	version   N  Session.Version, the optimistic-concurrency check
-//	...          every other Session field under its dynamodbav name
-//	             (times as RFC 3339 strings with nanoseconds)
+//	pk "BIZ#<businessId>#SESSION#<sessionId>" and
+//	sk "SESSION"    the session: every Session field under its dynamodbav
+//	                name (times as RFC 3339 strings with nanoseconds), its
+//	                recent turns inline (RecentTurns, RecentChars; older
+//	                ones summed up in earlier), plus
+//	                gsi1pk    S "CONN#<connectionId>" while it has a connection:
+//	                          the key of the GSI "byConnection" (projection ALL)
+//	                expiresAt N Unix seconds of Session.ExpiresAt (the TTL)
+//	                version   N the optimistic-concurrency check
+//	                turnItems BOOL: its turns are also their own items
+//	sk "TURN#<seq, 8 digits>"  one turn (seq, role, text, at, tool,
+//	                interrupted), written in the save that appended it,
+//	                again only if edited (an interrupt); expiresAt is the
+//	                session's plus TurnGrace
+//	sk "INTERRUPT"  the pending interrupt mark (at, heard), with the
+//	                session's gsi1pk so the turn's one read finds it too
 //
-// A turn costs one Query (ByConnection) and one PutItem (Save).
+// A turn costs one Query (ByConnection: the session and its mark) and one
+// write (Save): a PutItem, or a TransactWriteItems when turns or the mark
+// change with it. Neither grows with the conversation.
 type DynamoStore struct {
 	client DynamoAPI
 	table  string
@@ -42,9 +55,12 @@ type DynamoStore struct {
 var _ Store = (*DynamoStore)(nil)
 
 // byConnectionLimit bounds ByConnection's query. A connection id belongs to
-// one session, apart from stale ones (a phone leg that moved on, a session
-// that was not unbound at its end); more than this many is not expected.
+// one session (and its mark), apart from stale ones (a phone leg that moved
+// on, a session that was not unbound at its end); more is not expected.
 const byConnectionLimit = 8
+
+// maxTransactItems is DynamoDB's limit of actions in one TransactWriteItems.
+const maxTransactItems = 100
 
 // NewDynamoStore returns a store on the named table; CreateTable describes
 // its schema.
@@ -52,55 +68,48 @@ func NewDynamoStore(client DynamoAPI, table string) *DynamoStore {
 	return &DynamoStore{client: client, table: table}
 }
 
-func (d *DynamoStore) key(biz tenant.ID, id string) map[string]types.AttributeValue {
+func (d *DynamoStore) key(biz tenant.ID, id, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
 		attrPK: &types.AttributeValueMemberS{Value: sessionPK(biz, id)},
-		attrSK: &types.AttributeValueMemberS{Value: skSession},
+		attrSK: &types.AttributeValueMemberS{Value: sk},
 	}
 }
 
-// Create stores a new session with PutItem if no item has its key; see Store.
+// Create stores a new session if no item has its key; see Store.
 func (d *DynamoStore) Create(ctx context.Context, s *Session) error {
 	if s.Version != 0 {
 		return fmt.Errorf("session store: create %s/%s: version is %d, want 0 for a new session", s.BusinessID, s.ID, s.Version)
 	}
-	item, err := d.item(s, 1)
-	if err != nil {
-		return fmt.Errorf("session store: create %s/%s: %w", s.BusinessID, s.ID, err)
-	}
-	_, err = d.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(d.table),
-		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
-	})
-	if err != nil {
-		if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+	if err := d.write(ctx, s, 1, "attribute_not_exists(#pk)", map[string]string{"#pk": attrPK}, nil); err != nil {
+		if errors.Is(err, errCondition) {
 			err = ErrExists
 		}
 		return fmt.Errorf("session store: create %s/%s: %w", s.BusinessID, s.ID, err)
 	}
-	s.Version = 1
 	return nil
 }
 
-// Get reads the business's session with a strongly consistent GetItem.
+// Get reads the business's session and its mark with one strongly
+// consistent Query of the range [INTERRUPT, SESSION] of its partition.
 func (d *DynamoStore) Get(ctx context.Context, biz tenant.ID, id string) (*Session, error) {
 	if err := checkKey(biz, id); err != nil {
 		return nil, fmt.Errorf("session store: get %s/%s: %w", biz, id, err)
 	}
-	out, err := d.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(d.table),
-		Key:            d.key(biz, id),
+	out, err := d.client.Query(ctx, &dynamodb.QueryInput{
+		TableName:                aws.String(d.table),
+		KeyConditionExpression:   aws.String("#pk = :pk AND #sk BETWEEN :mark AND :session"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#sk": attrSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":      &types.AttributeValueMemberS{Value: sessionPK(biz, id)},
+			":mark":    &types.AttributeValueMemberS{Value: skInterrupt},
+			":session": &types.AttributeValueMemberS{Value: skSession},
+		},
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("session store: get %s/%s: %w", biz, id, err)
 	}
-	if len(out.Item) == 0 {
-		return nil, fmt.Errorf("session store: get %s/%s: %w", biz, id, ErrNotFound)
-	}
-	s, err := unmarshalItem(out.Item)
+	s, err := sessionFrom(out.Items, func(pk string) bool { return pk == sessionPK(biz, id) })
 	if err != nil {
 		return nil, fmt.Errorf("session store: get %s/%s: %w", biz, id, err)
 	}
@@ -112,11 +121,47 @@ func (d *DynamoStore) Get(ctx context.Context, biz tenant.ID, id string) (*Sessi
 	return s, nil
 }
 
-// ByConnection finds the session bound to connectionID with one Query on
-// the byConnection index. The index is eventually consistent, so the result
-// may lag a Save by a moment; Save's version check catches that. If several
-// sessions carry the connection id (stale ones), the most recently updated
-// is returned.
+// sessionFrom picks, among a read's items, the most recently updated
+// session whose key ok accepts, with its mark; ErrNotFound when there is
+// none.
+func sessionFrom(items []map[string]types.AttributeValue, ok func(pk string) bool) (*Session, error) {
+	var best *Session
+	marks := map[string]map[string]types.AttributeValue{}
+	for _, item := range items {
+		if !ok(pkOf(item)) {
+			continue
+		}
+		switch skOf(item) {
+		case skInterrupt:
+			marks[pkOf(item)] = item
+		case skSession:
+			s, err := unmarshalItem(item)
+			if err != nil {
+				return nil, err
+			}
+			if best == nil || newer(s, best) {
+				best = s
+			}
+		}
+	}
+	if best == nil {
+		return nil, ErrNotFound
+	}
+	if item := marks[sessionPK(best.BusinessID, best.ID)]; item != nil {
+		var m Interrupt
+		if err := attributevalue.UnmarshalMap(item, &m); err != nil {
+			return nil, fmt.Errorf("unmarshal interrupt mark: %w", err)
+		}
+		best.withMark(&m)
+	}
+	return best, nil
+}
+
+// ByConnection finds the session bound to connectionID, and its mark, with
+// one Query on the byConnection index. The index is eventually consistent,
+// so the result may lag a Save by a moment; Save's version check catches
+// that. If several sessions carry the connection id (stale ones), the most
+// recently updated is returned.
 func (d *DynamoStore) ByConnection(ctx context.Context, connectionID string) (*Session, error) {
 	if connectionID == "" {
 		return nil, fmt.Errorf("session store: by connection %q: %w", connectionID, ErrNotFound)
@@ -134,77 +179,231 @@ func (d *DynamoStore) ByConnection(ctx context.Context, connectionID string) (*S
 	if err != nil {
 		return nil, fmt.Errorf("session store: by connection %q: %w", connectionID, err)
 	}
-	var best *Session
-	for _, item := range out.Items {
-		s, err := unmarshalItem(item)
-		if err != nil {
-			return nil, fmt.Errorf("session store: by connection %q: %w", connectionID, err)
-		}
-		if s.ConnectionID != connectionID {
-			continue // cannot happen with gsi1pk written by marshalItem
-		}
-		if best == nil || newer(s, best) {
-			best = s
-		}
+	s, err := sessionFrom(out.Items, func(string) bool { return true })
+	if err == nil && s.ConnectionID != connectionID {
+		err = ErrNotFound // cannot happen with gsi1pk written by marshalItem
 	}
-	if best == nil {
-		return nil, fmt.Errorf("session store: by connection %q: %w", connectionID, ErrNotFound)
+	if err != nil {
+		return nil, fmt.Errorf("session store: by connection %q: %w", connectionID, err)
 	}
-	return best, nil
+	return s, nil
 }
 
-// Save replaces the whole item with one PutItem conditional on the stored
-// version being s.Version; see Store. Saving a session that does not exist
+// Save writes s if the stored version is still s.Version; see Store. The
+// session item, the turns appended or edited since the read, and the mark
+// go in one conditional write. Saving a session that does not exist
 // returns ErrNotFound.
 func (d *DynamoStore) Save(ctx context.Context, s *Session) error {
-	next := s.Version + 1
-	item, err := d.item(s, next)
+	err := d.write(ctx, s, s.Version+1, "#v = :expected", map[string]string{"#v": attrVersion},
+		map[string]types.AttributeValue{":expected": &types.AttributeValueMemberN{Value: strconv.FormatInt(s.Version, 10)}})
 	if err != nil {
 		return fmt.Errorf("session store: save %s/%s: %w", s.BusinessID, s.ID, err)
 	}
-	_, err = d.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(d.table),
-		Item:                     item,
-		ConditionExpression:      aws.String("#v = :expected"),
-		ExpressionAttributeNames: map[string]string{"#v": attrVersion},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":expected": &types.AttributeValueMemberN{Value: strconv.FormatInt(s.Version, 10)},
-		},
-		// On a failed check, DynamoDB returns the stored item (no extra
-		// request), which tells a conflict from a missing session.
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if err != nil {
-		if ccf, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
-			if len(ccf.Item) == 0 {
-				return fmt.Errorf("session store: save %s/%s: %w", s.BusinessID, s.ID, ErrNotFound)
-			}
-			stored := "?"
-			if v, ok := ccf.Item[attrVersion].(*types.AttributeValueMemberN); ok {
-				stored = v.Value
-			}
-			return fmt.Errorf("session store: save %s/%s at version %d (stored: %s): %w",
-				s.BusinessID, s.ID, s.Version, stored, ErrConflict)
-		}
-		return fmt.Errorf("session store: save %s/%s: %w", s.BusinessID, s.ID, err)
-	}
-	s.Version = next
 	return nil
 }
 
-// item validates s and returns its stored form at version.
-func (d *DynamoStore) item(s *Session, version int64) (map[string]types.AttributeValue, error) {
-	if err := checkKey(s.BusinessID, s.ID); err != nil {
-		return nil, err
-	}
-	item, err := marshalItem(s, version)
+// errCondition: the session item's condition failed on an item that
+// exists (Create: it exists; Save: another version is stored).
+var errCondition = errors.New("condition failed")
+
+// write stores s at version under cond on the session item: a PutItem when
+// only the session item changes, else one TransactWriteItems with the turn
+// items and the mark. On success s looks as a read would return it.
+func (d *DynamoStore) write(ctx context.Context, s *Session, version int64, cond string, names map[string]string, values map[string]types.AttributeValue) error {
+	w, item, err := d.plan(s, version)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := checkSize(s, item); err != nil {
-		return nil, err
+	backfill, turns := s.pendingTurns()
+	for _, t := range backfill {
+		ti, err := turnItem(s, t)
+		if err == nil {
+			_, err = d.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(d.table), Item: ti})
+		}
+		if err != nil {
+			return fmt.Errorf("write the previous version's turn %d: %w", t.Seq, err)
+		}
 	}
-	return item, nil
+	change := s.markChange()
+	if len(turns) == 0 && change == markKeep {
+		_, err = d.client.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: aws.String(d.table), Item: item,
+			ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+			// On a failed check, DynamoDB returns the stored item (no
+			// extra request), which tells a conflict from a missing session.
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		})
+		if ccf, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+			return conditionError(s, ccf.Item)
+		}
+		if err != nil {
+			return err
+		}
+		s.saved(w, version)
+		return nil
+	}
+	if len(turns)+2 > maxTransactItems {
+		return fmt.Errorf("one save may add at most %d turns; this one adds %d", maxTransactItems-2, len(turns))
+	}
+	items := []types.TransactWriteItem{{Put: &types.Put{
+		TableName: aws.String(d.table), Item: item,
+		ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}}}
+	for _, t := range turns {
+		ti, err := turnItem(s, t)
+		if err != nil {
+			return err
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(d.table), Item: ti}})
+	}
+	switch change {
+	case markPut:
+		mi, err := markItem(s, s.State.Engine.Interrupt)
+		if err != nil {
+			return err
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(d.table), Item: mi}})
+	case markDelete:
+		// Only the mark that was consumed: a newer one, set meanwhile,
+		// fails the write as a conflict and is consumed on the retry.
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
+			TableName:                aws.String(d.table),
+			Key:                      d.key(s.BusinessID, s.ID, skInterrupt),
+			ConditionExpression:      aws.String("attribute_not_exists(#pk) OR #at = :at"),
+			ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#at": "at"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":at": &types.AttributeValueMemberS{Value: s.storedMark.At.Format(time.RFC3339Nano)},
+			},
+		}})
+	}
+	_, err = d.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if tce, ok := errors.AsType[*types.TransactionCanceledException](err); ok {
+		return cancelError(s, tce)
+	}
+	if err != nil {
+		return err
+	}
+	s.saved(w, version)
+	return nil
+}
+
+// plan returns s's stored form at version and its item, checked.
+func (d *DynamoStore) plan(s *Session, version int64) (*Session, map[string]types.AttributeValue, error) {
+	if err := checkKey(s.BusinessID, s.ID); err != nil {
+		return nil, nil, err
+	}
+	w := s.storedForm()
+	item, err := marshalItem(w, version)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkSize(w, item); err != nil {
+		return nil, nil, err
+	}
+	return w, item, nil
+}
+
+// conditionError explains a failed condition on the session item: old is
+// the stored item DynamoDB returned (none: the session does not exist).
+func conditionError(s *Session, old map[string]types.AttributeValue) error {
+	if len(old) == 0 {
+		return ErrNotFound
+	}
+	stored := "?"
+	if v, ok := old[attrVersion].(*types.AttributeValueMemberN); ok {
+		stored = v.Value
+	}
+	return fmt.Errorf("%w at version %d (stored: %s): %w", errCondition, s.Version, stored, ErrConflict)
+}
+
+// cancelError explains a cancelled TransactWriteItems: the session item's
+// condition (conditionError), a newer mark, or a concurrent transaction on
+// one of its items, all of which a re-read and retry resolves.
+func cancelError(s *Session, tce *types.TransactionCanceledException) error {
+	for i, r := range tce.CancellationReasons {
+		code := aws.ToString(r.Code)
+		switch {
+		case i == 0 && code == "ConditionalCheckFailed":
+			return conditionError(s, r.Item)
+		case code == "ConditionalCheckFailed":
+			return fmt.Errorf("a newer interrupt mark was set: %w", ErrConflict)
+		case code == "TransactionConflict":
+			return fmt.Errorf("a concurrent write to the session: %w", ErrConflict)
+		}
+	}
+	return tce
+}
+
+// Interrupt stores m as the session's pending mark, replacing any other,
+// with one small PutItem: the session item is not written.
+func (d *DynamoStore) Interrupt(ctx context.Context, s *Session, m Interrupt) error {
+	if err := checkKey(s.BusinessID, s.ID); err != nil {
+		return fmt.Errorf("session store: interrupt %s/%s: %w", s.BusinessID, s.ID, err)
+	}
+	item, err := markItem(s, &m)
+	if err == nil {
+		_, err = d.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(d.table), Item: item})
+	}
+	if err != nil {
+		return fmt.Errorf("session store: interrupt %s/%s: %w", s.BusinessID, s.ID, err)
+	}
+	return nil
+}
+
+// PendingInterrupt reads the session's pending mark (nil: none) with one
+// consistent GetItem of the small mark item.
+func (d *DynamoStore) PendingInterrupt(ctx context.Context, biz tenant.ID, id string) (*Interrupt, error) {
+	if err := checkKey(biz, id); err != nil {
+		return nil, fmt.Errorf("session store: pending interrupt %s/%s: %w", biz, id, err)
+	}
+	out, err := d.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(d.table), Key: d.key(biz, id, skInterrupt), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("session store: pending interrupt %s/%s: %w", biz, id, err)
+	}
+	if len(out.Item) == 0 {
+		return nil, nil
+	}
+	var m Interrupt
+	if err := attributevalue.UnmarshalMap(out.Item, &m); err != nil {
+		return nil, fmt.Errorf("session store: pending interrupt %s/%s: %w", biz, id, err)
+	}
+	return &m, nil
+}
+
+// Turns reads every turn item of the session, oldest first: a consistent
+// Query of its partition's TURN# range, page by page.
+func (d *DynamoStore) Turns(ctx context.Context, biz tenant.ID, id string) ([]Turn, error) {
+	if err := checkKey(biz, id); err != nil {
+		return nil, fmt.Errorf("session store: turns %s/%s: %w", biz, id, err)
+	}
+	p := dynamodb.NewQueryPaginator(d.client, &dynamodb.QueryInput{
+		TableName:                aws.String(d.table),
+		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :turn)"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#sk": attrSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":   &types.AttributeValueMemberS{Value: sessionPK(biz, id)},
+			":turn": &types.AttributeValueMemberS{Value: skTurnPrefix},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	var turns []Turn
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("session store: turns %s/%s: %w", biz, id, err)
+		}
+		for _, item := range page.Items {
+			var t Turn
+			if err := attributevalue.UnmarshalMap(item, &t); err != nil {
+				return nil, fmt.Errorf("session store: turns %s/%s: %s: %w", biz, id, skOf(item), err)
+			}
+			turns = append(turns, t)
+		}
+	}
+	return turns, nil
 }
 
 // TableAPI is the part of the DynamoDB client CreateTable uses;

@@ -33,6 +33,9 @@ const (
 	attrBusiness  = "businessId"
 	attrSessionID = "sessionId"
 	attrUpdatedAt = "updatedAt"
+	// attrTurnItems (BOOL) marks a session whose turns are also their own
+	// items; the previous version kept every turn inline only.
+	attrTurnItems = "turnItems"
 
 	skSession = "SESSION"
 
@@ -82,6 +85,7 @@ func marshalItem(s *Session, version int64) (map[string]types.AttributeValue, er
 	item[attrPK] = &types.AttributeValueMemberS{Value: sessionPK(s.BusinessID, s.ID)}
 	item[attrSK] = &types.AttributeValueMemberS{Value: skSession}
 	item[attrVersion] = &types.AttributeValueMemberN{Value: strconv.FormatInt(version, 10)}
+	item[attrTurnItems] = &types.AttributeValueMemberBOOL{Value: true}
 	if s.ConnectionID != "" {
 		item[attrGSI1PK] = &types.AttributeValueMemberS{Value: connectionPK(s.ConnectionID)}
 	}
@@ -112,12 +116,14 @@ func unmarshalItem(item map[string]types.AttributeValue) (*Session, error) {
 		}
 		s.ExpiresAt = time.Unix(sec, 0).UTC()
 	}
-	var pk string
-	if v, ok := item[attrPK].(*types.AttributeValueMemberS); ok {
-		pk = v.Value
+	s.storedSeq, s.storedConn = lastSeq(s.Turns), s.ConnectionID
+	if _, ok := item[attrTurnItems]; !ok {
+		// A previous version's item: its inline turns are all it has, so
+		// the next save writes them as items first.
+		s.backfill = s.storedSeq
 	}
-	if pk != sessionPK(s.BusinessID, s.ID) {
-		return nil, fmt.Errorf("stored item %q holds business %q session %q", pk, s.BusinessID, s.ID)
+	if pk := pkOf(item); pk != sessionPK(s.BusinessID, s.ID) {
+		return nil, fmt.Errorf("stored item %q holds business %q session %q", pkOf(item), s.BusinessID, s.ID)
 	}
 	return &s, nil
 }
@@ -188,4 +194,100 @@ func totalLen[E ~string | ~[]byte](xs []E) int {
 		n += len(e)
 	}
 	return n
+}
+
+// Sort keys of the items beside a session item, in its partition. They
+// sort "INTERRUPT" < "SESSION" < "TURN#…", so one Query of the range
+// [INTERRUPT, SESSION] reads a session and its mark, never its turns.
+const (
+	skInterrupt  = "INTERRUPT"
+	skTurnPrefix = "TURN#"
+	attrSeq      = "seq"
+)
+
+// TurnGrace is how long a turn item outlives its session's expiry: the
+// summary of a session that expired while active (its TTL removal) still
+// reads every turn, however late DynamoDB's TTL deletion comes.
+const TurnGrace = 7 * 24 * time.Hour
+
+func turnSK(seq int) string { return fmt.Sprintf("%s%08d", skTurnPrefix, seq) }
+
+// besideItem encodes v as an item in s's partition under sk: a turn, the
+// mark.
+func besideItem(s *Session, v any, sk string) (map[string]types.AttributeValue, error) {
+	av, err := encoder.Encode(v)
+	if err != nil {
+		return nil, fmt.Errorf("marshal %s: %w", sk, err)
+	}
+	m, ok := av.(*types.AttributeValueMemberM)
+	if !ok {
+		return nil, fmt.Errorf("marshal %s: got %T, want a map", sk, av)
+	}
+	item := m.Value
+	item[attrPK] = &types.AttributeValueMemberS{Value: sessionPK(s.BusinessID, s.ID)}
+	item[attrSK] = &types.AttributeValueMemberS{Value: sk}
+	item[attrBusiness] = &types.AttributeValueMemberS{Value: string(s.BusinessID)}
+	item[attrSessionID] = &types.AttributeValueMemberS{Value: s.ID}
+	return item, nil
+}
+
+// turnItem is the stored form of one turn of s.
+func turnItem(s *Session, t Turn) (map[string]types.AttributeValue, error) {
+	item, err := besideItem(s, t, turnSK(t.Seq))
+	if err != nil {
+		return nil, err
+	}
+	if !s.ExpiresAt.IsZero() {
+		item[attrExpiresAt] = &types.AttributeValueMemberN{Value: strconv.FormatInt(s.ExpiresAt.Add(TurnGrace).Unix(), 10)}
+	}
+	if n := itemSize(item); n > MaxItemBytes {
+		return nil, fmt.Errorf("%w: turn %d would be %d bytes (limit %d)", ErrTooLarge, t.Seq, n, MaxItemBytes)
+	}
+	return item, nil
+}
+
+// markItem is the stored form of s's interrupt mark m. It carries the
+// session's connection, so the turn's one read (ByConnection) finds it
+// beside the session.
+func markItem(s *Session, m *Interrupt) (map[string]types.AttributeValue, error) {
+	item, err := besideItem(s, m, skInterrupt)
+	if err != nil {
+		return nil, err
+	}
+	if s.ConnectionID != "" {
+		item[attrGSI1PK] = &types.AttributeValueMemberS{Value: connectionPK(s.ConnectionID)}
+	}
+	if !s.ExpiresAt.IsZero() {
+		item[attrExpiresAt] = &types.AttributeValueMemberN{Value: strconv.FormatInt(s.ExpiresAt.Unix(), 10)}
+	}
+	return item, nil
+}
+
+// skOf is an item's sort key ("" when it has none).
+func skOf(item map[string]types.AttributeValue) string {
+	if v, ok := item[attrSK].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func pkOf(item map[string]types.AttributeValue) string {
+	if v, ok := item[attrPK].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+// StoredSize is the size, as DynamoDB counts it, of the item a store keeps
+// for s (its recent turns inline): what a save writes besides the new
+// turns' own items.
+func StoredSize(s *Session) (int, error) {
+	if err := checkKey(s.BusinessID, s.ID); err != nil {
+		return 0, err
+	}
+	item, err := marshalItem(s.storedForm(), s.Version)
+	if err != nil {
+		return 0, err
+	}
+	return itemSize(item), nil
 }

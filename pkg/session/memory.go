@@ -20,7 +20,9 @@ import (
 // immediately consistent here (DynamoDB's index may lag).
 type MemoryStore struct {
 	mu       sync.Mutex
-	sessions map[memKey]*Session
+	sessions map[memKey]*Session // as DynamoStore's session item: recent turns inline
+	turns    map[memKey][]Turn   // every turn, by Seq-1
+	marks    map[memKey]Interrupt
 	byConn   map[string]map[memKey]struct{}
 }
 
@@ -35,13 +37,16 @@ var _ Store = (*MemoryStore)(nil)
 func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{
 		sessions: map[memKey]*Session{},
+		turns:    map[memKey][]Turn{},
+		marks:    map[memKey]Interrupt{},
 		byConn:   map[string]map[memKey]struct{}{},
 	}
 }
 
 // stored is the copy of s the store keeps, at the given version.
 func stored(s *Session, version int64) *Session {
-	c := s.Clone()
+	c := s.storedForm()
+	c.State.Engine.Interrupt = nil // kept in marks
 	c.Version = version
 	if !c.ExpiresAt.IsZero() {
 		c.ExpiresAt = time.Unix(c.ExpiresAt.Unix(), 0).UTC()
@@ -49,16 +54,62 @@ func stored(s *Session, version int64) *Session {
 	return c
 }
 
-// prepare validates s for a write at version and checks its stored size.
-func prepare(s *Session, version int64) error {
+// prepare validates s for a write at version, checks its stored size and
+// the turns to write, and returns what the store keeps.
+func prepare(s *Session, version int64) (*Session, []Turn, error) {
 	if err := checkKey(s.BusinessID, s.ID); err != nil {
-		return err
+		return nil, nil, err
 	}
-	item, err := marshalItem(s, version)
+	w := stored(s, version)
+	item, err := marshalItem(w, version)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	return checkSize(s, item)
+	if err := checkSize(w, item); err != nil {
+		return nil, nil, err
+	}
+	backfill, turns := s.pendingTurns()
+	turns = append(backfill, turns...)
+	for _, t := range turns {
+		if _, err := turnItem(s, t); err != nil {
+			return nil, nil, err
+		}
+	}
+	return w, turns, nil
+}
+
+// commit stores w and its turns, applies s's mark change and brings s up
+// to date. m.mu is held.
+func (m *MemoryStore) commit(k memKey, old, w *Session, turns []Turn, s *Session) {
+	m.put(k, old, w)
+	all := m.turns[k]
+	for _, t := range turns {
+		if t.Seq < 1 {
+			continue
+		}
+		for len(all) < t.Seq {
+			all = append(all, Turn{})
+		}
+		all[t.Seq-1] = t
+	}
+	m.turns[k] = all
+	switch s.markChange() {
+	case markPut:
+		m.marks[k] = *s.State.Engine.Interrupt
+	case markDelete:
+		delete(m.marks, k)
+	}
+	s.saved(w, w.Version)
+}
+
+// read is a copy of the stored session k, with its mark. m.mu is held.
+func (m *MemoryStore) read(k memKey, s *Session) *Session {
+	c := s.Clone()
+	c.storedSeq, c.storedConn = lastSeq(c.Turns), c.ConnectionID
+	if mark, ok := m.marks[k]; ok {
+		c.withMark(&mark)
+	}
+	return c
 }
 
 // Create stores a new session; see Store.
@@ -66,7 +117,8 @@ func (m *MemoryStore) Create(_ context.Context, s *Session) error {
 	if s.Version != 0 {
 		return fmt.Errorf("session store: create %s/%s: version is %d, want 0 for a new session", s.BusinessID, s.ID, s.Version)
 	}
-	if err := prepare(s, 1); err != nil {
+	w, turns, err := prepare(s, 1)
+	if err != nil {
 		return fmt.Errorf("session store: create %s/%s: %w", s.BusinessID, s.ID, err)
 	}
 	k := memKey{s.BusinessID, s.ID}
@@ -75,8 +127,7 @@ func (m *MemoryStore) Create(_ context.Context, s *Session) error {
 	if _, ok := m.sessions[k]; ok {
 		return fmt.Errorf("session store: create %s/%s: %w", s.BusinessID, s.ID, ErrExists)
 	}
-	m.put(k, nil, stored(s, 1))
-	s.Version = 1
+	m.commit(k, nil, w, turns, s)
 	return nil
 }
 
@@ -91,7 +142,7 @@ func (m *MemoryStore) Get(_ context.Context, biz tenant.ID, id string) (*Session
 	if !ok {
 		return nil, fmt.Errorf("session store: get %s/%s: %w", biz, id, ErrNotFound)
 	}
-	return s.Clone(), nil
+	return m.read(memKey{biz, id}, s), nil
 }
 
 // ByConnection returns a copy of the session bound to connectionID. When
@@ -100,21 +151,23 @@ func (m *MemoryStore) ByConnection(_ context.Context, connectionID string) (*Ses
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var best *Session
+	var bestKey memKey
 	for k := range m.byConn[connectionID] {
 		if s := m.sessions[k]; best == nil || newer(s, best) {
-			best = s
+			best, bestKey = s, k
 		}
 	}
 	if best == nil {
 		return nil, fmt.Errorf("session store: by connection %q: %w", connectionID, ErrNotFound)
 	}
-	return best.Clone(), nil
+	return m.read(bestKey, best), nil
 }
 
 // Save writes s if the stored version is s.Version; see Store. Saving a
 // session that does not exist returns ErrNotFound.
 func (m *MemoryStore) Save(_ context.Context, s *Session) error {
-	if err := prepare(s, s.Version+1); err != nil {
+	w, turns, err := prepare(s, s.Version+1)
+	if err != nil {
 		return fmt.Errorf("session store: save %s/%s: %w", s.BusinessID, s.ID, err)
 	}
 	k := memKey{s.BusinessID, s.ID}
@@ -128,9 +181,56 @@ func (m *MemoryStore) Save(_ context.Context, s *Session) error {
 		return fmt.Errorf("session store: save %s/%s at version %d (stored: %d): %w",
 			s.BusinessID, s.ID, s.Version, cur.Version, ErrConflict)
 	}
-	m.put(k, cur, stored(s, s.Version+1))
-	s.Version++
+	if s.markChange() == markDelete {
+		// Only the mark that was consumed: a newer one is a conflict, as
+		// in DynamoStore.
+		if mark, ok := m.marks[k]; ok && !mark.At.Equal(s.storedMark.At) {
+			return fmt.Errorf("session store: save %s/%s: a newer interrupt mark was set: %w", s.BusinessID, s.ID, ErrConflict)
+		}
+	}
+	m.commit(k, cur, w, turns, s)
 	return nil
+}
+
+// Interrupt stores m as the session's pending mark; see Store.
+func (m *MemoryStore) Interrupt(_ context.Context, s *Session, mark Interrupt) error {
+	if err := checkKey(s.BusinessID, s.ID); err != nil {
+		return fmt.Errorf("session store: interrupt %s/%s: %w", s.BusinessID, s.ID, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.marks[memKey{s.BusinessID, s.ID}] = mark
+	return nil
+}
+
+// PendingInterrupt returns the session's pending mark; see Store.
+func (m *MemoryStore) PendingInterrupt(_ context.Context, biz tenant.ID, id string) (*Interrupt, error) {
+	if err := checkKey(biz, id); err != nil {
+		return nil, fmt.Errorf("session store: pending interrupt %s/%s: %w", biz, id, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mark, ok := m.marks[memKey{biz, id}]
+	if !ok {
+		return nil, nil
+	}
+	return &mark, nil
+}
+
+// Turns returns every turn of the session; see Store.
+func (m *MemoryStore) Turns(_ context.Context, biz tenant.ID, id string) ([]Turn, error) {
+	if err := checkKey(biz, id); err != nil {
+		return nil, fmt.Errorf("session store: turns %s/%s: %w", biz, id, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Turn
+	for _, t := range m.turns[memKey{biz, id}] {
+		if t.Seq > 0 {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }
 
 // put replaces old (nil for a new session) with s and keeps the connection
@@ -179,6 +279,12 @@ func (m *MemoryStore) PutItem(_ context.Context, item map[string]types.Attribute
 	k := memKey{s.BusinessID, s.ID}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.put(k, m.sessions[k], stored(s, s.Version))
+	var turns []Turn
+	if s.backfill > 0 {
+		// A previous version's item: its inline turns are all it has.
+		// (A current item's older turns are items stored already.)
+		turns = s.Turns
+	}
+	m.commit(k, m.sessions[k], stored(s, s.Version), turns, s)
 	return nil
 }

@@ -57,6 +57,10 @@ type Turn struct {
 	// Interrupted marks an agent turn the caller talked over; Text is what
 	// they heard.
 	Interrupted bool `json:"interrupted,omitempty" dynamodbav:"interrupted,omitempty"`
+
+	// changed: a stored turn edited since it was read (Session.Interrupted),
+	// so the next Save writes it again.
+	changed bool
 }
 
 // Caller is what we know about the person on the other end.
@@ -83,8 +87,14 @@ type Session struct {
 	Caller Caller `json:"caller" dynamodbav:"caller"`
 	// State is what the agents, tools, webhooks and engine remember
 	// between turns (see State).
-	State State  `json:"state" dynamodbav:"state"`
+	State State `json:"state" dynamodbav:"state"`
+	// Turns are the conversation's recent turns, oldest first: every turn
+	// appended since the session was read, and as many before them as the
+	// prompt's history can use (RecentTurns, RecentChars). Stores keep each
+	// turn as its own item too; AllTurns reads the whole conversation.
 	Turns []Turn `json:"turns,omitempty" dynamodbav:"turns,omitempty"`
+	// Earlier sums up the turns no longer in Turns.
+	Earlier Earlier `json:"earlier,omitzero" dynamodbav:"earlier,omitempty"`
 
 	// Version increases by one with every Save; Save succeeds only when the
 	// stored version equals the version the caller read.
@@ -96,6 +106,18 @@ type Session struct {
 	// ExpiresAt is when an abandoned session may be deleted. Stores set the
 	// table's TTL from it, but TTL deletion lags, so code checks Expired.
 	ExpiresAt time.Time `json:"expiresAt" dynamodbav:"-"`
+
+	// storedSeq is the last turn the store holds as its own item, as of
+	// the read: Save writes the turns after it.
+	storedSeq int
+	// backfill: the previous version's item kept these turns (up to this
+	// sequence number) inline only; Save first writes them as items.
+	backfill int
+	// storedMark is the interrupt mark the store holds, as of the read:
+	// Save deletes it when State.Engine.Interrupt was consumed.
+	storedMark *Interrupt
+	// storedConn is the connection the stored mark is indexed under.
+	storedConn string
 }
 
 // Expired reports whether the session is past its expiry at now.
@@ -123,5 +145,9 @@ func (s *Session) Clone() *Session {
 	c := *s
 	c.State = s.State.Clone()
 	c.Turns = slices.Clone(s.Turns)
+	if s.storedMark != nil {
+		m := *s.storedMark
+		c.storedMark = &m
+	}
 	return &c
 }

@@ -267,8 +267,10 @@ type Engine struct {
 	// Leg is the ConversationRelay leg (its sessionId) last set up.
 	Leg string `json:"leg,omitempty" dynamodbav:"leg,omitempty"`
 	// Interrupt is a pending interrupt mark: an interrupt frame (a
-	// parallel invocation) sets it, the turn that saves next consumes it.
-	Interrupt *Interrupt `json:"interrupt,omitempty" dynamodbav:"interrupt,omitempty"`
+	// parallel invocation) sets it, the turn that saves next consumes it
+	// (sets it nil). Stores keep it as its own small item beside the
+	// session (Store.Interrupt), so an interrupt never rewrites the session.
+	Interrupt *Interrupt `json:"interrupt,omitempty" dynamodbav:"-"`
 }
 
 // Interrupt is when the caller talked over a reply, and what they heard.

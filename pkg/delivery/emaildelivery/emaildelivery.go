@@ -24,6 +24,9 @@ import (
 type Options struct {
 	Store   delivery.Records
 	Configs delivery.Configs
+	// Turns reads the turns a long conversation's session stores apart
+	// (the session store).
+	Turns session.TurnReader
 	// Summarizer writes summaries (summary.Summarizer, with or without a
 	// model); nil means summaries without the model.
 	Summarizer delivery.Summarizer
@@ -43,6 +46,7 @@ func New(o Options) *delivery.Pipeline[email.Message] {
 	return &delivery.Pipeline[email.Message]{
 		Store:            o.Store,
 		Configs:          o.Configs,
+		Turns:            o.Turns,
 		Summarizer:       o.Summarizer,
 		Render:           Render,
 		RenderCallerCopy: RenderCallerCopy,

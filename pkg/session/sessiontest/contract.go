@@ -55,6 +55,9 @@ func RunContract(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"TenantByConnection", testTenantByConnection},
 		{"InvalidKeys", testInvalidKeys},
 		{"TooLarge", testTooLarge},
+		{"LongConversation", testLongConversation},
+		{"InterruptMark", testInterruptMark},
+		{"ConflictWritesNoTurns", testConflictWritesNoTurns},
 		{"PreviousVersionItem", testPreviousVersionItem},
 	}
 	for _, tc := range tests {
@@ -711,38 +714,212 @@ func testInvalidKeys(t *testing.T, st session.Store) {
 
 func testTooLarge(t *testing.T, st session.Store) {
 	ctx := context.Background()
-	big := strings.Repeat("x", 4000)
-	huge := fullSession(bizA, "s-huge")
-	for range 100 {
-		huge.Append(session.RoleCaller, big, t0)
-	}
-	err := st.Create(ctx, huge)
-	if !errors.Is(err, session.ErrTooLarge) {
-		t.Fatalf("Create of a ~400 KB session: err = %v, want ErrTooLarge", err)
+	huge := strings.Repeat("x", session.MaxItemBytes+1)
+	s := fullSession(bizA, "s-huge")
+	s.Append(session.RoleCaller, huge, t0)
+	if err := st.Create(ctx, s); !errors.Is(err, session.ErrTooLarge) {
+		t.Fatalf("Create with a turn over %d bytes: err = %v, want ErrTooLarge", session.MaxItemBytes, err)
 	}
 	if _, err := st.Get(ctx, bizA, "s-huge"); !errors.Is(err, session.ErrNotFound) {
 		t.Errorf("refused Create stored something: %v", err)
 	}
 
-	s := fullSession(bizA, "s-grows")
+	s = fullSession(bizA, "s-grows")
 	mustCreate(t, st, s)
-	want := s.Clone()
-	for range 100 {
-		s.Append(session.RoleAgent, big, t0)
-	}
+	want := mustGet(t, st, bizA, s.ID)
+	s.Append(session.RoleAgent, huge, t0)
 	if err := st.Save(ctx, s); !errors.Is(err, session.ErrTooLarge) {
-		t.Fatalf("Save of a ~400 KB session: err = %v, want ErrTooLarge", err)
+		t.Fatalf("Save with a turn over %d bytes: err = %v, want ErrTooLarge", session.MaxItemBytes, err)
 	}
 	wantSame(t, "session after a refused Save", mustGet(t, st, bizA, "s-grows"), want)
+}
 
-	// Just under the limit is fine: 80 turns of 4000 bytes ≈ 330 KB.
-	ok := fullSession(bizA, "s-big")
-	ok.Turns = slices.Clip(ok.Turns)
-	for range 80 {
-		ok.Append(session.RoleCaller, big, t0)
+// testLongConversation: no length of conversation is too long to store,
+// and what a save writes does not grow with it. Each save appends a caller
+// turn and an agent turn, as a turn of the conversation does.
+func testLongConversation(t *testing.T, st session.Store) {
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		turns int
+		chars int
+	}{
+		{"500 short turns", 500, 80},
+		{"500 turns of 4000 characters", 500, 4000},
 	}
-	mustCreate(t, st, ok)
-	wantSame(t, "a 330 KB session", mustGet(t, st, bizA, "s-big"), ok)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := fmt.Sprintf("s-long-%d-%d", tt.turns, tt.chars)
+			s := fullSession(bizA, id)
+			s.Turns = nil
+			s.State.Engine.Interrupt = nil
+			s.Append(session.RoleAgent, "Welcome! How can I help?", t0)
+			mustCreate(t, st, s)
+			text := func(seq int) string {
+				head := fmt.Sprintf("turn %d ", seq)
+				return head + strings.Repeat(string(rune('a'+seq%26)), max(tt.chars-len(head), 0))
+			}
+			var sizes []int
+			cur := mustGet(t, st, bizA, id)
+			for seq := 2; seq <= tt.turns; seq += 2 {
+				cur.Append(session.RoleCaller, text(seq), t0.Add(time.Duration(seq)*time.Second))
+				if seq+1 <= tt.turns {
+					cur.Append(session.RoleAgent, text(seq+1), t0.Add(time.Duration(seq)*time.Second))
+				}
+				mustSave(t, st, cur)
+				n, err := session.StoredSize(cur)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sizes = append(sizes, n)
+			}
+			got := mustGet(t, st, bizA, id)
+			if len(got.Turns) > session.RecentTurns || got.Earlier.Count()+len(got.Turns) != tt.turns {
+				t.Errorf("session keeps %d turns inline and %d earlier; want at most %d inline and %d in all",
+					len(got.Turns), got.Earlier.Count(), session.RecentTurns, tt.turns)
+			}
+			if g := got.Greeting(); g != "Welcome! How can I help?" {
+				t.Errorf("Greeting() = %q after the greeting left the inline turns", g)
+			}
+			if got.Earlier.FirstCaller == "" || !strings.HasPrefix(got.Earlier.FirstCaller, "turn 2 ") {
+				t.Errorf("Earlier.FirstCaller = %q, want the caller's first words", got.Earlier.FirstCaller)
+			}
+			all, err := st.Turns(ctx, bizA, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			viaSession, err := session.AllTurns(ctx, st, got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, turns := range [][]session.Turn{all, viaSession} {
+				if len(turns) != tt.turns {
+					t.Fatalf("%d turns stored, want %d", len(turns), tt.turns)
+				}
+				for i, tu := range turns {
+					if tu.Seq != i+1 || (i > 0 && tu.Text != text(i+1)) {
+						t.Fatalf("turn %d = seq %d %.20q…, want seq %d %.20q…", i, tu.Seq, tu.Text, i+1, text(i+1))
+					}
+				}
+			}
+			// What a save writes is flat: the session item in the last
+			// fifth of the conversation is at most twice the first fifth's.
+			fifth := len(sizes) / 5
+			first, last := median(sizes[:fifth]), median(sizes[len(sizes)-fifth:])
+			if last > 2*first || last > 64*1024 {
+				t.Errorf("stored session item: median %d bytes in the first fifth, %d in the last; want the last at most twice the first and under 64 KB", first, last)
+			}
+		})
+	}
+}
+
+func median(xs []int) int {
+	c := slices.Clone(xs)
+	slices.Sort(c)
+	return c[len(c)/2]
+}
+
+// testInterruptMark: an interrupt is a mark beside the session, not a
+// write of it; a save that consumes the mark deletes it, and a mark set
+// after the read makes that save a conflict rather than being lost.
+func testInterruptMark(t *testing.T, st session.Store) {
+	ctx := context.Background()
+	s := fullSession(bizA, "s-mark")
+	s.State.Engine.Interrupt = nil
+	mustCreate(t, st, s)
+	read := mustGet(t, st, bizA, s.ID)
+
+	mark := session.Interrupt{At: t0.Add(time.Minute), Heard: "Thanks for"}
+	if err := st.Interrupt(ctx, read, mark); err != nil {
+		t.Fatal(err)
+	}
+	got := mustGet(t, st, bizA, s.ID)
+	if got.Version != read.Version {
+		t.Errorf("Interrupt changed the version %d → %d; it must not write the session", read.Version, got.Version)
+	}
+	if m := got.State.Engine.Interrupt; m == nil || !m.At.Equal(mark.At) || m.Heard != mark.Heard {
+		t.Fatalf("Get: mark = %+v, want %+v", m, mark)
+	}
+	byConn := findByConnection(t, st, s.ConnectionID, bizA, s.ID, got.Version)
+	if m := byConn.State.Engine.Interrupt; m == nil || m.Heard != mark.Heard {
+		t.Errorf("ByConnection: mark = %+v, want %+v", m, mark)
+	}
+	if m, err := st.PendingInterrupt(ctx, bizA, s.ID); err != nil || m == nil || m.Heard != mark.Heard {
+		t.Errorf("PendingInterrupt = %+v, %v; want %+v", m, err, mark)
+	}
+
+	// A newer mark after the read: saving the read's consumption conflicts.
+	newer := session.Interrupt{At: t0.Add(2 * time.Minute), Heard: "Thanks"}
+	if err := st.Interrupt(ctx, got, newer); err != nil {
+		t.Fatal(err)
+	}
+	got.State.Engine.Interrupt = nil
+	got.Interrupted(mark.Heard)
+	if err := st.Save(ctx, got); !errors.Is(err, session.ErrConflict) {
+		t.Fatalf("Save consuming a mark replaced meanwhile: err = %v, want ErrConflict", err)
+	}
+
+	// Update re-reads and consumes the newer one.
+	saved, err := session.Update(ctx, st, mustGet(t, st, bizA, s.ID), func(x *session.Session) error {
+		m := x.State.Engine.Interrupt
+		if m == nil {
+			return errors.New("re-read shows no mark")
+		}
+		x.State.Engine.Interrupt = nil
+		x.Interrupted(m.Heard)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := st.PendingInterrupt(ctx, bizA, s.ID); err != nil || m != nil {
+		t.Errorf("after the save consumed it, PendingInterrupt = %+v, %v; want none", m, err)
+	}
+	after := mustGet(t, st, bizA, s.ID)
+	if after.State.Engine.Interrupt != nil || after.Version != saved.Version {
+		t.Errorf("after consuming: mark %+v, version %d (saved %d)", after.State.Engine.Interrupt, after.Version, saved.Version)
+	}
+	all, err := st.Turns(ctx, bizA, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var agent *session.Turn
+	for i := range all {
+		if all[i].Role == session.RoleAgent {
+			agent = &all[i]
+		}
+	}
+	if agent == nil || !agent.Interrupted || agent.Text != newer.Heard {
+		t.Errorf("stored agent turn = %+v; want it interrupted, cut to %q", agent, newer.Heard)
+	}
+}
+
+// testConflictWritesNoTurns: a save that loses the version check writes
+// none of its turns.
+func testConflictWritesNoTurns(t *testing.T, st session.Store) {
+	ctx := context.Background()
+	s := fullSession(bizA, "s-conflict-turns")
+	mustCreate(t, st, s)
+	a, b := mustGet(t, st, bizA, s.ID), mustGet(t, st, bizA, s.ID)
+	a.Append(session.RoleCaller, "from a", t0)
+	mustSave(t, st, a)
+	b.Append(session.RoleCaller, "from b", t0)
+	b.Append(session.RoleAgent, "to b", t0)
+	if err := st.Save(ctx, b); !errors.Is(err, session.ErrConflict) {
+		t.Fatalf("stale Save: err = %v, want ErrConflict", err)
+	}
+	all, err := st.Turns(ctx, bizA, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tu := range all {
+		if tu.Text == "from b" || tu.Text == "to b" {
+			t.Errorf("the refused save stored turn %d %q", tu.Seq, tu.Text)
+		}
+	}
+	if n := len(s.Turns) + 1; len(all) != n {
+		t.Errorf("%d turns stored, want %d", len(all), n)
+	}
 }
 
 // fullState has every part of the state set.
@@ -814,6 +991,7 @@ func testPreviousVersionItem(t *testing.T, st session.Store) {
 		t.Fatal(err)
 	}
 	delete(item, "state")
+	delete(item, "turnItems") // the previous version kept every turn inline only
 	flow := map[string]string{
 		"step": "collect", "ask": "phone", "turns": "3", "tries.phone": "2", "heard.phone": "50355501",
 		"skipped.email": "1", "unvalidated.name": "1", "message": "for Jordan", "questions": "do you do gates?\nare you open?",
