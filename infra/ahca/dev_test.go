@@ -89,7 +89,10 @@ func startTestStack(tb testing.TB, o devOptions) *devStack {
 	if o.Addr == "" {
 		o.Addr = "127.0.0.1:0"
 	}
-	o.ConfigsDir, o.WebDir = "../../configs", "../../web"
+	o.WebDir = "../../web"
+	if o.ConfigsDir == "" {
+		o.ConfigsDir = "../../configs"
+	}
 	if o.DataDir == "" {
 		o.DataDir = tb.TempDir()
 	}

@@ -224,7 +224,7 @@ func startLoadStack(ctx context.Context, o *loadOptions, stderr io.Writer) (*dev
 		if err != nil {
 			return nil, nil, err
 		}
-		fake = &http.Server{Handler: fakeModelHandler(o.ModelFake), ReadHeaderTimeout: 10 * time.Second}
+		fake = &http.Server{Handler: fakeModelHandler(o.ModelFake, fakeModelReply), ReadHeaderTimeout: 10 * time.Second}
 		go fake.Serve(ln)
 		do.llm = openaiclient.New(openaiclient.Options{
 			BaseURL: "http://" + ln.Addr().String() + "/v1", APIKey: func(context.Context) (string, error) { return "sk-load", nil },
@@ -269,7 +269,7 @@ const fakeModelReply = "Sure, our crew can look at that tomorrow morning. They w
 // chunk at once, the reply's words after ttft, then the finish chunk and
 // [DONE]. It records nothing (pkg/llm/llmtest is the recording fake for
 // tests); it only stands in for the model's time.
-func fakeModelHandler(ttft time.Duration) http.Handler {
+func fakeModelHandler(ttft time.Duration, reply string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, io.LimitReader(r.Body, 4<<20))
 		if !strings.HasSuffix(r.URL.Path, "/chat/completions") || r.Method != http.MethodPost {
@@ -299,7 +299,7 @@ func fakeModelHandler(ttft time.Duration) http.Handler {
 		case <-r.Context().Done():
 			return
 		}
-		words := strings.SplitAfter(fakeModelReply, " ")
+		words := strings.SplitAfter(reply, " ")
 		for i := 0; i < len(words); i += 4 {
 			chunk(strings.Join(words[i:min(i+4, len(words))], ""), "")
 		}

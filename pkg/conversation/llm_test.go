@@ -3,10 +3,12 @@ package conversation_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -397,3 +399,46 @@ func newClient(fake *llmtest.Fake) *openaiclient.Client {
 }
 
 func containsText(s, sub string) bool { return strings.Contains(s, sub) }
+
+// failingSaves lets ok saves through, then fails every other.
+type failingSaves struct {
+	session.Store
+	ok atomic.Int32
+}
+
+func (f *failingSaves) Save(ctx context.Context, s *session.Session) error {
+	if f.ok.Add(-1) < 0 {
+		return errors.New("store unavailable")
+	}
+	return f.Store.Save(ctx, s)
+}
+
+// A save that fails after the reply was streamed is not passed over in
+// silence: the caller gets an error saying it was not saved, and nothing
+// of the turn is stored.
+func TestLLMSaveFailsAfterStreaming(t *testing.T) {
+	f := newLLMFixture(t)
+	f.open(t, "superior-fencing", "c1")
+	before := f.session(t, "c1")
+	failing := &failingSaves{Store: f.store}
+	failing.ok.Store(1) // the claim
+	f.engine.Store = failing
+	f.fake.Enqueue(llmtest.Text("Got it, Dana. What's the best number to reach you?"))
+	err := f.engine.Handle(context.Background(), f.rec, "c1", []byte(promptFrame("I'm Dana")))
+	if err == nil {
+		t.Error("Handle hid the failed save")
+	}
+	frames := f.rec.Take("c1")
+	text, _ := relaytest.Reply(frames)
+	if !strings.Contains(text, "Got it") {
+		t.Fatalf("the reply was not streamed before the save: %v", frames)
+	}
+	last := frames[len(frames)-1]
+	if last["type"] != "error" || last["code"] != "internal" || !strings.Contains(fmt.Sprint(last["message"]), "not saved") {
+		t.Errorf("last frame %v; want an error saying it was not saved", last)
+	}
+	after := f.session(t, "c1")
+	if after.Caller.Name != "" || len(after.Turns) != len(before.Turns) {
+		t.Errorf("the failed turn left %d turns (before %d), caller %+v", len(after.Turns), len(before.Turns), after.Caller)
+	}
+}

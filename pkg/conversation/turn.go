@@ -285,10 +285,10 @@ func (t *turn) prompt(ctx context.Context, text string) error {
 		return nil
 	case errors.Is(err, errEnded):
 		return t.refuse(ctx, protocol.CodeSessionEnded, "this conversation has ended; start a new one")
-	case err != nil && !streamed:
-		t.refuse(ctx, protocol.CodeInternal, "temporary problem; please say that again")
-		return fmt.Errorf("prompt: %w", err)
 	case err != nil:
+		// Never leave "got it" standing for something not stored: the
+		// caller is told, even after a streamed reply.
+		t.refuse(ctx, protocol.CodeInternal, "temporary problem; that was not saved, please say it again")
 		return fmt.Errorf("prompt: %w", err)
 	}
 	t.s = saved
