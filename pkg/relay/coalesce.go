@@ -4,6 +4,9 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
+
+	"github.com/ahca/ahca/pkg/speech"
 )
 
 // Coalescer turns a stream of model tokens into phrases worth one post
@@ -12,11 +15,18 @@ import (
 // at a word boundary when tokens have been trickling for a while — so the
 // first phrase leaves as soon as it forms and a 100-token reply takes
 // roughly 10 posts instead of 100.
+//
+// A phrase only ever ends after white space, and never inside what
+// text-to-speech must read whole: a full stop that is not followed by a
+// space ("dana@example.org", "$0.45", "example.com/pricing") is no sentence
+// end, an abbreviation's stop ("Dr.", "a.m.", "e.g.") is none either, and
+// no word break follows a field with a digit in it, so "(503) 555-0199",
+// "10 a.m." and "$5 million" stay in one phrase.
 type Coalescer struct {
 	SentenceMin int           // flush at . ! ? once the phrase has this many bytes (default 16)
 	ClauseMin   int           // flush at , ; : once the phrase has this many bytes (default 48)
-	Max         int           // flush at a space past this many bytes (default 200)
-	Every       time.Duration // flush at a space when the phrase is this old (default 600ms)
+	Max         int           // flush at a word break past this many bytes (default 200); at any space past twice as many
+	Every       time.Duration // flush at a word break when the phrase is this old (default 600ms)
 	Now         func() time.Time
 
 	buf   strings.Builder
@@ -49,27 +59,33 @@ func (c *Coalescer) Add(token string) []string {
 	}
 	var out []string
 	for _, r := range token {
+		if !unicode.IsSpace(r) {
+			c.buf.WriteRune(r)
+			continue
+		}
+		b := breakBefore(c.buf.String())
 		c.buf.WriteRune(r)
-		if p, ok := c.cut(r); ok {
-			out = append(out, p)
+		if c.cut(b) {
+			out = append(out, c.Flush())
+			c.since = c.Now()
 		}
 	}
 	return out
 }
 
-// cut decides, after rune r, whether the buffer is a phrase.
-func (c *Coalescer) cut(r rune) (string, bool) {
+// cut decides whether the buffer, which ends with a space that allows a
+// break of kind b, is a phrase.
+func (c *Coalescer) cut(b breakKind) bool {
 	n := c.buf.Len()
 	switch {
-	case (r == '.' || r == '!' || r == '?') && n >= c.SentenceMin,
-		(r == ',' || r == ';' || r == ':') && n >= c.ClauseMin,
-		unicode.IsSpace(r) && n >= c.Max,
-		unicode.IsSpace(r) && n >= 8 && c.Now().Sub(c.since) >= c.Every:
-		p := c.buf.String()
-		c.buf.Reset()
-		return p, true
+	case b == sentenceBreak && n >= c.SentenceMin,
+		b == clauseBreak && n >= c.ClauseMin,
+		b >= wordBreak && n >= c.Max,
+		b >= wordBreak && n >= 8 && c.Now().Sub(c.since) >= c.Every,
+		n/2 >= c.Max: // a run of numbers or initials must not grow without end
+		return true
 	}
-	return "", false
+	return false
 }
 
 // Flush returns what is left (possibly "").
@@ -77,4 +93,43 @@ func (c *Coalescer) Flush() string {
 	p := c.buf.String()
 	c.buf.Reset()
 	return p
+}
+
+// breakKind is what a space after some text allows.
+type breakKind int
+
+const (
+	noBreak       breakKind = iota // inside a token that is read whole
+	wordBreak                      // between two words
+	clauseBreak                    // after , ; :
+	sentenceBreak                  // after . ! ?
+)
+
+// closers may follow a sentence's last punctuation ("…today.)").
+const closers = `"')]}”’»`
+
+// breakBefore tells what a space appended to text would allow.
+func breakBefore(text string) breakKind {
+	field := text[strings.LastIndexFunc(text, unicode.IsSpace)+1:]
+	core := strings.TrimRight(field, closers)
+	if core == "" {
+		return noBreak
+	}
+	last, _ := utf8.DecodeLastRuneInString(core)
+	switch last {
+	case '!', '?':
+		return sentenceBreak
+	case '.':
+		word := strings.TrimLeft(strings.TrimRight(core, "."), `"'([{“‘«`)
+		if len(core)-len(strings.TrimRight(core, ".")) == 1 && speech.Abbreviation(word) {
+			return noBreak
+		}
+		return sentenceBreak
+	case ',', ';', ':':
+		return clauseBreak
+	}
+	if strings.ContainsFunc(core, unicode.IsDigit) {
+		return noBreak
+	}
+	return wordBreak
 }

@@ -8,9 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
-	"unicode"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
@@ -84,31 +85,21 @@ const MinPhrase = 40
 
 // Phrases splits a complete reply into phrases at sentence ends (and at
 // clause punctuation when a sentence is long), each at least MinPhrase
-// characters except possibly the last. Joining the phrases gives the text back.
+// bytes except possibly the last, by the Coalescer's rules: a phrase ends
+// after the space that follows its punctuation, and never inside an email
+// address, a URL, an amount, an abbreviation, a time or a phone number.
+// Joining the phrases gives the text back.
 func Phrases(text string) []string {
-	var out []string
-	var cur strings.Builder
-	runes := []rune(text)
-	for i, r := range runes {
-		cur.WriteRune(r)
-		next := rune(0)
-		if i+1 < len(runes) {
-			next = runes[i+1]
-		}
-		boundary := (r == '.' || r == '!' || r == '?') && (next == 0 || unicode.IsSpace(next))
-		clause := (r == ',' || r == ';' || r == ':') && unicode.IsSpace(next) && cur.Len() >= 3*MinPhrase
-		if (boundary && cur.Len() >= MinPhrase) || clause {
-			// Keep the following space with this phrase so TTS pauses naturally.
-			out = append(out, cur.String())
-			cur.Reset()
-		}
-	}
-	if cur.Len() > 0 {
-		if strings.TrimSpace(cur.String()) == "" && len(out) > 0 {
-			out[len(out)-1] += cur.String()
-		} else {
-			out = append(out, cur.String())
-		}
+	c := Coalescer{SentenceMin: MinPhrase, ClauseMin: 3 * MinPhrase, Max: math.MaxInt, Every: math.MaxInt64,
+		Now: func() time.Time { return time.Time{} }}
+	out := c.Add(text)
+	rest := c.Flush()
+	switch {
+	case rest == "":
+	case strings.TrimSpace(rest) == "" && len(out) > 0:
+		out[len(out)-1] += rest
+	default:
+		out = append(out, rest)
 	}
 	return out
 }

@@ -160,7 +160,18 @@ type Clause struct {
 	Sentence int // index of its sentence
 }
 
-var abbreviations = map[string]bool{"mr": true, "mrs": true, "ms": true, "dr": true, "st": true, "jr": true, "sr": true, "mt": true}
+var abbreviations = Set("mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "mt", "ave", "blvd", "rd", "ste", "apt",
+	"vs", "approx", "inc", "ltd", "co", "corp", "dept", "ext", "tel")
+
+var dotted = regexp.MustCompile(`^[A-Za-z]{1,2}(?:\.[A-Za-z]{1,2})+$`)
+
+// Abbreviation reports whether word, written before a full stop, is an
+// abbreviation whose stop does not end a sentence: a title or street word
+// ("Dr", "St"), letters with stops between them ("a.m", "e.g", "Ph.D"), or
+// a single letter (an initial).
+func Abbreviation(word string) bool {
+	return abbreviations[strings.ToLower(word)] || dotted.MatchString(word) || utf8.RuneCountInString(word) == 1 && unicode.IsLetter([]rune(word)[0])
+}
 
 // Clauses cuts text into sentences and clauses. A full stop after a
 // single letter ("J. A. M.") or an abbreviation ("Dr.") does not end a
@@ -185,7 +196,7 @@ func Clauses(text string) (clauses []Clause, sentenceEnds []int) {
 				if !nextSpace {
 					continue
 				}
-				if i > 0 && ts[i-1].Kind == Word && (utf8.RuneCountInString(ts[i-1].Text) == 1 || abbreviations[ts[i-1].Lower]) {
+				if i > 0 && ts[i-1].Kind == Word && Abbreviation(ts[i-1].Text) {
 					continue
 				}
 			}
