@@ -252,7 +252,10 @@ type Agent struct {
 	PrimaryFunction    string `json:"primaryFunction,omitempty"`
 	Greeting           string `json:"greeting"`
 	AfterHoursGreeting string `json:"afterHoursGreeting,omitempty"`
-	Voice              string `json:"voice,omitempty"`
+	// WebGreeting is the web chat's first message (promptConfig.webGreeting,
+	// default built from the business); see Business.WebGreeting.
+	WebGreeting string `json:"webGreeting"`
+	Voice       string `json:"voice,omitempty"`
 }
 
 // Prompts is the business's AI behaviour from prompt_rules.json.
@@ -285,11 +288,34 @@ const (
 // Intake is what the agent must collect before it may end a conversation.
 type Intake struct {
 	Required []string `json:"requiredFields"`
+	// UrgencyKeywords are the words and phrases that make what a caller or
+	// visitor says urgent (Business.IsUrgent); nil means
+	// DefaultUrgencyKeywords, empty means none.
+	UrgencyKeywords []string `json:"urgencyKeywords"`
 }
 
 // Web is the policy for browser connections.
 type Web struct {
 	AllowedOrigins []string `json:"allowedOrigins,omitempty"`
+	Widget         Widget   `json:"widget"`
+}
+
+// Widget positions.
+const (
+	WidgetBottomRight = "bottom-right"
+	WidgetBottomLeft  = "bottom-left"
+)
+
+// Widget is how the embeddable chat (widget.js) looks on the business's own
+// site. Parsing fills every default, so a widget reads these as they are.
+type Widget struct {
+	Position     string `json:"position"`     // WidgetBottomRight (default) or WidgetBottomLeft
+	LauncherText string `json:"launcherText"` // default "Chat with <agent name>"
+	AccentColor  string `json:"accentColor"`  // #rgb or #rrggbb, default DefaultAccentColor
+	// AccentTextColor is black or white, whichever reads better on
+	// AccentColor (derived, not configured).
+	AccentTextColor string `json:"accentTextColor"`
+	OpenOnLoad      bool   `json:"openOnLoad"`
 }
 
 // LLM chooses the model per business.

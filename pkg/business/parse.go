@@ -94,6 +94,17 @@ func parseConfig(f *file, root *node, dirID string) *Business {
 		}
 		b.Agent.Greeting = fmt.Sprintf("Hi, you've reached %s. This is %s. How can I help you today?", b.Name, name)
 	}
+	if b.Agent.WebGreeting == "" {
+		b.Agent.WebGreeting = defaultWebGreeting(b)
+	} else if keypadRe.MatchString(b.Agent.WebGreeting) {
+		f.warn(nil, "$.promptConfig.webGreeting", "mentions a key to press or dial, but a web visitor has no keypad: say what to type instead")
+	}
+	if b.Web.Widget.LauncherText == "" {
+		b.Web.Widget.LauncherText = "Chat with us"
+		if b.Agent.Name != "" {
+			b.Web.Widget.LauncherText = "Chat with " + b.Agent.Name
+		}
+	}
 	checkFeatures(f, b)
 	return b
 }
@@ -435,6 +446,7 @@ func parseAgent(pc, legacy *cursor) Agent {
 		Personality:        pc.str("agentPersonality"),
 		Greeting:           pc.str("greeting"),
 		AfterHoursGreeting: pc.str("afterHoursGreeting"),
+		WebGreeting:        pc.str("webGreeting"),
 		Voice:              pc.str("agentVoice"),
 		Role:               pc.str("agentType"),
 	}
@@ -471,6 +483,19 @@ func parseIntake(c *cursor) Intake {
 	} else if in.Required == nil {
 		in.Required = []string{}
 	}
+	words, nodes, path := c.strs("urgencyKeywords")
+	for i, w := range words {
+		if len(wordsOf(w)) == 0 {
+			c.f.problem(nodes[i], fmt.Sprintf("%s[%d]", path, i), "%q has no words: want a word or phrase such as \"burst pipe\"", w)
+			continue
+		}
+		in.UrgencyKeywords = append(in.UrgencyKeywords, w)
+	}
+	if nodes == nil && !c.has("urgencyKeywords") {
+		in.UrgencyKeywords = DefaultUrgencyKeywords
+	} else if in.UrgencyKeywords == nil {
+		in.UrgencyKeywords = []string{} // an empty list: nothing is urgent
+	}
 	c.done()
 	return in
 }
@@ -486,6 +511,33 @@ func parseWeb(c *cursor) Web {
 		}
 		w.AllowedOrigins = append(w.AllowedOrigins, strings.ToLower(u.Scheme+"://"+u.Host))
 	}
+	w.Widget = parseWidget(c.obj("widget"))
+	c.done()
+	return w
+}
+
+// parseWidget reads web.widget; the launcher text's default needs the agent's
+// name and is filled by parseConfig.
+func parseWidget(c *cursor) Widget {
+	w := Widget{Position: WidgetBottomRight, AccentColor: DefaultAccentColor}
+	if p, n, path := c.strAt("position"); n != nil {
+		switch p {
+		case WidgetBottomRight, WidgetBottomLeft:
+			w.Position = p
+		default:
+			c.f.problem(n, path, "unknown position %q: want %s or %s", p, WidgetBottomRight, WidgetBottomLeft)
+		}
+	}
+	w.LauncherText = c.str("launcherText")
+	if col, n, path := c.strAt("accentColor"); n != nil {
+		if hexColorRe.MatchString(col) {
+			w.AccentColor = strings.ToLower(col)
+		} else {
+			c.f.problem(n, path, "%q is not a color: want a CSS hex color #rgb or #rrggbb, e.g. #2563eb", col)
+		}
+	}
+	w.AccentTextColor = textColorOn(w.AccentColor)
+	w.OpenOnLoad, _ = c.boolean("openOnLoad")
 	c.done()
 	return w
 }
