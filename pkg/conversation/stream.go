@@ -87,7 +87,7 @@ func (o *streamOut) checkInterrupt() bool {
 		return false
 	}
 	o.lastPoll = now
-	mark, err := e.Store.PendingInterrupt(o.ctx, o.t.s.BusinessID, o.t.s.ID)
+	mark, err := e.Store.LastInterrupt(o.ctx, o.t.s.BusinessID, o.t.s.ID)
 	if err != nil || mark == nil || mark.At.Before(o.turnStart) {
 		return false
 	}

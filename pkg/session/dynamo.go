@@ -30,23 +30,25 @@ type DynamoAPI interface {
 //	pk "BIZ#<businessId>#SESSION#<sessionId>" and
 //	sk "SESSION"    the session: every Session field under its dynamodbav
 //	                name (times as RFC 3339 strings with nanoseconds), its
-//	                recent turns inline (RecentTurns, RecentChars; older
-//	                ones summed up in earlier), plus
+//	                inline turns (all of a short conversation's; at most
+//	                2×RecentTurns / 2×RecentChars, see storedForm) and, in
+//	                earlier, a summary of the others, plus
 //	                gsi1pk    S "CONN#<connectionId>" while it has a connection:
 //	                          the key of the GSI "byConnection" (projection ALL)
 //	                expiresAt N Unix seconds of Session.ExpiresAt (the TTL)
 //	                version   N the optimistic-concurrency check
-//	                turnItems BOOL: its turns are also their own items
-//	sk "TURN#<seq, 8 digits>"  one turn (seq, role, text, at, tool,
-//	                interrupted), written in the save that appended it,
-//	                again only if edited (an interrupt); expiresAt is the
-//	                session's plus TurnGrace
-//	sk "INTERRUPT"  the pending interrupt mark (at, heard), with the
-//	                session's gsi1pk so the turn's one read finds it too
+//	sk "TURN#<seq, 8 digits>"  a turn moved out of the session item (seq,
+//	                role, text, at, tool, interrupted), written once, in the
+//	                save that moved it; expiresAt is the session's plus
+//	                TurnGrace
+//	sk "INTERRUPT"  the last interrupt mark (at, heard), with the session's
+//	                gsi1pk so the turn's one read finds it too; pending until
+//	                the session's state.engine.markDone reaches its at
 //
 // A turn costs one Query (ByConnection: the session and its mark) and one
-// write (Save): a PutItem, or a TransactWriteItems when turns or the mark
-// change with it. Neither grows with the conversation.
+// write (Save): a PutItem, or, once in many turns of a long conversation,
+// a TransactWriteItems that also moves older turns out. Neither grows with
+// the conversation.
 type DynamoStore struct {
 	client DynamoAPI
 	table  string
@@ -58,9 +60,6 @@ var _ Store = (*DynamoStore)(nil)
 // one session (and its mark), apart from stale ones (a phone leg that moved
 // on, a session that was not unbound at its end); more is not expected.
 const byConnectionLimit = 8
-
-// maxTransactItems is DynamoDB's limit of actions in one TransactWriteItems.
-const maxTransactItems = 100
 
 // NewDynamoStore returns a store on the named table; CreateTable describes
 // its schema.
@@ -206,102 +205,66 @@ func (d *DynamoStore) Save(ctx context.Context, s *Session) error {
 // exists (Create: it exists; Save: another version is stored).
 var errCondition = errors.New("condition failed")
 
-// write stores s at version under cond on the session item: a PutItem when
-// only the session item changes, else one TransactWriteItems with the turn
-// items and the mark. On success s looks as a read would return it.
+// write stores s at version under cond on the session item: one PutItem,
+// or, when the save moves older turns out (or writes a mark), one
+// TransactWriteItems with their items. On success s looks as a read would
+// return it.
 func (d *DynamoStore) write(ctx context.Context, s *Session, version int64, cond string, names map[string]string, values map[string]types.AttributeValue) error {
-	w, item, err := d.plan(s, version)
+	if err := checkKey(s.BusinessID, s.ID); err != nil {
+		return err
+	}
+	w, evicted := s.storedForm()
+	item, err := marshalItem(w, version)
 	if err != nil {
 		return err
 	}
-	backfill, turns := s.pendingTurns()
-	for _, t := range backfill {
-		ti, err := turnItem(s, t)
-		if err == nil {
-			_, err = d.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(d.table), Item: ti})
-		}
-		if err != nil {
-			return fmt.Errorf("write the previous version's turn %d: %w", t.Seq, err)
-		}
+	if err := checkSize(w, item); err != nil {
+		return err
 	}
-	change := s.markChange()
-	if len(turns) == 0 && change == markKeep {
+	put := &types.Put{
+		TableName: aws.String(d.table), Item: item,
+		ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		// On a failed check, DynamoDB returns the stored item (no extra
+		// request), which tells a conflict from a missing session.
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	var others []types.TransactWriteItem
+	for _, t := range evicted {
+		ti, err := turnItem(s, t)
+		if err != nil {
+			return err
+		}
+		others = append(others, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(d.table), Item: ti}})
+	}
+	if s.markPending() {
+		mi, err := markItem(s, s.State.Engine.Interrupt)
+		if err != nil {
+			return err
+		}
+		others = append(others, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(d.table), Item: mi}})
+	}
+	if len(others) == 0 {
 		_, err = d.client.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName: aws.String(d.table), Item: item,
-			ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-			// On a failed check, DynamoDB returns the stored item (no
-			// extra request), which tells a conflict from a missing session.
+			TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
+			ExpressionAttributeNames: put.ExpressionAttributeNames, ExpressionAttributeValues: put.ExpressionAttributeValues,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		})
 		if ccf, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 			return conditionError(s, ccf.Item)
 		}
-		if err != nil {
-			return err
+	} else {
+		_, err = d.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+			TransactItems: append([]types.TransactWriteItem{{Put: put}}, others...),
+		})
+		if tce, ok := errors.AsType[*types.TransactionCanceledException](err); ok {
+			return cancelError(s, tce)
 		}
-		s.saved(w, version)
-		return nil
-	}
-	if len(turns)+2 > maxTransactItems {
-		return fmt.Errorf("one save may add at most %d turns; this one adds %d", maxTransactItems-2, len(turns))
-	}
-	items := []types.TransactWriteItem{{Put: &types.Put{
-		TableName: aws.String(d.table), Item: item,
-		ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}}}
-	for _, t := range turns {
-		ti, err := turnItem(s, t)
-		if err != nil {
-			return err
-		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(d.table), Item: ti}})
-	}
-	switch change {
-	case markPut:
-		mi, err := markItem(s, s.State.Engine.Interrupt)
-		if err != nil {
-			return err
-		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(d.table), Item: mi}})
-	case markDelete:
-		// Only the mark that was consumed: a newer one, set meanwhile,
-		// fails the write as a conflict and is consumed on the retry.
-		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
-			TableName:                aws.String(d.table),
-			Key:                      d.key(s.BusinessID, s.ID, skInterrupt),
-			ConditionExpression:      aws.String("attribute_not_exists(#pk) OR #at = :at"),
-			ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#at": "at"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":at": &types.AttributeValueMemberS{Value: s.storedMark.At.Format(time.RFC3339Nano)},
-			},
-		}})
-	}
-	_, err = d.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if tce, ok := errors.AsType[*types.TransactionCanceledException](err); ok {
-		return cancelError(s, tce)
 	}
 	if err != nil {
 		return err
 	}
 	s.saved(w, version)
 	return nil
-}
-
-// plan returns s's stored form at version and its item, checked.
-func (d *DynamoStore) plan(s *Session, version int64) (*Session, map[string]types.AttributeValue, error) {
-	if err := checkKey(s.BusinessID, s.ID); err != nil {
-		return nil, nil, err
-	}
-	w := s.storedForm()
-	item, err := marshalItem(w, version)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := checkSize(w, item); err != nil {
-		return nil, nil, err
-	}
-	return w, item, nil
 }
 
 // conditionError explains a failed condition on the session item: old is
@@ -318,16 +281,14 @@ func conditionError(s *Session, old map[string]types.AttributeValue) error {
 }
 
 // cancelError explains a cancelled TransactWriteItems: the session item's
-// condition (conditionError), a newer mark, or a concurrent transaction on
-// one of its items, all of which a re-read and retry resolves.
+// condition (conditionError) or a concurrent transaction on one of its
+// items, both of which a re-read and retry resolves.
 func cancelError(s *Session, tce *types.TransactionCanceledException) error {
 	for i, r := range tce.CancellationReasons {
 		code := aws.ToString(r.Code)
 		switch {
 		case i == 0 && code == "ConditionalCheckFailed":
 			return conditionError(s, r.Item)
-		case code == "ConditionalCheckFailed":
-			return fmt.Errorf("a newer interrupt mark was set: %w", ErrConflict)
 		case code == "TransactionConflict":
 			return fmt.Errorf("a concurrent write to the session: %w", ErrConflict)
 		}
@@ -351,9 +312,9 @@ func (d *DynamoStore) Interrupt(ctx context.Context, s *Session, m Interrupt) er
 	return nil
 }
 
-// PendingInterrupt reads the session's pending mark (nil: none) with one
+// LastInterrupt reads the session's last mark (nil: none) with one
 // consistent GetItem of the small mark item.
-func (d *DynamoStore) PendingInterrupt(ctx context.Context, biz tenant.ID, id string) (*Interrupt, error) {
+func (d *DynamoStore) LastInterrupt(ctx context.Context, biz tenant.ID, id string) (*Interrupt, error) {
 	if err := checkKey(biz, id); err != nil {
 		return nil, fmt.Errorf("session store: pending interrupt %s/%s: %w", biz, id, err)
 	}
@@ -373,11 +334,11 @@ func (d *DynamoStore) PendingInterrupt(ctx context.Context, biz tenant.ID, id st
 	return &m, nil
 }
 
-// Turns reads every turn item of the session, oldest first: a consistent
-// Query of its partition's TURN# range, page by page.
-func (d *DynamoStore) Turns(ctx context.Context, biz tenant.ID, id string) ([]Turn, error) {
+// EarlierTurns reads the turns moved out of the session item, oldest
+// first: a consistent Query of its partition's TURN# range, page by page.
+func (d *DynamoStore) EarlierTurns(ctx context.Context, biz tenant.ID, id string) ([]Turn, error) {
 	if err := checkKey(biz, id); err != nil {
-		return nil, fmt.Errorf("session store: turns %s/%s: %w", biz, id, err)
+		return nil, fmt.Errorf("session store: earlier turns %s/%s: %w", biz, id, err)
 	}
 	p := dynamodb.NewQueryPaginator(d.client, &dynamodb.QueryInput{
 		TableName:                aws.String(d.table),
@@ -393,12 +354,12 @@ func (d *DynamoStore) Turns(ctx context.Context, biz tenant.ID, id string) ([]Tu
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("session store: turns %s/%s: %w", biz, id, err)
+			return nil, fmt.Errorf("session store: earlier turns %s/%s: %w", biz, id, err)
 		}
 		for _, item := range page.Items {
 			var t Turn
 			if err := attributevalue.UnmarshalMap(item, &t); err != nil {
-				return nil, fmt.Errorf("session store: turns %s/%s: %s: %w", biz, id, skOf(item), err)
+				return nil, fmt.Errorf("session store: earlier turns %s/%s: %s: %w", biz, id, skOf(item), err)
 			}
 			turns = append(turns, t)
 		}

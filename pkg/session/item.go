@@ -33,9 +33,6 @@ const (
 	attrBusiness  = "businessId"
 	attrSessionID = "sessionId"
 	attrUpdatedAt = "updatedAt"
-	// attrTurnItems (BOOL) marks a session whose turns are also their own
-	// items; the previous version kept every turn inline only.
-	attrTurnItems = "turnItems"
 
 	skSession = "SESSION"
 
@@ -85,7 +82,6 @@ func marshalItem(s *Session, version int64) (map[string]types.AttributeValue, er
 	item[attrPK] = &types.AttributeValueMemberS{Value: sessionPK(s.BusinessID, s.ID)}
 	item[attrSK] = &types.AttributeValueMemberS{Value: skSession}
 	item[attrVersion] = &types.AttributeValueMemberN{Value: strconv.FormatInt(version, 10)}
-	item[attrTurnItems] = &types.AttributeValueMemberBOOL{Value: true}
 	if s.ConnectionID != "" {
 		item[attrGSI1PK] = &types.AttributeValueMemberS{Value: connectionPK(s.ConnectionID)}
 	}
@@ -116,12 +112,7 @@ func unmarshalItem(item map[string]types.AttributeValue) (*Session, error) {
 		}
 		s.ExpiresAt = time.Unix(sec, 0).UTC()
 	}
-	s.storedSeq, s.storedConn = lastSeq(s.Turns), s.ConnectionID
-	if _, ok := item[attrTurnItems]; !ok {
-		// A previous version's item: its inline turns are all it has, so
-		// the next save writes them as items first.
-		s.backfill = s.storedSeq
-	}
+	s.storedConn = s.ConnectionID
 	if pk := pkOf(item); pk != sessionPK(s.BusinessID, s.ID) {
 		return nil, fmt.Errorf("stored item %q holds business %q session %q", pkOf(item), s.BusinessID, s.ID)
 	}
@@ -285,7 +276,8 @@ func StoredSize(s *Session) (int, error) {
 	if err := checkKey(s.BusinessID, s.ID); err != nil {
 		return 0, err
 	}
-	item, err := marshalItem(s.storedForm(), s.Version)
+	w, _ := s.storedForm()
+	item, err := marshalItem(w, s.Version)
 	if err != nil {
 		return 0, err
 	}

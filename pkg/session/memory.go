@@ -43,24 +43,25 @@ func NewMemoryStore() *MemoryStore {
 	}
 }
 
-// stored is the copy of s the store keeps, at the given version.
-func stored(s *Session, version int64) *Session {
-	c := s.storedForm()
+// stored is the copy of s the store keeps at version (as DynamoStore's
+// session item), and the turns the save moves out.
+func stored(s *Session, version int64) (*Session, []Turn) {
+	c, evicted := s.storedForm()
 	c.State.Engine.Interrupt = nil // kept in marks
 	c.Version = version
 	if !c.ExpiresAt.IsZero() {
 		c.ExpiresAt = time.Unix(c.ExpiresAt.Unix(), 0).UTC()
 	}
-	return c
+	return c, evicted
 }
 
-// prepare validates s for a write at version, checks its stored size and
-// the turns to write, and returns what the store keeps.
+// prepare validates s for a write at version, checks the sizes DynamoDB
+// would refuse, and returns what the store keeps.
 func prepare(s *Session, version int64) (*Session, []Turn, error) {
 	if err := checkKey(s.BusinessID, s.ID); err != nil {
 		return nil, nil, err
 	}
-	w := stored(s, version)
+	w, evicted := stored(s, version)
 	item, err := marshalItem(w, version)
 	if err != nil {
 		return nil, nil, err
@@ -68,22 +69,20 @@ func prepare(s *Session, version int64) (*Session, []Turn, error) {
 	if err := checkSize(w, item); err != nil {
 		return nil, nil, err
 	}
-	backfill, turns := s.pendingTurns()
-	turns = append(backfill, turns...)
-	for _, t := range turns {
+	for _, t := range evicted {
 		if _, err := turnItem(s, t); err != nil {
 			return nil, nil, err
 		}
 	}
-	return w, turns, nil
+	return w, evicted, nil
 }
 
-// commit stores w and its turns, applies s's mark change and brings s up
-// to date. m.mu is held.
-func (m *MemoryStore) commit(k memKey, old, w *Session, turns []Turn, s *Session) {
+// commit stores w and the turns moved out, the mark when it must be
+// (re)written, and brings s up to date. m.mu is held.
+func (m *MemoryStore) commit(k memKey, old, w *Session, evicted []Turn, s *Session) {
 	m.put(k, old, w)
 	all := m.turns[k]
-	for _, t := range turns {
+	for _, t := range evicted {
 		if t.Seq < 1 {
 			continue
 		}
@@ -93,11 +92,8 @@ func (m *MemoryStore) commit(k memKey, old, w *Session, turns []Turn, s *Session
 		all[t.Seq-1] = t
 	}
 	m.turns[k] = all
-	switch s.markChange() {
-	case markPut:
+	if s.markPending() {
 		m.marks[k] = *s.State.Engine.Interrupt
-	case markDelete:
-		delete(m.marks, k)
 	}
 	s.saved(w, w.Version)
 }
@@ -105,10 +101,11 @@ func (m *MemoryStore) commit(k memKey, old, w *Session, turns []Turn, s *Session
 // read is a copy of the stored session k, with its mark. m.mu is held.
 func (m *MemoryStore) read(k memKey, s *Session) *Session {
 	c := s.Clone()
-	c.storedSeq, c.storedConn = lastSeq(c.Turns), c.ConnectionID
-	if mark, ok := m.marks[k]; ok {
-		c.withMark(&mark)
+	var mark *Interrupt
+	if mk, ok := m.marks[k]; ok {
+		mark = &mk
 	}
+	c.withMark(mark)
 	return c
 }
 
@@ -181,13 +178,6 @@ func (m *MemoryStore) Save(_ context.Context, s *Session) error {
 		return fmt.Errorf("session store: save %s/%s at version %d (stored: %d): %w",
 			s.BusinessID, s.ID, s.Version, cur.Version, ErrConflict)
 	}
-	if s.markChange() == markDelete {
-		// Only the mark that was consumed: a newer one is a conflict, as
-		// in DynamoStore.
-		if mark, ok := m.marks[k]; ok && !mark.At.Equal(s.storedMark.At) {
-			return fmt.Errorf("session store: save %s/%s: a newer interrupt mark was set: %w", s.BusinessID, s.ID, ErrConflict)
-		}
-	}
 	m.commit(k, cur, w, turns, s)
 	return nil
 }
@@ -203,8 +193,8 @@ func (m *MemoryStore) Interrupt(_ context.Context, s *Session, mark Interrupt) e
 	return nil
 }
 
-// PendingInterrupt returns the session's pending mark; see Store.
-func (m *MemoryStore) PendingInterrupt(_ context.Context, biz tenant.ID, id string) (*Interrupt, error) {
+// LastInterrupt returns the session's last mark; see Store.
+func (m *MemoryStore) LastInterrupt(_ context.Context, biz tenant.ID, id string) (*Interrupt, error) {
 	if err := checkKey(biz, id); err != nil {
 		return nil, fmt.Errorf("session store: pending interrupt %s/%s: %w", biz, id, err)
 	}
@@ -217,10 +207,10 @@ func (m *MemoryStore) PendingInterrupt(_ context.Context, biz tenant.ID, id stri
 	return &mark, nil
 }
 
-// Turns returns every turn of the session; see Store.
-func (m *MemoryStore) Turns(_ context.Context, biz tenant.ID, id string) ([]Turn, error) {
+// EarlierTurns returns the turns moved out of the session; see Store.
+func (m *MemoryStore) EarlierTurns(_ context.Context, biz tenant.ID, id string) ([]Turn, error) {
 	if err := checkKey(biz, id); err != nil {
-		return nil, fmt.Errorf("session store: turns %s/%s: %w", biz, id, err)
+		return nil, fmt.Errorf("session store: earlier turns %s/%s: %w", biz, id, err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -279,12 +269,7 @@ func (m *MemoryStore) PutItem(_ context.Context, item map[string]types.Attribute
 	k := memKey{s.BusinessID, s.ID}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var turns []Turn
-	if s.backfill > 0 {
-		// A previous version's item: its inline turns are all it has.
-		// (A current item's older turns are items stored already.)
-		turns = s.Turns
-	}
-	m.commit(k, m.sessions[k], stored(s, s.Version), turns, s)
+	w, evicted := stored(s, s.Version)
+	m.commit(k, m.sessions[k], w, evicted, s)
 	return nil
 }

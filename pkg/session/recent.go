@@ -9,18 +9,25 @@ import (
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
-// A session keeps only its recent turns inline; every turn is also its own
-// item, written once (in the save that appends it), so a save's cost does
-// not grow with the conversation and no length of conversation is too long
-// to store. The recent turns are what a turn's prompt needs: the bounds are
-// the prompt history's (prompt.History keeps at most this many).
+// A session keeps its turns inline until they pass a high-water mark
+// (highTurns, highChars); the save that passes it moves the older turns out
+// into items of their own, keeping the recent ones: what a turn's prompt
+// needs (the bounds are the prompt history's, prompt.History keeps at most
+// this many). So a session item's size, and what a save writes, stays
+// bounded however long the conversation, most saves are one plain write,
+// and a short conversation never has a turn item at all.
 const (
-	// RecentTurns bounds how many turns a session keeps inline.
+	// RecentTurns bounds how many turns a session keeps inline after an
+	// eviction.
 	RecentTurns = 40
-	// RecentChars bounds the characters of the turns kept inline, except
-	// that the last minRecent turns are always kept whatever their size.
+	// RecentChars bounds the characters of the turns kept inline after an
+	// eviction, except that the last minRecent turns are always kept
+	// whatever their size.
 	RecentChars = 12000
 	minRecent   = 2
+	// A save evicts once the inline turns pass either high-water bound.
+	highTurns = 2 * RecentTurns
+	highChars = 2 * RecentChars
 	// firstCallerClip bounds Earlier.FirstCaller.
 	firstCallerClip = 200
 )
@@ -90,7 +97,7 @@ func (s *Session) Interrupted(heard string) bool {
 		if t.Role != RoleAgent {
 			continue
 		}
-		t.Interrupted, t.changed = true, true
+		t.Interrupted = true
 		if heard != "" && len(heard) < len(t.Text) {
 			t.Text = heard
 		}
@@ -129,67 +136,64 @@ func recent(turns []Turn) (older, kept []Turn) {
 	return turns[:start], turns[start:]
 }
 
-// stored is s as a store keeps it: the recent turns inline, the older ones
-// counted in Earlier.
-func (s *Session) storedForm() *Session {
-	c := s.Clone()
-	older, kept := recent(c.Turns)
-	for _, t := range older {
-		c.Earlier.add(t)
+// overHigh reports whether turns pass the high-water mark.
+func overHigh(turns []Turn) bool {
+	if len(turns) > highTurns {
+		return true
 	}
-	c.Turns = slices.Clone(kept)
-	for i := range c.Turns {
-		c.Turns[i].changed = false
+	chars := 0
+	for _, t := range turns {
+		chars += utf8.RuneCountInString(t.Text)
 	}
-	return c
+	return chars > highChars && len(turns) > minRecent
 }
 
-// pendingTurns are the turns a save of s must write as their own items:
-// the new ones and those edited since the read (in the save's one
-// conditional write), and a previous version's inline turns, which are
-// already committed and may be written before it (backfill).
-func (s *Session) pendingTurns() (backfill, pending []Turn) {
-	for _, t := range s.Turns {
-		switch {
-		case t.Seq > s.storedSeq || t.changed:
-			t.changed = false
-			pending = append(pending, t)
-		case t.Seq <= s.backfill:
-			backfill = append(backfill, t)
+// maxEvict bounds the turns one save moves out (a TransactWriteItems holds
+// at most 100 actions): an oversized previous version's item is moved out
+// over several saves.
+const maxEvict = 96
+
+// storedForm is s as a store keeps it, and the turns this save moves out
+// into items of their own (none until the inline turns pass the high-water
+// mark). The consumed interrupt mark is stamped done.
+func (s *Session) storedForm() (w *Session, evicted []Turn) {
+	w = s.Clone()
+	if overHigh(w.Turns) {
+		older, _ := recent(w.Turns)
+		evicted = slices.Clone(older[:min(len(older), maxEvict)])
+		for _, t := range evicted {
+			w.Earlier.add(t)
 		}
+		w.Turns = slices.Clone(w.Turns[len(evicted):])
 	}
-	return backfill, pending
+	if s.State.Engine.Interrupt == nil && s.storedMark != nil && s.storedMark.At.After(w.State.Engine.MarkDone) {
+		w.State.Engine.MarkDone = s.storedMark.At
+	}
+	return w, evicted
 }
 
-// markChange is what a save does to the stored interrupt mark.
-type markChange int
-
-const (
-	markKeep   markChange = iota
-	markPut               // store State.Engine.Interrupt
-	markDelete            // delete storedMark (consumed)
-)
-
-func (s *Session) markChange() markChange {
+// markPending reports whether a save must (re)write the mark item: a mark
+// set in code rather than read (a previous version's state), or a pending
+// mark whose session moved to another connection (the item is indexed
+// under the connection). Consuming a mark writes nothing beside the
+// session: its item stays, stamped done by State.Engine.MarkDone.
+func (s *Session) markPending() bool {
 	cur, was := s.State.Engine.Interrupt, s.storedMark
 	switch {
-	case cur == nil && was == nil:
-		return markKeep
 	case cur == nil:
-		return markDelete
+		return false
 	case was == nil || !cur.At.Equal(was.At) || cur.Heard != was.Heard:
-		return markPut
-	case s.ConnectionID != s.storedConn:
-		return markPut // index it under the session's new connection
+		return true
 	}
-	return markKeep
+	return s.ConnectionID != s.storedConn
 }
 
 // saved brings s up to date after its stored form w was written at
 // version: s now looks as a read would return it.
 func (s *Session) saved(w *Session, version int64) {
 	s.Turns, s.Earlier, s.Version = slices.Clone(w.Turns), w.Earlier, version
-	s.storedSeq, s.backfill, s.storedConn = lastSeq(s.Turns), 0, s.ConnectionID
+	s.State.Engine.MarkDone = w.State.Engine.MarkDone
+	s.storedConn = s.ConnectionID
 	s.storedMark = nil
 	if m := s.State.Engine.Interrupt; m != nil {
 		c := *m
@@ -197,31 +201,26 @@ func (s *Session) saved(w *Session, version int64) {
 	}
 }
 
-// lastSeq is the sequence number of the last of turns (0: none).
-func lastSeq(turns []Turn) int {
-	if n := len(turns); n > 0 {
-		return turns[n-1].Seq
-	}
-	return 0
-}
-
-// withMark gives s, just read, the mark the store holds.
+// withMark gives s, just read, the mark the store holds: pending unless a
+// save already consumed it.
 func (s *Session) withMark(mark *Interrupt) {
-	s.storedMark = nil
-	if mark != nil {
-		c, d := *mark, *mark
-		s.State.Engine.Interrupt, s.storedMark = &c, &d
+	s.storedConn = s.ConnectionID
+	if mark == nil || !mark.At.After(s.State.Engine.MarkDone) {
+		return
 	}
+	c, d := *mark, *mark
+	s.State.Engine.Interrupt, s.storedMark = &c, &d
 }
 
-// TurnReader reads every turn of a session, oldest first.
+// TurnReader reads the turns moved out of a session's item (Earlier),
+// oldest first.
 type TurnReader interface {
-	Turns(ctx context.Context, biz tenant.ID, id string) ([]Turn, error)
+	EarlierTurns(ctx context.Context, biz tenant.ID, id string) ([]Turn, error)
 }
 
 // AllTurns returns every turn of s: its inline turns when they are the
-// whole conversation (no read), else the store's turn items, with the
-// inline ones (which may be newer edits of the same turns) on top.
+// whole conversation (no read), else the turns moved out followed by the
+// inline ones.
 func AllTurns(ctx context.Context, r TurnReader, s *Session) ([]Turn, error) {
 	if s.Complete() {
 		return slices.Clone(s.Turns), nil
@@ -229,7 +228,7 @@ func AllTurns(ctx context.Context, r TurnReader, s *Session) ([]Turn, error) {
 	if r == nil {
 		return nil, fmt.Errorf("session %s/%s: %d earlier turns are stored apart and no turn reader was given", s.BusinessID, s.ID, s.Earlier.Count())
 	}
-	all, err := r.Turns(ctx, s.BusinessID, s.ID)
+	all, err := r.EarlierTurns(ctx, s.BusinessID, s.ID)
 	if err != nil {
 		return nil, err
 	}

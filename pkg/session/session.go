@@ -57,10 +57,6 @@ type Turn struct {
 	// Interrupted marks an agent turn the caller talked over; Text is what
 	// they heard.
 	Interrupted bool `json:"interrupted,omitempty" dynamodbav:"interrupted,omitempty"`
-
-	// changed: a stored turn edited since it was read (Session.Interrupted),
-	// so the next Save writes it again.
-	changed bool
 }
 
 // Caller is what we know about the person on the other end.
@@ -88,10 +84,10 @@ type Session struct {
 	// State is what the agents, tools, webhooks and engine remember
 	// between turns (see State).
 	State State `json:"state" dynamodbav:"state"`
-	// Turns are the conversation's recent turns, oldest first: every turn
-	// appended since the session was read, and as many before them as the
-	// prompt's history can use (RecentTurns, RecentChars). Stores keep each
-	// turn as its own item too; AllTurns reads the whole conversation.
+	// Turns are the conversation's turns kept inline, oldest first: all of
+	// a short conversation's; of a long one, the recent ones (at least what
+	// the prompt's history can use: RecentTurns, RecentChars), the older
+	// ones being items of their own. AllTurns reads the whole conversation.
 	Turns []Turn `json:"turns,omitempty" dynamodbav:"turns,omitempty"`
 	// Earlier sums up the turns no longer in Turns.
 	Earlier Earlier `json:"earlier,omitzero" dynamodbav:"earlier,omitempty"`
@@ -107,14 +103,8 @@ type Session struct {
 	// table's TTL from it, but TTL deletion lags, so code checks Expired.
 	ExpiresAt time.Time `json:"expiresAt" dynamodbav:"-"`
 
-	// storedSeq is the last turn the store holds as its own item, as of
-	// the read: Save writes the turns after it.
-	storedSeq int
-	// backfill: the previous version's item kept these turns (up to this
-	// sequence number) inline only; Save first writes them as items.
-	backfill int
-	// storedMark is the interrupt mark the store holds, as of the read:
-	// Save deletes it when State.Engine.Interrupt was consumed.
+	// storedMark is the pending interrupt mark the store holds, as of the
+	// read: Save stamps it done when State.Engine.Interrupt was consumed.
 	storedMark *Interrupt
 	// storedConn is the connection the stored mark is indexed under.
 	storedConn string

@@ -269,8 +269,12 @@ type Engine struct {
 	// Interrupt is a pending interrupt mark: an interrupt frame (a
 	// parallel invocation) sets it, the turn that saves next consumes it
 	// (sets it nil). Stores keep it as its own small item beside the
-	// session (Store.Interrupt), so an interrupt never rewrites the session.
+	// session (Store.Interrupt), so an interrupt never writes the session.
 	Interrupt *Interrupt `json:"interrupt,omitempty" dynamodbav:"-"`
+	// MarkDone is the time of the last interrupt mark consumed: the mark's
+	// item stays (the next interrupt overwrites it) and reads no longer
+	// show it as pending.
+	MarkDone time.Time `json:"markDone,omitzero" dynamodbav:"markDone,omitempty"`
 }
 
 // Interrupt is when the caller talked over a reply, and what they heard.

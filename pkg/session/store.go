@@ -24,21 +24,22 @@ type Store interface {
 	// Save (DynamoDB reads it from an index); Save's version check catches that.
 	ByConnection(ctx context.Context, connectionID string) (*Session, error)
 	// Save writes s if the stored version is still s.Version, then increments
-	// s.Version. Otherwise it returns ErrConflict and writes nothing. The
-	// turns appended or edited since the read are stored with it, each as
-	// its own record, and the pending interrupt mark follows
-	// State.Engine.Interrupt (nil: consumed). Afterwards s looks as a read
-	// returns it: its recent turns inline, the rest in Earlier.
+	// s.Version. Otherwise it returns ErrConflict and writes nothing. Once
+	// the inline turns pass a high-water mark, the older ones move out into
+	// records of their own in the same write; a consumed interrupt mark
+	// (State.Engine.Interrupt set nil) stops being pending. Afterwards s
+	// looks as a read returns it.
 	Save(ctx context.Context, s *Session) error
 	// Interrupt stores m as the session's pending mark without writing the
 	// session (no version change): reads return it in
 	// State.Engine.Interrupt until a Save consumes it.
 	Interrupt(ctx context.Context, s *Session, m Interrupt) error
-	// PendingInterrupt returns the session's pending mark, nil if none: a
-	// cheap read for a streaming turn's polls.
-	PendingInterrupt(ctx context.Context, biz tenant.ID, id string) (*Interrupt, error)
-	// Turns returns every turn of the session, oldest first (AllTurns
-	// avoids the read when the session's inline turns are all of them).
+	// LastInterrupt returns the session's last interrupt mark, consumed or
+	// not (nil if none): a cheap read for a streaming turn's polls, which
+	// look only at marks set after the turn started.
+	LastInterrupt(ctx context.Context, biz tenant.ID, id string) (*Interrupt, error)
+	// EarlierTurns returns the turns moved out of the session item
+	// (AllTurns adds the inline ones, and reads nothing when there are none).
 	TurnReader
 }
 

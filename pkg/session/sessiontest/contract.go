@@ -774,9 +774,9 @@ func testLongConversation(t *testing.T, st session.Store) {
 				sizes = append(sizes, n)
 			}
 			got := mustGet(t, st, bizA, id)
-			if len(got.Turns) > session.RecentTurns || got.Earlier.Count()+len(got.Turns) != tt.turns {
+			if len(got.Turns) > 2*session.RecentTurns || got.Earlier.Count()+len(got.Turns) != tt.turns {
 				t.Errorf("session keeps %d turns inline and %d earlier; want at most %d inline and %d in all",
-					len(got.Turns), got.Earlier.Count(), session.RecentTurns, tt.turns)
+					len(got.Turns), got.Earlier.Count(), 2*session.RecentTurns, tt.turns)
 			}
 			if g := got.Greeting(); g != "Welcome! How can I help?" {
 				t.Errorf("Greeting() = %q after the greeting left the inline turns", g)
@@ -784,22 +784,23 @@ func testLongConversation(t *testing.T, st session.Store) {
 			if got.Earlier.FirstCaller == "" || !strings.HasPrefix(got.Earlier.FirstCaller, "turn 2 ") {
 				t.Errorf("Earlier.FirstCaller = %q, want the caller's first words", got.Earlier.FirstCaller)
 			}
-			all, err := st.Turns(ctx, bizA, id)
+			earlier, err := st.EarlierTurns(ctx, bizA, id)
 			if err != nil {
 				t.Fatal(err)
 			}
-			viaSession, err := session.AllTurns(ctx, st, got)
+			if len(earlier) != got.Earlier.Count() {
+				t.Errorf("%d turns moved out, the session counts %d", len(earlier), got.Earlier.Count())
+			}
+			turns, err := session.AllTurns(ctx, st, got)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, turns := range [][]session.Turn{all, viaSession} {
-				if len(turns) != tt.turns {
-					t.Fatalf("%d turns stored, want %d", len(turns), tt.turns)
-				}
-				for i, tu := range turns {
-					if tu.Seq != i+1 || (i > 0 && tu.Text != text(i+1)) {
-						t.Fatalf("turn %d = seq %d %.20q…, want seq %d %.20q…", i, tu.Seq, tu.Text, i+1, text(i+1))
-					}
+			if len(turns) != tt.turns {
+				t.Fatalf("%d turns stored, want %d", len(turns), tt.turns)
+			}
+			for i, tu := range turns {
+				if tu.Seq != i+1 || (i > 0 && tu.Text != text(i+1)) {
+					t.Fatalf("turn %d = seq %d %.20q…, want seq %d %.20q…", i, tu.Seq, tu.Text, i+1, text(i+1))
 				}
 			}
 			// What a save writes is flat: the session item in the last
@@ -820,8 +821,8 @@ func median(xs []int) int {
 }
 
 // testInterruptMark: an interrupt is a mark beside the session, not a
-// write of it; a save that consumes the mark deletes it, and a mark set
-// after the read makes that save a conflict rather than being lost.
+// write of it; a save that consumes the mark makes it no longer pending,
+// and a mark set after the read stays pending for the next save.
 func testInterruptMark(t *testing.T, st session.Store) {
 	ctx := context.Background()
 	s := fullSession(bizA, "s-mark")
@@ -829,96 +830,91 @@ func testInterruptMark(t *testing.T, st session.Store) {
 	mustCreate(t, st, s)
 	read := mustGet(t, st, bizA, s.ID)
 
-	mark := session.Interrupt{At: t0.Add(time.Minute), Heard: "Thanks for"}
-	if err := st.Interrupt(ctx, read, mark); err != nil {
+	first := session.Interrupt{At: t0.Add(time.Minute), Heard: "Thanks for"}
+	if err := st.Interrupt(ctx, read, first); err != nil {
 		t.Fatal(err)
 	}
 	got := mustGet(t, st, bizA, s.ID)
 	if got.Version != read.Version {
 		t.Errorf("Interrupt changed the version %d → %d; it must not write the session", read.Version, got.Version)
 	}
-	if m := got.State.Engine.Interrupt; m == nil || !m.At.Equal(mark.At) || m.Heard != mark.Heard {
-		t.Fatalf("Get: mark = %+v, want %+v", m, mark)
+	pending := func(what string, x *session.Session, want *session.Interrupt) {
+		t.Helper()
+		m := x.State.Engine.Interrupt
+		if (m == nil) != (want == nil) || (m != nil && (!m.At.Equal(want.At) || m.Heard != want.Heard)) {
+			t.Errorf("%s: pending mark = %+v, want %+v", what, m, want)
+		}
 	}
-	byConn := findByConnection(t, st, s.ConnectionID, bizA, s.ID, got.Version)
-	if m := byConn.State.Engine.Interrupt; m == nil || m.Heard != mark.Heard {
-		t.Errorf("ByConnection: mark = %+v, want %+v", m, mark)
-	}
-	if m, err := st.PendingInterrupt(ctx, bizA, s.ID); err != nil || m == nil || m.Heard != mark.Heard {
-		t.Errorf("PendingInterrupt = %+v, %v; want %+v", m, err, mark)
+	pending("Get", got, &first)
+	pending("ByConnection", findByConnection(t, st, s.ConnectionID, bizA, s.ID, got.Version), &first)
+	if m, err := st.LastInterrupt(ctx, bizA, s.ID); err != nil || m == nil || m.Heard != first.Heard {
+		t.Errorf("LastInterrupt = %+v, %v; want %+v", m, err, first)
 	}
 
-	// A newer mark after the read: saving the read's consumption conflicts.
-	newer := session.Interrupt{At: t0.Add(2 * time.Minute), Heard: "Thanks"}
-	if err := st.Interrupt(ctx, got, newer); err != nil {
+	// A newer mark after the read: the save consumes the mark it read, and
+	// the newer one stays pending.
+	second := session.Interrupt{At: t0.Add(2 * time.Minute), Heard: "Thanks"}
+	if err := st.Interrupt(ctx, got, second); err != nil {
 		t.Fatal(err)
 	}
 	got.State.Engine.Interrupt = nil
-	got.Interrupted(mark.Heard)
-	if err := st.Save(ctx, got); !errors.Is(err, session.ErrConflict) {
-		t.Fatalf("Save consuming a mark replaced meanwhile: err = %v, want ErrConflict", err)
-	}
-
-	// Update re-reads and consumes the newer one.
-	saved, err := session.Update(ctx, st, mustGet(t, st, bizA, s.ID), func(x *session.Session) error {
-		m := x.State.Engine.Interrupt
-		if m == nil {
-			return errors.New("re-read shows no mark")
-		}
-		x.State.Engine.Interrupt = nil
-		x.Interrupted(m.Heard)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m, err := st.PendingInterrupt(ctx, bizA, s.ID); err != nil || m != nil {
-		t.Errorf("after the save consumed it, PendingInterrupt = %+v, %v; want none", m, err)
-	}
+	got.Interrupted(first.Heard)
+	mustSave(t, st, got)
 	after := mustGet(t, st, bizA, s.ID)
-	if after.State.Engine.Interrupt != nil || after.Version != saved.Version {
-		t.Errorf("after consuming: mark %+v, version %d (saved %d)", after.State.Engine.Interrupt, after.Version, saved.Version)
-	}
-	all, err := st.Turns(ctx, bizA, s.ID)
+	pending("after consuming the first mark", after, &second)
+
+	after.State.Engine.Interrupt = nil
+	after.Interrupted(second.Heard)
+	mustSave(t, st, after)
+	pending("after consuming the second mark", mustGet(t, st, bizA, s.ID), nil)
+	turns, err := session.AllTurns(ctx, st, mustGet(t, st, bizA, s.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var agent *session.Turn
-	for i := range all {
-		if all[i].Role == session.RoleAgent {
-			agent = &all[i]
+	for i := range turns {
+		if turns[i].Role == session.RoleAgent {
+			agent = &turns[i]
 		}
 	}
-	if agent == nil || !agent.Interrupted || agent.Text != newer.Heard {
-		t.Errorf("stored agent turn = %+v; want it interrupted, cut to %q", agent, newer.Heard)
+	if agent == nil || !agent.Interrupted || agent.Text != second.Heard {
+		t.Errorf("stored agent turn = %+v; want it interrupted, cut to %q", agent, second.Heard)
 	}
 }
 
-// testConflictWritesNoTurns: a save that loses the version check writes
-// none of its turns.
+// testConflictWritesNoTurns: a save that loses the version check moves
+// none of its turns out.
 func testConflictWritesNoTurns(t *testing.T, st session.Store) {
 	ctx := context.Background()
 	s := fullSession(bizA, "s-conflict-turns")
+	s.Turns = nil
+	for i := range 2 * session.RecentTurns {
+		s.Append([]string{session.RoleCaller, session.RoleAgent}[i%2], fmt.Sprintf("turn %d", i+1), t0)
+	}
 	mustCreate(t, st, s)
 	a, b := mustGet(t, st, bizA, s.ID), mustGet(t, st, bizA, s.ID)
-	a.Append(session.RoleCaller, "from a", t0)
-	mustSave(t, st, a)
 	b.Append(session.RoleCaller, "from b", t0)
 	b.Append(session.RoleAgent, "to b", t0)
+	a.Append(session.RoleCaller, "from a", t0) // passes the high-water mark
+	mustSave(t, st, a)
 	if err := st.Save(ctx, b); !errors.Is(err, session.ErrConflict) {
 		t.Fatalf("stale Save: err = %v, want ErrConflict", err)
 	}
-	all, err := st.Turns(ctx, bizA, s.ID)
+	got := mustGet(t, st, bizA, s.ID)
+	if got.Earlier.Count() == 0 {
+		t.Fatal("passing the high-water mark moved no turn out")
+	}
+	turns, err := session.AllTurns(ctx, st, got)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tu := range all {
+	if n := 2*session.RecentTurns + 1; len(turns) != n || turns[n-1].Text != "from a" {
+		t.Fatalf("%d turns stored (last %+v), want %d ending with a's", len(turns), turns[len(turns)-1], n)
+	}
+	for _, tu := range turns {
 		if tu.Text == "from b" || tu.Text == "to b" {
 			t.Errorf("the refused save stored turn %d %q", tu.Seq, tu.Text)
 		}
-	}
-	if n := len(s.Turns) + 1; len(all) != n {
-		t.Errorf("%d turns stored, want %d", len(all), n)
 	}
 }
 
@@ -991,7 +987,6 @@ func testPreviousVersionItem(t *testing.T, st session.Store) {
 		t.Fatal(err)
 	}
 	delete(item, "state")
-	delete(item, "turnItems") // the previous version kept every turn inline only
 	flow := map[string]string{
 		"step": "collect", "ask": "phone", "turns": "3", "tries.phone": "2", "heard.phone": "50355501",
 		"skipped.email": "1", "unvalidated.name": "1", "message": "for Jordan", "questions": "do you do gates?\nare you open?",
