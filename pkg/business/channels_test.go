@@ -167,19 +167,25 @@ func TestChannelSettingsProblems(t *testing.T) {
 		{"promptConfig.webGreeting", 7, `$.promptConfig.webGreeting: got number 7, want a string`},
 	}
 	for _, tt := range tests {
-		t.Run(tt.path, func(t *testing.T) {
-			tree := validTree()
-			set(t, tree, acme, tt.path, tt.value)
-			_, err := Build("", tree)
-			var ps Problems
-			if !errors.As(err, &ps) {
-				t.Fatalf("Build: %v, want problems", err)
-			}
-			if !strings.Contains(ps.Error(), tt.want) {
-				t.Errorf("problems:\n%v\nwant one containing %q", ps, tt.want)
-			}
-		})
+		t.Run(tt.path, func(t *testing.T) { wantProblem(t, acme, tt.path, tt.value, tt.want) })
 	}
+}
+
+// wantProblem sets path in file of the valid tree to value and wants Build
+// to refuse it with a problem containing want; it returns the problems.
+func wantProblem(t *testing.T, file, path string, value any, want string) Problems {
+	t.Helper()
+	tree := validTree()
+	set(t, tree, file, path, value)
+	_, err := Build("", tree)
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("Build: %v, want problems", err)
+	}
+	if !strings.Contains(ps.Error(), want) {
+		t.Errorf("problems:\n%v\nwant one containing %q", ps, want)
+	}
+	return ps
 }
 
 // The shipped configs' web greetings mention no key to press.

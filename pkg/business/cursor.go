@@ -3,6 +3,7 @@ package business
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -44,10 +45,14 @@ type cursor struct {
 	pattern string // $.a.*.b: path with map keys and indices wildcarded
 	n       *node
 	used    map[string]bool
+	// open marks an object whose unknown keys are kept rather than refused:
+	// a file's top level (the original service's files carry database,
+	// twilio, version, ...) and companyInfo (extra keys are facts).
+	open bool
 }
 
 func (f *file) root(n *node) *cursor {
-	c := &cursor{f: f, path: "$", pattern: "$", used: map[string]bool{}}
+	c := &cursor{f: f, path: "$", pattern: "$", used: map[string]bool{}, open: true}
 	if n != nil && n.kind != kindObject {
 		f.problem(n, "$", "got %s, want a JSON object", n.describe())
 		return c
@@ -243,15 +248,17 @@ func (c *cursor) items(key string, fn func(i int, v *node, path string, sub *cur
 	}
 }
 
-// keep marks keys as read and returns them verbatim: fields we carry for the
-// agent (company facts) rather than interpret.
+// rest marks keys as read and returns them verbatim: fields we carry for the
+// agent (company facts) rather than interpret. A key that is a misspelling
+// of one the parser knows here is refused instead.
 func (c *cursor) rest() map[string]json.RawMessage {
 	out := map[string]json.RawMessage{}
 	if c.n == nil {
 		return out
 	}
+	c.open = true
 	for _, m := range c.n.members {
-		if !c.used[m.key] {
+		if !c.used[m.key] && !c.refuse(m) {
 			c.used[m.key] = true
 			out[m.key] = m.val.raw()
 		}
@@ -259,13 +266,15 @@ func (c *cursor) rest() map[string]json.RawMessage {
 	return out
 }
 
-// done reports every key not read as ignored, keeping its value.
+// done reports every key not read: in a known object it is an error with
+// the nearest known key; at a file's top level it is ignored (kept and
+// listed) unless it looks like a misspelt known key.
 func (c *cursor) done() {
 	if c.n == nil {
 		return
 	}
 	for _, m := range c.n.members {
-		if c.used[m.key] {
+		if c.used[m.key] || c.refuse(m) {
 			continue
 		}
 		p := c.child(m.key)
@@ -274,6 +283,91 @@ func (c *cursor) done() {
 			c.f.unused[p] = m.val.raw()
 		}
 	}
+}
+
+// refuse reports an unknown key m as a problem, and whether it did. Notes
+// (note, comment, _anything, ...) are never refused: operators annotate
+// objects with them, and they are kept like other unused fields.
+func (c *cursor) refuse(m member) bool {
+	if isAnnotation(m.key) {
+		return false
+	}
+	known := make([]string, 0, len(c.used))
+	for k := range c.used {
+		if !strings.HasPrefix(k, "$") {
+			known = append(known, k)
+		}
+	}
+	what := "field"
+	if c.pattern == "$.features" {
+		what = "feature"
+	}
+	near, close := nearest(m.key, known)
+	var msg string
+	switch {
+	case close:
+		msg = fmt.Sprintf("unknown %s; did you mean %s?", what, near)
+	case c.open:
+		return false
+	case len(known) == 0:
+		msg = fmt.Sprintf("unknown %s: this object takes none", what)
+	default:
+		sort.Strings(known)
+		msg = fmt.Sprintf("unknown %s: want one of %s", what, strings.Join(known, ", "))
+	}
+	p := Problem{File: c.f.name, Path: c.child(m.key), Msg: msg}
+	p.Line, p.Col = lineCol(c.f.src, m.keyOff)
+	*c.f.problems = append(*c.f.problems, p)
+	return true
+}
+
+// isAnnotation reports whether key is a note for people, not a setting.
+func isAnnotation(key string) bool {
+	switch strings.ToLower(key) {
+	case "note", "notes", "comment", "comments", "$comment":
+		return true
+	}
+	return strings.HasPrefix(key, "_") || strings.HasPrefix(key, "//")
+}
+
+// nearest returns the known key closest to key and whether it is close
+// enough to call key its misspelling: up to a quarter of its letters
+// differ (at least one, at most three; case aside).
+func nearest(key string, known []string) (string, bool) {
+	best, bestD := "", -1
+	for _, k := range known {
+		if d := editDistance(strings.ToLower(key), strings.ToLower(k)); bestD < 0 || d < bestD || d == bestD && k < best {
+			best, bestD = k, d
+		}
+	}
+	return best, bestD >= 0 && bestD <= max(1, min(3, len([]rune(best))/4))
+}
+
+// editDistance is the Levenshtein distance between a and b, counting an
+// adjacent transposition as one edit (the commonest typo).
+func editDistance(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	prev2 := make([]int, len(y)+1)
+	prev := make([]int, len(y)+1)
+	cur := make([]int, len(y)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		cur[0] = i
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(y)]
 }
 
 func lastKey(path string) string {

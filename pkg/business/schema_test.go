@@ -117,6 +117,15 @@ func TestConfigsValidateAgainstSchema(t *testing.T) {
 	if err := schemas["config"].Validate(bad); err == nil {
 		t.Error("schema accepted a non-E.164 phone and a string feature flag")
 	}
+	// A misspelt feature is rejected by the schema as by the loader; a note is not.
+	typo := map[string]any{"businessId": "x", "businessName": "X", "phone": "+15035550100", "features": map[string]any{"emergencyCallHandeling": true}}
+	if err := schemas["config"].Validate(typo); err == nil {
+		t.Error("schema accepted features.emergencyCallHandeling misspelt")
+	}
+	noted := map[string]any{"businessId": "x", "businessName": "X", "phone": "+15035550100", "features": map[string]any{"note": "more later", "_todo": "x"}, "database": map[string]any{}}
+	if err := schemas["config"].Validate(noted); err != nil {
+		t.Errorf("schema refused notes and an extra top-level block: %v", err)
+	}
 }
 
 // The original service's own files validate too, when they are present.
