@@ -54,7 +54,10 @@ type DynamoStore struct {
 	table  string
 }
 
-var _ Store = (*DynamoStore)(nil)
+var (
+	_ Store      = (*DynamoStore)(nil)
+	_ IdleLister = (*DynamoStore)(nil)
+)
 
 // byConnectionLimit bounds ByConnection's query. A connection id belongs to
 // one session (and its mark), apart from stale ones (a phone leg that moved
@@ -367,6 +370,52 @@ func (d *DynamoStore) EarlierTurns(ctx context.Context, biz tenant.ID, id string
 	return turns, nil
 }
 
+// Idle queries one shard of the sparse index byIdle (KEYS_ONLY) for the
+// active sessions due before before; see IdleLister. The index is
+// eventually consistent: a session saved a moment ago may still show its
+// previous IdleAt, so the caller re-checks before ending one.
+func (d *DynamoStore) Idle(ctx context.Context, shard int, before time.Time, limit int) ([]IdleRef, error) {
+	if shard < 0 || shard >= IdleShards {
+		return nil, fmt.Errorf("session store: idle: shard %d out of 0..%d", shard, IdleShards-1)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                aws.String(d.table),
+		IndexName:                aws.String(IndexByIdle),
+		KeyConditionExpression:   aws.String("#p = :p AND #s < :before"),
+		ExpressionAttributeNames: map[string]string{"#p": attrIdlePK, "#s": attrIdleSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":p":      &types.AttributeValueMemberS{Value: idleShardKey(shard)},
+			":before": &types.AttributeValueMemberS{Value: idleKey(before)},
+		},
+	}
+	if limit > 0 {
+		in.Limit = aws.Int32(int32(min(limit, 1000)))
+	}
+	var refs []IdleRef
+	p := dynamodb.NewQueryPaginator(d.client, in)
+	for p.HasMorePages() && (limit <= 0 || len(refs) < limit) {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("session store: idle shard %d: %w", shard, err)
+		}
+		for _, item := range page.Items {
+			biz, id, ok := splitSessionPK(pkOf(item))
+			if !ok || skOf(item) != skSession {
+				continue
+			}
+			ref := IdleRef{BusinessID: biz, ID: id}
+			if v, ok := item[attrIdleSK].(*types.AttributeValueMemberS); ok {
+				ref.IdleAt, _ = time.Parse(time.RFC3339Nano, v.Value)
+			}
+			refs = append(refs, ref)
+			if limit > 0 && len(refs) == limit {
+				break
+			}
+		}
+	}
+	return refs, nil
+}
+
 // TableAPI is the part of the DynamoDB client CreateTable uses;
 // *dynamodb.Client implements it.
 type TableAPI interface {
@@ -388,6 +437,8 @@ func CreateTable(ctx context.Context, client TableAPI, name string) error {
 			{AttributeName: s(attrPK), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: s(attrSK), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: s(attrGSI1PK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: s(attrIdlePK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: s(attrIdleSK), AttributeType: types.ScalarAttributeTypeS},
 		},
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: s(attrPK), KeyType: types.KeyTypeHash},
@@ -397,6 +448,13 @@ func CreateTable(ctx context.Context, client TableAPI, name string) error {
 			IndexName:  s(IndexByConnection),
 			KeySchema:  []types.KeySchemaElement{{AttributeName: s(attrGSI1PK), KeyType: types.KeyTypeHash}},
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}, {
+			IndexName: s(IndexByIdle),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: s(attrIdlePK), KeyType: types.KeyTypeHash},
+				{AttributeName: s(attrIdleSK), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
 		}},
 	})
 	if err != nil {

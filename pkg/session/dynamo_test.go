@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,13 +51,13 @@ func TestDynamoTableLayout(t *testing.T) {
 	if td.BillingModeSummary == nil || td.BillingModeSummary.BillingMode != types.BillingModePayPerRequest {
 		t.Errorf("billing mode %+v, want PAY_PER_REQUEST", td.BillingModeSummary)
 	}
-	if len(td.GlobalSecondaryIndexes) != 1 {
-		t.Fatalf("GSIs %+v", td.GlobalSecondaryIndexes)
+	var gsis []string
+	for _, g := range td.GlobalSecondaryIndexes {
+		gsis = append(gsis, aws.ToString(g.IndexName)+" "+keys(g.KeySchema)+" "+string(g.Projection.ProjectionType))
 	}
-	gsi := td.GlobalSecondaryIndexes[0]
-	if aws.ToString(gsi.IndexName) != session.IndexByConnection || keys(gsi.KeySchema) != "gsi1pk:HASH" ||
-		gsi.Projection.ProjectionType != types.ProjectionTypeAll {
-		t.Errorf("GSI %s %s %s, want byConnection gsi1pk:HASH ALL", aws.ToString(gsi.IndexName), keys(gsi.KeySchema), gsi.Projection.ProjectionType)
+	slices.Sort(gsis)
+	if want := []string{"byConnection gsi1pk:HASH ALL", "byIdle idlepk:HASH,idlesk:RANGE KEYS_ONLY"}; !slices.Equal(gsis, want) {
+		t.Errorf("GSIs %q, want %q", gsis, want)
 	}
 	ttl, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
 	if err != nil {
@@ -97,6 +98,13 @@ func TestDynamoTableLayout(t *testing.T) {
 		"businessId": &types.AttributeValueMemberS{Value: "acme-plumbing"},
 		"sessionId":  &types.AttributeValueMemberS{Value: "s-layout"},
 		"createdAt":  &types.AttributeValueMemberS{Value: exp.Format(time.RFC3339Nano)},
+		// Active: in the sparse index byIdle, due 30 minutes (a phone
+		// call's default) after its last activity.
+		"idlepk": &types.AttributeValueMemberS{Value: item["idlepk"].(*types.AttributeValueMemberS).Value},
+		"idlesk": &types.AttributeValueMemberS{Value: exp.Add(30 * time.Minute).UTC().Format("2006-01-02T15:04:05.000000000Z")},
+	}
+	if pk, _ := item["idlepk"].(*types.AttributeValueMemberS); pk == nil || !strings.HasPrefix(pk.Value, "IDLE#") {
+		t.Errorf("idlepk = %v, want an IDLE# shard", item["idlepk"])
 	}
 	for k, w := range want {
 		if fmt.Sprint(item[k]) != fmt.Sprint(w) {
@@ -121,8 +129,19 @@ func TestDynamoTableLayout(t *testing.T) {
 			t.Errorf("after unbinding, item has %s", k)
 		}
 	}
-	if fmt.Sprint(item["version"]) != fmt.Sprint(&types.AttributeValueMemberN{Value: "2"}) {
-		t.Errorf("version %v, want 2", item["version"])
+	// Ended: out of the sparse index.
+	s.Status, s.EndedAt = session.StatusEnded, exp
+	if err := st.Save(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	item = raw()
+	for _, k := range []string{"idlepk", "idlesk"} {
+		if _, ok := item[k]; ok {
+			t.Errorf("an ended session has %s", k)
+		}
+	}
+	if fmt.Sprint(item["version"]) != fmt.Sprint(&types.AttributeValueMemberN{Value: "3"}) {
+		t.Errorf("version %v, want 3", item["version"])
 	}
 }
 

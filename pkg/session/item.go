@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"hash/fnv"
 	"fmt"
 	"strconv"
 	"strings"
@@ -35,6 +36,17 @@ const (
 	attrUpdatedAt = "updatedAt"
 
 	skSession = "SESSION"
+
+	// attrIdlePK and attrIdleSK key the sparse index byIdle: only active
+	// sessions carry them. The partition is one of IdleShards, chosen by
+	// the session's key, so no index partition is hot; the sort key is
+	// when the session counts as idle (IdleAt, fixed-width UTC), so a
+	// sweep is a Query per shard of what is due, never a scan.
+	attrIdlePK = "idlepk"
+	attrIdleSK = "idlesk"
+	// IndexByIdle is the sparse global secondary index of active sessions
+	// by when they count as idle (projection KEYS_ONLY).
+	IndexByIdle = "byIdle"
 
 	// IndexByConnection is the global secondary index on gsi1pk
 	// (projection ALL) that ByConnection queries.
@@ -88,8 +100,27 @@ func marshalItem(s *Session, version int64) (map[string]types.AttributeValue, er
 	if !s.ExpiresAt.IsZero() {
 		item[attrExpiresAt] = &types.AttributeValueMemberN{Value: strconv.FormatInt(s.ExpiresAt.Unix(), 10)}
 	}
+	if s.Status == StatusActive {
+		item[attrIdlePK] = &types.AttributeValueMemberS{Value: idleShard(s.BusinessID, s.ID)}
+		item[attrIdleSK] = &types.AttributeValueMemberS{Value: idleKey(s.IdleAt())}
+	}
 	return item, nil
 }
+
+// IdleShards is how many partitions the byIdle index spreads sessions over.
+const IdleShards = 16
+
+// idleShard is the byIdle partition of a session: FNV-1a of its key.
+func idleShard(biz tenant.ID, id string) string {
+	h := fnv.New32a()
+	h.Write([]byte(sessionPK(biz, id)))
+	return idleShardKey(int(h.Sum32() % IdleShards))
+}
+
+func idleShardKey(shard int) string { return fmt.Sprintf("IDLE#%02d", shard) }
+
+// idleKey is a time as a fixed-width UTC string that sorts as the time.
+func idleKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
 
 // unmarshalItem decodes a stored item and checks that it is the item its key
 // says it is.

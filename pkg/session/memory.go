@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -31,7 +32,10 @@ type memKey struct {
 	id  string
 }
 
-var _ Store = (*MemoryStore)(nil)
+var (
+	_ Store      = (*MemoryStore)(nil)
+	_ IdleLister = (*MemoryStore)(nil)
+)
 
 // NewMemoryStore returns an empty store.
 func NewMemoryStore() *MemoryStore {
@@ -221,6 +225,27 @@ func (m *MemoryStore) EarlierTurns(_ context.Context, biz tenant.ID, id string) 
 		}
 	}
 	return out, nil
+}
+
+// Idle lists one shard's active sessions due before before; see
+// IdleLister.
+func (m *MemoryStore) Idle(_ context.Context, shard int, before time.Time, limit int) ([]IdleRef, error) {
+	if shard < 0 || shard >= IdleShards {
+		return nil, fmt.Errorf("session store: idle: shard %d out of 0..%d", shard, IdleShards-1)
+	}
+	m.mu.Lock()
+	var refs []IdleRef
+	for k, s := range m.sessions {
+		if s.Status == StatusActive && s.IdleAt().Before(before) && idleShard(k.biz, k.id) == idleShardKey(shard) {
+			refs = append(refs, IdleRef{BusinessID: k.biz, ID: k.id, IdleAt: s.IdleAt()})
+		}
+	}
+	m.mu.Unlock()
+	slices.SortFunc(refs, func(a, b IdleRef) int { return a.IdleAt.Compare(b.IdleAt) })
+	if limit > 0 && len(refs) > limit {
+		refs = refs[:limit]
+	}
+	return refs, nil
 }
 
 // put replaces old (nil for a new session) with s and keeps the connection

@@ -102,6 +102,10 @@ type Session struct {
 	// ExpiresAt is when an abandoned session may be deleted. Stores set the
 	// table's TTL from it, but TTL deletion lags, so code checks Expired.
 	ExpiresAt time.Time `json:"expiresAt" dynamodbav:"-"`
+	// IdleTimeout ends the session once it has been idle this long (the
+	// sweeper, whatever happens to the connection's close); zero means
+	// DefaultIdleTimeout of its channel.
+	IdleTimeout time.Duration `json:"idleTimeout,omitempty" dynamodbav:"idleTimeout,omitempty"`
 
 	// storedMark is the pending interrupt mark the store holds, as of the
 	// read: Save stamps it done when State.Engine.Interrupt was consumed.
@@ -109,6 +113,38 @@ type Session struct {
 	// storedConn is the connection the stored mark is indexed under.
 	storedConn string
 }
+
+// Default idle timeouts, by channel: a web visitor who stopped typing for
+// ten minutes has gone; a phone call ends with its status callback, so its
+// timeout only covers a callback that never came (a call can sit in a
+// transfer for a long while).
+const (
+	DefaultWebIdleTimeout   = 10 * time.Minute
+	DefaultPhoneIdleTimeout = 30 * time.Minute
+)
+
+// LastActive is when the session last changed.
+func (s *Session) LastActive() time.Time {
+	if s.UpdatedAt.After(s.CreatedAt) {
+		return s.UpdatedAt
+	}
+	return s.CreatedAt
+}
+
+// IdleAfter is how long the session may be idle before it is ended.
+func (s *Session) IdleAfter() time.Duration {
+	switch {
+	case s.IdleTimeout > 0:
+		return s.IdleTimeout
+	case s.Channel == ChannelPhone:
+		return DefaultPhoneIdleTimeout
+	}
+	return DefaultWebIdleTimeout
+}
+
+// IdleAt is when an active session counts as idle: its last activity plus
+// its idle timeout.
+func (s *Session) IdleAt() time.Time { return s.LastActive().Add(s.IdleAfter()) }
 
 // Expired reports whether the session is past its expiry at now.
 func (s *Session) Expired(now time.Time) bool {

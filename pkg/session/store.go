@@ -43,6 +43,21 @@ type Store interface {
 	TurnReader
 }
 
+// IdleRef names an active session that counts as idle.
+type IdleRef struct {
+	BusinessID tenant.ID
+	ID         string
+	IdleAt     time.Time
+}
+
+// IdleLister lists active sessions by when they count as idle; both stores
+// implement it (DynamoStore with the sparse index byIdle).
+type IdleLister interface {
+	// Idle returns up to limit active sessions of one shard (0 to
+	// IdleShards-1) whose IdleAt is before before, soonest first.
+	Idle(ctx context.Context, shard int, before time.Time, limit int) ([]IdleRef, error)
+}
+
 // MaxAttempts bounds the re-read-and-retry loop of Update.
 const MaxAttempts = 8
 

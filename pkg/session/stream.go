@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ahca/ahca/pkg/tenant"
 )
 
 // ErrNotSession is returned by FromStreamImage for an image of an item that
@@ -29,14 +31,23 @@ func IsSessionKeys(keys map[string]events.DynamoDBAttributeValue) bool {
 }
 
 func isSessionPK(pk string) bool {
-	// "BIZ#" + biz + "#SESSION#" + id; a business id never contains '#'.
+	_, _, ok := splitSessionPK(pk)
+	return ok
+}
+
+// splitSessionPK is the business and session id of a session's partition
+// key, "BIZ#" + biz + "#SESSION#" + id (a business id never contains '#').
+func splitSessionPK(pk string) (tenant.ID, string, bool) {
 	rest, ok := strings.CutPrefix(pk, "BIZ#")
 	if !ok {
-		return false
+		return "", "", false
 	}
 	biz, tail, ok := strings.Cut(rest, "#")
 	id, isSession := strings.CutPrefix(tail, "SESSION#")
-	return ok && biz != "" && isSession && id != ""
+	if !ok || biz == "" || !isSession || id == "" {
+		return "", "", false
+	}
+	return tenant.ID(biz), id, true
 }
 
 // FromStreamImage decodes a session from a DynamoDB stream record's image

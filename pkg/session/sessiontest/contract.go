@@ -58,6 +58,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"LongConversation", testLongConversation},
 		{"InterruptMark", testInterruptMark},
 		{"ConflictWritesNoTurns", testConflictWritesNoTurns},
+		{"Idle", testIdle},
 		{"PreviousVersionItem", testPreviousVersionItem},
 	}
 	for _, tc := range tests {
@@ -915,6 +916,76 @@ func testConflictWritesNoTurns(t *testing.T, st session.Store) {
 		if tu.Text == "from b" || tu.Text == "to b" {
 			t.Errorf("the refused save stored turn %d %q", tu.Seq, tu.Text)
 		}
+	}
+}
+
+// testIdle: active sessions are listed by when they count as idle (their
+// last activity plus their idle timeout), across the shards; ended ones
+// never; a save that shows activity moves a session out of what is due.
+func testIdle(t *testing.T, st session.Store) {
+	ctx := context.Background()
+	lister, ok := st.(session.IdleLister)
+	if !ok {
+		t.Fatalf("%T does not list idle sessions (session.IdleLister)", st)
+	}
+	mk := func(biz tenant.ID, id string, ch session.Channel, status session.Status, last time.Time, timeout time.Duration) *session.Session {
+		s := fullSession(biz, id)
+		s.Channel, s.Status, s.CreatedAt, s.UpdatedAt, s.IdleTimeout = ch, status, t0, last, timeout
+		s.ConnectionID, s.EndedAt = "conn-"+id, time.Time{}
+		if status == session.StatusEnded {
+			s.EndedAt = last
+		}
+		mustCreate(t, st, s)
+		return s
+	}
+	web := mk(bizA, "idle-web", session.ChannelWeb, session.StatusActive, t0, 0)                                     // due t0+10m
+	mk(bizA, "idle-phone", session.ChannelPhone, session.StatusActive, t0, 0)                                        // due t0+30m
+	short := mk(bizA, "idle-short", session.ChannelWeb, session.StatusActive, t0.Add(5*time.Minute), 20*time.Second) // due t0+5m20s
+	mk(bizA, "idle-ended", session.ChannelWeb, session.StatusEnded, t0, 0)
+	mk(bizB, "idle-other", session.ChannelWeb, session.StatusActive, t0, 0) // due t0+10m
+	due := func(before time.Time) ([]string, error) {
+		var ids []string
+		for shard := range session.IdleShards {
+			refs, err := lister.Idle(ctx, shard, before, 0)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range refs {
+				if r.IdleAt.IsZero() || !r.IdleAt.Before(before) {
+					return nil, fmt.Errorf("%s/%s listed with IdleAt %v, not before %v", r.BusinessID, r.ID, r.IdleAt, before)
+				}
+				ids = append(ids, string(r.BusinessID)+"/"+r.ID)
+			}
+		}
+		slices.Sort(ids)
+		return ids, nil
+	}
+	expect := func(what string, before time.Time, want ...string) {
+		t.Helper()
+		slices.Sort(want)
+		eventually(t, what, func() error {
+			got, err := due(before)
+			if err != nil {
+				return err
+			}
+			if !slices.Equal(got, want) {
+				return fmt.Errorf("due before %v: %v, want %v", before, got, want)
+			}
+			return nil
+		})
+	}
+	expect("nothing due yet", t0.Add(5*time.Minute))
+	expect("the short timeout", t0.Add(6*time.Minute), "acme-plumbing/idle-short")
+	expect("the web timeouts", t0.Add(11*time.Minute), "acme-plumbing/idle-short", "acme-plumbing/idle-web", "bravo-fencing/idle-other")
+	expect("the phone timeout", t0.Add(31*time.Minute), "acme-plumbing/idle-short", "acme-plumbing/idle-web", "acme-plumbing/idle-phone", "bravo-fencing/idle-other")
+
+	web.UpdatedAt = t0.Add(20 * time.Minute) // activity: due at t0+30m now
+	mustSave(t, st, web)
+	short.Status, short.EndedAt = session.StatusEnded, t0.Add(6*time.Minute)
+	mustSave(t, st, short)
+	expect("after activity and an end", t0.Add(11*time.Minute), "bravo-fencing/idle-other")
+	if _, err := lister.Idle(ctx, session.IdleShards, t0, 0); err == nil {
+		t.Error("a shard out of range was accepted")
 	}
 }
 
