@@ -12,8 +12,10 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/session"
 )
 
@@ -28,6 +30,19 @@ type Agent interface {
 	// what is left to say after them. On error, the Reply holds what the
 	// turn did before it failed (events, handoff), and s what it changed.
 	Turn(ctx context.Context, s *session.Session, text string, now time.Time, out Output) (Reply, error)
+}
+
+// Greeting is the conversation's opening line on a channel, whichever agent
+// greets: on the web the business's web greeting (never a key to press), on
+// the phone its greeting (which Twilio speaks).
+func Greeting(b *business.Business, ch session.Channel) string {
+	if ch == session.ChannelWeb {
+		return b.WebGreeting()
+	}
+	if g := strings.TrimSpace(b.Agent.Greeting); g != "" {
+		return g
+	}
+	return "Hi, you've reached " + b.DisplayName() + ". How can I help you today?"
 }
 
 // Output receives what an agent says while a turn runs.

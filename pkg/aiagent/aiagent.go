@@ -33,10 +33,10 @@ type Agent struct {
 
 var _ agent.Agent = (*Agent)(nil)
 
-// Greet returns the business's greeting; the AI agent keeps no state of
-// its own to set up.
-func (a *Agent) Greet(*session.Session) agent.Reply {
-	return agent.Reply{Text: a.Business.Agent.Greeting}
+// Greet returns the channel's greeting (agent.Greeting); the AI agent
+// keeps no state of its own to set up.
+func (a *Agent) Greet(s *session.Session) agent.Reply {
+	return agent.Reply{Text: agent.Greeting(a.Business, s.Channel)}
 }
 
 // Turn asks the model, streams its words to out, runs the tool calls it

@@ -197,6 +197,13 @@ var bookNotRe = regexp.MustCompile(`\b(cancel|cancelling|canceling|reschedule|re
 
 var bookNounRe = regexp.MustCompile(`\b(demo|appointment|meeting|consultation|visit)\b`)
 
+// wantsBooking reports whether text asks to book (whether or not this
+// agent books: without a calendar the wish goes to the team).
+func wantsBooking(text string) bool {
+	n := norm(text)
+	return bookIntentRe.MatchString(n) && !bookNotRe.MatchString(n)
+}
+
 // canBook reports whether this agent books appointments.
 func (a *Agent) canBook() bool { return a.store != nil }
 
@@ -207,10 +214,10 @@ func (t *turn) bookingIntent(leftover string) bool {
 	if !t.a.canBook() || t.bk.Booked() {
 		return false
 	}
-	n := norm(leftover)
-	if !bookIntentRe.MatchString(n) || bookNotRe.MatchString(n) {
+	if !wantsBooking(leftover) {
 		return false
 	}
+	n := norm(leftover)
 	t.bk.Want = session.WantYes
 	if m := bookNounRe.FindString(n); m != "" && m != "appointment" {
 		t.bk.Service = m

@@ -187,8 +187,6 @@ func startsQuestion(c string) (ok, request bool) {
 	return false, false
 }
 
-var emergencyRe = regexp.MustCompile(`\b(emergency|emergencies|urgent|urgently|asap|immediately|right away|right now)\b`)
-
 // ---------------------------------------------------------------------------
 // Yes, no, goodbye, refusals, field mentions.
 

@@ -29,6 +29,19 @@
 // schedule_appointment tool does) with an appointment_booked event, then
 // reads the details back as usual.
 //
+// # Calls, emergencies and the web
+//
+// With features.callForwarding, "talk to someone in billing" hands a phone
+// call to the staff member whose handles, key or name the words mention
+// (else whoever handles "default"), with the same handoff and event as the
+// route_call tool; on the web, after hours, or to someone who just did not
+// answer, the agent takes a message for them instead. After an unanswered
+// transfer (State.Call.ResumeStaff) what the caller says is a message for
+// that person, saved as the call's voicemail when voicemailHandling is on.
+// Words the business counts as urgent (tools.Urgent), or "#" alone, get
+// tools.EmergencyOffer once: # on the phone, the on-call number or an
+// urgent call back on the web. The web chat opens with the web greeting.
+//
 // # State
 //
 // The agent keeps no state of its own: everything lives in
@@ -124,11 +137,7 @@ func (a *Agent) Greet(s *session.Session) agent.Reply {
 	s.State.Intake = session.Intake{Step: StepCollect, Ask: AskOpen}
 	bk := &s.State.Booking
 	bk.Stage, bk.Want, bk.When, bk.Proposed = "", "", "", time.Time{}
-	g := a.b.Agent.Greeting
-	if g == "" {
-		g = "Hi, you've reached " + a.b.DisplayName() + ". How can I help you today?"
-	}
-	return agent.Reply{Text: g}
+	return agent.Reply{Text: agent.Greeting(a.b, s.Channel)}
 }
 
 // Respond handles one caller utterance: it updates s.Caller and s.State and
@@ -153,7 +162,7 @@ func (a *Agent) respond(ctx context.Context, s *session.Session, text string, no
 	}
 	t := &turn{ctx: ctx, a: a, s: s, in: &s.State.Intake, bk: &s.State.Booking, now: now, got: map[string]bool{}}
 	t.run(sanitize(text))
-	r := agent.Reply{Text: t.text(), Done: t.done, Events: t.events}
+	r := agent.Reply{Text: t.text(), Done: t.done, Events: t.events, Handoff: t.handoff}
 	if len(t.updates) > 0 {
 		r.Events = append(r.Events, agent.Event{Kind: agent.EventInfoUpdated, Detail: strings.Join(t.updates, "; ")})
 	}
@@ -207,6 +216,8 @@ type turn struct {
 	main      string          // the question, read-back or closing
 	readback  bool            // main is the read-back
 	done      bool
+	handoff   *agent.Handoff // the call goes on to a person or is hung up
+	addedWish bool           // a wish (to book) given while asked for a detail
 	events    []agent.Event
 }
 
@@ -243,6 +254,12 @@ func (t *turn) fieldAcks() []string {
 			out = append(out, "Got it, I'll pass that along to the team.")
 		}
 	}
+	switch {
+	case t.addedWish && t.bookAsked:
+		out = append(out, "I can help you book a "+t.noun()+".")
+	case t.addedWish:
+		out = append(out, "Got it, I'll let the team know.")
+	}
 	if !t.readback {
 		if t.got[fieldPhone] {
 			out = append(out, "I have your number as "+t.phoneForReadBack()+".")
@@ -278,6 +295,7 @@ func (t *turn) run(text string) {
 	if t.in.Step == "" {
 		t.resume()
 	}
+	t.returned()
 	t.in.Turns++
 	turns := t.in.Turns
 	if t.in.Step == StepDone {
@@ -292,13 +310,16 @@ func (t *turn) run(text string) {
 		spans[i] = q.span
 	}
 	u.rest = blank(u.text, spans...)
-	u.emergency = emergencyRe.MatchString(norm(u.text))
+	u.emergency = tools.Urgent(t.a.b, u.text)
 	if u.emergency {
 		t.emergency()
 	}
 	if turns > maxTurns {
 		t.ack = append(t.ack, "I want to make sure nothing gets lost, so I'll pass along what I have.")
 		t.close(OutcomeTurnLimit)
+		return
+	}
+	if t.in.Step == StepCollect && t.route(u) {
 		return
 	}
 	switch t.in.Step {
@@ -494,13 +515,18 @@ func (t *turn) collect(u utter) {
 	case t.s.Caller.Reason == "" && (t.got[ask] || ask == "") && len(wordsOf(r)) >= 3 && meaningful(r):
 		// Volunteered with another answer: "Jamie, and I need a gate fixed".
 		t.set(fieldReason, r)
-	case r != "" && reasonLeadRe.MatchString(norm(trimLeadingFillers(lo))):
+	case r != "" && (reasonLeadRe.MatchString(norm(trimLeadingFillers(lo))) || t.bookAsked || wantsBooking(lo)):
+		// A wish volunteered while asked for a detail ("I'd like to book a
+		// demo next Tuesday") is taken, and the question asked again.
+		t.addedWish = !t.got[ask] && (t.bookAsked || wantsBooking(lo))
 		// More about the call while asked for something else: "it's about
 		// Max's surgery follow-up". Added to what the caller said before.
 		if cur := t.s.Caller.Reason; cur == "" {
 			t.set(fieldReason, r)
 		} else if !strings.Contains(cur, r) {
-			t.ack = append(t.ack, "Got it, I'll add that.")
+			if !t.addedWish {
+				t.ack = append(t.ack, "Got it, I'll add that.")
+			}
 			sep := ". "
 			if strings.ContainsAny(cur[len(cur)-1:], ".?!") {
 				sep = " "
@@ -511,7 +537,7 @@ func (t *turn) collect(u utter) {
 	t.answerQuestions(u)
 
 	answered := t.got[ask] || ask == "" || (ask == AskOpen && len(t.got) > 0)
-	progress := len(t.got) > 0 || len(u.questions) > 0 || u.emergency || t.in.Message != "" && ask == AskOpen
+	progress := len(t.got) > 0 || len(u.questions) > 0 || u.emergency || t.in.Message != "" && ask == AskOpen || t.addedWish
 	if !answered {
 		tryKey := ask
 		if ask == AskOpen {
@@ -696,13 +722,17 @@ func spaced(digits string) string {
 // has not declined (tools.Status, the collection status both agents use);
 // when nothing is required, the reason (the message).
 func (t *turn) nextMissing() string {
-	if t.a.messageOnly {
-		if t.s.Caller.Reason == "" && !t.in.IsSkipped(fieldReason) {
-			return fieldReason
-		}
-		return ""
+	next := ""
+	switch {
+	case !t.a.messageOnly:
+		next = tools.Status(t.a.b, t.s).Next()
+	case t.s.Caller.Reason == "" && !t.in.IsSkipped(fieldReason):
+		next = fieldReason
 	}
-	return tools.Status(t.a.b, t.s).Next()
+	if next != fieldReason && t.urgentCallback() {
+		return fieldPhone // the urgent call back needs a number before anything else
+	}
+	return next
 }
 
 // advance asks for the next missing field, or reads everything back, or
@@ -746,6 +776,9 @@ func (t *turn) question(field string, retry bool) string {
 	first := firstName(t.s.Caller.Name)
 	switch field {
 	case AskOpen:
+		if level == 0 && t.in.Emergency && t.s.Caller.Reason == "" {
+			return "Please tell me briefly what's happening."
+		}
 		if level == 0 {
 			return "Is there anything else I can help you with, or a message you'd like me to pass on to the team?"
 		}
@@ -761,7 +794,7 @@ func (t *turn) question(field string, retry bool) string {
 			return "Sorry, I didn't catch that. What would you like me to tell the team?"
 		}
 		if level == 0 {
-			if first != "" {
+			if first != "" && !t.got[fieldName] { // not right after "Thanks, Jamie."
 				return "How can we help you today, " + first + "?"
 			}
 			return "How can we help you today?"
@@ -1053,40 +1086,31 @@ func (t *turn) fieldList() string {
 	return business.ListWords(parts, "or")
 }
 
-// emergency tells the caller once how to reach the on-call team, if the
-// business has one.
+// emergency tells the caller once what to do when it can't wait
+// (tools.EmergencyOffer: # on the phone; on the web the on-call number, or
+// an urgent call back, whose number is then asked for first).
 func (t *turn) emergency() {
 	if t.in.Emergency {
 		return
 	}
 	t.in.Emergency = true
-	b := t.a.b
-	if !b.Features.EmergencyCallHandling || b.Company.Emergency == nil {
-		t.pre = append(t.pre, "I'll mark this as urgent for the team.")
-		t.event(agent.EventEmergency, "noted")
-		return
-	}
-	if t.s.Channel == session.ChannelWeb {
-		num := ""
-		if len(b.Numbers) > 0 {
-			if n, err := phone.ValidateNANP(b.Numbers[0]); err == nil {
-				num = " at " + n.Display
-			}
-		}
-		if num == "" {
-			if p := t.a.b.CallerPhone(); p != "" {
-				num = " at " + p
-			}
-		}
-		t.pre = append(t.pre, "If this can't wait, please call us"+num+" and press the pound key to reach our on-call team.")
-	} else {
-		t.pre = append(t.pre, "If this can't wait, press the pound key now to reach our on-call team.")
-	}
-	t.event(agent.EventEmergency, "offered_transfer")
+	say, ev := tools.EmergencyOffer(t.a.b, t.s.Channel)
+	t.pre = append(t.pre, say)
+	t.events = append(t.events, ev)
+}
+
+// urgentCallback reports whether the visitor was offered an urgent call
+// back and has given no number yet.
+func (t *turn) urgentCallback() bool {
+	return t.in.Emergency && t.s.Channel == session.ChannelWeb && tools.EmergencyNumber(t.a.b) == "" &&
+		t.s.Caller.Phone == "" && !t.in.IsSkipped(fieldPhone)
 }
 
 // close ends the conversation: thanks, who follows up, goodbye.
 func (t *turn) close(outcome string) {
+	if t.s.Caller.Reason != "" {
+		t.voicemail()
+	}
 	t.in.Step = StepDone
 	t.in.Outcome = outcome
 	t.in.Ask = ""

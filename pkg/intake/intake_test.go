@@ -2,6 +2,7 @@ package intake
 
 import (
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -37,7 +38,12 @@ type dialogue struct {
 	now      time.Time // default tuesday
 	lines    []line
 	state    func(session.State) bool // the state wanted at the end
+	setup    func(*session.Session)   // after the greeting: a phone leg's state
+	handoff  string                   // the last reply's handoff reason, if any
 }
+
+// keypadWords are phone instructions no web reply may give.
+var keypadWords = regexp.MustCompile(`(?i)\b(press|pound|dial)\b|#`)
 
 // runDialogue greets, then plays the lines. Every turn is also run on a
 // clone of the session to check that Respond is a pure function of its
@@ -54,12 +60,19 @@ func runDialogue(t *testing.T, a *Agent, d dialogue) {
 	}
 	s := &session.Session{BusinessID: a.b.ID, ID: "s1", Channel: ch, Caller: session.Caller{CallerID: d.callerID}}
 	g := a.Greet(s)
+	if ch == session.ChannelWeb && keypadWords.MatchString(g.Text) {
+		t.Errorf("web greeting %q gives a phone instruction", g.Text)
+	}
 	if g.Text == "" || s.State.Intake.Step != StepCollect || s.State.Intake.Ask != AskOpen {
 		t.Fatalf("Greet = %q, state %+v", g.Text, s.State)
 	}
-	if a.b.Agent.Greeting != "" && g.Text != a.b.Agent.Greeting {
-		t.Errorf("Greet = %q; want the business greeting %q", g.Text, a.b.Agent.Greeting)
+	if want := agent.Greeting(a.b, ch); g.Text != want {
+		t.Errorf("Greet = %q; want the channel's greeting %q", g.Text, want)
 	}
+	if d.setup != nil {
+		d.setup(s)
+	}
+	var last agent.Reply
 	for i, l := range d.lines {
 		twin := s.Clone()
 		r := a.Respond(s, l.say, now)
@@ -67,7 +80,11 @@ func runDialogue(t *testing.T, a *Agent, d dialogue) {
 		if !reflect.DeepEqual(r, r2) || !reflect.DeepEqual(s, twin) {
 			t.Errorf("turn %d %q: Respond is not deterministic:\n%+v\n%+v\nstate %+v\nstate %+v", i+1, l.say, r, r2, s.State, twin.State)
 		}
+		last = r
 		t.Logf("caller: %s\nagent:  %s", l.say, r.Text)
+		if ch == session.ChannelWeb && keypadWords.MatchString(r.Text) {
+			t.Errorf("turn %d %q: web reply %q gives a phone instruction", i+1, l.say, r.Text)
+		}
 		if !strings.Contains(r.Text, l.want) {
 			t.Errorf("turn %d %q:\n got reply %q\nwant it to contain %q", i+1, l.say, r.Text, l.want)
 		}
@@ -86,6 +103,9 @@ func runDialogue(t *testing.T, a *Agent, d dialogue) {
 			t.Logf("state after turn %d: %+v", i+1, s.State)
 			return
 		}
+	}
+	if got := last.Handoff; d.handoff != "" && (got == nil || got.Reason != d.handoff) || d.handoff == "" && got != nil {
+		t.Errorf("last handoff = %+v; want reason %q", got, d.handoff)
 	}
 	if d.state != nil && !d.state(s.State) {
 		t.Errorf("state at the end is not the one wanted: %+v", s.State)
@@ -194,8 +214,10 @@ func TestSuperiorFencing(t *testing.T) {
 
 		{name: "emergency on the web", channel: session.ChannelWeb, lines: []line{
 			{"This is urgent, a tree took out my fence and the horses are loose",
-				"If this can't wait, please call us at (503) 555-0142 and press the pound key to reach our on-call team.",
+				"I'll mark this as urgent. If you leave a phone number, the team will call you back as soon as they can. Got it, I'll pass that along to the team. What's the best phone number for the team to reach you?",
 				session.Caller{Reason: "This is urgent, a tree took out my fence and the horses are loose"}, false},
+			{"503 555 0142", "I have your number as (503) 555-0142. May I have your name, please?",
+				session.Caller{Phone: "+15035550142", Reason: "This is urgent, a tree took out my fence and the horses are loose"}, false},
 		}},
 
 		{name: "three strikes on the phone keeps what was heard", lines: []line{
@@ -338,12 +360,16 @@ func TestMapleStreetVet(t *testing.T) {
 				session.Caller{Name: "Chris", Phone: "+15415550123", Reason: "For Jordan: Tell him Bella's prescription is ready to renew"}, true},
 		}},
 
-		{name: "asks for a person, adds what it is about", lines: []line{
-			{"Can I speak to Dr. Patel?", "I can't transfer you from here, but I'll make sure the team gets your message and follows up. May I have your name, please?",
-				session.Caller{Reason: "Can I speak to Dr. Patel?"}, false},
-			{"It's about Max's surgery follow-up", "Got it, I'll add that. May I have your name, please?",
-				session.Caller{Reason: "Can I speak to Dr. Patel? It's about Max's surgery follow-up"}, false},
-			{"Lee, L E E", "Thanks, Lee.", session.Caller{Name: "Lee", Reason: "Can I speak to Dr. Patel? It's about Max's surgery follow-up"}, false},
+		{name: "asks for a person on the phone: the default staff member", lines: []line{
+			{"Can I speak to Dr. Patel?", "I'll connect you with Front Desk now. Please hold for a moment.", session.Caller{}, true},
+		}, handoff: agent.HandoffTransfer, state: func(st session.State) bool { return st.Call.TransferStaff == "frontdesk" }},
+
+		{name: "asks for a person in the chat, adds what it is about", channel: session.ChannelWeb, lines: []line{
+			{"Can I speak to Dr. Patel?", "I can't transfer a chat, but I'll make sure Front Desk gets your message. What message would you like me to pass on?",
+				session.Caller{}, false},
+			{"It's about Max's surgery follow-up", "Got it. May I have your name, please?",
+				session.Caller{Reason: "For Front Desk: Max's surgery follow-up"}, false},
+			{"Lee, L E E", "Thanks, Lee.", session.Caller{Name: "Lee", Reason: "For Front Desk: Max's surgery follow-up"}, false},
 		}},
 
 		{name: "hours only", lines: []line{

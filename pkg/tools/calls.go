@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
@@ -71,7 +72,7 @@ func RouteCall() Def {
   "required": ["intent"],
   "additionalProperties": false
 }`),
-		Enabled: func(b *business.Business) bool { return b.Features.CallForwarding && len(b.CallRouting.Staff) > 0 },
+		Enabled: CanRoute,
 		Run:     runRouteCall,
 	}
 }
@@ -94,36 +95,69 @@ func runRouteCall(_ context.Context, env Env, raw json.RawMessage) (Outcome, err
 		return Outcome{}, err
 	}
 	b, s := env.Business, env.Session
-	switch {
-	case s.Channel != session.ChannelPhone:
-		return Outcome{}, Invalidf("transfers are only possible on phone calls; take the visitor's details instead so the team can get back to them")
-	case s.State.Call.Mode == session.CallVoicemail:
-		return Outcome{}, Invalidf("the business is closed, so nobody can take a transfer now; %s", messageInstead(b))
-	}
-	st, matched, ok := matchStaff(b, a.Intent, true)
-	if !ok {
+	st, matched, ok := MatchStaff(b, a.Intent, true)
+	switch err := CheckTransfer(s, st); {
+	case err != nil && !errors.Is(err, ErrTransferUnanswered):
+		return Outcome{}, Invalidf("%v; %s", err, messageInstead(b))
+	case !ok:
 		return Outcome{}, Invalidf("no one handles %q; valid intents: %s. Use the closest one, or ask the caller what the call is about",
 			strings.TrimSpace(a.Intent), strings.Join(intents(b), ", "))
-	}
-	if s.State.Call.ResumeStaff == st.Key {
-		return Outcome{}, Invalidf("%s did not answer a moment ago, so do not transfer to them again; %s", st.Name, messageInstead(b))
+	case err != nil:
+		return Outcome{}, Invalidf("%s %v, so do not transfer to them again; %s", st.Name, err, messageInstead(b))
 	}
 	out := Outcome{}
 	if reason := clip(strings.Join(strings.Fields(cleanText(a.Reason)), " "), maxReason); reason != "" && s.Caller.Reason == "" && !placeholders[strings.ToLower(reason)] {
 		s.Caller.Reason = reason
 		out.CallerUpdated = true
 	}
-	s.State.Call.TransferStaff = st.Key
-	say := fmt.Sprintf("I'll connect you with %s now. Please hold for a moment.", st.Name)
+	say, h, ev := BeginTransfer(s, st, matched)
 	res := Result(routeResult{
 		Transferring: true, Staff: st.Name, Role: st.Role, Matched: matched, Say: say,
 		Note: "Say exactly the sentence in say, in this reply, and nothing after it: the call is transferred when your reply ends.",
 	})
 	out.Content = res.Content
 	out.End = true
-	out.Handoff = &agent.Handoff{Reason: agent.HandoffTransfer, Staff: st.Key, Name: st.Name}
-	out.Event = &agent.Event{Kind: agent.EventCallTransfer, Detail: fmt.Sprintf("%s (%s): %s", st.Key, st.Name, matched)}
+	out.Handoff = h
+	out.Event = &ev
 	return out, nil
+}
+
+// Why a transfer cannot happen (CheckTransfer).
+var (
+	ErrTransferWeb        = errors.New("transfers are only possible on phone calls")
+	ErrTransferClosed     = errors.New("the business is closed, so nobody can take a transfer now")
+	ErrTransferUnanswered = errors.New("did not answer a moment ago")
+)
+
+// CheckTransfer says why the call in s cannot be transferred to st (nil
+// when it can): not a phone call, an after-hours voicemail call, or st is
+// who just did not answer. route_call and the scripted agent both ask it.
+func CheckTransfer(s *session.Session, st business.Staff) error {
+	switch {
+	case s.Channel != session.ChannelPhone:
+		return ErrTransferWeb
+	case s.State.Call.Mode == session.CallVoicemail:
+		return ErrTransferClosed
+	case st.Key != "" && s.State.Call.ResumeStaff == st.Key:
+		return ErrTransferUnanswered
+	}
+	return nil
+}
+
+// BeginTransfer records a transfer to st on s and returns the sentence to
+// say, the handoff that ends the relay (the Connect action dials st) and
+// the call_transfer event. matched is what the caller's words matched.
+func BeginTransfer(s *session.Session, st business.Staff, matched string) (string, *agent.Handoff, agent.Event) {
+	s.State.Call.TransferStaff = st.Key
+	return fmt.Sprintf("I'll connect you with %s now. Please hold for a moment.", st.Name),
+		&agent.Handoff{Reason: agent.HandoffTransfer, Staff: st.Key, Name: st.Name},
+		agent.Event{Kind: agent.EventCallTransfer, Detail: fmt.Sprintf("%s (%s): %s", st.Key, st.Name, matched)}
+}
+
+// CanRoute reports whether the business transfers calls to staff
+// (features.callForwarding with a staff directory).
+func CanRoute(b *business.Business) bool {
+	return b.Features.CallForwarding && len(b.CallRouting.Staff) > 0
 }
 
 func messageInstead(b *business.Business) string {
@@ -133,11 +167,11 @@ func messageInstead(b *business.Business) string {
 	return "offer to take the caller's details so the team can call back"
 }
 
-// matchStaff finds who handles what the caller said: a handles entry, a
+// MatchStaff finds who handles what the caller said: a handles entry, a
 // staff key or a staff name (case-insensitive, a plural 's' ignored); with
 // fallback, else the staff member handling "default". matched is the
 // handles entry (or key or name) that matched, or "default".
-func matchStaff(b *business.Business, said string, fallback bool) (business.Staff, string, bool) {
+func MatchStaff(b *business.Business, said string, fallback bool) (business.Staff, string, bool) {
 	want := norm(said)
 	if want != "" {
 		for _, st := range b.CallRouting.Staff {
@@ -162,6 +196,58 @@ func matchStaff(b *business.Business, said string, fallback bool) (business.Staf
 		}
 	}
 	return business.Staff{}, "", false
+}
+
+// StaffByKey is the staff member with key.
+func StaffByKey(b *business.Business, key string) (business.Staff, bool) {
+	for _, st := range b.CallRouting.Staff {
+		if st.Key == key && key != "" {
+			return st, true
+		}
+	}
+	return business.Staff{}, false
+}
+
+// StaffIn finds the staff member the caller's words name anywhere in text
+// ("someone in billing", "Jordan, please"): a handles entry (but
+// "default"), a staff key, name or first name, as whole words with a
+// plural 's' ignored; the earliest mention wins. matched is what matched.
+func StaffIn(b *business.Business, text string) (st business.Staff, matched string, ok bool) {
+	words := normWords(text)
+	at := len(words)
+	try := func(x business.Staff, said string) {
+		w := normWords(said)
+		if len(w) == 0 || norm(said) == "default" {
+			return
+		}
+		for i := 0; i+len(w) <= len(words) && i < at; i++ {
+			if slices.Equal(words[i:i+len(w)], w) {
+				st, matched, ok, at = x, said, true, i
+				return
+			}
+		}
+	}
+	for _, x := range b.CallRouting.Staff {
+		for _, h := range x.Handles {
+			try(x, h)
+		}
+		first, _, _ := strings.Cut(x.Name, " ")
+		for _, n := range []string{x.Key, x.Name, first} {
+			try(x, n)
+		}
+	}
+	return st, matched, ok
+}
+
+// normWords is text as words compared the way norm compares them.
+func normWords(text string) []string {
+	f := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
+	})
+	for i, w := range f {
+		f[i] = norm(w)
+	}
+	return f
 }
 
 func norm(s string) string {
@@ -285,19 +371,13 @@ func runCollectVoicemail(ctx context.Context, env Env, raw json.RawMessage, sms 
 	var st business.Staff
 	var haveStaff bool
 	if a.Recipient != "" {
-		st, _, haveStaff = matchStaff(b, a.Recipient, false)
+		st, _, haveStaff = MatchStaff(b, a.Recipient, false)
 	}
 	if !haveStaff {
-		if key := s.State.Call.ResumeStaff; key != "" {
-			for _, x := range b.CallRouting.Staff {
-				if x.Key == key {
-					st, haveStaff = x, true
-				}
-			}
-		}
+		st, haveStaff = StaffByKey(b, s.State.Call.ResumeStaff)
 	}
 	if !haveStaff {
-		st, _, haveStaff = matchStaff(b, "", true)
+		st, _, haveStaff = MatchStaff(b, "", true)
 	}
 	forWhom := "the team"
 	if haveStaff {
