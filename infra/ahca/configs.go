@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -46,8 +47,9 @@ func configsValidateSetup(fs *flag.FlagSet) action {
 	stage := fs.String("stage", "", "also report every setting this `stage`'s deployed functions could not resolve (exit 1 if any)")
 	tmpl := fs.String("template", "template.yaml", "SAM `template` the stage is deployed from (with --stage)")
 	samcfg := fs.String("samconfig", "samconfig.toml", "SAM config `file` with the stage's parameters (with --stage)")
+	strict := fs.Bool("strict", false, "exit 1 when an enabled feature's ${…} reference does not resolve in this environment (otherwise a warning)")
 	return func(ctx context.Context, inv *invocation) int {
-		code := configsValidate(ctx, inv.stdout, inv.stderr, *dir, *verbose)
+		code := configsValidate(ctx, inv.stdout, inv.stderr, *dir, *verbose, *strict)
 		if code != exitOK || *stage == "" {
 			return code
 		}
@@ -117,7 +119,7 @@ func configsValidateStage(ctx context.Context, stdout, stderr io.Writer, dir, st
 	return exitOK
 }
 
-func configsValidate(ctx context.Context, stdout, stderr io.Writer, dir string, verbose bool) int {
+func configsValidate(ctx context.Context, stdout, stderr io.Writer, dir string, verbose, strict bool) int {
 	set, code := loadDir(ctx, dir, stderr)
 	if set == nil {
 		return code
@@ -138,6 +140,12 @@ func configsValidate(ctx context.Context, stdout, stderr io.Writer, dir string, 
 	for _, w := range set.Warnings() {
 		fmt.Fprintf(stdout, "warning: %s\n", w.Error())
 	}
+	// What make dev or ahca call would fail on at first use (a live
+	// emergency call), named here instead.
+	unresolved := set.UnresolvedRefs(os.LookupEnv)
+	for _, u := range unresolved {
+		fmt.Fprintf(stdout, "warning: %s\n", u)
+	}
 	if ig := set.Ignored(); len(ig) > 0 {
 		if verbose {
 			for _, i := range ig {
@@ -146,6 +154,10 @@ func configsValidate(ctx context.Context, stdout, stderr io.Writer, dir string, 
 		} else {
 			fmt.Fprintf(stdout, "%d field(s) are kept but not used by AHCA (-v lists them)\n", len(ig))
 		}
+	}
+	if strict && len(unresolved) > 0 {
+		fmt.Fprintf(stderr, "ahca: %d reference(s) of enabled features do not resolve in this environment (--strict)\n", len(unresolved))
+		return exitInvalid
 	}
 	fmt.Fprintf(stdout, "ok: %d business(es) in %s\n", len(set.IDs()), dir)
 	return exitOK

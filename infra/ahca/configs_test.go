@@ -182,3 +182,34 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+// An enabled feature whose reference does not resolve here is a warning
+// naming the business, the feature and the variable; --strict fails on it.
+func TestConfigsValidateUnresolvedRefs(t *testing.T) {
+	for _, name := range []string{"SUPERIOR_FENCING_ON_CALL_PHONE", "MAPLE_STREET_VET_FRONTDESK_PHONE"} {
+		t.Setenv(name, "")
+	}
+	code, out, errOut := runCLI(t, "configs", "validate", "--dir", "../../configs")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+	for _, w := range []string{
+		"warning: superior-fencing: emergencyCallHandling: on-call number ${SUPERIOR_FENCING_ON_CALL_PHONE} is not set in this environment",
+		"warning: maple-street-vet: callForwarding: number of Front Desk ${MAPLE_STREET_VET_FRONTDESK_PHONE} is not set",
+		"warning: maple-street-vet: voicemailHandling: number of Front Desk ${MAPLE_STREET_VET_FRONTDESK_PHONE} is not set",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	code, out, errOut = runCLI(t, "configs", "validate", "--strict", "--dir", "../../configs")
+	if code != exitInvalid || !strings.Contains(errOut, "do not resolve in this environment (--strict)") || strings.Contains(out, "ok: ") {
+		t.Errorf("--strict: exit %d\n%s%s", code, out, errOut)
+	}
+
+	t.Setenv("SUPERIOR_FENCING_ON_CALL_PHONE", "+15035550199")
+	_, out, _ = runCLI(t, "configs", "validate", "--dir", "../../configs")
+	if strings.Contains(out, "SUPERIOR_FENCING_ON_CALL_PHONE") {
+		t.Errorf("a set variable is still reported:\n%s", out)
+	}
+}

@@ -3,6 +3,7 @@ package business
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/ahca/ahca/pkg/secret"
 )
@@ -45,6 +46,17 @@ type Use struct {
 	Value    secret.Value
 	Feature  string
 	Function string
+	// Switch is the config setting that turns Feature on, as operators
+	// write it: "emergencyCallHandling" (a features.* key) or "sms.enabled".
+	Switch string
+}
+
+// switches names, for each feature, the config setting that enables it.
+var switches = map[string]string{
+	FeatureEmergencyTransfer: "emergencyCallHandling",
+	FeatureStaffRouting:      "callForwarding",
+	FeatureEmailSending:      "emailSummary",
+	FeatureBooking:           "appointmentBooking",
 }
 
 // Uses lists what b's enabled features need at run time, by feature, in a
@@ -56,7 +68,14 @@ func (b *Business) Uses() []Use {
 		if kind == UseSecret && v == "" {
 			return
 		}
-		out = append(out, Use{File: file, Path: path, Kind: kind, Value: v, Feature: feature, Function: fn})
+		sw := switches[feature]
+		if feature == FeatureSMS {
+			sw = "voicemailHandling"
+			if strings.HasPrefix(path, "$.sms") {
+				sw = "sms.enabled"
+			}
+		}
+		out = append(out, Use{File: file, Path: path, Kind: kind, Value: v, Feature: feature, Function: fn, Switch: sw})
 	}
 	f := b.Features
 	if f.EmergencyCallHandling && b.Company.Emergency != nil {
