@@ -5,8 +5,10 @@
 package transcript
 
 import (
+	"strings"
 	"time"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
 )
@@ -52,6 +54,85 @@ type Transcript struct {
 
 	// Booking is the appointment the agent booked, if any.
 	Booking *Booking `json:"booking,omitempty" dynamodbav:"booking,omitempty"`
+
+	// What happened, read from the session's events and state when it
+	// was built, so the email and the summary say it the same way.
+
+	// Emergency is set when the caller described an emergency or pressed
+	// # for the on-call line.
+	Emergency *Emergency `json:"emergency,omitempty" dynamodbav:"emergency,omitempty"`
+	// Transfer is the last transfer to a staff member, if any.
+	Transfer *Transfer `json:"transfer,omitempty" dynamodbav:"transfer,omitempty"`
+	// Voicemail is the message taken, if any.
+	Voicemail *Voicemail `json:"voicemail,omitempty" dynamodbav:"voicemail,omitempty"`
+	// AfterHours: the call came in while the business was closed.
+	AfterHours bool `json:"afterHours,omitempty" dynamodbav:"afterHours,omitempty"`
+	// LastQuestion is the agent's question the caller never answered, when
+	// the caller left (hung up, closed the chat) in the middle of it.
+	LastQuestion string `json:"lastQuestion,omitempty" dynamodbav:"lastQuestion,omitempty"`
+}
+
+// Events the phone webhooks record in a call's session as tool turns,
+// besides pkg/agent's kinds. They are read back by FromSession.
+const (
+	EventAfterHours           = "after_hours"           // the after-hours greeting was played
+	EventTransferNotAnswered  = "transfer_not_answered" // the staff key or session.ResumeEmergency
+	EventEmergencyUnavailable = "emergency_unavailable" // why the on-call line could not be dialled
+)
+
+// End reasons the phone webhooks set (session.EndReason), besides
+// "completed", the agent's handoff reasons and "call_<CallStatus>".
+const (
+	EndCompleted            = agent.HandoffCompleted
+	EndTransferred          = "transferred"           // a staff transfer was answered
+	EndEmergencyTransferred = "emergency_transferred" // the on-call line answered
+	EndEmergencyUnavailable = "emergency_unavailable" // # pressed, but the on-call line could not be dialled
+	EndTransferUnavailable  = "transfer_unavailable"  // the staff member could not be dialled
+	EndVoicemail            = agent.HandoffVoicemail  // a message was taken
+	EndCallerHungUp         = "caller_hung_up"        // the relay ended without the agent closing it
+	EndAfterHours           = "after_hours"           // closed: the after-hours greeting, then hang-up
+)
+
+// TransferResult is what became of a transfer.
+type TransferResult string
+
+// Transfer results; "" means unknown (the call ended during the transfer).
+const (
+	TransferAnswered    TransferResult = "answered"
+	TransferNotAnswered TransferResult = "not_answered"
+	TransferUnavailable TransferResult = "unavailable" // no number to dial (Detail says why)
+)
+
+// Emergency is an emergency the caller raised.
+type Emergency struct {
+	At time.Time `json:"at" dynamodbav:"at"`
+	// Pressed: the caller pressed # to reach the on-call line. Otherwise
+	// the agent only noted the urgency (and told them about # when
+	// Offered).
+	Pressed bool `json:"pressed,omitempty" dynamodbav:"pressed,omitempty"`
+	Offered bool `json:"offered,omitempty" dynamodbav:"offered,omitempty"`
+	// Result is what became of the on-call transfer when Pressed.
+	Result TransferResult `json:"result,omitempty" dynamodbav:"result,omitempty"`
+	// Detail: why the line could not be dialled.
+	Detail string `json:"detail,omitempty" dynamodbav:"detail,omitempty"`
+}
+
+// Transfer is a transfer to a staff member.
+type Transfer struct {
+	At     time.Time      `json:"at" dynamodbav:"at"`
+	Staff  string         `json:"staff" dynamodbav:"staff"` // callRouting.staff key
+	Name   string         `json:"name,omitempty" dynamodbav:"name,omitempty"`
+	Result TransferResult `json:"result,omitempty" dynamodbav:"result,omitempty"`
+	Detail string         `json:"detail,omitempty" dynamodbav:"detail,omitempty"`
+}
+
+// Voicemail is a message taken for the business.
+type Voicemail struct {
+	// For is the staff key the message is for, "" for the business; ForName
+	// their name as the agent said it.
+	For      string `json:"for,omitempty" dynamodbav:"for,omitempty"`
+	ForName  string `json:"forName,omitempty" dynamodbav:"forName,omitempty"`
+	Notified int    `json:"notified,omitempty" dynamodbav:"notified,omitempty"`
 }
 
 // Booking is an appointment made during the conversation.
@@ -76,7 +157,7 @@ func FromSession(s *session.Session, now time.Time) Transcript {
 		if t.EndedAt.IsZero() {
 			t.EndedAt = now
 		}
-	case s.EndReason == "completed":
+	case s.EndReason == EndCompleted:
 		t.Status = StatusCompleted
 	default:
 		t.Status = StatusEnded
@@ -90,7 +171,137 @@ func FromSession(s *session.Session, now time.Time) Transcript {
 	if bk := s.State.Booking; bk.Booked() {
 		t.Booking = &Booking{Start: bk.Start, Service: bk.Service}
 	}
+	t.readEvents(s)
+	if t.Status != StatusCompleted && callerLeft(t.EndReason) {
+		t.LastQuestion = unanswered(t.Turns)
+	}
 	return t
+}
+
+// readEvents fills Emergency, Transfer, Voicemail and AfterHours from the
+// session's tool turns (in order: a later result settles the last open
+// transfer), its end reason and its state.
+func (t *Transcript) readEvents(s *session.Session) {
+	var open *TransferResult // the result of the transfer last started
+	var openDetail *string
+	start := func(r *TransferResult, d *string) { open, openDetail = r, d }
+	settle := func(r TransferResult, d string) {
+		if open != nil && *open == "" {
+			*open, *openDetail = r, d
+		}
+	}
+	for _, tu := range s.Turns {
+		if tu.Role != session.RoleTool {
+			continue
+		}
+		switch tu.Tool {
+		case string(agent.EventEmergency): // offered_transfer | noted
+			em := t.emergency(tu.At)
+			em.Offered = em.Offered || tu.Text == "offered_transfer"
+		case string(agent.EventEmergencyTransfer): // # pressed
+			em := t.emergency(tu.At)
+			em.Pressed, em.At, em.Result, em.Detail = true, tu.At, "", ""
+			start(&em.Result, &em.Detail)
+		case string(agent.EventCallTransfer): // "key (Name): intent"
+			key, name := staffOf(tu.Text)
+			t.Transfer = &Transfer{At: tu.At, Staff: key, Name: name}
+			start(&t.Transfer.Result, &t.Transfer.Detail)
+		case EventTransferNotAnswered:
+			settle(TransferNotAnswered, "")
+		case EventEmergencyUnavailable:
+			em := t.emergency(tu.At)
+			em.Pressed = true
+			if em.Result == "" {
+				em.Result, em.Detail = TransferUnavailable, tu.Text
+			}
+		case EventAfterHours:
+			t.AfterHours = true
+		case string(agent.EventVoicemail): // "message for <name>; n text(s) sent"
+			name, _, _ := strings.Cut(strings.TrimPrefix(tu.Text, "message for "), ";")
+			t.Voicemail = &Voicemail{ForName: strings.TrimSpace(name)}
+		}
+	}
+	switch t.EndReason {
+	case EndTransferred:
+		if t.Transfer != nil {
+			open = &t.Transfer.Result
+		}
+		settle(TransferAnswered, "")
+	case EndEmergencyTransferred:
+		if t.Emergency != nil {
+			open = &t.Emergency.Result
+		}
+		settle(TransferAnswered, "")
+	case EndTransferUnavailable:
+		settle(TransferUnavailable, "")
+	}
+	// Sessions recorded before the webhooks noted unanswered transfers.
+	if em := t.Emergency; em != nil && em.Pressed && em.Result == "" && s.State.Call.ResumeStaff == session.ResumeEmergency {
+		em.Result = TransferNotAnswered
+	}
+	if s.State.Intake.Emergency {
+		t.emergency(s.CreatedAt)
+	}
+	if vm := s.State.Voicemail; vm != nil {
+		if t.Voicemail == nil {
+			t.Voicemail = &Voicemail{}
+		}
+		t.Voicemail.For, t.Voicemail.Notified = vm.For, vm.Notified
+	}
+}
+
+// emergency returns t.Emergency, creating it at at.
+func (t *Transcript) emergency(at time.Time) *Emergency {
+	if t.Emergency == nil {
+		t.Emergency = &Emergency{At: at}
+	}
+	return t.Emergency
+}
+
+// staffOf reads "key (Name): intent", the call_transfer event's detail.
+func staffOf(detail string) (key, name string) {
+	head, _, _ := strings.Cut(detail, ":")
+	key, rest, ok := strings.Cut(head, " (")
+	if ok {
+		name = strings.TrimSuffix(strings.TrimSpace(rest), ")")
+	}
+	return strings.TrimSpace(key), name
+}
+
+// callerLeft reports whether an end reason means the caller went away
+// without the agent closing the conversation.
+func callerLeft(reason string) bool {
+	switch reason {
+	case EndCompleted, EndTransferred, EndEmergencyTransferred, EndEmergencyUnavailable,
+		EndTransferUnavailable, EndVoicemail, EndAfterHours, agent.HandoffEmergency, agent.HandoffTransfer:
+		return false
+	}
+	return true
+}
+
+// unanswered returns the question the agent last asked when the caller
+// said nothing after it: the last sentence of the last agent turn, when it
+// is a question and no caller turn follows.
+func unanswered(turns []Turn) string {
+	for i := len(turns) - 1; i >= 0; i-- {
+		switch tu := turns[i]; tu.Role {
+		case session.RoleCaller:
+			return ""
+		case session.RoleAgent:
+			text := strings.TrimSpace(tu.Text)
+			if !strings.HasSuffix(text, "?") {
+				return ""
+			}
+			// The last sentence, unless it is too short to say much alone
+			// ("Is that right?").
+			body := strings.TrimSuffix(text, "?")
+			if j := strings.LastIndexAny(body, ".!?"); j >= 0 && len(text)-j > 30 {
+				text = strings.TrimSpace(text[j+1:])
+			}
+			return text
+		}
+	}
+	return ""
 }
 
 // Duration is how long the conversation lasted.

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/phone"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
+	"github.com/ahca/ahca/pkg/transcript"
 )
 
 // DefaultCallTTL bounds an abandoned call's session (API Gateway closes
@@ -36,7 +38,11 @@ func (c *SessionCalls) now() time.Time {
 
 // Start creates the phone session: id and CallSID the CallSid, the
 // business's id, status active, the caller id (when it is a number) kept
-// only as Caller.CallerID. A session that already exists is left alone.
+// only as Caller.CallerID. What Twilio says as it answers is recorded as
+// the agent's first turn, at the time it is said: the leg's welcome
+// greeting (the engine then does not record it again at setup, which can
+// arrive after the caller's first key press), or the after-hours greeting
+// with an after_hours event. A session that already exists is left alone.
 func (c *SessionCalls) Start(ctx context.Context, b *business.Business, call Call) error {
 	if call.SID == "" {
 		return errors.New("start call: empty CallSid")
@@ -56,6 +62,21 @@ func (c *SessionCalls) Start(ctx context.Context, b *business.Business, call Cal
 	}
 	if call.Mode == ModeVoicemail {
 		s.State.Call.Mode = session.CallVoicemail
+	}
+	if call.Mode == ModeClosed {
+		s.Append(session.RoleAgent, closedGreeting(b), now)
+		agent.Record(s, agent.Event{Kind: transcript.EventAfterHours, Detail: "the after-hours greeting was played"}, now)
+	} else {
+		greeting, asks := LegGreeting(b, call.Mode, "")
+		if greeting != "" {
+			s.Append(session.RoleAgent, greeting, now)
+			s.State.Engine.Greeted = true
+			if asks != "" {
+				// The greeting asks for a field ("What's your name?"): the
+				// caller's first words answer it.
+				s.State.Intake.Asked(asks)
+			}
+		}
 	}
 	err := c.Store.Create(ctx, s)
 	if errors.Is(err, session.ErrExists) {
@@ -82,7 +103,8 @@ func (c *SessionCalls) get(ctx context.Context, biz tenant.ID, callSID string) (
 	return s, nil
 }
 
-// Resume records the unanswered transfer in State.Call.ResumeStaff.
+// Resume records the unanswered transfer in State.Call.ResumeStaff and as
+// a transfer_not_answered event (detail: staffKey).
 func (c *SessionCalls) Resume(ctx context.Context, biz tenant.ID, callSID, staffKey string) error {
 	s, err := c.get(ctx, biz, callSID)
 	if err != nil {
@@ -94,9 +116,13 @@ func (c *SessionCalls) Resume(ctx context.Context, biz tenant.ID, callSID, staff
 			return ErrCallEnded
 		}
 		s.State.Call.ResumeStaff = staffKey
+		agent.Record(s, agent.Event{Kind: transcript.EventTransferNotAnswered, Detail: staffKey}, now)
 		// The previous relay leg is over; the leg this TwiML starts is the
-		// only handshake ws-connect may bind next (issue 13).
+		// only handshake ws-connect may bind next (issue 13), and its setup
+		// opens a new leg (recording its greeting) even should it reuse the
+		// previous leg's sessionId.
 		s.ConnectionID = ""
+		s.State.Engine.Leg = ""
 		s.UpdatedAt = now
 		return nil
 	})
@@ -106,8 +132,9 @@ func (c *SessionCalls) Resume(ctx context.Context, biz tenant.ID, callSID, staff
 	return nil
 }
 
-// End marks the session ended with reason, unless it has ended already.
-func (c *SessionCalls) End(ctx context.Context, biz tenant.ID, callSID, reason string) error {
+// End marks the session ended with reason, recording events with it,
+// unless it has ended already.
+func (c *SessionCalls) End(ctx context.Context, biz tenant.ID, callSID, reason string, events ...agent.Event) error {
 	s, err := c.get(ctx, biz, callSID)
 	if err != nil {
 		return fmt.Errorf("end call: %w", err)
@@ -120,11 +147,37 @@ func (c *SessionCalls) End(ctx context.Context, biz tenant.ID, callSID, reason s
 		if s.Status == session.StatusEnded {
 			return errAlreadyEnded
 		}
+		for _, ev := range events {
+			agent.Record(s, ev, now)
+		}
 		s.Status, s.EndReason, s.EndedAt, s.UpdatedAt = session.StatusEnded, reason, now, now
 		return nil
 	})
 	if err != nil && !errors.Is(err, errAlreadyEnded) {
 		return fmt.Errorf("end call %s: %w", callSID, err)
+	}
+	return nil
+}
+
+// Pressed records a key the caller pressed at a webhook's prompt (the
+// after-hours greeting's #) as a caller turn, and the event it starts.
+func (c *SessionCalls) Pressed(ctx context.Context, biz tenant.ID, callSID, digit string, ev agent.Event) error {
+	s, err := c.get(ctx, biz, callSID)
+	if err != nil {
+		return fmt.Errorf("key press: %w", err)
+	}
+	now := c.now()
+	_, err = session.Update(ctx, c.Store, s, func(s *session.Session) error {
+		if !s.Active(now) {
+			return ErrCallEnded
+		}
+		s.Append(session.RoleCaller, digit, now)
+		agent.Record(s, ev, now)
+		s.UpdatedAt = now
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("key press on call %s: %w", callSID, err)
 	}
 	return nil
 }

@@ -1,6 +1,6 @@
 // Package twiliovoice is AHCA's phone front door: the Twilio Voice webhooks
-// (POST /twilio/voice, /twilio/connect-action, /twilio/dial-action,
-// /twilio/status), the TwiML they answer with, Twilio request signatures,
+// (POST /twilio/voice, /twilio/gather-action, /twilio/connect-action,
+// /twilio/dial-action, /twilio/status), the TwiML they answer with, Twilio request signatures,
 // the ConversationRelay WebSocket URL and its deterministic rebuild for the
 // signed handshake, the session side of a call (SessionCalls) and text
 // messages through Twilio's Messages API (TwilioSMS).
@@ -12,14 +12,23 @@
 // Call flow:
 //
 //	/twilio/voice           To → business. Unknown: Say + Hangup. Closed (onlyAnswerDuringBusinessHours):
-//	                        the after-hours greeting + Hangup, or the agent in voicemail mode when
-//	                        voicemailHandling is on. Otherwise Calls.Start, then
-//	                        <Connect action=connect-action><ConversationRelay url=RelayURL(...)>.
+//	                        the agent in voicemail mode when voicemailHandling is on; else the
+//	                        after-hours greeting + Hangup, recorded as a session that ends at once
+//	                        (a missed call), or, with an on-call number (emergencyCallHandling),
+//	                        the greeting offering # in a <Gather action=gather-action>. Otherwise
+//	                        Calls.Start, then <Connect action=connect-action><ConversationRelay>.
+//	/twilio/gather-action   after hours: "#" → <Dial> the emergency contact; anything else → Hangup.
 //	/twilio/connect-action  after the agent's `end {handoffData}`: emergency → <Dial> the emergency
 //	                        contact with the caller's number as caller id; transfer → <Dial> the staff
-//	                        member (timeout callRouting.callTimeout, action dial-action); else Hangup.
+//	                        member (timeout callRouting.callTimeout, action dial-action); else Hangup,
+//	                        the session ended with the handoff's reason (none: the caller hung up).
 //	/twilio/dial-action     completed → goodbye + Hangup; otherwise Calls.Resume and a new
 //	                        ConversationRelay back to the agent, in the same session.
+//
+// What the webhooks do is recorded in the session for the summary email:
+// the greetings Twilio says, unanswered and impossible transfers (events of
+// package transcript) and the end reasons (transcript.End*).
+//
 //	/twilio/status          a terminal CallStatus → Calls.End.
 package twiliovoice
 
@@ -41,17 +50,19 @@ import (
 	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
+	"github.com/ahca/ahca/pkg/transcript"
 )
 
 // The webhook routes, relative to the public base URL.
 const (
 	PathVoice         = "/twilio/voice"
+	PathGatherAction  = "/twilio/gather-action"
 	PathConnectAction = "/twilio/connect-action"
 	PathDialAction    = "/twilio/dial-action"
 	PathStatus        = "/twilio/status"
 )
 
-var routes = []string{PathVoice, PathConnectAction, PathDialAction, PathStatus}
+var routes = []string{PathVoice, PathGatherAction, PathConnectAction, PathDialAction, PathStatus}
 
 // MaxBody bounds a webhook body. Twilio's are a few kilobytes.
 const MaxBody = 64 << 10
@@ -65,6 +76,9 @@ const (
 	// ModeVoicemail is an after-hours call of a business with
 	// voicemailHandling: the agent only takes a message.
 	ModeVoicemail Mode = "voicemail"
+	// ModeClosed is an after-hours call without voicemail: the after-hours
+	// greeting (offering # when there is an on-call number), no agent.
+	ModeClosed Mode = "closed"
 )
 
 // Call is a new inbound call, from a signed voice webhook.
@@ -94,9 +108,14 @@ type Calls interface {
 	// answered; the next ConversationRelay leg joins the same session. It
 	// fails with ErrUnknownCall or ErrCallEnded.
 	Resume(ctx context.Context, biz tenant.ID, callSID, staffKey string) error
-	// End ends the call's session with reason unless it has ended already.
-	// It fails with ErrUnknownCall for a call without a session.
-	End(ctx context.Context, biz tenant.ID, callSID, reason string) error
+	// End ends the call's session with reason (and events recorded with
+	// it) unless it has ended already. It fails with ErrUnknownCall for a
+	// call without a session.
+	End(ctx context.Context, biz tenant.ID, callSID, reason string, events ...agent.Event) error
+	// Pressed records a key the caller pressed at a webhook's <Gather>,
+	// and the event it starts. It fails with ErrUnknownCall or
+	// ErrCallEnded.
+	Pressed(ctx context.Context, biz tenant.ID, callSID, digit string, ev agent.Event) error
 }
 
 // Configs finds the business a number routes to (business.Registry, which
@@ -191,6 +210,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch route {
 	case PathVoice:
 		rep = h.voice(ctx, p)
+	case PathGatherAction:
+		rep = h.gatherAction(ctx, p)
 	case PathConnectAction:
 		rep = h.connectAction(ctx, p)
 	case PathDialAction:
@@ -272,8 +293,7 @@ func (h *Handler) voice(ctx context.Context, p params) reply {
 	mode := ModeConversation
 	if !AnswersAt(b, h.now()) {
 		if !b.Features.VoicemailHandling {
-			h.log().InfoContext(ctx, "call after hours: greeting and hangup")
-			return twimlReply(SayHangup(b.Voice.Language, afterHoursText(b)))
+			return h.closed(ctx, b, sid, p["From"])
 		}
 		mode = ModeVoicemail
 	}
@@ -286,6 +306,60 @@ func (h *Handler) voice(ctx context.Context, p params) reply {
 		return twimlReply(h.relay(b, sid, WelcomeGreeting(b, mode, ""), Param{"mode", string(ModeVoicemail)}))
 	}
 	return twimlReply(h.relay(b, sid, WelcomeGreeting(b, mode, "")))
+}
+
+// closed answers an after-hours call without voicemail: the after-hours
+// greeting, offering # when the business has an on-call number. The call
+// is recorded (a missed call, for the email's missed-call notice); without
+// the offer it ends with the greeting.
+func (h *Handler) closed(ctx context.Context, b *business.Business, sid, from string) reply {
+	if err := h.Calls.Start(ctx, b, Call{SID: sid, From: from, Mode: ModeClosed}); err != nil {
+		// The caller still hears the greeting; only the record is lost.
+		h.log().ErrorContext(ctx, "start after-hours call failed", "err", err)
+	}
+	if emergencyOffered(b) {
+		h.log().InfoContext(ctx, "call after hours: greeting offering the on-call line")
+		return twimlReply(Gather{Action: h.url(PathGatherAction), Language: b.Voice.Language, Text: closedGreeting(b)}.TwiML())
+	}
+	h.log().InfoContext(ctx, "call after hours: greeting and hangup")
+	h.end(ctx, b.ID, sid, transcript.EndAfterHours)
+	return twimlReply(SayHangup(b.Voice.Language, closedGreeting(b)))
+}
+
+// emergencyOffered reports whether callers are told they can press # for
+// the on-call line: emergencyCallHandling with an available contact.
+func emergencyOffered(b *business.Business) bool {
+	em := b.Company.Emergency
+	return b.Features.EmergencyCallHandling && em != nil && em.Available && em.Phone != ""
+}
+
+// end ends the call's session, logging a failure (the caller's TwiML does
+// not depend on it).
+func (h *Handler) end(ctx context.Context, biz tenant.ID, sid, reason string, events ...agent.Event) {
+	if err := h.Calls.End(ctx, biz, sid, reason, events...); err != nil && !errors.Is(err, ErrUnknownCall) {
+		h.log().ErrorContext(ctx, "end call failed", "reason", reason, "err", err)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// /twilio/gather-action
+
+// gatherAction follows the after-hours greeting: "#" dials the on-call
+// line; any other key (or none) ends the call.
+func (h *Handler) gatherAction(ctx context.Context, p params) reply {
+	ctx, sid, b, rep, ok := h.callback(ctx, p)
+	if !ok {
+		return rep
+	}
+	if p["Digits"] != "#" || !emergencyOffered(b) {
+		h.end(ctx, b.ID, sid, transcript.EndAfterHours)
+		return twimlReply(SayHangup(b.Voice.Language, goodbyeText(b)))
+	}
+	ev := agent.Event{Kind: agent.EventEmergencyTransfer, Detail: "caller pressed # for the emergency line after hours"}
+	if err := h.Calls.Pressed(ctx, b.ID, sid, "#", ev); err != nil {
+		h.log().ErrorContext(ctx, "record key press failed", "err", err)
+	}
+	return h.dialEmergency(ctx, b, sid, p)
 }
 
 // business finds the business the dialled number (To) routes to. When
@@ -362,34 +436,48 @@ func (h *Handler) connectAction(ctx context.Context, p params) reply {
 	ho := agent.ParseHandoff(p["HandoffData"])
 	switch ho.Reason {
 	case agent.HandoffEmergency:
-		return h.dialEmergency(ctx, b, p)
+		return h.dialEmergency(ctx, b, sid, p)
 	case agent.HandoffTransfer:
-		return h.dialStaff(ctx, b, ho.Staff)
+		return h.dialStaff(ctx, b, sid, ho.Staff)
 	}
 	reason := ho.Reason
-	if reason == "" {
-		reason = agent.HandoffCompleted
+	failed := p["HandoffData"] == "" && p["SessionStatus"] == "failed"
+	switch {
+	case failed:
+		reason = "relay_failed"
+	case reason == "":
+		// The relay ended without the agent's `end`: the caller hung up.
+		reason = transcript.EndCallerHungUp
 	}
-	if err := h.Calls.End(ctx, b.ID, sid, reason); err != nil && !errors.Is(err, ErrUnknownCall) {
-		h.log().ErrorContext(ctx, "end call failed", "err", err)
-	}
-	if p["HandoffData"] == "" && p["SessionStatus"] == "failed" {
+	h.end(ctx, b.ID, sid, reason)
+	if failed {
 		h.log().WarnContext(ctx, "conversation relay failed", "errorCode", p["ErrorCode"])
 		return twimlReply(SayHangup(b.Voice.Language, technicalProblemText))
 	}
 	return twimlReply(HangupTwiML())
 }
 
-func (h *Handler) dialEmergency(ctx context.Context, b *business.Business, p params) reply {
+func (h *Handler) dialEmergency(ctx context.Context, b *business.Business, sid string, p params) reply {
 	em := b.Company.Emergency
-	if !b.Features.EmergencyCallHandling || em == nil || !em.Available || em.Phone == "" {
-		h.log().WarnContext(ctx, "emergency transfer requested, but the business has no available emergency contact")
+	unavailable := func(why string) reply {
+		h.end(ctx, b.ID, sid, transcript.EndEmergencyUnavailable, agent.Event{Kind: transcript.EventEmergencyUnavailable, Detail: why})
 		return twimlReply(SayHangup(b.Voice.Language, emergencyUnavailableText))
+	}
+	switch {
+	case !b.Features.EmergencyCallHandling:
+		h.log().WarnContext(ctx, "emergency transfer requested, but emergencyCallHandling is off")
+		return unavailable("emergency call handling is off")
+	case em == nil || em.Phone == "":
+		h.log().WarnContext(ctx, "emergency transfer requested, but the business has no on-call number")
+		return unavailable("no on-call number is configured")
+	case !em.Available:
+		h.log().WarnContext(ctx, "emergency transfer requested, but the emergency contact is marked unavailable")
+		return unavailable("the on-call contact is marked unavailable")
 	}
 	number, err := h.resolvePhone(ctx, em.Phone)
 	if err != nil {
 		h.log().ErrorContext(ctx, "emergency contact phone unresolvable", "ref", em.Phone.Redacted(), "err", err)
-		return twimlReply(SayHangup(b.Voice.Language, emergencyUnavailableText))
+		return unavailable("the on-call number is not set (its reference did not resolve)")
 	}
 	callerID := ""
 	if phone.IsE164(p["From"]) {
@@ -402,15 +490,17 @@ func (h *Handler) dialEmergency(ctx context.Context, b *business.Business, p par
 	}.TwiML())
 }
 
-func (h *Handler) dialStaff(ctx context.Context, b *business.Business, key string) reply {
+func (h *Handler) dialStaff(ctx context.Context, b *business.Business, sid, key string) reply {
 	st, ok := staffByKey(b, key)
 	if !b.Features.CallForwarding || !ok {
 		h.log().WarnContext(ctx, "transfer to unknown staff member refused", "staff", key)
+		h.end(ctx, b.ID, sid, transcript.EndTransferUnavailable)
 		return twimlReply(SayHangup(b.Voice.Language, transferUnavailableText))
 	}
 	number, err := h.resolvePhone(ctx, st.Phone)
 	if err != nil {
 		h.log().ErrorContext(ctx, "staff phone unresolvable", "staff", key, "ref", st.Phone.Redacted(), "err", err)
+		h.end(ctx, b.ID, sid, transcript.EndTransferUnavailable)
 		return twimlReply(SayHangup(b.Voice.Language, transferUnavailableText))
 	}
 	h.log().InfoContext(ctx, "staff transfer", "staff", key)
@@ -457,9 +547,11 @@ func (h *Handler) dialAction(ctx context.Context, p params, q url.Values) reply 
 	status := p["DialCallStatus"]
 	if status == "completed" || status == "answered" {
 		// The transfer was answered and that conversation is over.
-		if err := h.Calls.End(ctx, b.ID, sid, "transferred"); err != nil && !errors.Is(err, ErrUnknownCall) {
-			h.log().ErrorContext(ctx, "end call failed", "err", err)
+		reason := transcript.EndTransferred
+		if q.Get("emergency") == "1" {
+			reason = transcript.EndEmergencyTransferred
 		}
+		h.end(ctx, b.ID, sid, reason)
 		return twimlReply(SayHangup(b.Voice.Language, goodbyeText(b)))
 	}
 	var target string
@@ -502,7 +594,7 @@ func (h *Handler) status(ctx context.Context, p params) reply {
 	err := h.Calls.End(ctx, b.ID, sid, "call_"+strings.ReplaceAll(st, "-", "_"))
 	switch {
 	case errors.Is(err, ErrUnknownCall):
-		// Unknown number, after-hours hangup: no session was opened.
+		// No session was opened (its Start failed).
 	case err != nil:
 		h.log().ErrorContext(ctx, "end call failed", "err", err)
 		return reply{http.StatusInternalServerError, "could not end the call's session"}

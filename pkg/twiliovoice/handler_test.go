@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,16 @@ import (
 // withoutVoicemail is Maple Street Vet with voicemailHandling off: after
 // hours it says its after-hours greeting and hangs up.
 var withoutVoicemail = [3]string{"businesses/maple-street-vet/config.json", `"voicemailHandling": true`, `"voicemailHandling": false`}
+
+// superiorClosed is Superior Fence answering only on weekdays 7 to 5
+// (emergencyCallHandling stays on): on Sunday afternoon it is closed.
+var superiorClosed = [][3]string{
+	{"businesses/superior-fencing/config.json", `"emailSummary": true`, `"emailSummary": true, "onlyAnswerDuringBusinessHours": true`},
+	{"businesses/superior-fencing/config.json", `"timezone": "America/Los_Angeles",`, `"timezone": "America/Los_Angeles", "operatingHours": {"timezone": "America/Los_Angeles", "schedule": {"monday": [{"start": "07:00", "end": "17:00"}]}},`},
+}
+
+// superiorVoicemail adds voicemailHandling to superiorClosed.
+var superiorVoicemail = append(slices.Clone(superiorClosed), [3]string{"businesses/superior-fencing/config.json", `"emailSummary": true`, `"emailSummary": true, "voicemailHandling": true`})
 
 // TestGolden checks every TwiML response against testdata/*.xml for the
 // real businesses in ../../configs: superior-fencing (emergency # transfer,
@@ -46,7 +57,12 @@ func TestGolden(t *testing.T) {
 		{"voice-maple-open", nil, tuesdayAfternoon, twiliovoice.PathVoice, voiceParams(mapleNumber), true},
 		{"voice-maple-second-number", nil, tuesdayAfternoon, twiliovoice.PathVoice, voiceParams("+1 (541) 555-0124"), true},
 		{"voice-maple-closed-voicemail", nil, sundayAfternoon, twiliovoice.PathVoice, voiceParams(mapleNumber), true},
-		{"voice-maple-closed-hangup", [][3]string{withoutVoicemail}, sundayAfternoon, twiliovoice.PathVoice, voiceParams(mapleNumber), false},
+		{"voice-maple-closed-hangup", [][3]string{withoutVoicemail}, sundayAfternoon, twiliovoice.PathVoice, voiceParams(mapleNumber), true},
+		{"voice-superior-closed-emergency", superiorClosed, sundayAfternoon, twiliovoice.PathVoice, voiceParams(superiorNumber), true},
+		{"voice-superior-closed-voicemail", superiorVoicemail, sundayAfternoon, twiliovoice.PathVoice, voiceParams(superiorNumber), true},
+
+		{"gather-pound", superiorClosed, sundayAfternoon, twiliovoice.PathGatherAction, merge(voiceParams(superiorNumber), "Digits", "#"), true},
+		{"gather-other-key", superiorClosed, sundayAfternoon, twiliovoice.PathGatherAction, merge(voiceParams(superiorNumber), "Digits", "1"), true},
 
 		{"connect-emergency", nil, sundayAfternoon, twiliovoice.PathConnectAction, connect(superiorNumber, `{"reason":"emergency"}`), false},
 		{"connect-emergency-anonymous-caller", nil, sundayAfternoon, twiliovoice.PathConnectAction, connect(superiorNumber, `{"reason":"emergency"}`, "From", "anonymous", "Caller", "anonymous"), false},

@@ -100,3 +100,26 @@ func (d Dial) TwiML() string {
 	}
 	return render(v)
 }
+
+// Gather is a <Gather> of one key press while text is said, then <Hangup/>
+// when no key was pressed. Twilio requests Action with Digits.
+type Gather struct {
+	Action   string
+	Language string
+	Text     string
+	Timeout  int // seconds to wait after the text; 0 leaves Twilio's default (5)
+}
+
+// TwiML renders the document. The finish key is "*" so that "#" is
+// collected as the key pressed rather than ending the input (an empty
+// finishOnKey cannot be written: the twiml package drops empty attributes).
+func (g Gather) TwiML() string {
+	v := twiml.VoiceGather{
+		Input: "dtmf", NumDigits: "1", FinishOnKey: "*", Action: g.Action,
+		InnerElements: []twiml.Element{twiml.VoiceSay{Message: g.Text, Language: g.Language}},
+	}
+	if g.Timeout > 0 {
+		v.Timeout = strconv.Itoa(g.Timeout)
+	}
+	return render(v, twiml.VoiceHangup{})
+}

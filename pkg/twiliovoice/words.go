@@ -33,9 +33,30 @@ func afterHoursText(b *business.Business) string {
 	return fmt.Sprintf("Thank you for calling %s. We're closed right now. Please call back during our business hours. Goodbye.", b.DisplayName())
 }
 
-// voicemailGreeting opens an after-hours call in voicemail mode.
+// emergencyOffer tells an after-hours caller how to reach the on-call line.
+const emergencyOffer = "If this is an emergency, press pound now to reach " + emergencyName + "."
+
+// closedGreeting is the after-hours greeting of a call without voicemail,
+// offering # when the business has an on-call number (after the business's
+// own after-hours greeting; in ours, before the goodbye).
+func closedGreeting(b *business.Business) string {
+	if !emergencyOffered(b) {
+		return afterHoursText(b)
+	}
+	if s := strings.TrimSpace(b.Agent.AfterHoursGreeting); s != "" {
+		return s + " " + emergencyOffer
+	}
+	return fmt.Sprintf("Thank you for calling %s. We're closed right now. %s Otherwise, please call back during our business hours. Goodbye.", b.DisplayName(), emergencyOffer)
+}
+
+// voicemailGreeting opens an after-hours call in voicemail mode; the #
+// offer comes before the question, so the caller's answer is the name.
 func voicemailGreeting(b *business.Business) string {
-	return fmt.Sprintf("Thank you for calling %s. We're closed right now, but I can take a message and someone will call you back. What's your name?", b.DisplayName())
+	offer := ""
+	if emergencyOffered(b) {
+		offer = emergencyOffer + " "
+	}
+	return fmt.Sprintf("Thank you for calling %s. We're closed right now, but I can take a message and someone will call you back. %sWhat's your name?", b.DisplayName(), offer)
 }
 
 // transferFailedText returns the caller to the agent after staffName did

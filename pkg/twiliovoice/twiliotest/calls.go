@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/tenant"
 	"github.com/ahca/ahca/pkg/twiliovoice"
@@ -22,6 +23,10 @@ type Call struct {
 	Resumed   []string // staff keys, in order
 	Ended     bool
 	EndReason string
+	// Events are the events recorded by End and Pressed, in order;
+	// Pressed the keys.
+	Events  []agent.Event
+	Pressed []string
 }
 
 type callKey struct {
@@ -41,7 +46,7 @@ type Calls struct {
 	// Err, when set, is returned by every method (a store outage).
 	Err error
 	// Counts of method calls, including no-ops.
-	Starts, Resumes, Ends int
+	Starts, Resumes, Ends, Presses int
 }
 
 var _ twiliovoice.Calls = (*Calls)(nil)
@@ -86,7 +91,7 @@ func (c *Calls) Resume(_ context.Context, biz tenant.ID, callSID, staffKey strin
 }
 
 // End marks the call ended, once.
-func (c *Calls) End(_ context.Context, biz tenant.ID, callSID, reason string) error {
+func (c *Calls) End(_ context.Context, biz tenant.ID, callSID, reason string, events ...agent.Event) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.Ends++
@@ -99,7 +104,28 @@ func (c *Calls) End(_ context.Context, biz tenant.ID, callSID, reason string) er
 	}
 	if !call.Ended {
 		call.Ended, call.EndReason = true, reason
+		call.Events = append(call.Events, events...)
 	}
+	return nil
+}
+
+// Pressed records a key press and its event.
+func (c *Calls) Pressed(_ context.Context, biz tenant.ID, callSID, digit string, ev agent.Event) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.Presses++
+	if c.Err != nil {
+		return c.Err
+	}
+	call, ok := c.calls[callKey{biz, callSID}]
+	switch {
+	case !ok:
+		return fmt.Errorf("key press %s: %w", callSID, twiliovoice.ErrUnknownCall)
+	case call.Ended:
+		return fmt.Errorf("key press %s: %w", callSID, twiliovoice.ErrCallEnded)
+	}
+	call.Pressed = append(call.Pressed, digit)
+	call.Events = append(call.Events, ev)
 	return nil
 }
 
@@ -111,9 +137,7 @@ func (c *Calls) Get(biz tenant.ID, callSID string) (Call, bool) {
 	if !ok {
 		return Call{}, false
 	}
-	cp := *call
-	cp.Resumed = slices.Clone(call.Resumed)
-	return cp, true
+	return call.clone(), true
 }
 
 // All returns copies of every call, in the order they started.
@@ -122,9 +146,13 @@ func (c *Calls) All() []Call {
 	defer c.mu.Unlock()
 	out := make([]Call, 0, len(c.order))
 	for _, k := range c.order {
-		cp := *c.calls[k]
-		cp.Resumed = slices.Clone(cp.Resumed)
-		out = append(out, cp)
+		out = append(out, c.calls[k].clone())
 	}
 	return out
+}
+
+func (c *Call) clone() Call {
+	cp := *c
+	cp.Resumed, cp.Events, cp.Pressed = slices.Clone(c.Resumed), slices.Clone(c.Events), slices.Clone(c.Pressed)
+	return cp
 }
