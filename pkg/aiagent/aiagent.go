@@ -40,11 +40,12 @@ func (a *Agent) Greet(s *session.Session) agent.Reply {
 }
 
 // Turn asks the model, streams its words to out, runs the tool calls it
-// makes (the loop repeats up to MaxToolRounds requests; the last one offers
+// makes (when text is urgent, tools.Urgent, the model is first told what to
+// offer, once per conversation) (the loop repeats up to MaxToolRounds requests; the last one offers
 // no tools, so it ends in words) and returns what the tools did. s.Turns
 // must already end with the caller's utterance: the prompt is built from
 // them. A model error returns the Reply so far with the error.
-func (a *Agent) Turn(ctx context.Context, s *session.Session, _ string, now time.Time, out agent.Output) (agent.Reply, error) {
+func (a *Agent) Turn(ctx context.Context, s *session.Session, text string, now time.Time, out agent.Output) (agent.Reply, error) {
 	b := a.Business
 	lim := b.Limits.OrDefault()
 	offered := forChannel(a.Tools.For(b), s.Channel)
@@ -57,6 +58,15 @@ func (a *Agent) Turn(ctx context.Context, s *session.Session, _ string, now time
 	}
 	g := newGuard(b, s, a.Counters, a.log())
 	var r agent.Reply
+	if tools.Urgent(b, text) && !s.State.Intake.Emergency {
+		// Recognised as the scripted agent does, and told once: the model
+		// is handed the channel's words rather than left to guess (a web
+		// visitor cannot press #).
+		s.State.Intake.Emergency = true
+		say, ev := tools.EmergencyOffer(b, s.Channel)
+		msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: "The caller's last message is urgent. In this reply, tell them: " + say})
+		r.Events = append(r.Events, ev)
+	}
 	for round := 0; ; round++ {
 		req := llm.Request{Model: b.LLM.Model, Temperature: b.LLM.Temperature, Messages: msgs, Tools: offered, MaxOutputTokens: lim.MaxOutputTokens}
 		if round == rounds-1 {

@@ -86,6 +86,13 @@ func TestAgentsBehaveAlike(t *testing.T) {
 			caller: session.Caller{Name: "Sam Lee", Email: "sam.lee@example.com", Reason: "Book a demo tomorrow at 10am"},
 			events: []string{"user_info_updated", "user_info_updated", "user_info_updated", "appointment_booked"},
 			booked: "2026-03-11T10:00:00-06:00"},
+		{name: "# typed in the chat: an urgent call back, no key to press", biz: "superior-fencing",
+			turns: []agentTurn{
+				{"#", []llmtest.Response{llmtest.Text("I'll mark this as urgent. If you leave a phone number, the team will call you back as soon as they can. What's happening?")}},
+				{"A tree took out my fence", []llmtest.Response{update(`{"reason":"A tree took out my fence"}`), llmtest.Text("Got it. What's the best phone number for the team to reach you?")}},
+			},
+			caller: session.Caller{Reason: "A tree took out my fence"},
+			events: []string{"emergency", "user_info_updated"}},
 		{name: "a question about the opening hours", biz: "maple-street-vet",
 			turns: []agentTurn{
 				{"What are your hours?", []llmtest.Response{call("get_company_info", `{"info_type":"hours"}`), llmtest.Text("We're open Monday to Friday, 8 AM to 6 PM. How can I help you today?")}},

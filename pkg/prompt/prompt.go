@@ -61,16 +61,6 @@ func Build(b *business.Business, s *session.Session, now time.Time, opts Options
 	return append(msgs, History(s.Turns, s.Earlier, opts)...)
 }
 
-// Fill replaces {businessName}, {agentName} and {companyName} in text with
-// the business's values; other {placeholders} are left as they are.
-func Fill(b *business.Business, text string) string {
-	return strings.NewReplacer(
-		"{businessName}", b.Name,
-		"{agentName}", b.AgentName(),
-		"{companyName}", b.DisplayName(),
-	).Replace(text)
-}
-
 // DateLayout is how the current time is written in the system prompt:
 // "Saturday, November 28, 2026, 6:55 PM PST".
 const DateLayout = "Monday, January 2, 2006, 3:04 PM MST"
@@ -94,7 +84,7 @@ func label(f string) string {
 // placeholders filled, then the generated block.
 func System(b *business.Business, s *session.Session, now time.Time, offered []llm.Tool) string {
 	var w strings.Builder
-	base := strings.TrimSpace(Fill(b, b.Prompts.System))
+	base := strings.TrimSpace(b.Fill(b.Prompts.System))
 	if base == "" {
 		base = fmt.Sprintf("You are %s, the virtual receptionist for %s.", b.AgentName(), b.DisplayName())
 	}
@@ -136,6 +126,13 @@ func System(b *business.Business, s *session.Session, now time.Time, offered []l
 	// Channel.
 	if s.Channel == session.ChannelWeb {
 		w.WriteString("- Channel: text chat on the business's website. Reply in short plain-text messages (no markdown, no lists); numbers and addresses may be written normally.\n")
+		w.WriteString("- This is not a phone call: never tell the visitor to press a key, dial an extension or hold the line, whatever the instructions above say.\n")
+		say, _ := tools.EmergencyOffer(b, s.Channel)
+		fmt.Fprintf(&w, "- Urgent messages: if the visitor describes an emergency or types #, tell them: %q", say)
+		if tools.EmergencyNumber(b) == "" {
+			w.WriteString(" Then ask for their phone number first and save it with the reason, so the team can call back.")
+		}
+		w.WriteString("\n")
 	} else {
 		w.WriteString("- Channel: phone call. Everything you write is spoken by text-to-speech: one to three short sentences, one question at a time, no lists, markdown, emoji or symbols. Read phone numbers digit by digit in groups (three, three, four) and spell email addresses out.\n")
 		if b.Features.EmergencyCallHandling {
@@ -187,13 +184,13 @@ func System(b *business.Business, s *session.Session, now time.Time, offered []l
 	if rs := b.Prompts.UserInfoCollection; rs != nil && (rs.SystemPrompt != "" || len(rs.Rules) > 0 || rs.Closing != "") {
 		w.WriteString("\n# Collecting details\n")
 		if rs.SystemPrompt != "" {
-			w.WriteString(strings.TrimSpace(Fill(b, rs.SystemPrompt)) + "\n")
+			w.WriteString(strings.TrimSpace(b.Fill(rs.SystemPrompt)) + "\n")
 		}
 		for _, r := range rs.Rules {
-			w.WriteString("- " + strings.TrimSpace(Fill(b, r)) + "\n")
+			w.WriteString("- " + strings.TrimSpace(b.Fill(r)) + "\n")
 		}
 		if rs.Closing != "" {
-			w.WriteString("- Closing: " + strings.TrimSpace(Fill(b, rs.Closing)) + "\n")
+			w.WriteString("- Closing: " + strings.TrimSpace(b.Fill(rs.Closing)) + "\n")
 		}
 	}
 
@@ -211,7 +208,7 @@ func greeting(b *business.Business, s *session.Session) string {
 	if g := strings.TrimSpace(s.Greeting()); g != "" {
 		return g
 	}
-	return strings.TrimSpace(Fill(b, b.Agent.Greeting))
+	return strings.TrimSpace(agent.Greeting(b, s.Channel))
 }
 
 func collectedLines(st tools.Collection) []string {

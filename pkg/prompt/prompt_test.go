@@ -152,6 +152,20 @@ func TestSystem(t *testing.T) {
 			notWant: []string{"Still missing", "pound key", "calling from"},
 		},
 		{
+			name: "web chat of a business with an on-call line: no key to press, a call back for urgent messages",
+			biz:  "superior-fencing",
+			ch:   session.ChannelWeb, now: winter,
+			want: []string{
+				`The conversation opened with your greeting: "Hi, I'm Riley with Superior Fence & Construction. How can I help you today?"`,
+				"never tell the visitor to press a key",
+				`if the visitor describes an emergency or types #, tell them: "I'll mark this as urgent. If you leave a phone number`,
+				"ask for their phone number first",
+			},
+			// The business's own prompt speaks of the pound key; the generated
+			// lines never do on the web, and the web rule overrides it.
+			notWant: []string{"the caller can press the pound key", "Callers with a fallen fence"},
+		},
+		{
 			name: "operating hours: open now",
 			biz:  "maple-street-vet",
 			ch:   session.ChannelPhone, now: tuesday,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/phone"
+	"github.com/ahca/ahca/pkg/session"
 )
 
 // Info types of get_company_info.
@@ -73,7 +74,12 @@ func runCompanyInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome, e
 		res.Name = b.DisplayName()
 		res.About = b.Description
 		res.Facts = c.Facts
-		if e := c.Emergency; e != nil && e.Available && e.Instructions != "" {
+		switch e := c.Emergency; {
+		case e == nil || !e.Available:
+		case env.Session != nil && env.Session.Channel == session.ChannelWeb:
+			// The instructions are the phone's (press #): a visitor gets the web's way.
+			res.Emergency, _ = EmergencyOffer(b, session.ChannelWeb)
+		case e.Instructions != "":
 			res.Emergency = e.Instructions
 		}
 	}

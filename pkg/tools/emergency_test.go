@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -72,5 +73,18 @@ func TestStaffIn(t *testing.T) {
 		if st.Key != want || ok != (want != "") {
 			t.Errorf("StaffIn(%q) = %q, %v; want %q", text, st.Key, ok, want)
 		}
+	}
+}
+
+// TestCompanyInfoEmergencyOnTheWeb: the emergency instructions are the
+// phone's; a web chat gets the web's way instead.
+func TestCompanyInfoEmergencyOnTheWeb(t *testing.T) {
+	b := biz(t, "superior-fencing")
+	s := newSession(b)
+	s.Channel = session.ChannelWeb
+	out := Default().Execute(context.Background(), Env{Business: b, Session: s, Now: tuesday}, call(NameGetCompanyInfo, `{"info_type":"all"}`))
+	got, _ := decode(t, out)["emergency"].(string)
+	if !strings.Contains(got, "If you leave a phone number") || strings.Contains(got, "pound") {
+		t.Errorf("web emergency = %q; want the call-back offer, no key to press", got)
 	}
 }
