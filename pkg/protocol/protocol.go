@@ -21,6 +21,11 @@ const (
 	TypeDTMF      = "dtmf"
 	TypeInfo      = "info"
 	TypeError     = "error"
+	// TypeRestart is the web client's "Start over": the conversation on
+	// this connection ends (reason "restarted") and a new one starts on the
+	// same connection, announced like a setup (session_ready with the new
+	// session id, then the greeting). Web only; it has no fields.
+	TypeRestart = "restart"
 )
 
 // Outbound frame types (us → caller).
@@ -125,11 +130,11 @@ func Parse(data []byte) (*Inbound, *Error) {
 		if len(f.Digit) != 1 || !strings.Contains("0123456789*#ABCDw", f.Digit) {
 			return nil, &Error{CodeMissingField, fmt.Sprintf("dtmf needs one digit (0-9, *, #), got %q", echo(f.Digit))}
 		}
-	case TypeInfo, TypeError:
+	case TypeInfo, TypeError, TypeRestart:
 	case "":
 		return nil, &Error{CodeMissingField, `frame needs a "type"`}
 	default:
-		return nil, &Error{CodeUnknownType, fmt.Sprintf("unknown frame type %q: want setup, prompt, interrupt, dtmf, info or error", echo(f.Type))}
+		return nil, &Error{CodeUnknownType, fmt.Sprintf("unknown frame type %q: want setup, prompt, interrupt, dtmf, info, error or restart", echo(f.Type))}
 	}
 	return &f, nil
 }

@@ -20,6 +20,7 @@ func TestParse(t *testing.T) {
 		{"dtmf", `{"type":"dtmf","digit":"#"}`, TypeDTMF, ""},
 		{"info", `{"type":"info","name":"x","value":1}`, TypeInfo, ""},
 		{"error", `{"type":"error","description":"tts failed"}`, TypeError, ""},
+		{"restart", `{"type":"restart"}`, TypeRestart, ""},
 		{"not json", `hello`, "", CodeBadFrame},
 		{"array", `[1,2]`, "", CodeBadFrame},
 		{"two objects", `{"type":"setup"}{"type":"setup"}`, "", CodeBadFrame},
