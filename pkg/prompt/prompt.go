@@ -135,7 +135,17 @@ func System(b *business.Business, s *session.Session, now time.Time, offered []l
 		w.WriteString("\n")
 	} else {
 		w.WriteString("- Channel: phone call. Everything you write is spoken by text-to-speech: one to three short sentences, one question at a time, no lists, markdown, emoji or symbols. Read phone numbers digit by digit in groups (three, three, four) and spell email addresses out.\n")
-		if b.Features.EmergencyCallHandling {
+		switch rs := s.State.Call.ResumeStaff; {
+		case rs == session.ResumeEmergency:
+			w.WriteString("- The on-call line did not answer a moment ago. Do not offer # again: take the caller's name, callback number and what happened, and tell them the team will call back as soon as possible.\n")
+		case rs != "":
+			name := rs
+			if st, ok := tools.StaffByKey(b, rs); ok {
+				name = st.Name
+			}
+			fmt.Fprintf(&w, "- %s did not answer the transfer a moment ago: take a message for them, and do not transfer to them again.\n", name)
+		}
+		if b.Features.EmergencyCallHandling && s.State.Call.ResumeStaff != session.ResumeEmergency {
 			w.WriteString("- Emergencies: the caller can press the pound key (#) at any time to be transferred to the emergency contact; tell them so if they describe an emergency.")
 			if e := b.Company.Emergency; e != nil && e.Instructions != "" {
 				fmt.Fprintf(&w, " %s", strings.TrimSpace(e.Instructions))

@@ -109,6 +109,7 @@ func TestSystem(t *testing.T) {
 		ch      session.Channel
 		now     time.Time
 		caller  session.Caller
+		call    session.Call
 		turns   []session.Turn
 		want    []string
 		notWant []string
@@ -166,6 +167,19 @@ func TestSystem(t *testing.T) {
 			notWant: []string{"the caller can press the pound key", "Callers with a fallen fence"},
 		},
 		{
+			name: "after the on-call line did not answer: no second #",
+			biz:  "superior-fencing",
+			ch:   session.ChannelPhone, now: winter, call: session.Call{ResumeStaff: session.ResumeEmergency},
+			want:    []string{"The on-call line did not answer a moment ago. Do not offer # again"},
+			notWant: []string{"the caller can press the pound key (#) at any time"},
+		},
+		{
+			name: "after a staff member did not answer: a message for them",
+			biz:  "maple-street-vet",
+			ch:   session.ChannelPhone, now: tuesday, call: session.Call{ResumeStaff: "billing"},
+			want: []string{"Priya did not answer the transfer a moment ago: take a message for them"},
+		},
+		{
 			name: "operating hours: open now",
 			biz:  "maple-street-vet",
 			ch:   session.ChannelPhone, now: tuesday,
@@ -212,6 +226,7 @@ func TestSystem(t *testing.T) {
 			s := newSession(b, tt.ch)
 			s.Caller = tt.caller
 			s.Caller.CallerID = callerID
+			s.State.Call = tt.call
 			s.Turns = tt.turns
 			msgs := Build(b, s, tt.now, Options{Tools: tools.Default().For(b)})
 			if len(msgs) == 0 || msgs[0].Role != llm.RoleSystem {
