@@ -189,10 +189,13 @@ func orDash(s string) string {
 
 func configsShowSetup(fs *flag.FlagSet) action {
 	dir := fs.String("dir", "configs", "configs tree `dir`ectory")
-	return func(ctx context.Context, inv *invocation) int { return configsShow(ctx, inv, *dir) }
+	origin := fs.String("web-origin", "", "the stack's web `origin` for the widget snippet (default: $WEB_ORIGIN)")
+	return func(ctx context.Context, inv *invocation) int { return configsShow(ctx, inv, *dir, *origin) }
 }
 
-func configsShow(ctx context.Context, inv *invocation, dir string) int {
+// configsShow prints the config as JSON on stdout and the business's widget
+// snippet on stderr, so that stdout stays JSON for jq.
+func configsShow(ctx context.Context, inv *invocation, dir, origin string) int {
 	stdout, stderr := inv.stdout, inv.stderr
 	set, code := loadDir(ctx, dir, stderr)
 	if set == nil {
@@ -215,6 +218,7 @@ func configsShow(ctx context.Context, inv *invocation, dir string) int {
 	}
 	out, _ := json.MarshalIndent(redact(doc, ""), "", "  ")
 	fmt.Fprintln(stdout, string(out))
+	fmt.Fprintf(stderr, "web chat snippet for %s's site: %s\n", b.ID, b.WidgetSnippet(webOrigin(origin)))
 	return exitOK
 }
 

@@ -49,6 +49,12 @@ func defaultWebGreeting(b *Business) string {
 	return fmt.Sprintf("Hi, thanks for reaching out to %s. How can I help you today?", b.DisplayName())
 }
 
+// WidgetSnippet is the line a business pastes into its site's pages to get
+// the chat widget; webOrigin is where the stack serves widget.js.
+func (b *Business) WidgetSnippet(webOrigin string) string {
+	return fmt.Sprintf(`<script src="%s/widget.js" data-business="%s" async></script>`, strings.TrimSuffix(webOrigin, "/"), b.ID)
+}
+
 // keypadRe finds a phone-only instruction in a text meant for the web.
 var keypadRe = regexp.MustCompile(`(?i)\b(press(ing)?|pound|dial)\b|#`)
 

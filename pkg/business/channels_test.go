@@ -201,3 +201,29 @@ func TestShippedWebGreetingsHaveNoKeypad(t *testing.T) {
 		}
 	}
 }
+
+func TestPlaceholdersWarn(t *testing.T) {
+	_, s := buildAcme(t, func(tr map[string][]byte) {
+		set(t, tr, acme, "description", "TODO: what Acme does")
+		set(t, tr, acme, "_todo", []any{"TODO: set the phone"})
+	})
+	got := map[string]string{}
+	for _, w := range s.Warnings() {
+		if v, ok := w.Placeholder(); ok {
+			got[w.Path] = v
+		}
+	}
+	if got["$.description"] != "TODO: what Acme does" || got["$._todo[0]"] != "TODO: set the phone" || len(got) != 2 {
+		t.Errorf("placeholder warnings = %v", got)
+	}
+}
+
+func TestWidgetSnippet(t *testing.T) {
+	b := &Business{ID: "acme"}
+	want := `<script src="https://chat.example.com/widget.js" data-business="acme" async></script>`
+	for _, origin := range []string{"https://chat.example.com", "https://chat.example.com/"} {
+		if got := b.WidgetSnippet(origin); got != want {
+			t.Errorf("WidgetSnippet(%q) = %s", origin, got)
+		}
+	}
+}

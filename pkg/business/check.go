@@ -2,6 +2,7 @@ package business
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ahca/ahca/pkg/secret"
 )
@@ -99,7 +100,7 @@ func checkEmailProvider(f *file, b *Business) {
 
 // checkSecrets walks a whole file, ignored fields included, and rejects a
 // plain-text value in any field whose name says it holds a secret, and any
-// malformed reference. Secrets live in the environment, SSM or Secrets
+// malformed reference; it warns about placeholders left in. Secrets live in the environment, SSM or Secrets
 // Manager; a config file is copied around too freely to hold one.
 func checkSecrets(f *file, n *node, path string) {
 	switch n.kind {
@@ -121,5 +122,18 @@ func checkSecrets(f *file, n *node, path string) {
 		if _, _, err := secret.ParseRef(n.str); err != nil {
 			f.problem(n, path, "%v", err)
 		}
+		if strings.Contains(n.str, Placeholder) {
+			f.warn(n, path, "%s%s", placeholderMsg, n.str)
+		}
 	}
 }
+
+// Placeholder marks, in a value, text an operator must replace (`ahca
+// configs new` writes it); validation warns about every value holding it.
+const Placeholder = "TODO"
+
+const placeholderMsg = "placeholder still to fill in: "
+
+// Placeholder returns the value of a warning about a placeholder left in,
+// and whether p is one.
+func (p Problem) Placeholder() (string, bool) { return strings.CutPrefix(p.Msg, placeholderMsg) }
