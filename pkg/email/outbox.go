@@ -7,6 +7,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
+	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -47,6 +48,9 @@ type OutboxEntry struct {
 	To      []string
 	Cc      []string
 	Session string // X-AHCA-Session
+	// Attachments are the attachments' file names, served at
+	// <Name>/<file name>.
+	Attachments []string
 }
 
 const outboxTimeLayout = "20060102T150405.000000000Z"
@@ -139,7 +143,11 @@ func (o *Outbox) List() ([]OutboxEntry, error) {
 			return nil, err
 		}
 		t, _ := time.Parse(outboxTimeLayout, name[:len(outboxTimeLayout)])
-		out = append(out, OutboxEntry{Name: name, Time: t, Subject: m.Subject, From: formatAddress(m.FromName, m.FromEmail), To: m.To, Cc: m.Cc, Session: m.Headers[HeaderSession]})
+		e := OutboxEntry{Name: name, Time: t, Subject: m.Subject, From: formatAddress(m.FromName, m.FromEmail), To: m.To, Cc: m.Cc, Session: m.Headers[HeaderSession]}
+		for _, a := range m.Attachments {
+			e.Attachments = append(e.Attachments, a.Filename)
+		}
+		out = append(out, e)
 	}
 	slices.SortFunc(out, func(a, b OutboxEntry) int { return strings.Compare(b.Name, a.Name) })
 	return out, nil
@@ -192,6 +200,10 @@ func OutboxHandler(o *Outbox) http.Handler {
 		p = strings.TrimPrefix(p, "/")
 		if p == "" || p == "index.html" {
 			serveOutboxIndex(w, o)
+			return
+		}
+		if name, file, ok := strings.Cut(p, "/"); ok {
+			serveAttachment(w, r, o, name, file)
 			return
 		}
 		ext := filepath.Ext(p)
@@ -257,13 +269,41 @@ th{background:#f8fafc}
 <td>{{.From}}</td>
 <td>{{range $i, $a := .To}}{{if $i}}, {{end}}{{$a}}{{end}}{{with .Cc}}<br><span class="muted">cc {{range $i, $a := .}}{{if $i}}, {{end}}{{$a}}{{end}}</span>{{end}}</td>
 <td class="muted">{{.Session}}</td>
-<td><a href="{{.Name}}.html">HTML</a> · <a href="{{.Name}}.txt">text</a> · <a href="{{.Name}}.json">JSON</a></td>
+<td><a href="{{.Name}}.html">HTML</a> · <a href="{{.Name}}.txt">text</a> · <a href="{{.Name}}.json">JSON</a>{{$n := .Name}}{{range .Attachments}} · <a href="{{$n}}/{{.}}" download>{{.}}</a>{{end}}</td>
 </tr>
 {{end}}</table>
 {{else}}<p>No email yet.</p>{{end}}
 </body>
 </html>
 `))
+
+// serveAttachment serves the attachment named file of message name, as a
+// download.
+func serveAttachment(w http.ResponseWriter, r *http.Request, o *Outbox, name, file string) {
+	if !outboxName.MatchString(name) {
+		http.NotFound(w, r)
+		return
+	}
+	m, err := o.Message(name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	for _, a := range m.Attachments {
+		if a.Filename != file || file == "" {
+			continue
+		}
+		ct := a.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": token(file)}))
+		w.Write(a.Data)
+		return
+	}
+	http.NotFound(w, r)
+}
 
 func serveOutboxIndex(w http.ResponseWriter, o *Outbox) {
 	entries, err := o.List()

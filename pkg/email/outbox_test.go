@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ahca/ahca/pkg/transcript"
 )
 
 func TestOutbox(t *testing.T) {
@@ -171,6 +173,30 @@ func TestOutboxHandler(t *testing.T) {
 		OutboxHandler(o).ServeHTTP(rec, req)
 		if rec.Code != http.StatusNotFound {
 			t.Errorf("%s: %d", p, rec.Code)
+		}
+	}
+	// A booking's calendar file is listed and downloadable.
+	booked := sherpaPhone()
+	booked.Booking = &transcript.Booking{Start: time.Date(2026, 12, 8, 17, 0, 0, 0, time.UTC), Service: "demo"}
+	bm, err := Render(biz(t, "sherpaprompt"), booked, "", RenderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bname, err := o.Send(context.Background(), bm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, body := get(t, mux, "/dev/outbox/"); !strings.Contains(body, `href="`+bname+`/appointment.ics"`) {
+		t.Errorf("index has no link to the .ics:\n%s", body)
+	}
+	resp, body = get(t, mux, "/dev/outbox/"+bname+"/appointment.ics")
+	if resp.StatusCode != 200 || body != string(bm.Attachments[0].Data) || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/calendar") ||
+		resp.Header.Get("Content-Disposition") != `attachment; filename=appointment.ics` {
+		t.Errorf("ics: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"))
+	}
+	for _, p := range []string{"/dev/outbox/" + bname + "/other.ics", "/dev/outbox/" + name + "/appointment.ics", "/dev/outbox/nope/appointment.ics"} {
+		if resp, _ := get(t, mux, p); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d", p, resp.StatusCode)
 		}
 	}
 	req := httptest.NewRequest(http.MethodPost, "/dev/outbox/", nil)

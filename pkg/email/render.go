@@ -63,17 +63,24 @@ type RenderOptions struct {
 //   - Reply-To: email.replyTo; else the caller's email address when it is a
 //     valid one, so that replying reaches the caller directly; else none.
 //   - Subject: "New lead: Jamie Rivera — fence repair (Superior Fence &
-//     Construction)", "Abandoned call: …" for an abandoned session; the
-//     reason is shortened to keep the subject within [MaxSubject]
-//     characters; CR, LF and control characters are removed.
+//     Construction)"; "EMERGENCY: …" when the caller raised one, with the
+//     on-call transfer's result ("· on-call did not answer"); "Abandoned
+//     call: …", "Voicemail: … · for Jordan"; "· booked Tue Dec 8, 10:00 AM"
+//     and "· transferred to Jordan" when so. The reason is shortened to
+//     keep the subject within [MaxSubject] characters; CR, LF and control
+//     characters are removed.
 //   - Body: business name and agent name in the business's accent colour;
+//     for an emergency, a banner saying what happened (the transfer
+//     answered, not answered, not possible and why) and whom to call back;
 //     the caller's name, callback phone (flagged "from caller ID" when it
-//     was not given but taken from the call), email and reason; the summary
-//     (when summary is empty, a short factual one built from the collected
-//     fields); status, channel, start and end in the business's time zone
-//     ("Sat, Nov 28, 2026 at 6:40 PM PST") and duration; the tool events
-//     worth a human's eye (validations, questions, emergencies, and future
-//     booking/transfer/voicemail events); the full transcript with times.
+//     was not given but taken from the call), email, reason and the
+//     appointment booked; the summary (when summary is empty, a short
+//     factual one built from the collected fields); the outcome as it was
+//     (completed, caller hung up while being asked …, transferred to …,
+//     voicemail for …), channel, start and end in the business's time zone
+//     ("Sat, Nov 28, 2026 at 6:40 PM PST") and duration; the events worth a
+//     human's eye, in words (no internal ids); the full transcript with
+//     times, key presses shown as such.
 //     HTML is produced by html/template, so every value is escaped; the text
 //     version is stripped of control characters.
 //   - Header X-AHCA-Session: the session id.
@@ -112,7 +119,7 @@ func Render(b *business.Business, t transcript.Transcript, summary string, opts 
 		FromName:       fromName(b),
 		ReplyTo:        headerValue(b.Email.ReplyTo),
 		To:             cleanAddrs(b.Email.Recipients),
-		Subject:        subject(b, t, v),
+		Subject:        subject(t, v),
 		HTML:           html.String(),
 		Text:           text.String(),
 		Headers:        map[string]string{HeaderSession: headerValue(t.SessionID)},
@@ -221,11 +228,19 @@ func token(s string) string {
 	}, s)
 }
 
-// subject builds the summary's subject within MaxSubject characters.
-func subject(b *business.Business, t transcript.Transcript, v *summaryView) string {
+// subject builds the summary's subject within MaxSubject characters:
+// what kind of conversation ("EMERGENCY", "Voicemail", "New lead"), who,
+// why (shortened first), and what the owner must know at a glance (the
+// on-call transfer's result, a booking, a transfer).
+func subject(t transcript.Transcript, v *summaryView) string {
 	prefix := "New lead: "
-	if t.Status == transcript.StatusAbandoned {
+	switch {
+	case t.Emergency != nil:
+		prefix = "EMERGENCY: "
+	case t.Status == transcript.StatusAbandoned:
 		prefix = "Abandoned " + map[bool]string{true: "call", false: "chat"}[t.Channel == session.ChannelPhone] + ": "
+	case v.Voicemail != "":
+		prefix = "Voicemail: "
 	}
 	who := v.Caller.Name
 	if who == "" {
@@ -235,7 +250,30 @@ func subject(b *business.Business, t transcript.Transcript, v *summaryView) stri
 		who = "unknown caller"
 	}
 	who = truncate(who, 40)
-	tail := " (" + v.BusinessName + ")"
+	var tags []string
+	if em := t.Emergency; em != nil && em.Pressed {
+		tags = append(tags, map[transcript.TransferResult]string{
+			transcript.TransferNotAnswered: "on-call did not answer",
+			transcript.TransferAnswered:    "transferred to on-call",
+			transcript.TransferUnavailable: "on-call not reachable",
+		}[em.Result])
+	}
+	if v.Booking != nil {
+		tags = append(tags, "booked "+v.Booking.Short)
+	}
+	if v.Voicemail != "" {
+		tags = append(tags, "for "+v.Voicemail)
+	}
+	if v.TransferredTo != "" {
+		tags = append(tags, "transferred to "+v.TransferredTo)
+	}
+	tail := ""
+	for _, tag := range tags {
+		if tag != "" {
+			tail += " · " + truncate(tag, 40)
+		}
+	}
+	tail += " (" + v.BusinessName + ")"
 	reason := headerValue(v.Caller.Reason)
 	budget := MaxSubject - len([]rune(prefix+who+tail)) - len([]rune(" — "))
 	s := prefix + who
@@ -448,6 +486,19 @@ type eventView struct {
 	Time, Label, Detail string
 }
 
+// alertView is the banner at the top of an emergency's email.
+type alertView struct {
+	Title, Text string
+	What        string // Text without the call to action
+}
+
+// bookingView is an appointment booked in the conversation.
+type bookingView struct {
+	When    string // "Tue, Dec 8, 2026 at 10:00 AM PST"
+	Short   string // "Tue Dec 8, 10:00 AM"
+	Service string
+}
+
 type turnView struct {
 	Time, Speaker, Text string
 	Agent, Interrupted  bool
@@ -462,11 +513,18 @@ type summaryView struct {
 	Started, Ended, Duration, TimeZone  string
 	SessionID, CallSID                  string
 	Caller                              callerInfo
-	Summary                             []string // paragraphs
-	SummaryIsFallback                   bool
-	Events                              []eventView
-	Turns                               []turnView
-	ReplyToCaller                       bool
+	// Alert is the emergency banner; nil without an emergency.
+	Alert *alertView
+	// Booking is the appointment booked (its .ics is attached).
+	Booking *bookingView
+	// Voicemail names whom a message was left for; TransferredTo whom
+	// an answered transfer went to.
+	Voicemail, TransferredTo string
+	Summary                  []string // paragraphs
+	SummaryIsFallback        bool
+	Events                   []eventView
+	Turns                    []turnView
+	ReplyToCaller            bool
 }
 
 type callerView struct {
@@ -542,16 +600,24 @@ func newSummaryView(b *business.Business, t transcript.Transcript, summary, acce
 	if t.Channel == session.ChannelPhone {
 		v.Channel, kind = "Phone call", "call"
 	}
-	switch t.Status {
-	case transcript.StatusCompleted:
-		v.Heading, v.StatusLabel = "New lead", "Completed"
-		v.StatusNote = "The assistant collected what it needed and closed the conversation."
-	case transcript.StatusAbandoned:
-		v.Heading, v.StatusLabel = "Abandoned "+kind, "Abandoned"
-		v.StatusNote = "The conversation stopped before it was finished; what was collected is below."
-	default:
-		v.Heading, v.StatusLabel = "New lead", "Ended"
-		v.StatusNote = "The caller left before the assistant closed the conversation."
+	v.Heading, v.StatusLabel = "New lead", statusLabel(b, t)
+	v.StatusNote = sentence(t.Outcome())
+	if t.Status == transcript.StatusAbandoned {
+		v.Heading = "Abandoned " + kind
+	}
+	if vm := t.Voicemail; vm != nil && t.EndReason == transcript.EndVoicemail {
+		v.Heading, v.Voicemail = "Voicemail", headerValue(staffName(b, vm.For, vm.ForName))
+	}
+	if tr := t.Transfer; tr != nil && tr.Result == transcript.TransferAnswered {
+		v.TransferredTo = headerValue(staffName(b, tr.Staff, tr.Name))
+	}
+	if em := t.Emergency; em != nil {
+		v.Heading = "Emergency"
+		v.Alert = emergencyAlert(em, t.Channel, loc, v.Caller)
+	}
+	if bk := t.Booking; bk != nil && !bk.Start.IsZero() {
+		start := bk.Start.In(loc)
+		v.Booking = &bookingView{When: start.Format(dateLayout), Short: start.Format("Mon Jan 2, 3:04 PM"), Service: truncate(headerValue(bk.Service), 80)}
 	}
 	if !t.StartedAt.IsZero() {
 		v.Started = t.StartedAt.In(loc).Format(dateLayout)
@@ -574,8 +640,8 @@ func newSummaryView(b *business.Business, t transcript.Transcript, summary, acce
 		}
 		switch tu.Role {
 		case session.RoleTool:
-			if label, ok := eventLabel(tu.Tool); ok {
-				v.Events = append(v.Events, eventView{Time: at, Label: label, Detail: truncate(headerValue(tu.Text), 300)})
+			if label, detail, ok := eventLabel(b, tu.Tool, tu.Text); ok {
+				v.Events = append(v.Events, eventView{Time: at, Label: label, Detail: truncate(headerValue(detail), 300)})
 			}
 		case session.RoleAgent, session.RoleCaller:
 			tv := turnView{Time: at, Text: textBlock(tu.Text), Agent: tu.Role == session.RoleAgent, Interrupted: tu.Interrupted}
@@ -586,6 +652,9 @@ func newSummaryView(b *business.Business, t transcript.Transcript, summary, acce
 			}
 			if tv.Text == "" {
 				tv.Text = "…"
+			}
+			if !tv.Agent && isKey(tv.Text) {
+				tv.Text = "(pressed " + tv.Text + ")"
 			}
 			v.Turns = append(v.Turns, tv)
 		}
@@ -636,8 +705,12 @@ func fallbackSummary(v *summaryView, kind string) string {
 	if r := headerValue(v.Caller.Reason); r != "" {
 		s += " about: " + truncate(r, 300)
 	}
-	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "!") {
-		s += "."
+	s = sentence(s)
+	if v.Alert != nil {
+		s += " " + v.Alert.What
+	}
+	if v.Booking != nil {
+		s += " Appointment booked for " + v.Booking.When + "."
 	}
 	if v.Caller.Phone != "" {
 		s += " Callback number: " + v.Caller.Phone
@@ -649,38 +722,214 @@ func fallbackSummary(v *summaryView, kind string) string {
 	return s + " No AI summary was available; the transcript is below."
 }
 
-// eventLabel names a tool event for the email, or reports false for events
-// that add nothing for a human (the collected fields are shown anyway).
-// Unknown events (future booking, transfer and voicemail tools) are shown
-// with their name made readable.
-func eventLabel(kind string) (string, bool) {
+// sentence capitalizes a clause and ends it with a full stop.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	r := []rune(s)
+	r[0] = unicode.ToUpper(r[0])
+	s = string(r)
+	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "!") && !strings.HasSuffix(s, "”") {
+		s += "."
+	}
+	return s
+}
+
+// statusLabel is the outcome in a few words: "Completed", "Caller hung
+// up", "Transferred to Jordan", "Voicemail for the team".
+func statusLabel(b *business.Business, t transcript.Transcript) string {
+	if t.Status == transcript.StatusAbandoned {
+		return "Abandoned"
+	}
+	if t.AfterHours && t.Emergency == nil {
+		return "Missed (after hours)"
+	}
+	switch t.EndReason {
+	case transcript.EndCompleted:
+		return "Completed"
+	case transcript.EndTransferred:
+		if tr := t.Transfer; tr != nil {
+			return "Transferred to " + staffName(b, tr.Staff, tr.Name)
+		}
+		return "Transferred"
+	case transcript.EndEmergencyTransferred:
+		return "Transferred to the on-call line"
+	case transcript.EndEmergencyUnavailable:
+		return "On-call line not reachable"
+	case transcript.EndTransferUnavailable:
+		return "Transfer failed"
+	case transcript.EndVoicemail:
+		if vm := t.Voicemail; vm != nil {
+			return "Voicemail for " + staffName(b, vm.For, vm.ForName)
+		}
+		return "Voicemail"
+	}
+	if t.Channel == session.ChannelPhone {
+		return "Caller hung up"
+	}
+	return "Visitor left"
+}
+
+// staffName is the name of callRouting.staff key, else the name recorded,
+// else the key; "the team" for no one in particular.
+func staffName(b *business.Business, key, recorded string) string {
+	for _, st := range b.CallRouting.Staff {
+		if st.Key == key && key != "" && strings.TrimSpace(st.Name) != "" {
+			return strings.TrimSpace(st.Name)
+		}
+	}
+	for _, s := range []string{recorded, key} {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return "the team"
+}
+
+// emergencyAlert is the banner of an emergency: what happened, and what to
+// do when nobody has spoken to the caller yet.
+func emergencyAlert(em *transcript.Emergency, ch session.Channel, loc *time.Location, c callerInfo) *alertView {
+	a := &alertView{Text: sentence(em.Outcome(ch))}
+	switch {
+	case !em.Pressed:
+		a.Title = "Emergency: the caller described an emergency"
+		if ch != session.ChannelPhone {
+			a.Title = "Emergency: the visitor described an emergency"
+		}
+	case em.Result == transcript.TransferAnswered:
+		a.Title = "Emergency: transferred to the on-call line"
+	case em.Result == transcript.TransferNotAnswered:
+		a.Title = "Emergency: the on-call transfer was not answered"
+	case em.Result == transcript.TransferUnavailable:
+		a.Title = "Emergency: the on-call line could not be dialled"
+	default:
+		a.Title = "Emergency: the caller pressed # for the on-call line"
+	}
+	if em.Pressed && !em.At.IsZero() {
+		a.Text = strings.TrimSuffix(a.Text, ".") + " (at " + em.At.In(loc).Format("3:04 PM") + ")."
+	}
+	a.What = a.Text
+	if em.Result != transcript.TransferAnswered {
+		if c.Phone != "" {
+			a.Text += " Call them back as soon as possible: " + c.Phone + "."
+		} else {
+			a.Text += " They left no number to call back."
+		}
+	}
+	return a
+}
+
+// isKey reports whether a caller's turn is a key press ("#", "5").
+func isKey(s string) bool {
+	return len(s) == 1 && strings.Contains("0123456789#*", s)
+}
+
+// eventLabel names a tool event and says its detail for the email, or
+// reports false for events that add nothing for a human (the collected
+// fields are shown anyway). No internal id or event name is shown as is:
+// an unknown event is shown with its name made readable.
+func eventLabel(b *business.Business, kind, detail string) (label, text string, ok bool) {
 	switch agent.Kind(kind) {
 	case agent.EventInfoUpdated, agent.EventCompanyInfo:
-		return "", false
+		return "", "", false
 	case agent.EventPhoneValidated:
-		return "Phone number validated", true
+		return "Phone number validated", detail, true
 	case agent.EventPhoneInvalid:
-		return "Phone number rejected", true
+		return "Phone number rejected", detail, true
 	case agent.EventPhoneUnvalidated:
-		return "Phone number kept unvalidated", true
+		return "Phone number kept unvalidated", detail, true
 	case agent.EventEmailInvalid:
-		return "Email address rejected", true
+		return "Email address rejected", detail, true
 	case agent.EventEmailUnvalidated:
-		return "Email address kept unvalidated", true
+		return "Email address kept unvalidated", detail, true
 	case agent.EventQuestionNoted:
-		return "Question for you", true
+		return "Question for you", detail, true
 	case agent.EventEmergency:
-		return "Emergency", true
+		return "Emergency", firstNonEmpty(map[string]string{
+			"offered_transfer": "told to press # for the on-call line",
+			"showed_number":    "shown the on-call number",
+			"offered_callback": "offered an urgent call back",
+			"noted":            "marked urgent",
+		}[detail], readable(detail)), true
+	case agent.EventEmergencyTransfer:
+		return "Emergency transfer", "the caller pressed # for the on-call line", true
 	case agent.EventEnd:
-		return "Conversation closed", true
+		return "Conversation closed", firstNonEmpty(map[string]string{
+			"confirmed":    "the caller confirmed the details",
+			"message":      "a message was taken",
+			"unconfirmed":  "closed without a clear yes from the caller",
+			"caller_ended": "the caller said goodbye",
+			"turn_limit":   "closed after many turns with what was collected",
+			"completed":    "the details were collected",
+		}[detail], readable(detail)), true
+	case agent.EventKnowledge:
+		return "Answered from your information", section(detail), true
+	case agent.EventKnowledgeSearch:
+		q, found, _ := strings.Cut(detail, " → ")
+		var secs []string
+		for _, id := range strings.Split(found, ", ") {
+			secs = append(secs, section(id))
+		}
+		return "Looked up", "“" + strings.TrimSpace(q) + "” → " + strings.Join(secs, ", "), true
+	case agent.EventAppointmentBooked:
+		return "Appointment booked", detail, true
+	case agent.EventCallTransfer:
+		key, rest, _ := strings.Cut(detail, " (")
+		name, intent, _ := strings.Cut(rest, "):")
+		text := "to " + staffName(b, key, name)
+		if intent = strings.TrimSpace(intent); intent != "" && intent != "default" {
+			text += " (" + intent + ")"
+		}
+		return "Transfer", text, true
+	case agent.EventVoicemail:
+		return "Message taken", detail, true
+	case transcript.EventTransferNotAnswered:
+		if detail == session.ResumeEmergency {
+			return "On-call transfer not answered", "nobody answered the on-call line", true
+		}
+		return "Transfer not answered", staffName(b, detail, "") + " did not answer", true
+	case transcript.EventEmergencyUnavailable:
+		return "On-call line not dialled", detail, true
+	case transcript.EventAfterHours:
+		return "After hours", detail, true
 	}
-	k := headerValue(strings.ReplaceAll(kind, "_", " "))
+	k := readable(kind)
 	if k == "" {
-		return "Tool event", true
+		return "Tool event", detail, true
 	}
 	r := []rune(k)
 	r[0] = unicode.ToUpper(r[0])
-	return truncate(string(r), 60), true
+	return truncate(string(r), 60), detail, true
+}
+
+// readable turns an internal name into words: "starter_plan" → "starter plan".
+func readable(s string) string {
+	return headerValue(strings.NewReplacer("_", " ", "-", " ").Replace(s))
+}
+
+// section names a knowledge section id ("pricing#starter_plan") in words:
+// "pricing: starter plan".
+func section(id string) string {
+	file, anchor, ok := strings.Cut(strings.TrimSpace(id), "#")
+	if !ok {
+		return readable(file)
+	}
+	file = strings.TrimSuffix(file, ".md")
+	if file == "" {
+		return readable(anchor)
+	}
+	return readable(file) + ": " + readable(anchor)
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 func formatDuration(d time.Duration) string {

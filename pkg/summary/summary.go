@@ -183,7 +183,16 @@ func Render(b *business.Business, t transcript.Transcript) string {
 		}
 		sb.WriteString("\n")
 	}
-	fmt.Fprintf(&sb, "Outcome: %s\n", outcome(t))
+	fmt.Fprintf(&sb, "Outcome: %s\n", t.Outcome())
+	if t.AfterHours {
+		sb.WriteString("Called after hours.\n")
+	}
+	if em := t.Emergency; em != nil {
+		fmt.Fprintf(&sb, "EMERGENCY: %s. Say so first.\n", em.Outcome(t.Channel))
+	}
+	if bk := booked(b, t); bk != "" {
+		fmt.Fprintf(&sb, "Appointment booked: %s\n", bk)
+	}
 	var got []string
 	for _, f := range fieldOrder {
 		if v := field(t, f); v != "" {
@@ -195,6 +204,10 @@ func Render(b *business.Business, t transcript.Transcript) string {
 	}
 	if m := missing(b, t); len(m) > 0 {
 		fmt.Fprintf(&sb, "Not collected: %s\n", strings.Join(m, ", "))
+	}
+	if callerIDOnly(t) {
+		// The number itself stays out; the email shows it beside the summary.
+		sb.WriteString("Callback: the caller gave no number, but the email shows their caller ID next to this summary: do not say there is no number to call back.\n")
 	}
 	sb.WriteString("Conversation:\n")
 	lines := conversationLines(t)
@@ -231,17 +244,33 @@ func channelName(c session.Channel) string {
 	return string(c)
 }
 
-func outcome(t transcript.Transcript) string {
-	switch t.Status {
-	case transcript.StatusCompleted:
-		return "completed: the agent finished the intake and closed the conversation"
-	case transcript.StatusAbandoned:
-		return "abandoned: nothing more was heard from the caller until the session expired"
+// callerIDOnly: no number was given, but the caller ID is the callback.
+func callerIDOnly(t transcript.Transcript) bool {
+	return strings.TrimSpace(t.Caller.Phone) == "" && t.PhoneFromCallerID && t.CallbackPhone != ""
+}
+
+// booked is the appointment booked, in the business's time zone:
+// "Tue, Dec 8, 2026 at 10:00 AM MST (demo)", or "".
+func booked(b *business.Business, t transcript.Transcript) string {
+	bk := t.Booking
+	if bk == nil || bk.Start.IsZero() {
+		return ""
 	}
-	if t.EndReason != "" {
-		return "ended (" + t.EndReason + ") before the agent closed the conversation"
+	s := bk.Start.In(b.Location()).Format("Mon, Jan 2, 2006 at 3:04 PM MST")
+	if svc := oneLine(bk.Service, 80); svc != "" {
+		s += " (" + svc + ")"
 	}
-	return "ended before the agent closed the conversation"
+	return s
+}
+
+// capitalized makes a clause a sentence.
+func capitalized(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "”") {
+		s += "."
+	}
+	return s
 }
 
 func conversationLines(t transcript.Transcript) []string {
@@ -407,8 +436,18 @@ func Fallback(b *business.Business, t transcript.Transcript) string {
 	} else {
 		parts = append(parts, fmt.Sprintf("%s %s without giving a reason.", who, verb))
 	}
+	if em := t.Emergency; em != nil {
+		parts = append(parts, "EMERGENCY: "+capitalized(em.Outcome(t.Channel)))
+	}
+	if bk := booked(b, t); bk != "" {
+		parts = append(parts, "Appointment booked for "+bk+".")
+	}
 	p, e := field(t, business.FieldPhone), field(t, business.FieldEmail)
 	switch {
+	case p == "" && callerIDOnly(t) && e != "":
+		parts = append(parts, fmt.Sprintf("No callback number was given (the caller ID is shown); email: %s.", e))
+	case p == "" && callerIDOnly(t):
+		parts = append(parts, "No callback number was given; call back on the caller ID shown.")
 	case p != "" && e != "":
 		parts = append(parts, fmt.Sprintf("Callback: %s, email: %s.", p, e))
 	case p != "":
@@ -426,10 +465,14 @@ func Fallback(b *business.Business, t transcript.Transcript) string {
 		parts = append(parts, fmt.Sprintf("The conversation was abandoned before the caller gave their %s.", joinAnd(m)))
 	case t.Status == transcript.StatusAbandoned:
 		parts = append(parts, "The conversation was abandoned before the agent closed it.")
-	case len(m) > 0:
-		parts = append(parts, fmt.Sprintf("The conversation ended before the caller gave their %s.", joinAnd(m)))
 	default:
-		parts = append(parts, "The conversation ended before the agent closed it.")
+		// How it ended, unless the emergency sentence said it already.
+		if t.EndReason != transcript.EndEmergencyUnavailable || t.Emergency == nil {
+			parts = append(parts, capitalized(t.Outcome()))
+		}
+		if len(m) > 0 {
+			parts = append(parts, fmt.Sprintf("They did not give their %s.", joinAnd(m)))
+		}
 	}
 	return strings.Join(parts, " ")
 }

@@ -190,7 +190,7 @@ func TestRequest(t *testing.T) {
 	wantUser := `Business: Acme Plumbing
 Channel: phone call
 Started: Sun 1 Nov 2026 8:58 PM PST (lasted 3m20s)
-Outcome: ended (disconnected) before the agent closed the conversation
+Outcome: the caller hung up before the assistant closed the conversation
 Collected: name: Jamie Rivera; phone: (503) 555-0142; reason: fence blew down
 Conversation:
 Agent: Acme, this is Sam.
@@ -206,7 +206,7 @@ Agent: Sorry to hear [interrupted]`
 	if !strings.HasPrefix(breq.Messages[0].Content, strings.ReplaceAll(summary.DefaultPrompt, "{businessName}", "Bravo Web")) {
 		t.Errorf("built-in prompt not used:\n%s", breq.Messages[0].Content)
 	}
-	for _, want := range []string{"Channel: web chat", "Started: Sun 1 Nov 2026 11:58 PM EST", "Outcome: abandoned",
+	for _, want := range []string{"Channel: web chat", "Started: Sun 1 Nov 2026 11:58 PM EST", "Outcome: the conversation stopped before it was finished",
 		"Not collected: phone number, email address"} {
 		if !strings.Contains(breq.Messages[1].Content, want) {
 			t.Errorf("bravo user message lacks %q:\n%s", want, breq.Messages[1].Content)
@@ -253,17 +253,32 @@ func TestFallback(t *testing.T) {
 		want string
 	}{
 		{"ended with everything", acme, ended("acme-plumbing", transcript.StatusEnded, jamie),
-			"Jamie Rivera called about: fence blew down. Callback: (503) 555-0142. The conversation ended before the agent closed it."},
+			"Jamie Rivera called about: fence blew down. Callback: (503) 555-0142. The caller hung up before the assistant closed the conversation."},
 		{"completed", acme, ended("acme-plumbing", transcript.StatusCompleted, jamie),
 			"Jamie Rivera called about: fence blew down. Callback: (503) 555-0142. The conversation was completed."},
 		{"ended before the phone", acme, ended("acme-plumbing", transcript.StatusEnded, session.Caller{Name: "Jamie Rivera", Reason: "fence blew down."}),
-			"Jamie Rivera called about: fence blew down. No callback number or email was given. The conversation ended before the caller gave their phone number."},
+			"Jamie Rivera called about: fence blew down. No callback number or email was given. The caller hung up before the assistant closed the conversation. They did not give their phone number."},
 		{"caller id only is not a callback", acme, func() transcript.Transcript {
 			tr := ended("acme-plumbing", transcript.StatusAbandoned, session.Caller{})
 			tr.CallbackPhone, tr.PhoneFromCallerID = "+19995550000", true
 			return tr
 		}(),
-			"A caller called without giving a reason. No callback number or email was given. The conversation was abandoned before the caller gave their name, phone number and reason for getting in touch."},
+			"A caller called without giving a reason. No callback number was given; call back on the caller ID shown. The conversation was abandoned before the caller gave their name, phone number and reason for getting in touch."},
+		{"emergency not answered, hung up mid-question", acme, func() transcript.Transcript {
+			tr := ended("acme-plumbing", transcript.StatusEnded, session.Caller{Name: "Dana"})
+			tr.CallbackPhone, tr.PhoneFromCallerID, tr.EndReason = "+19995550000", true, transcript.EndCallerHungUp
+			tr.Emergency = &transcript.Emergency{Pressed: true, Result: transcript.TransferNotAnswered}
+			tr.LastQuestion = "What happened?"
+			return tr
+		}(),
+			"Dana called without giving a reason. EMERGENCY: The caller pressed # for the on-call line, and nobody answered. No callback number was given; call back on the caller ID shown. The caller hung up while being asked: “What happened?” They did not give their phone number and reason for getting in touch."},
+		{"booking", bravo, func() transcript.Transcript {
+			tr := ended("bravo-web", transcript.StatusCompleted, session.Caller{Name: "Ann", Email: "a@b.example", Reason: "demo"})
+			tr.Channel = session.ChannelWeb
+			tr.Booking = &transcript.Booking{Start: time.Date(2026, 12, 8, 15, 0, 0, 0, time.UTC), Service: "demo"}
+			return tr
+		}(),
+			"Ann wrote in on the web chat about: demo. Appointment booked for Tue, Dec 8, 2026 at 10:00 AM EST (demo). Email: a@b.example. The conversation was completed."},
 		{"web, email only, abandoned", bravo, func() transcript.Transcript {
 			tr := ended("bravo-web", transcript.StatusAbandoned, session.Caller{Email: "ann@example.com", Reason: "a quote"})
 			tr.Channel = session.ChannelWeb
@@ -271,7 +286,7 @@ func TestFallback(t *testing.T) {
 		}(),
 			"A web visitor wrote in on the web chat about: a quote. Email: ann@example.com. The conversation was abandoned before the caller gave their name and phone number."},
 		{"phone not NANP kept as given", bravo, ended("bravo-web", transcript.StatusEnded, session.Caller{Name: "Ann", Phone: "+442079460000", Email: "a@b.example"}),
-			"Ann called without giving a reason. Callback: +442079460000, email: a@b.example. The conversation ended before the agent closed it."},
+			"Ann called without giving a reason. Callback: +442079460000, email: a@b.example. The caller hung up before the assistant closed the conversation."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -302,5 +317,30 @@ func TestClean(t *testing.T) {
 	words := summary.Clean(strings.Repeat("word ", 400))
 	if len(words) > summary.MaxChars+len("…") || !strings.HasSuffix(words, "word…") {
 		t.Errorf("Clean(words) = %d bytes ending %q", len(words), words[max(0, len(words)-20):])
+	}
+}
+
+// The model reads what the owner will see beside its summary: the
+// emergency and its transfer's result, a booking, and that a caller-ID
+// callback exists (never the number itself), so its summary cannot
+// contradict the email.
+func TestRequestSaysWhatTheEmailShows(t *testing.T) {
+	acme, _ := businesses(t)
+	tr := ended("acme-plumbing", transcript.StatusEnded, session.Caller{Name: "Dana"})
+	tr.CallbackPhone, tr.PhoneFromCallerID, tr.EndReason = "+19995550000", true, transcript.EndCallerHungUp
+	tr.Emergency = &transcript.Emergency{Pressed: true, Result: transcript.TransferNotAnswered}
+	tr.Booking = &transcript.Booking{Start: time.Date(2026, 12, 8, 18, 0, 0, 0, time.UTC)}
+	user := summary.Request(acme, tr).Messages[1].Content
+	for _, want := range []string{
+		"EMERGENCY: the caller pressed # for the on-call line, and nobody answered.",
+		"Appointment booked: Tue, Dec 8, 2026 at 10:00 AM PST",
+		"do not say there is no number to call back",
+	} {
+		if !strings.Contains(user, want) {
+			t.Errorf("user message lacks %q:\n%s", want, user)
+		}
+	}
+	if strings.Contains(user, "9995550000") {
+		t.Errorf("the caller id reached the model:\n%s", user)
 	}
 }

@@ -107,10 +107,11 @@ const (
 type Emergency struct {
 	At time.Time `json:"at" dynamodbav:"at"`
 	// Pressed: the caller pressed # to reach the on-call line. Otherwise
-	// the agent only noted the urgency (and told them about # when
-	// Offered).
+	// the agent only noted the urgency.
 	Pressed bool `json:"pressed,omitempty" dynamodbav:"pressed,omitempty"`
-	Offered bool `json:"offered,omitempty" dynamodbav:"offered,omitempty"`
+	// Offer is what the agent offered (the emergency event's detail:
+	// offered_transfer, showed_number, offered_callback, noted).
+	Offer string `json:"offer,omitempty" dynamodbav:"offer,omitempty"`
 	// Result is what became of the on-call transfer when Pressed.
 	Result TransferResult `json:"result,omitempty" dynamodbav:"result,omitempty"`
 	// Detail: why the line could not be dialled.
@@ -197,7 +198,9 @@ func (t *Transcript) readEvents(s *session.Session) {
 		switch tu.Tool {
 		case string(agent.EventEmergency): // offered_transfer | noted
 			em := t.emergency(tu.At)
-			em.Offered = em.Offered || tu.Text == "offered_transfer"
+			if em.Offer == "" {
+				em.Offer = tu.Text
+			}
 		case string(agent.EventEmergencyTransfer): // # pressed
 			em := t.emergency(tu.At)
 			em.Pressed, em.At, em.Result, em.Detail = true, tu.At, "", ""
@@ -306,3 +309,96 @@ func unanswered(turns []Turn) string {
 
 // Duration is how long the conversation lasted.
 func (t Transcript) Duration() time.Duration { return t.EndedAt.Sub(t.StartedAt) }
+
+// Outcome says how the emergency went, as a clause: "the caller pressed #
+// for the on-call line, and nobody answered".
+func (e *Emergency) Outcome(ch session.Channel) string {
+	who := party(ch)
+	if !e.Pressed {
+		switch e.Offer {
+		case "offered_transfer":
+			return who + " described an emergency and was told to press # for the on-call line, but did not"
+		case "showed_number":
+			return who + " described an emergency and was shown the on-call number"
+		case "offered_callback":
+			return who + " described an emergency and was offered an urgent call back"
+		}
+		return who + " described an emergency; it was marked urgent"
+	}
+	switch e.Result {
+	case TransferNotAnswered:
+		return who + " pressed # for the on-call line, and nobody answered"
+	case TransferAnswered:
+		return who + " pressed # and was put through to the on-call line"
+	case TransferUnavailable:
+		why := e.Detail
+		if why == "" {
+			why = "no on-call number"
+		}
+		return who + " pressed # for the on-call line, but it could not be dialled: " + why
+	}
+	return who + " pressed # for the on-call line; the call ended before the transfer's result was known"
+}
+
+// Outcome says how the conversation ended, as a clause: "the caller hung
+// up while being asked: “What's your name?”", "a message was taken for
+// Jordan". The email's status line and the summary's input are made of it.
+func (t Transcript) Outcome() string {
+	who := party(t.Channel)
+	staff := "the staff member"
+	if tr := t.Transfer; tr != nil {
+		staff = firstOf(tr.Name, tr.Staff, staff)
+	}
+	switch {
+	case t.Status == StatusAbandoned:
+		return "the conversation stopped before it was finished, and the session expired"
+	case t.EndReason == EndCompleted:
+		return "the assistant collected what it needed and closed the conversation"
+	case t.EndReason == EndTransferred:
+		return "the call was transferred to " + staff + ", who answered"
+	case t.EndReason == EndEmergencyTransferred:
+		return "the call was transferred to the on-call line, which answered"
+	case t.EndReason == EndEmergencyUnavailable && t.Emergency != nil:
+		return t.Emergency.Outcome(t.Channel) + "; the call ended"
+	case t.EndReason == EndTransferUnavailable:
+		return "the transfer to " + staff + " could not be dialled; the call ended"
+	case t.EndReason == EndVoicemail:
+		s := "a message was taken"
+		if vm := t.Voicemail; vm != nil {
+			s += " for " + firstOf(vm.ForName, vm.For, "the team")
+			if vm.Notified > 0 {
+				s += " and texted to them"
+			}
+		}
+		return s
+	case t.EndReason == EndAfterHours || t.AfterHours && t.Emergency == nil:
+		return who + " called after hours and heard the after-hours greeting"
+	case t.EndReason == "relay_failed":
+		return "the call was cut off by a technical problem"
+	}
+	left := " hung up"
+	if t.Channel != session.ChannelPhone {
+		left = " left the chat"
+	}
+	if q := t.LastQuestion; q != "" {
+		return who + left + " while being asked: “" + q + "”"
+	}
+	return who + left + " before the assistant closed the conversation"
+}
+
+// party is who was on the other end: "the caller" or "the visitor".
+func party(ch session.Channel) string {
+	if ch == session.ChannelWeb {
+		return "the visitor"
+	}
+	return "the caller"
+}
+
+func firstOf(s ...string) string {
+	for _, v := range s {
+		if strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}

@@ -74,7 +74,8 @@ func RenderCallerCopy(b *business.Business, r *delivery.Record) (email.Message, 
 }
 
 // RenderMissedCall is the short notice of a call that ended before the
-// caller said anything: "Missed call from (503) 555-0142", not a lead.
+// caller said anything: "Missed call from (503) 555-0142", not a lead;
+// "Missed call after hours from …" when the business was closed.
 func RenderMissedCall(b *business.Business, r *delivery.Record) (email.Message, error) {
 	from := "an unknown number"
 	if p, err := phone.ValidateNANP(r.CallbackPhone); err == nil {
@@ -84,7 +85,12 @@ func RenderMissedCall(b *business.Business, r *delivery.Record) (email.Message, 
 	}
 	when := r.StartedAt.In(b.Location()).Format("Mon Jan 2 at 3:04 PM MST")
 	subject := fmt.Sprintf("Missed call from %s (%s)", from, b.Name)
-	text := fmt.Sprintf("%s called %s on %s and hung up before saying anything.\nNo message was left.\n", from, b.Name, when)
+	what := "hung up before saying anything"
+	if r.AfterHours {
+		subject = fmt.Sprintf("Missed call after hours from %s (%s)", from, b.Name)
+		what = "heard the after-hours greeting, and the call ended"
+	}
+	text := fmt.Sprintf("%s called %s on %s and %s.\nNo message was left.\n", from, b.Name, when, what)
 	return email.Message{
 		FromEmail: b.Email.FromEmail, FromName: b.Email.FromName, ReplyTo: b.Email.ReplyTo,
 		To: b.Email.Recipients, Subject: subject, Text: text,

@@ -190,4 +190,12 @@ func TestRenderMissedCall(t *testing.T) {
 	if m.Subject != "Missed call from (503) 555-0142 (Acme Plumbing)" || strings.Contains(m.Subject, "New lead") || len(m.To) != 1 {
 		t.Errorf("missed call notice = %+v", m)
 	}
+	r.AfterHours = true
+	m, err = emaildelivery.RenderMissedCall(b, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "Missed call after hours from (503) 555-0142 (Acme Plumbing)" || !strings.Contains(m.Text, "after-hours greeting") {
+		t.Errorf("after-hours notice = %q\n%s", m.Subject, m.Text)
+	}
 }
