@@ -67,7 +67,7 @@ func TestWebGreetingWithKeypadWarns(t *testing.T) {
 		set(t, tr, acme, "promptConfig.webGreeting", "Hi! Press # for an emergency.")
 	})
 	for _, w := range s.Warnings() {
-		if w.Path == "$.promptConfig.webGreeting" && strings.Contains(w.Msg, "no keypad") {
+		if w.Path == "$.promptConfig.webGreeting" && strings.Contains(w.Msg, "no keypad") && w.Line > 0 {
 			return
 		}
 	}

@@ -96,8 +96,6 @@ func parseConfig(f *file, root *node, dirID string) *Business {
 	}
 	if b.Agent.WebGreeting == "" {
 		b.Agent.WebGreeting = defaultWebGreeting(b)
-	} else if keypadRe.MatchString(b.Agent.WebGreeting) {
-		f.warn(nil, "$.promptConfig.webGreeting", "mentions a key to press or dial, but a web visitor has no keypad: say what to type instead")
 	}
 	if b.Web.Widget.LauncherText == "" {
 		b.Web.Widget.LauncherText = "Chat with us"
@@ -446,10 +444,14 @@ func parseAgent(pc, legacy *cursor) Agent {
 		Personality:        pc.str("agentPersonality"),
 		Greeting:           pc.str("greeting"),
 		AfterHoursGreeting: pc.str("afterHoursGreeting"),
-		WebGreeting:        pc.str("webGreeting"),
 		Voice:              pc.str("agentVoice"),
 		Role:               pc.str("agentType"),
 	}
+	wg, n, path := pc.strAt("webGreeting")
+	if n != nil && keypadRe.MatchString(wg) {
+		pc.f.warn(n, path, "mentions a key to press or dial, but a web visitor has no keypad: say what to type instead")
+	}
+	a.WebGreeting = wg
 	pc.done()
 	// The original's separate "agent" object fills what promptConfig leaves out.
 	if n := legacy.str("name"); a.Name == "" {
