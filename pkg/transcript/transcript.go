@@ -166,7 +166,19 @@ func FromSession(s *session.Session, now time.Time) Transcript {
 	if t.CallbackPhone == "" && s.Caller.CallerID != "" {
 		t.CallbackPhone, t.PhoneFromCallerID = s.Caller.CallerID, true
 	}
+	lastAgent := "" // the agent's last words since the caller last spoke
 	for _, tu := range s.Turns {
+		switch tu.Role {
+		case session.RoleCaller:
+			lastAgent = ""
+		case session.RoleAgent:
+			if tu.Text == lastAgent && tu.Text != "" {
+				// A leg's greeting recorded twice: by the phone webhook
+				// that had Twilio say it and by the leg's setup.
+				continue
+			}
+			lastAgent = tu.Text
+		}
 		t.Turns = append(t.Turns, Turn{At: tu.At, Role: tu.Role, Text: tu.Text, Tool: tu.Tool, Interrupted: tu.Interrupted})
 	}
 	if bk := s.State.Booking; bk.Booked() {

@@ -67,16 +67,8 @@ func (c *SessionCalls) Start(ctx context.Context, b *business.Business, call Cal
 		s.Append(session.RoleAgent, closedGreeting(b), now)
 		agent.Record(s, agent.Event{Kind: transcript.EventAfterHours, Detail: "the after-hours greeting was played"}, now)
 	} else {
-		greeting, asks := LegGreeting(b, call.Mode, "")
-		if greeting != "" {
-			s.Append(session.RoleAgent, greeting, now)
-			s.State.Engine.Greeted = true
-			if asks != "" {
-				// The greeting asks for a field ("What's your name?"): the
-				// caller's first words answer it.
-				s.State.Intake.Asked(asks)
-			}
-		}
+		text, asks := LegGreeting(b, call.Mode, "")
+		greet(s, Greeting{Text: text, Asks: asks}, now)
 	}
 	err := c.Store.Create(ctx, s)
 	if errors.Is(err, session.ErrExists) {
@@ -86,6 +78,25 @@ func (c *SessionCalls) Start(ctx context.Context, b *business.Business, call Cal
 		return fmt.Errorf("start call: %w", err)
 	}
 	return nil
+}
+
+// Greeting is what Twilio says as a ConversationRelay leg opens (its
+// welcomeGreeting) and the caller field its last question asks for
+// (LegGreeting).
+type Greeting struct{ Text, Asks string }
+
+// greet records a leg's greeting as the agent's turn.
+func greet(s *session.Session, g Greeting, now time.Time) {
+	if g.Text == "" {
+		return
+	}
+	s.Append(session.RoleAgent, g.Text, now)
+	s.State.Engine.Greeted = true
+	if g.Asks != "" {
+		// The greeting asks for a field ("What's your name?"): the caller's
+		// next words answer it.
+		s.State.Intake.Asked(g.Asks)
+	}
 }
 
 // get reads the call's session.
@@ -104,8 +115,11 @@ func (c *SessionCalls) get(ctx context.Context, biz tenant.ID, callSID string) (
 }
 
 // Resume records the unanswered transfer in State.Call.ResumeStaff and as
-// a transfer_not_answered event (detail: staffKey).
-func (c *SessionCalls) Resume(ctx context.Context, biz tenant.ID, callSID, staffKey string) error {
+// a transfer_not_answered event (detail: staffKey), then the next leg's
+// greeting as the agent's turn (and the field it asks for): it is recorded
+// now, before the leg opens, so the caller's answer is read as that field
+// even if it reaches the engine before the leg's setup.
+func (c *SessionCalls) Resume(ctx context.Context, biz tenant.ID, callSID, staffKey string, greeting ...Greeting) error {
 	s, err := c.get(ctx, biz, callSID)
 	if err != nil {
 		return fmt.Errorf("resume call: %w", err)
@@ -117,12 +131,12 @@ func (c *SessionCalls) Resume(ctx context.Context, biz tenant.ID, callSID, staff
 		}
 		s.State.Call.ResumeStaff = staffKey
 		agent.Record(s, agent.Event{Kind: transcript.EventTransferNotAnswered, Detail: staffKey}, now)
+		for _, g := range greeting {
+			greet(s, g, now)
+		}
 		// The previous relay leg is over; the leg this TwiML starts is the
-		// only handshake ws-connect may bind next (issue 13), and its setup
-		// opens a new leg (recording its greeting) even should it reuse the
-		// previous leg's sessionId.
+		// only handshake ws-connect may bind next (issue 13).
 		s.ConnectionID = ""
-		s.State.Engine.Leg = ""
 		s.UpdatedAt = now
 		return nil
 	})
