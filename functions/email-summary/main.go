@@ -36,6 +36,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/ahca/ahca/pkg/awsenv"
+	"github.com/ahca/ahca/pkg/awsretry"
 	"github.com/ahca/ahca/pkg/delivery"
 	"github.com/ahca/ahca/pkg/delivery/emaildelivery"
 	"github.com/ahca/ahca/pkg/email"
@@ -61,6 +62,7 @@ func newPipeline(getenv awsenv.Getenv) (*delivery.Pipeline[email.Message], error
 	if err != nil {
 		return nil, err
 	}
+	base.Retry = awsretry.Background // a lead waits for its summary
 	parts := stack.NewParts(base)
 	log, configs, cfg := parts.Log, parts.Configs, base.AWS
 	resolver := stack.Resolver(base)

@@ -44,6 +44,7 @@ type Business struct {
 	Prompts        Prompts         `json:"prompts"`
 	Intake         Intake          `json:"intake"`
 	Web            Web             `json:"web"`
+	Session        SessionPolicy   `json:"session"`
 	LLM            LLM             `json:"llm"`
 	Voice          Voice           `json:"voice"`
 	// Limits bound what a conversation and the business can cost (limits.go).
@@ -292,6 +293,25 @@ type Intake struct {
 	// visitor says urgent (Business.IsUrgent); nil means
 	// DefaultUrgencyKeywords, empty means none.
 	UrgencyKeywords []string `json:"urgencyKeywords"`
+}
+
+// SessionPolicy is when a quiet conversation counts as over.
+type SessionPolicy struct {
+	// IdleTimeout ends a web chat with no activity for this long (the
+	// sweeper); zero: session.DefaultWebIdleTimeout.
+	IdleTimeout time.Duration `json:"idleTimeout,omitempty"`
+	// PhoneIdleTimeout is the backstop for a call whose status callback
+	// never came; zero: session.DefaultPhoneIdleTimeout.
+	PhoneIdleTimeout time.Duration `json:"phoneIdleTimeout,omitempty"`
+}
+
+// IdleTimeout is the idle timeout of the business's conversations on a
+// channel ("web", "phone"); zero means the channel's default.
+func (b *Business) IdleTimeout(channel string) time.Duration {
+	if channel == "phone" {
+		return b.Session.PhoneIdleTimeout
+	}
+	return b.Session.IdleTimeout
 }
 
 // Web is the policy for browser connections.

@@ -67,6 +67,7 @@ func parseConfig(f *file, root *node, dirID string) *Business {
 	b.Agent = parseAgent(c.obj("promptConfig"), c.obj("agent"))
 	b.Intake = parseIntake(c.obj("intake"))
 	b.Web = parseWeb(c.obj("web"))
+	b.Session = parseSession(c.obj("session"))
 	b.LLM = parseLLM(c.obj("llm"))
 	b.Voice = parseVoice(c.obj("voice"))
 	b.Limits = parseLimits(c.obj("limits"))
@@ -542,6 +543,33 @@ func parseWidget(c *cursor) Widget {
 	w.OpenOnLoad, _ = c.boolean("openOnLoad")
 	c.done()
 	return w
+}
+
+// Bounds of session idle timeouts: long enough for a visitor to read and
+// type, short enough that a lead is not held back for hours.
+var (
+	idleBounds      = [2]time.Duration{time.Minute, 2 * time.Hour}
+	phoneIdleBounds = [2]time.Duration{5 * time.Minute, 4 * time.Hour}
+)
+
+func parseSession(c *cursor) SessionPolicy {
+	var p SessionPolicy
+	dur := func(key string, bounds [2]time.Duration) time.Duration {
+		v, n, path := c.strAt(key)
+		if n == nil {
+			return 0
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < bounds[0] || d > bounds[1] {
+			c.f.problem(n, path, "%q: want a duration from %v to %v, e.g. \"10m\"", v, bounds[0], bounds[1])
+			return 0
+		}
+		return d
+	}
+	p.IdleTimeout = dur("idleTimeout", idleBounds)
+	p.PhoneIdleTimeout = dur("phoneIdleTimeout", phoneIdleBounds)
+	c.done()
+	return p
 }
 
 func parseLLM(c *cursor) LLM {

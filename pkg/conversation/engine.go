@@ -59,6 +59,7 @@ const (
 	EndCompleted    = "completed"
 	EndDisconnected = "disconnected"
 	EndGone         = "connection_gone"
+	EndIdle         = "idle" // the sweeper: no activity for the session's idle timeout
 )
 
 // Engine runs turns. Construct it with its dependencies; it holds no
@@ -83,6 +84,10 @@ type Engine struct {
 	// Counters keep the businesses' daily and hourly budgets (DynamoDB in
 	// AWS); nil keeps them in this process.
 	Counters session.Counters
+	// IdleTimeout, when set, is every new session's idle timeout (`ahca dev
+	// --idle-timeout`); else the business's session.idleTimeout, else the
+	// channel's default (session.DefaultWebIdleTimeout, ...).
+	IdleTimeout time.Duration
 
 	toolsOnce    sync.Once
 	countersOnce sync.Once
@@ -158,6 +163,7 @@ func (e *Engine) Open(ctx context.Context, b *business.Business, connectionID st
 		BusinessID: b.ID, ID: e.newID(), Channel: ch, ConnectionID: connectionID,
 		Status:    session.StatusActive,
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(ttl),
+		IdleTimeout: e.idleTimeout(b, ch),
 	}
 	s.State.Usage.Scripted = e.openBudget(tenant.WithBusiness(ctx, b.ID), b, now)
 	if err := e.Store.Create(ctx, s); err != nil {
@@ -204,6 +210,8 @@ func (e *Engine) Handle(ctx context.Context, p Poster, connectionID string, data
 		herr = t.dtmf(ctx, f.Digit)
 	case protocol.TypeInterrupt:
 		herr = t.interrupt(ctx, f.UtteranceUntilInterrupt)
+	case protocol.TypeRestart:
+		herr = t.restart(ctx)
 	case protocol.TypeError:
 		e.log().WarnContext(ctx, "client reported an error", "description", clipLog(f.Description))
 	case protocol.TypeInfo:
@@ -251,6 +259,53 @@ func (e *Engine) Close(ctx context.Context, connectionID, reason string) error {
 }
 
 var errNothingToDo = errors.New("nothing to do")
+
+// idleTimeout is a new session's idle timeout (0: its channel's default).
+func (e *Engine) idleTimeout(b *business.Business, ch session.Channel) time.Duration {
+	if e.IdleTimeout > 0 {
+		return e.IdleTimeout
+	}
+	return b.IdleTimeout(string(ch))
+}
+
+// EndIdle ends a session that has been idle for its idle timeout at now,
+// through the same path as a disconnect (the stream then sends its
+// summary); a web client still connected is told and its connection
+// closed. It reports whether it ended the session: not when the session
+// ended meanwhile or showed activity since the sweep listed it. p may be
+// nil (nothing to tell).
+func (e *Engine) EndIdle(ctx context.Context, p Poster, biz tenant.ID, id string, now time.Time) (bool, error) {
+	ctx = tenant.WithBusiness(ctx, biz)
+	s, err := e.Store.Get(ctx, biz, id)
+	if errors.Is(err, session.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("end idle session %s/%s: %w", biz, id, err)
+	}
+	saved, err := session.Update(ctx, e.Store, s, func(s *session.Session) error {
+		if s.Status != session.StatusActive || s.IdleAt().After(now) {
+			return errNothingToDo
+		}
+		e.end(s, EndIdle)
+		return nil
+	})
+	if errors.Is(err, errNothingToDo) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("end idle session %s/%s: %w", biz, id, err)
+	}
+	e.log().InfoContext(ctx, "idle session ended", "sessionId", id, "channel", saved.Channel, "idleTimeout", saved.IdleAfter().String())
+	if p != nil && saved.Channel == session.ChannelWeb && saved.ConnectionID != "" {
+		// Best effort: the visitor may be long gone.
+		end := protocol.End{Type: protocol.TypeEnd, HandoffData: agent.Handoff{Reason: EndIdle}.JSON()}
+		if err := p.Post(ctx, saved.ConnectionID, protocol.Encode(end)); err == nil {
+			_ = p.Close(ctx, saved.ConnectionID)
+		}
+	}
+	return true, nil
+}
 
 // maxLogEcho bounds what of a client's input a log record repeats.
 const maxLogEcho = 200

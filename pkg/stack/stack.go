@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/ahca/ahca/pkg/awsenv"
+	"github.com/ahca/ahca/pkg/awsretry"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/session"
@@ -45,6 +46,9 @@ type Base struct {
 	ConfigBucket string // CONFIG_BUCKET
 	ConfigPrefix string // CONFIG_PREFIX, optional
 	Stage        string // STAGE: expands {stage} in secret references
+	// Retry is the DynamoDB client's retry policy, by who waits for the
+	// function (zero: awsretry.Turn, a caller).
+	Retry awsretry.Policy
 }
 
 // BaseFromEnv reads Base: TABLE_NAME and CONFIG_BUCKET are required.
@@ -81,7 +85,11 @@ type Parts struct {
 // the session store (DynamoDB). Nothing here touches the network.
 func NewParts(b Base) Parts {
 	log := tenant.NewJSONLogger(os.Stdout, b.LogLevel)
-	ddb := dynamodb.NewFromConfig(b.AWS)
+	retry := b.Retry
+	if retry.MaxAttempts == 0 {
+		retry = awsretry.Turn
+	}
+	ddb := dynamodb.NewFromConfig(b.AWS, func(o *dynamodb.Options) { retry.Apply(&o.Retryer, &o.APIOptions, log) })
 	src := business.S3Source{Client: s3.NewFromConfig(b.AWS), Bucket: b.ConfigBucket, Prefix: b.ConfigPrefix}
 	return Parts{
 		Log:          log,

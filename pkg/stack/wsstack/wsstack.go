@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 
+	"github.com/ahca/ahca/pkg/awsretry"
 	"github.com/ahca/ahca/pkg/conversation"
 	"github.com/ahca/ahca/pkg/relay"
 	"github.com/ahca/ahca/pkg/secret"
@@ -110,7 +111,14 @@ type Route = func(h *wsapi.Handlers, ctx context.Context, req events.APIGatewayW
 // environment (Build), ends the process if that fails (stack.Exit with the
 // function's name) and serves route with lambda.Start.
 func Start(name string, route Route, opts ...Option) {
-	h, err := Build(os.Getenv, opts...)
+	c, err := FromEnv(os.Getenv)
+	stack.Exit(name, err)
+	if name == "ws-disconnect" {
+		// Nobody waits on $disconnect, but the lead does: its summary
+		// follows the end of the session.
+		c.Retry = awsretry.Background
+	}
+	h, err := New(c, opts...)
 	stack.Exit(name, err)
 	lambda.Start(func(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 		return route(h, ctx, req)
