@@ -2,8 +2,8 @@ package session
 
 import (
 	"errors"
-	"hash/fnv"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
