@@ -285,6 +285,9 @@ func (p *Pipeline[M]) record(ctx context.Context, b *business.Business, t transc
 		sb = &business.Business{ID: t.BusinessID, Name: string(t.BusinessID)}
 	}
 	text, source := "Missed call: the caller hung up before saying anything.", "none"
+	if t.AfterHours {
+		text = "Missed call after hours: the caller heard the after-hours greeting, and the call ended."
+	}
 	if !Silent(t) {
 		text, source = p.summarizer().Summarize(ctx, sb, t)
 	}
