@@ -70,30 +70,10 @@ func (t *turn) phoneSetup(ctx context.Context, f *protocol.Inbound) error {
 	if f.CallSID != t.s.CallSID {
 		return t.refuse(ctx, protocol.CodeBadFrame, "setup callSid does not match this call")
 	}
-	leg := f.SessionID
-	if leg == "" {
-		leg = t.s.ConnectionID
-	}
 	saved, err := session.Update(ctx, t.e.Store, t.s, func(s *session.Session) error {
-		eng := &s.State.Engine
-		if eng.Leg == leg {
-			return errNothingToDo // a duplicate setup for this leg
+		if !t.openLeg(s) {
+			return errNothingToDo // a duplicate setup, or a frame of this leg got here first
 		}
-		eng.Leg = leg
-		mode := twiliovoice.ModeConversation
-		if s.State.Call.Mode == session.CallVoicemail {
-			mode = twiliovoice.ModeVoicemail
-		}
-		greeting, asked := twiliovoice.LegGreeting(t.b, mode, s.State.Call.ResumeStaff)
-		if !eng.Greeted || s.State.Call.ResumeStaff != "" {
-			s.Append(session.RoleAgent, greeting, t.e.now().UTC())
-			if asked != "" {
-				// The leg opened with a question ("What's your name?"): the
-				// caller's next words answer it, whichever agent hears them.
-				s.State.Intake.Asked(asked)
-			}
-		}
-		eng.Greeted = true
 		s.UpdatedAt = t.e.now().UTC()
 		return nil
 	})
@@ -104,6 +84,36 @@ func (t *turn) phoneSetup(ctx context.Context, f *protocol.Inbound) error {
 		t.s = saved
 	}
 	return nil
+}
+
+// openLeg records the start of the phone leg on s's connection, once: the
+// welcome greeting Twilio spoke goes into the transcript as the agent's
+// words, and a question it ended with ("What's your name?") is what the
+// caller's next words answer. API Gateway may run a leg's first prompt or
+// key press before its setup, so whichever frame comes first opens the
+// leg, and the greeting stays before the caller's words. It reports
+// whether it changed s.
+func (t *turn) openLeg(s *session.Session) bool {
+	eng := &s.State.Engine
+	if s.Channel != session.ChannelPhone || eng.Leg == s.ConnectionID {
+		return false
+	}
+	eng.Leg = s.ConnectionID
+	mode := twiliovoice.ModeConversation
+	if s.State.Call.Mode == session.CallVoicemail {
+		mode = twiliovoice.ModeVoicemail
+	}
+	greeting, asked := twiliovoice.LegGreeting(t.b, mode, s.State.Call.ResumeStaff)
+	if !eng.Greeted || s.State.Call.ResumeStaff != "" {
+		s.Append(session.RoleAgent, greeting, t.e.now().UTC())
+		if asked != "" {
+			// The leg opened with a question: the caller's next words
+			// answer it, whichever agent hears them.
+			s.State.Intake.Asked(asked)
+		}
+	}
+	eng.Greeted = true
+	return true
 }
 
 // dtmf handles a key press. With emergency handling on, # transfers a phone
@@ -120,6 +130,7 @@ func (t *turn) dtmf(ctx context.Context, digit string) error {
 			return errEnded
 		}
 		consumeInterrupt(s, now, nil)
+		t.openLeg(s)
 		s.Append(session.RoleCaller, "#", now)
 		agent.Record(s, agent.Event{Kind: agent.EventEmergencyTransfer, Detail: "caller pressed # for the emergency line"}, now)
 		s.Append(session.RoleAgent, say, now)
@@ -215,6 +226,7 @@ func (t *turn) prompt(ctx context.Context, text string) error {
 
 	work := t.s.Clone() // this turn's view; the store is written once, at the end
 	defer func() { tokens = work.State.Usage.ModelTokens - usageBefore.ModelTokens }()
+	t.openLeg(work)
 	work.Append(session.RoleCaller, text, now)
 	callerBefore, stateBefore := work.Caller, work.State.Clone()
 	// The first interrupt check waits one poll interval: a reply that is
@@ -252,6 +264,7 @@ func (t *turn) prompt(ctx context.Context, text string) error {
 		} else {
 			consumeInterrupt(s, now, nil)
 		}
+		t.openLeg(s)
 		s.Append(session.RoleCaller, text, now)
 		for _, ev := range reply.Events {
 			agent.Record(s, ev, now)

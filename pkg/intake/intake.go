@@ -1136,7 +1136,10 @@ func (t *turn) close(outcome string) {
 		return
 	}
 	when := " soon"
-	if oh := t.a.b.OperatingHours; oh != nil && !t.now.IsZero() && !oh.OpenAt(t.now, t.a.b.Location()) {
+	switch oh := t.a.b.OperatingHours; {
+	case t.in.Emergency:
+		when = " as soon as possible"
+	case oh != nil && !t.now.IsZero() && !oh.OpenAt(t.now, t.a.b.Location()):
 		when = " during business hours"
 	}
 	how := ""

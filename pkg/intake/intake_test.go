@@ -400,7 +400,7 @@ func TestNothingRequiredTakesAMessage(t *testing.T) {
 	dialogues := []dialogue{
 		{name: "message with details", lines: []line{
 			{"Please tell Bob the water heater in unit 4 is leaking again. This is Alex, 971 555 0100.",
-				"Thank you, Alex! I've passed your message along, and the team at Acme Plumbing will follow up with you soon.",
+				"I'll mark this as urgent for the team. Thank you, Alex! I've passed your message along, and the team at Acme Plumbing will follow up with you as soon as possible.", // "leaking" is urgent
 				session.Caller{Name: "Alex", Phone: "+19715550100", Reason: "Please tell Bob the water heater in unit 4 is leaking again"}, true},
 		}, state: func(st session.State) bool {
 			return st.Intake.Outcome == OutcomeMessage

@@ -111,6 +111,9 @@ func TestUrgentOnBothChannels(t *testing.T) {
 		{fence, dialogue{name: "on-call line not answered: the name is the name, no second #", setup: afterUnanswered(session.ResumeEmergency), lines: []line{
 			{"Jamie Smith", "Thanks, Jamie. How can we help you today?", session.Caller{Name: "Jamie Smith"}, false},
 			{"it's urgent, the gate is down", "Got it, I'll pass that along to the team. What's the best phone number", session.Caller{Name: "Jamie Smith", Reason: "It's urgent, the gate is down"}, false},
+			{"503 555 0142", "Is that right?", session.Caller{Name: "Jamie Smith", Phone: "+15035550142", Reason: "It's urgent, the gate is down"}, false},
+			{"yes", "the team at Superior Fence & Construction will follow up with you as soon as possible.",
+				session.Caller{Name: "Jamie Smith", Phone: "+15035550142", Reason: "It's urgent, the gate is down"}, true},
 		}}},
 	}
 	for _, tt := range tests {
