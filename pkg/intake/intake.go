@@ -299,7 +299,7 @@ func (t *turn) run(text string) {
 	t.in.Turns++
 	turns := t.in.Turns
 	if t.in.Step == StepDone {
-		t.main = "Thanks again for calling. Goodbye!"
+		t.main = "Thanks again for " + t.contacting("") + ". Goodbye!"
 		t.done = true
 		return
 	}
@@ -1030,7 +1030,11 @@ func (t *turn) confirm(u utter) {
 			t.close(OutcomeUnconfirmed)
 			return
 		}
-		t.main = "Sorry, I didn't catch that. Is everything I read back correct? You can say yes, or tell me what to change."
+		reply := "say"
+		if t.s.Channel == session.ChannelWeb {
+			reply = "reply"
+		}
+		t.main = "Sorry, I didn't catch that. Is everything I read back correct? You can " + reply + " yes, or tell me what to change."
 	}
 }
 
@@ -1120,7 +1124,7 @@ func (t *turn) close(outcome string) {
 	company := t.a.b.DisplayName()
 	bye := t.goodbye()
 	if outcome == OutcomeCallerEnded && c.Name == "" && c.Phone == "" && c.Email == "" && c.Reason == "" {
-		t.main = "No problem. Thanks for calling " + company + ". " + bye
+		t.main = "No problem. Thanks for " + t.contacting(company) + ". " + bye
 		return
 	}
 	thanks := "Thank you!"
@@ -1147,6 +1151,19 @@ func (t *turn) close(outcome string) {
 		how = " by email"
 	}
 	t.main = thanks + " I've passed " + what + " along, and the team at " + company + " will follow up with you" + how + when + ". " + bye
+}
+
+// contacting is what the caller did, for a thank-you: "calling Acme", or
+// on the web "reaching out to Acme" (company may be "").
+func (t *turn) contacting(company string) string {
+	verb, to := "calling", " "
+	if t.s.Channel == session.ChannelWeb {
+		verb, to = "reaching out", " to "
+	}
+	if company == "" {
+		return verb
+	}
+	return verb + to + company
 }
 
 // goodbye wishes the caller well for the time of day at the business.

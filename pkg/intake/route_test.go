@@ -140,3 +140,12 @@ func TestBookingWishWhileAskedForAName(t *testing.T) {
 		{"I'd like to book a visit next Tuesday at 10am", "Got it, I'll let the team know. May I have your name, please?", session.Caller{Reason: fenceBoth}, false},
 	}})
 }
+
+// A chat is thanked for reaching out, not for calling.
+func TestWebWording(t *testing.T) {
+	runDialogue(t, New(businessFor(t, "maple-street-vet")), dialogue{channel: session.ChannelWeb, lines: []line{
+		{"hello", "How can I help you today?", session.Caller{}, false},
+		{"nothing, bye", "No problem. Thanks for reaching out to Maple Street Veterinary Clinic.", session.Caller{}, true},
+		{"hello?", "Thanks again for reaching out. Goodbye!", session.Caller{}, true},
+	}})
+}
