@@ -116,7 +116,8 @@ func TestRenderOutcomes(t *testing.T) {
 				"tool call_transfer: pharmacy (Jordan): refills", "tool "+transcript.EventTransferNotAnswered+": pharmacy",
 				"agent: It looks like Jordan isn't available right now. I can take a message.", "caller: Please refill Biscuit's meds.",
 				"tool voicemail: message for Jordan; 1 text(s) sent", "agent: I'll pass that on. Goodbye!")
-			s.Caller.Name, s.Caller.Reason, s.EndReason = "Sam Lee", "refill for Biscuit", transcript.EndVoicemail
+			// The engine ends it "completed" before the Connect action's "voicemail".
+			s.Caller.Name, s.Caller.Reason, s.EndReason = "Sam Lee", "refill for Biscuit", transcript.EndCompleted
 			s.State.Voicemail = &session.Voicemail{For: "pharmacy", Notified: 1}
 			return s
 		},

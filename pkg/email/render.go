@@ -605,7 +605,7 @@ func newSummaryView(b *business.Business, t transcript.Transcript, summary, acce
 	if t.Status == transcript.StatusAbandoned {
 		v.Heading = "Abandoned " + kind
 	}
-	if vm := t.Voicemail; vm != nil && t.EndReason == transcript.EndVoicemail {
+	if vm := t.Voicemail; vm != nil && t.LeftMessage() {
 		v.Heading, v.Voicemail = "Voicemail", headerValue(staffName(b, vm.For, vm.ForName))
 	}
 	if tr := t.Transfer; tr != nil && tr.Result == transcript.TransferAnswered {
@@ -746,6 +746,9 @@ func statusLabel(b *business.Business, t transcript.Transcript) string {
 	if t.AfterHours && t.Emergency == nil {
 		return "Missed (after hours)"
 	}
+	if vm := t.Voicemail; vm != nil && t.LeftMessage() {
+		return "Voicemail for " + staffName(b, vm.For, vm.ForName)
+	}
 	switch t.EndReason {
 	case transcript.EndCompleted:
 		return "Completed"
@@ -761,10 +764,9 @@ func statusLabel(b *business.Business, t transcript.Transcript) string {
 	case transcript.EndTransferUnavailable:
 		return "Transfer failed"
 	case transcript.EndVoicemail:
-		if vm := t.Voicemail; vm != nil {
-			return "Voicemail for " + staffName(b, vm.For, vm.ForName)
-		}
 		return "Voicemail"
+	case transcript.EndRestarted:
+		return "Started over"
 	}
 	if t.Channel == session.ChannelPhone {
 		return "Caller hung up"

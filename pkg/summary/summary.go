@@ -459,6 +459,8 @@ func Fallback(b *business.Business, t transcript.Transcript) string {
 	}
 	m := missing(b, t)
 	switch {
+	case t.LeftMessage():
+		parts = append(parts, capitalized(t.Outcome()))
 	case t.Status == transcript.StatusCompleted:
 		parts = append(parts, "The conversation was completed.")
 	case t.Status == transcript.StatusAbandoned && len(m) > 0:

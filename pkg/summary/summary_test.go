@@ -272,6 +272,12 @@ func TestFallback(t *testing.T) {
 			return tr
 		}(),
 			"Dana called without giving a reason. EMERGENCY: The caller pressed # for the on-call line, and nobody answered. No callback number was given; call back on the caller ID shown. The caller hung up while being asked: “What happened?” They did not give their phone number and reason for getting in touch."},
+		{"voicemail, ended by the engine as completed", acme, func() transcript.Transcript {
+			tr := ended("acme-plumbing", transcript.StatusCompleted, jamie)
+			tr.EndReason, tr.Voicemail = transcript.EndCompleted, &transcript.Voicemail{For: "pharmacy", ForName: "Jordan", Notified: 1}
+			return tr
+		}(),
+			"Jamie Rivera called about: fence blew down. Callback: (503) 555-0142. A message was taken for Jordan and texted to them."},
 		{"booking", bravo, func() transcript.Transcript {
 			tr := ended("bravo-web", transcript.StatusCompleted, session.Caller{Name: "Ann", Email: "a@b.example", Reason: "demo"})
 			tr.Channel = session.ChannelWeb

@@ -91,6 +91,7 @@ const (
 	EndVoicemail            = agent.HandoffVoicemail  // a message was taken
 	EndCallerHungUp         = "caller_hung_up"        // the relay ended without the agent closing it
 	EndAfterHours           = "after_hours"           // closed: the after-hours greeting, then hang-up
+	EndRestarted            = "restarted"             // the visitor chose "Start over" (pkg/conversation)
 )
 
 // TransferResult is what became of a transfer.
@@ -288,7 +289,7 @@ func staffOf(detail string) (key, name string) {
 func callerLeft(reason string) bool {
 	switch reason {
 	case EndCompleted, EndTransferred, EndEmergencyTransferred, EndEmergencyUnavailable,
-		EndTransferUnavailable, EndVoicemail, EndAfterHours, agent.HandoffEmergency, agent.HandoffTransfer:
+		EndTransferUnavailable, EndVoicemail, EndAfterHours, EndRestarted, agent.HandoffEmergency, agent.HandoffTransfer:
 		return false
 	}
 	return true
@@ -364,6 +365,15 @@ func (t Transcript) Outcome() string {
 	switch {
 	case t.Status == StatusAbandoned:
 		return "the conversation stopped before it was finished, and the session expired"
+	case t.LeftMessage():
+		s := "a message was taken"
+		if vm := t.Voicemail; vm != nil {
+			s += " for " + firstOf(vm.ForName, vm.For, "the team")
+			if vm.Notified > 0 {
+				s += " and texted to them"
+			}
+		}
+		return s
 	case t.EndReason == EndCompleted:
 		return "the assistant collected what it needed and closed the conversation"
 	case t.EndReason == EndTransferred:
@@ -374,15 +384,8 @@ func (t Transcript) Outcome() string {
 		return t.Emergency.Outcome(t.Channel) + "; the call ended"
 	case t.EndReason == EndTransferUnavailable:
 		return "the transfer to " + staff + " could not be dialled; the call ended"
-	case t.EndReason == EndVoicemail:
-		s := "a message was taken"
-		if vm := t.Voicemail; vm != nil {
-			s += " for " + firstOf(vm.ForName, vm.For, "the team")
-			if vm.Notified > 0 {
-				s += " and texted to them"
-			}
-		}
-		return s
+	case t.EndReason == EndRestarted:
+		return who + " started the conversation over"
 	case t.EndReason == EndAfterHours || t.AfterHours && t.Emergency == nil:
 		return who + " called after hours and heard the after-hours greeting"
 	case t.EndReason == "relay_failed":
@@ -396,6 +399,13 @@ func (t Transcript) Outcome() string {
 		return who + left + " while being asked: “" + q + "”"
 	}
 	return who + left + " before the assistant closed the conversation"
+}
+
+// LeftMessage reports whether the conversation closed with a message
+// taken for the business (the engine ends it "completed", the Connect
+// action "voicemail").
+func (t Transcript) LeftMessage() bool {
+	return t.Voicemail != nil && (t.EndReason == EndVoicemail || t.EndReason == EndCompleted)
 }
 
 // party is who was on the other end: "the caller" or "the visitor".
