@@ -381,7 +381,13 @@ func TestLLMBooksAppointment(t *testing.T) {
 		t.Fatalf("no appointment_created frame: %v\n%s", frames, f.fake.Requests()[3].LastMessage().Content)
 	}
 	a := appt["appointment"].(map[string]any)
-	if a["start"] == "" || !strings.Contains(fmt.Sprint(a["when"]), "Tue") || a["service"] != "product demo" {
+	start, _ := a["start"].(string)
+	at, err := time.Parse(time.RFC3339, start)
+	denver, _ := time.LoadLocation("America/Denver")
+	if err != nil || at.In(denver).Format(time.RFC3339) != start { // at the business's offset, as read back
+		t.Errorf("start %q is not at the business's offset", start)
+	}
+	if a["timeZone"] != "America/Denver" || !strings.Contains(fmt.Sprint(a["when"]), "Tue") || a["service"] != "product demo" {
 		t.Errorf("appointment = %v", a)
 	}
 	s := f.session(t, "c1")

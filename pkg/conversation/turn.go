@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ahca/ahca/pkg/agent"
+	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/protocol"
 	"github.com/ahca/ahca/pkg/relay"
@@ -347,8 +348,9 @@ func (t *turn) announceBooking(ctx context.Context, s *session.Session, ev agent
 	if ev.Kind != agent.EventAppointmentBooked || s.Channel != session.ChannelWeb {
 		return nil
 	}
+	loc := booking.Location(t.b)
 	return t.post(ctx, protocol.Encode(protocol.AppointmentCreated{Type: protocol.TypeAppointment, Appointment: protocol.Appointment{
-		Start: s.State.Booking.Start.Format(time.RFC3339), When: ev.Detail, Service: s.State.Booking.Service,
+		Start: s.State.Booking.Start.In(loc).Format(time.RFC3339), TimeZone: loc.String(), When: ev.Detail, Service: s.State.Booking.Service,
 	}}))
 }
 

@@ -195,11 +195,14 @@ type UserInfoUpdated struct {
 	UserInfo UserInfo `json:"userInfo"`
 }
 
-// Appointment is a booking the agent made.
+// Appointment is a booking the agent made. Start carries the business's
+// UTC offset and TimeZone names its zone, so a client shows the time the
+// caller was told (When), never converted to the browser's zone.
 type Appointment struct {
-	Start   string `json:"start"`             // RFC 3339
-	When    string `json:"when"`              // as read back to the caller
-	Service string `json:"service,omitempty"` // what it is for
+	Start    string `json:"start"`             // RFC 3339, at the business's offset
+	TimeZone string `json:"timeZone"`          // the business's IANA zone ("America/Denver")
+	When     string `json:"when"`              // as read back to the caller, with the zone
+	Service  string `json:"service,omitempty"` // what it is for
 }
 
 // AppointmentCreated tells the web client a booking was made.
