@@ -159,6 +159,7 @@ func TestRenderOutcomes(t *testing.T) {
 			if got := len(m.Attachments) == 1 && m.Attachments[0].Filename == "appointment.ics"; got != tc.ics {
 				t.Errorf("attachments %v, want the .ics: %v", m.Attachments, tc.ics)
 			}
+			golden(t, "outcome-"+strings.NewReplacer(" ", "-", ",", "").Replace(tc.name), dump(m))
 		})
 	}
 }
