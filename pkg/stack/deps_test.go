@@ -23,31 +23,40 @@ var linked = map[string]struct {
 	toCut []string
 }{
 	"ws-connect": {
-		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/business", "pkg/contact", "pkg/conversation", "pkg/phone", "pkg/protocol", "pkg/relay",
-			"pkg/secret", "pkg/session", "pkg/speech", "pkg/stack", "pkg/stack/wsstack", "pkg/tenant", "pkg/twiliovoice", "pkg/wsapi"},
+		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/contact", "pkg/conversation", "pkg/phone", "pkg/protocol", "pkg/relay",
+			"pkg/secret", "pkg/session", "pkg/speech", "pkg/stack", "pkg/stack/wsstack", "pkg/tenant", "pkg/transcript", "pkg/twiliovoice", "pkg/wsapi"},
 		toCut: []string{"pkg/aiagent", "pkg/booking", "pkg/intake", "pkg/knowledge", "pkg/llm", "pkg/prompt", "pkg/tools"},
 		deny:  []string{"github.com/openai/", "pkg/llm/openaiclient", "pkg/llm/chathttp", "pkg/stack/turnstack", "pkg/email", "pkg/delivery", "text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2"},
 	},
 	"ws-disconnect": {
-		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/business", "pkg/contact", "pkg/conversation", "pkg/phone", "pkg/protocol", "pkg/relay",
+		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/contact", "pkg/conversation", "pkg/phone", "pkg/protocol", "pkg/relay",
 			"pkg/session", "pkg/speech", "pkg/stack", "pkg/stack/wsstack", "pkg/tenant", "pkg/wsapi"},
 		toCut: []string{"pkg/aiagent", "pkg/booking", "pkg/intake", "pkg/knowledge", "pkg/llm", "pkg/prompt", "pkg/tools",
-			"pkg/secret", "pkg/twiliovoice"}, // and with them SSM and Secrets Manager, which $disconnect never calls
+			"pkg/secret", "pkg/twiliovoice", "pkg/transcript"}, // and with them SSM and Secrets Manager, which $disconnect never calls
 		deny: []string{"github.com/openai/", "pkg/llm/openaiclient", "pkg/llm/chathttp", "pkg/stack/turnstack", "pkg/email", "pkg/delivery", "text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2"},
 	},
 	"twilio-voice": {
-		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/business", "pkg/phone", "pkg/secret", "pkg/session", "pkg/stack", "pkg/stack/voicestack", "pkg/tenant", "pkg/twiliovoice"},
+		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/phone", "pkg/secret", "pkg/session", "pkg/stack", "pkg/stack/voicestack", "pkg/tenant", "pkg/transcript", "pkg/twiliovoice"},
 		deny: []string{"github.com/openai/", "pkg/conversation", "pkg/intake", "pkg/tools", "pkg/prompt", "pkg/knowledge", "pkg/wsapi", "pkg/email", "pkg/delivery",
 			"text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2", "github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"},
 	},
 	"ws-message": {
-		allow: []string{"pkg/agent", "pkg/aiagent", "pkg/awsenv", "pkg/booking", "pkg/booking/calendars", "pkg/business", "pkg/contact", "pkg/conversation",
+		allow: []string{"pkg/agent", "pkg/aiagent", "pkg/awsenv", "pkg/awsretry", "pkg/booking", "pkg/booking/calendars", "pkg/business", "pkg/contact", "pkg/conversation",
 			"pkg/intake", "pkg/knowledge", "pkg/llm", "pkg/llm/openaiclient", "pkg/phone", "pkg/prompt", "pkg/protocol", "pkg/relay", "pkg/secret",
-			"pkg/session", "pkg/speech", "pkg/stack", "pkg/stack/turnstack", "pkg/stack/wsstack", "pkg/tenant", "pkg/tools", "pkg/twiliovoice", "pkg/wsapi"},
+			"pkg/session", "pkg/speech", "pkg/stack", "pkg/stack/turnstack", "pkg/stack/wsstack", "pkg/tenant", "pkg/tools", "pkg/transcript", "pkg/twiliovoice", "pkg/wsapi"},
 		deny: []string{"pkg/email", "pkg/delivery", "text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2"},
 	},
+	"session-sweeper": {
+		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/contact", "pkg/conversation", "pkg/phone", "pkg/protocol", "pkg/relay",
+			"pkg/session", "pkg/speech", "pkg/stack", "pkg/stack/sweepstack", "pkg/sweep", "pkg/tenant"},
+		// The same as ws-disconnect: the engine's end path links the agents.
+		toCut: []string{"pkg/aiagent", "pkg/booking", "pkg/intake", "pkg/knowledge", "pkg/llm", "pkg/prompt", "pkg/tools",
+			"pkg/secret", "pkg/twiliovoice", "pkg/transcript"},
+		deny: []string{"github.com/openai/", "pkg/llm/openaiclient", "pkg/llm/chathttp", "pkg/stack/turnstack", "pkg/email", "pkg/delivery", "pkg/wsapi",
+			"text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2"},
+	},
 	"email-summary": {
-		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/business", "pkg/contact", "pkg/delivery", "pkg/delivery/emaildelivery", "pkg/email", "pkg/llm",
+		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/contact", "pkg/delivery", "pkg/delivery/emaildelivery", "pkg/email", "pkg/llm",
 			"pkg/llm/chathttp", "pkg/phone", "pkg/secret", "pkg/session", "pkg/speech", "pkg/summary", "pkg/stack", "pkg/tenant", "pkg/transcript"},
 		// openai-go with html/template's reflection is what made it 59 MB.
 		deny: []string{"github.com/openai/", "pkg/llm/openaiclient", "pkg/conversation", "pkg/wsapi", "pkg/twiliovoice", "pkg/tools", "pkg/intake",
