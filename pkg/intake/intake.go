@@ -218,6 +218,7 @@ type turn struct {
 	done      bool
 	handoff   *agent.Handoff // the call goes on to a person or is hung up
 	addedWish bool           // a wish (to book) given while asked for a detail
+	addedWhen bool           // a day and time for the booking given while asked for a detail
 	events    []agent.Event
 }
 
@@ -259,6 +260,8 @@ func (t *turn) fieldAcks() []string {
 		out = append(out, "I can help you book a "+t.noun()+".")
 	case t.addedWish:
 		out = append(out, "Got it, I'll let the team know.")
+	case t.addedWhen:
+		out = append(out, "Noted, I'll check that time for your "+t.noun()+".")
 	}
 	if !t.readback {
 		if t.got[fieldPhone] {
@@ -365,7 +368,8 @@ func (t *turn) extract(u utter, ask string, correcting bool) found {
 	var cut []span
 	// An incomplete address ("dana at acme") counts only when an email is
 	// expected; otherwise "Jamie at the office" would be one.
-	if e, ok := speech.FindEmail(rest); ok && (e.Valid || ask == fieldEmail || correcting || emailWord.MatchString(norm(rest))) {
+	// Nor is "Tuesday at 10am" one, even when an email is expected.
+	if e, ok := speech.FindEmail(rest); ok && (e.Valid || (ask == fieldEmail || correcting || emailWord.MatchString(norm(rest))) && !saysWhen(t.a.b, rest, t.now)) {
 		fd.email = &e
 		cut = append(cut, e.Span)
 		rest = blank(rest, e.Span)
@@ -480,6 +484,13 @@ func (t *turn) collect(u utter) {
 	}
 	t.applyDetails(fd)
 	t.bookAsked = t.bookingIntent(fd.leftover)
+	if !t.bookAsked && t.a.canBook() && t.bk.Want == session.WantYes && !t.got[ask] && ask != AskOpen && ask != fieldReason &&
+		saysWhen(t.a.b, fd.leftover, t.now) {
+		// "Tuesday at 10 works" while asked for the email: kept for the
+		// booking, which follows the details.
+		t.bk.When = fd.leftover
+		t.addedWhen = true
+	}
 
 	t.ackFields = true
 	t.asked = ask
@@ -537,7 +548,7 @@ func (t *turn) collect(u utter) {
 	t.answerQuestions(u)
 
 	answered := t.got[ask] || ask == "" || (ask == AskOpen && len(t.got) > 0)
-	progress := len(t.got) > 0 || len(u.questions) > 0 || u.emergency || t.in.Message != "" && ask == AskOpen || t.addedWish
+	progress := len(t.got) > 0 || len(u.questions) > 0 || u.emergency || t.in.Message != "" && ask == AskOpen || t.addedWish || t.addedWhen
 	if !answered {
 		tryKey := ask
 		if ask == AskOpen {

@@ -132,6 +132,15 @@ func TestBookingWishWhileAskedForAName(t *testing.T) {
 			session.Caller{Name: "Sam Lee", Email: "sam@example.com", Reason: both}, false},
 	}, now: denverTuesday})
 
+	// The day and time given while asked for the email are kept for the booking.
+	const demo = "Book a demo"
+	runDialogue(t, sherpaWith(t, nil), dialogue{lines: []line{
+		{"I'd like to book a demo", "I can help you book a demo. May I have your name, please?", session.Caller{Reason: demo}, false},
+		{"Sam Lee", "What's the best email address", session.Caller{Name: "Sam Lee", Reason: demo}, false},
+		{"next Tuesday at 10am works for me", "Noted, I'll check that time for your demo. What's the best email address", session.Caller{Name: "Sam Lee", Reason: demo}, false},
+		{"sam@example.com", "I have Tue, Dec 9 at 10:00 AM MST available.", session.Caller{Name: "Sam Lee", Email: "sam@example.com", Reason: demo}, false},
+	}, now: denverTuesday})
+
 	// Without a calendar the wish goes to the team.
 	const fence = "My fence is down"
 	const fenceBoth = fence + ". I'd like to book a visit next Tuesday at 10am"
