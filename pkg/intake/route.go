@@ -15,9 +15,15 @@ import (
 	"github.com/ahca/ahca/pkg/tools"
 )
 
-// routeRe asks for a person: "talk to someone in billing", "can you
-// transfer me to Jordan", "put me through to the front desk".
-var routeRe = regexp.MustCompile(`\b(talk|speak|chat) (to|with)\b|\b(transfer|connect|put) me\b|\b(real|live) person\b|\boperator\b`)
+// routeRe is the caller asking for a person: "talk to someone in
+// billing", "can I speak with Jordan", "I need to talk to the front desk",
+// "put me through to pharmacy" (not "my neighbor wants to talk to you").
+var routeRe = regexp.MustCompile(`^(please )?(talk|speak|chat) (to|with)\b` +
+	`|\b(can|could|may) i (please )?(talk|speak|chat) (to|with)\b` +
+	`|\bi('d| would)? (like|want|need|wanna|have) to (talk|speak|chat) (to|with)\b` +
+	`|\blet me (talk|speak) (to|with)\b` +
+	`|\b(someone|somebody|anyone|anybody|a person|a human) i (can|could) (talk|speak) (to|with)\b` +
+	`|\b(transfer|connect|put) me\b|\b(real|live) person\b|\boperator\b`)
 
 // route handles a request for a person, when the business routes calls
 // (tools.CanRoute): on a phone call it hands the call to the staff member

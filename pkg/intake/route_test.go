@@ -34,6 +34,15 @@ func TestStaffRouting(t *testing.T) {
 			{"I'd like to talk to a real person", "I'll connect you with Front Desk now.", session.Caller{}, true},
 		}, handoff: agent.HandoffTransfer, state: func(st session.State) bool { return st.Call.TransferStaff == "frontdesk" }},
 
+		{name: "someone else wanting to talk is no request for a person", lines: []line{
+			{"My neighbor wants to talk to you about her cat's prescription", "May I have your name, please?",
+				session.Caller{Reason: "My neighbor wants to talk to you about her cat's prescription"}, false},
+		}},
+
+		{name: "is there someone I can speak with", lines: []line{
+			{"Is there someone I can speak with about insurance?", "I'll connect you with Priya now.", session.Caller{}, true},
+		}, handoff: agent.HandoffTransfer, state: func(st session.State) bool { return st.Call.TransferStaff == "billing" }},
+
 		{name: "in the chat: a message for them", channel: session.ChannelWeb, lines: []line{
 			{"talk to someone in billing", "I can't transfer a chat, but I'll make sure Priya gets your message. What message would you like me to pass on?", session.Caller{}, false},
 			{"my invoice is wrong", "Got it. May I have your name, please?", session.Caller{Reason: msg}, false},
