@@ -322,7 +322,7 @@ func (t *turn) run(text string) {
 		t.close(OutcomeTurnLimit)
 		return
 	}
-	if t.in.Step == StepCollect && t.route(u) {
+	if t.in.Step != StepBooking && t.route(u) {
 		return
 	}
 	switch t.in.Step {

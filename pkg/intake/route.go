@@ -19,7 +19,7 @@ import (
 // billing", "can I speak with Jordan", "I need to talk to the front desk",
 // "put me through to pharmacy" (not "my neighbor wants to talk to you").
 var routeRe = regexp.MustCompile(`^(please )?(talk|speak|chat) (to|with)\b` +
-	`|\b(can|could|may) i (please )?(talk|speak|chat) (to|with)\b` +
+	`|\b(can|could|may) i (please |just |also )?(talk|speak|chat) (to|with)\b` +
 	`|\bi('d| would)? (like|want|need|wanna|have) to (talk|speak|chat) (to|with)\b` +
 	`|\blet me (talk|speak) (to|with)\b` +
 	`|\b(someone|somebody|anyone|anybody|a person|a human) i (can|could) (talk|speak) (to|with)\b` +
@@ -29,7 +29,8 @@ var routeRe = regexp.MustCompile(`^(please )?(talk|speak|chat) (to|with)\b` +
 // (tools.CanRoute): on a phone call it hands the call to the staff member
 // the words name (else to whoever handles "default"), as route_call does;
 // on the web, after hours, or to someone who just did not answer, it takes
-// a message for them instead. It reports whether it handled the turn.
+// a message for them instead (while collecting; at the read-back the
+// details are taken already). It reports whether it handled the turn.
 func (t *turn) route(u utter) bool {
 	b := t.a.b
 	n := norm(u.text) // "can I talk to billing?" is a question, and a request
@@ -50,6 +51,9 @@ func (t *turn) route(u utter) bool {
 		t.main, t.handoff, t.done = say, h, true
 		t.events = append(t.events, ev)
 		return true
+	}
+	if t.in.Step != StepCollect {
+		return false // at the read-back the details are taken already
 	}
 	switch {
 	case errors.Is(err, tools.ErrTransferWeb):

@@ -43,6 +43,13 @@ func TestStaffRouting(t *testing.T) {
 			{"Is there someone I can speak with about insurance?", "I'll connect you with Priya now.", session.Caller{}, true},
 		}, handoff: agent.HandoffTransfer, state: func(st session.State) bool { return st.Call.TransferStaff == "billing" }},
 
+		{name: "at the read-back", lines: []line{
+			{"My cat needs a refill", "May I have your name, please?", session.Caller{Reason: "My cat needs a refill"}, false},
+			{"Sam Lee", "What's the best phone number", session.Caller{Name: "Sam Lee", Reason: "My cat needs a refill"}, false},
+			{"503 555 0142", "Is that right?", session.Caller{Name: "Sam Lee", Phone: "+15035550142", Reason: "My cat needs a refill"}, false},
+			{"actually can I just talk to the pharmacy?", "I'll connect you with Jordan now.", session.Caller{Name: "Sam Lee", Phone: "+15035550142", Reason: "My cat needs a refill"}, true},
+		}, handoff: agent.HandoffTransfer, state: func(st session.State) bool { return st.Call.TransferStaff == "pharmacy" }},
+
 		{name: "in the chat: a message for them", channel: session.ChannelWeb, lines: []line{
 			{"talk to someone in billing", "I can't transfer a chat, but I'll make sure Priya gets your message. What message would you like me to pass on?", session.Caller{}, false},
 			{"my invoice is wrong", "Got it. May I have your name, please?", session.Caller{Reason: msg}, false},
