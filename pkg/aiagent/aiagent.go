@@ -63,7 +63,7 @@ func (a *Agent) Turn(ctx context.Context, s *session.Session, text string, now t
 		// is handed the channel's words rather than left to guess (a web
 		// visitor cannot press #).
 		s.State.Intake.Emergency = true
-		say, ev := tools.EmergencyOffer(b, s.Channel)
+		say, ev := tools.EmergencyOffer(b, s)
 		msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: "The caller's last message is urgent. In this reply, tell them: " + say})
 		r.Events = append(r.Events, ev)
 	}

@@ -1109,7 +1109,7 @@ func (t *turn) emergency() {
 		return
 	}
 	t.in.Emergency = true
-	say, ev := tools.EmergencyOffer(t.a.b, t.s.Channel)
+	say, ev := tools.EmergencyOffer(t.a.b, t.s)
 	t.pre = append(t.pre, say)
 	t.events = append(t.events, ev)
 }

@@ -127,7 +127,7 @@ func System(b *business.Business, s *session.Session, now time.Time, offered []l
 	if s.Channel == session.ChannelWeb {
 		w.WriteString("- Channel: text chat on the business's website. Reply in short plain-text messages (no markdown, no lists); numbers and addresses may be written normally.\n")
 		w.WriteString("- This is not a phone call: never tell the visitor to press a key, dial an extension or hold the line, whatever the instructions above say.\n")
-		say, _ := tools.EmergencyOffer(b, s.Channel)
+		say, _ := tools.EmergencyOffer(b, s)
 		fmt.Fprintf(&w, "- Urgent messages: if the visitor describes an emergency or types #, tell them: %q", say)
 		if tools.EmergencyNumber(b) == "" {
 			w.WriteString(" Then ask for their phone number first and save it with the reason, so the team can call back.")

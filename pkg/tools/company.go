@@ -78,7 +78,7 @@ func runCompanyInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome, e
 		case e == nil || !e.Available:
 		case env.Session != nil && env.Session.Channel == session.ChannelWeb:
 			// The instructions are the phone's (press #): a visitor gets the web's way.
-			res.Emergency, _ = EmergencyOffer(b, session.ChannelWeb)
+			res.Emergency, _ = EmergencyOffer(b, env.Session)
 		case e.Instructions != "":
 			res.Emergency = e.Instructions
 		}

@@ -40,14 +40,16 @@ const (
 	EmergencyNoted           = "noted"            // marked urgent for the team
 )
 
-// EmergencyOffer is what an agent says, once, when the words are urgent,
-// and the event recording it. A phone caller of a business with emergency
-// handling is told to press #; a web visitor is never told to press a key:
-// they are shown the on-call number when the business publishes one, else
-// offered an urgent call back.
-func EmergencyOffer(b *business.Business, ch session.Channel) (string, agent.Event) {
+// EmergencyOffer is what an agent says, once, when the words in s are
+// urgent, and the event recording it. A phone caller of a business with
+// emergency handling is told to press # (unless the on-call line just did
+// not answer); a web visitor is never told to press a key: they are shown
+// the on-call number when the business publishes one, else offered an
+// urgent call back.
+func EmergencyOffer(b *business.Business, s *session.Session) (string, agent.Event) {
 	ev := func(d string) agent.Event { return agent.Event{Kind: agent.EventEmergency, Detail: d} }
-	onCall := b.Features.EmergencyCallHandling && b.Company.Emergency != nil
+	ch := s.Channel
+	onCall := b.Features.EmergencyCallHandling && b.Company.Emergency != nil && s.State.Call.ResumeStaff != session.ResumeEmergency
 	switch {
 	case ch == session.ChannelWeb && EmergencyNumber(b) != "":
 		return "If this can't wait, please call our on-call line at " + EmergencyNumber(b) + ".", ev(EmergencyShowedNumber)

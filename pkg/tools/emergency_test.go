@@ -27,16 +27,18 @@ func TestEmergencyOffer(t *testing.T) {
 		ch     session.Channel
 		detail string
 		say    string
+		resume string // State.Call.ResumeStaff
 	}{
-		{"phone with an on-call line", fence, session.ChannelPhone, EmergencyOfferedTransfer, "press the pound key"},
-		{"web, private on-call number", fence, session.ChannelWeb, EmergencyOfferedCallback, "If you leave a phone number"},
-		{"web, published on-call number", &published, session.ChannelWeb, EmergencyShowedNumber, "call our on-call line at (503) 555-0199"},
-		{"web, on-call unavailable", &unavailable, session.ChannelWeb, EmergencyOfferedCallback, "If you leave a phone number"},
-		{"phone without emergency handling", vet, session.ChannelPhone, EmergencyNoted, "mark this as urgent"},
-		{"web without emergency handling", vet, session.ChannelWeb, EmergencyOfferedCallback, "If you leave a phone number"},
+		{"phone after the on-call line did not answer", fence, session.ChannelPhone, EmergencyNoted, "mark this as urgent", session.ResumeEmergency},
+		{"phone with an on-call line", fence, session.ChannelPhone, EmergencyOfferedTransfer, "press the pound key", ""},
+		{"web, private on-call number", fence, session.ChannelWeb, EmergencyOfferedCallback, "If you leave a phone number", ""},
+		{"web, published on-call number", &published, session.ChannelWeb, EmergencyShowedNumber, "call our on-call line at (503) 555-0199", ""},
+		{"web, on-call unavailable", &unavailable, session.ChannelWeb, EmergencyOfferedCallback, "If you leave a phone number", ""},
+		{"phone without emergency handling", vet, session.ChannelPhone, EmergencyNoted, "mark this as urgent", ""},
+		{"web without emergency handling", vet, session.ChannelWeb, EmergencyOfferedCallback, "If you leave a phone number", ""},
 	}
 	for _, tt := range tests {
-		say, ev := EmergencyOffer(tt.b, tt.ch)
+		say, ev := EmergencyOffer(tt.b, &session.Session{Channel: tt.ch, State: session.State{Call: session.Call{ResumeStaff: tt.resume}}})
 		if ev.Detail != tt.detail || !strings.Contains(say, tt.say) {
 			t.Errorf("%s: %q (%s); want %q (%s)", tt.name, say, ev.Detail, tt.say, tt.detail)
 		}
