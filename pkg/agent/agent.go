@@ -40,7 +40,7 @@ func Greeting(b *business.Business, ch session.Channel) string {
 		return b.WebGreeting()
 	}
 	if g := strings.TrimSpace(b.Agent.Greeting); g != "" {
-		return g
+		return b.Fill(g)
 	}
 	return "Hi, you've reached " + b.DisplayName() + ". How can I help you today?"
 }
