@@ -20,9 +20,10 @@ type streamStore struct {
 	log     *slog.Logger
 	now     func() time.Time
 
-	mu   sync.Mutex
-	open map[sessionKey]bool // sessions created and not yet handed over
-	wg   sync.WaitGroup
+	mu    sync.Mutex
+	open  map[sessionKey]bool // sessions created and not yet handed over
+	wg    sync.WaitGroup
+	slots chan struct{} // deliveries running at once
 }
 
 type sessionKey struct {
@@ -31,7 +32,7 @@ type sessionKey struct {
 }
 
 func newStreamStore(st session.Store, deliver func(context.Context, *session.Session) error, log *slog.Logger) *streamStore {
-	return &streamStore{Store: st, deliver: deliver, log: log, now: time.Now, open: map[sessionKey]bool{}}
+	return &streamStore{Store: st, deliver: deliver, log: log, now: time.Now, open: map[sessionKey]bool{}, slots: make(chan struct{}, streamParallel)}
 }
 
 func (s *streamStore) Create(ctx context.Context, sess *session.Session) error {
@@ -67,18 +68,35 @@ func (s *streamStore) handOver(sess *session.Session) {
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
+		// Bounded, like the stream's one batch per shard at a time, so a
+		// burst of endings does not pile onto a struggling store.
+		s.slots <- struct{}{}
+		defer func() { <-s.slots }()
 		ctx := tenant.WithBusiness(context.Background(), sess.BusinessID)
-		// The stream retries a failed batch; so does the local stand-in.
-		for attempt := 1; attempt <= 3; attempt++ {
+		// The stream retries a failed batch until its records expire (a
+		// day); the local stand-in retries patiently too, with backoff.
+		for attempt := 1; ; attempt++ {
 			err := s.deliver(ctx, sess)
 			if err == nil {
 				return
 			}
+			if attempt == streamAttempts {
+				s.log.ErrorContext(ctx, "summary delivery failed; giving up as the stream would after its retries", "attempts", attempt, "sessionId", sess.ID, "err", err)
+				return
+			}
 			s.log.WarnContext(ctx, "summary delivery failed; retrying", "attempt", attempt, "err", err)
-			time.Sleep(time.Duration(attempt) * 500 * time.Millisecond)
+			time.Sleep(min(streamBackoff<<(attempt-1), streamMaxBackoff))
 		}
 	}()
 }
+
+// The local stream's retries: 10 attempts over about a minute and a half.
+const (
+	streamAttempts   = 10
+	streamBackoff    = 250 * time.Millisecond
+	streamMaxBackoff = 16 * time.Second
+	streamParallel   = 8
+)
 
 // sweep hands over sessions that expired while active (abandoned), like the
 // TTL deletion the stream reports in AWS.

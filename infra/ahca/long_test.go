@@ -1,18 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,71 +17,6 @@ import (
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/session/sessiontest"
 )
-
-// countingProxy stands in front of DynamoDB Local and records every
-// request's operation and body size: what a turn costs on the wire.
-type countingProxy struct {
-	mu   sync.Mutex
-	reqs []storeRequest
-}
-
-type storeRequest struct {
-	op    string // GetItem, Query, PutItem, TransactWriteItems, ...
-	bytes int
-}
-
-func newCountingProxy(tb testing.TB, endpoint string) (*countingProxy, string) {
-	p := &countingProxy{}
-	client := &http.Client{Timeout: 30 * time.Second}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")
-		p.mu.Lock()
-		p.reqs = append(p.reqs, storeRequest{op: op, bytes: len(body)})
-		p.mu.Unlock()
-		// Whole bodies both ways: the proxy only counts, it never cuts a
-		// response short.
-		out, err := http.NewRequestWithContext(r.Context(), r.Method, endpoint+r.URL.RequestURI(), bytes.NewReader(body))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		out.Header = r.Header.Clone()
-		resp, err := client.Do(out)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		data, err := io.ReadAll(resp.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		for k, v := range resp.Header {
-			if k != "Content-Length" {
-				w.Header()[k] = v
-			}
-		}
-		w.WriteHeader(resp.StatusCode)
-		w.Write(data)
-	}))
-	tb.Cleanup(srv.Close)
-	return p, srv.URL
-}
-
-// take returns the requests since the last take.
-func (p *countingProxy) take() []storeRequest {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := p.reqs
-	p.reqs = nil
-	return out
-}
 
 // withLimits copies the configs tree and gives one business limits, so a
 // test can talk faster than a caller would.
@@ -127,7 +58,7 @@ func TestLongConversationKeepsEveryTurnAtFlatCost(t *testing.T) {
 		t.Skip("300 turns on DynamoDB Local")
 	}
 	const turns = 300
-	proxy, endpoint := newCountingProxy(t, sessiontest.DynamoEndpoint(t))
+	proxy, endpoint := newDynamoProxy(t, sessiontest.DynamoEndpoint(t), nil)
 	reply := strings.TrimSpace(strings.Repeat("Our crew can look at that fence tomorrow morning, and they will call before they come. ", 10))[:800]
 	model := httptest.NewServer(fakeModelHandler(0, reply))
 	t.Cleanup(model.Close)
