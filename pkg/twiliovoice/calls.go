@@ -68,7 +68,7 @@ func (c *SessionCalls) Start(ctx context.Context, b *business.Business, call Cal
 		agent.Record(s, agent.Event{Kind: transcript.EventAfterHours, Detail: "the after-hours greeting was played"}, now)
 	} else {
 		text, asks := LegGreeting(b, call.Mode, "")
-		greet(s, Greeting{Text: text, Asks: asks}, now)
+		greet(s, text, asks, now)
 	}
 	err := c.Store.Create(ctx, s)
 	if errors.Is(err, session.ErrExists) {
@@ -80,22 +80,19 @@ func (c *SessionCalls) Start(ctx context.Context, b *business.Business, call Cal
 	return nil
 }
 
-// Greeting is what Twilio says as a ConversationRelay leg opens (its
-// welcomeGreeting) and the caller field its last question asks for
-// (LegGreeting).
-type Greeting struct{ Text, Asks string }
-
-// greet records a leg's greeting as the agent's turn.
-func greet(s *session.Session, g Greeting, now time.Time) {
-	if g.Text == "" {
+// greet records the first leg's greeting (LegGreeting) as the agent's
+// turn, at the time Twilio is told to say it; the engine then does not
+// record it again when the leg opens.
+func greet(s *session.Session, text, asks string, now time.Time) {
+	if text == "" {
 		return
 	}
-	s.Append(session.RoleAgent, g.Text, now)
+	s.Append(session.RoleAgent, text, now)
 	s.State.Engine.Greeted = true
-	if g.Asks != "" {
+	if asks != "" {
 		// The greeting asks for a field ("What's your name?"): the caller's
 		// next words answer it.
-		s.State.Intake.Asked(g.Asks)
+		s.State.Intake.Asked(asks)
 	}
 }
 
@@ -115,11 +112,9 @@ func (c *SessionCalls) get(ctx context.Context, biz tenant.ID, callSID string) (
 }
 
 // Resume records the unanswered transfer in State.Call.ResumeStaff and as
-// a transfer_not_answered event (detail: staffKey), then the next leg's
-// greeting as the agent's turn (and the field it asks for): it is recorded
-// now, before the leg opens, so the caller's answer is read as that field
-// even if it reaches the engine before the leg's setup.
-func (c *SessionCalls) Resume(ctx context.Context, biz tenant.ID, callSID, staffKey string, greeting ...Greeting) error {
+// a transfer_not_answered event (detail: staffKey). The next leg's
+// greeting is recorded by the engine when the leg opens (its first frame).
+func (c *SessionCalls) Resume(ctx context.Context, biz tenant.ID, callSID, staffKey string) error {
 	s, err := c.get(ctx, biz, callSID)
 	if err != nil {
 		return fmt.Errorf("resume call: %w", err)
@@ -131,9 +126,6 @@ func (c *SessionCalls) Resume(ctx context.Context, biz tenant.ID, callSID, staff
 		}
 		s.State.Call.ResumeStaff = staffKey
 		agent.Record(s, agent.Event{Kind: transcript.EventTransferNotAnswered, Detail: staffKey}, now)
-		for _, g := range greeting {
-			greet(s, g, now)
-		}
 		// The previous relay leg is over; the leg this TwiML starts is the
 		// only handshake ws-connect may bind next (issue 13).
 		s.ConnectionID = ""

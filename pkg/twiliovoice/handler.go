@@ -105,10 +105,9 @@ type Calls interface {
 	Start(ctx context.Context, b *business.Business, call Call) error
 	// Resume records that the caller returns to the agent after a transfer
 	// to staffKey (a callRouting.staff key, or ResumeEmergency) was not
-	// answered, and the greeting the next leg opens with; that
-	// ConversationRelay leg joins the same session. It fails with
-	// ErrUnknownCall or ErrCallEnded.
-	Resume(ctx context.Context, biz tenant.ID, callSID, staffKey string, greeting ...Greeting) error
+	// answered; the next ConversationRelay leg joins the same session. It
+	// fails with ErrUnknownCall or ErrCallEnded.
+	Resume(ctx context.Context, biz tenant.ID, callSID, staffKey string) error
 	// End ends the call's session with reason (and events recorded with
 	// it) unless it has ended already. It fails with ErrUnknownCall for a
 	// call without a session.
@@ -566,12 +565,11 @@ func (h *Handler) dialAction(ctx context.Context, p params, q url.Values) reply 
 		return twimlReply(HangupTwiML())
 	}
 	h.log().InfoContext(ctx, "transfer not answered: back to the agent", "dialCallStatus", status, "staff", target)
-	text, asks := LegGreeting(b, ModeConversation, target)
-	if err := h.Calls.Resume(ctx, b.ID, sid, target, Greeting{Text: text, Asks: asks}); err != nil {
+	if err := h.Calls.Resume(ctx, b.ID, sid, target); err != nil {
 		h.log().ErrorContext(ctx, "resume call failed", "err", err)
 		return twimlReply(SayHangup(b.Voice.Language, technicalProblemText))
 	}
-	return twimlReply(h.relay(b, sid, text, Param{"resumed", target}))
+	return twimlReply(h.relay(b, sid, WelcomeGreeting(b, ModeConversation, target), Param{"resumed", target}))
 }
 
 // ---------------------------------------------------------------------------

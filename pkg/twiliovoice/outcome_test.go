@@ -2,7 +2,6 @@ package twiliovoice_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -67,13 +66,9 @@ func TestRecordedOutcomes(t *testing.T) {
 				if !tr.AfterHours || tr.EndReason != transcript.EndCallerHungUp {
 					t.Errorf("after hours %v, end %q", tr.AfterHours, tr.EndReason)
 				}
-				// Recorded at the dial action, before the next leg opens.
-				n := len(tr.Turns)
-				if n < 2 || tr.Turns[n-2].Tool != transcript.EventTransferNotAnswered || !strings.Contains(tr.Turns[n-1].Text, "I couldn't reach our on-call crew") {
-					t.Errorf("turns %+v; want the unanswered transfer, then the agent's apology", tr.Turns)
-				}
-				if !strings.HasSuffix(tr.LastQuestion, "What's your name?") {
-					t.Errorf("last question %q", tr.LastQuestion)
+				// No leg opened after it (the engine records its greeting).
+				if last := tr.Turns[len(tr.Turns)-1]; last.Tool != transcript.EventTransferNotAnswered {
+					t.Errorf("last turn %+v", last)
 				}
 			}},
 		{"# answered", nil, sundayAfternoon, "superior-fencing", superiorNumber,

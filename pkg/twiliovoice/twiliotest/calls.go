@@ -72,7 +72,7 @@ func (c *Calls) Start(_ context.Context, b *business.Business, call twiliovoice.
 }
 
 // Resume records an unanswered transfer.
-func (c *Calls) Resume(_ context.Context, biz tenant.ID, callSID, staffKey string, _ ...twiliovoice.Greeting) error {
+func (c *Calls) Resume(_ context.Context, biz tenant.ID, callSID, staffKey string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.Resumes++
