@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ahca/ahca/pkg/agent"
+	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tools"
 )
@@ -106,22 +107,35 @@ func (t *turn) returned() {
 	}
 }
 
-// voicemail saves the message taken after an unanswered transfer as the
+// voicemail saves the message taken on a call that nobody could take,
+// after an unanswered transfer or in after-hours voicemail mode, as the
 // call's voicemail (as collect_voicemail does; the scripted agent sends no
-// texts) and hands the call on to be hung up.
+// texts), for the staff member who did not answer or whom the message
+// names, and hands the call on to be hung up.
 func (t *turn) voicemail() {
-	s := t.s
+	s, b := t.s, t.a.b
 	rs := s.State.Call.ResumeStaff
-	if s.Channel != session.ChannelPhone || rs == "" || rs == session.ResumeEmergency || !t.a.b.Features.VoicemailHandling {
+	unanswered := rs != "" && rs != session.ResumeEmergency
+	if s.Channel != session.ChannelPhone || !b.Features.VoicemailHandling || !unanswered && s.State.Call.Mode != session.CallVoicemail {
 		return
 	}
+	var st business.Staff
+	found := false
+	if unanswered {
+		st, found = tools.StaffByKey(b, rs)
+	} else if to, ok := strings.CutPrefix(t.in.Message, "for "); ok {
+		st, _, found = tools.MatchStaff(b, to, false)
+	}
 	c := s.Caller
-	vm := &session.Voicemail{Name: c.Name, Phone: c.Phone, PhoneSource: "caller", Reason: c.Reason, For: rs, At: t.now.UTC().Truncate(time.Second)}
+	vm := &session.Voicemail{Name: c.Name, Phone: c.Phone, PhoneSource: "caller", Reason: c.Reason, For: st.Key, At: t.now.UTC().Truncate(time.Second)}
 	if vm.Phone == "" && c.CallerID != "" {
 		vm.Phone, vm.PhoneSource = c.CallerID, "caller_id"
 	}
 	s.State.Voicemail = vm
-	forWhom := strings.TrimPrefix(t.in.Message, "for ")
+	forWhom := "the team"
+	if found {
+		forWhom = st.Name
+	}
 	t.event(agent.EventVoicemail, "message for "+forWhom+"; 0 text(s) sent")
 	t.handoff = &agent.Handoff{Reason: agent.HandoffVoicemail}
 }

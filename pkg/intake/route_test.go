@@ -17,6 +17,13 @@ func afterUnanswered(key string) func(*session.Session) {
 	}
 }
 
+// afterHours is a call in after-hours voicemail mode, whose greeting
+// asked for the name.
+func afterHours(s *session.Session) {
+	s.State.Call.Mode = session.CallVoicemail
+	s.State.Intake.Asked(fieldName)
+}
+
 func TestStaffRouting(t *testing.T) {
 	a := New(businessFor(t, "maple-street-vet"))
 	const msg = "For Priya: My invoice is wrong"
@@ -66,6 +73,17 @@ func TestStaffRouting(t *testing.T) {
 		}, handoff: agent.HandoffVoicemail, state: func(st session.State) bool {
 			vm := st.Voicemail
 			return vm != nil && vm.For == "billing" && vm.Name == "Sam Lee" && vm.Phone == "+15035550142" && vm.Reason == msg && st.Intake.Outcome == OutcomeConfirmed
+		}},
+
+		{name: "after hours: a message for the one it names, saved as the voicemail", setup: afterHours, now: sunday, lines: []line{
+			{"Chris Park", "Thanks, Chris.", session.Caller{Name: "Chris Park"}, false},
+			{"can I talk to the pharmacy?", "Nobody can take a call right now, but I'll make sure Jordan gets your message. What message would you like me to pass on?",
+				session.Caller{Name: "Chris Park"}, false},
+			{"Bella needs her refill", "What's the best phone number", session.Caller{Name: "Chris Park", Reason: "For Jordan: Bella needs her refill"}, false},
+			{"541 555 0123", "Is that right?", session.Caller{Name: "Chris Park", Phone: "+15415550123", Reason: "For Jordan: Bella needs her refill"}, false},
+			{"yes", "will follow up with you during business hours", session.Caller{Name: "Chris Park", Phone: "+15415550123", Reason: "For Jordan: Bella needs her refill"}, true},
+		}, handoff: agent.HandoffVoicemail, state: func(st session.State) bool {
+			return st.Voicemail != nil && st.Voicemail.For == "pharmacy" && st.Voicemail.Phone == "+15415550123" && st.Call.TransferStaff == ""
 		}},
 
 		{name: "not answered: no second transfer to them", setup: afterUnanswered("billing"), lines: []line{
