@@ -1,6 +1,7 @@
 package twiliovoice
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,9 @@ type SessionCalls struct {
 	Store session.Store
 	Now   func() time.Time // default time.Now
 	TTL   time.Duration    // default DefaultCallTTL
+	// IdleTimeout, when set, is every call's idle timeout (`ahca dev
+	// --idle-timeout`); else the business's session.phoneIdleTimeout.
+	IdleTimeout time.Duration
 }
 
 var _ Calls = (*SessionCalls)(nil)
@@ -56,6 +60,8 @@ func (c *SessionCalls) Start(ctx context.Context, b *business.Business, call Cal
 		BusinessID: b.ID, ID: call.SID, Channel: session.ChannelPhone, CallSID: call.SID,
 		Status:    session.StatusActive,
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(ttl),
+		// The sweeper's backstop for a status callback that never comes.
+		IdleTimeout: cmp.Or(c.IdleTimeout, b.IdleTimeout(string(session.ChannelPhone))),
 	}
 	if n := phone.Normalize(call.From); phone.IsE164(n) {
 		s.Caller.CallerID = n
