@@ -20,12 +20,12 @@ import (
 // text-to-speech must read whole: a full stop that is not followed by a
 // space ("dana@example.org", "$0.45", "example.com/pricing") is no sentence
 // end, an abbreviation's stop ("Dr.", "a.m.", "e.g.") is none either, and
-// no word break follows a field with a digit in it, so "(503) 555-0199",
-// "10 a.m." and "$5 million" stay in one phrase.
+// no break at all follows a field with a digit in it, so "(503) 555-0199",
+// "5 0 3, 5 5 5, 0 1 4 2", "10 a.m." and "$5 million" stay in one phrase.
 type Coalescer struct {
 	SentenceMin int           // flush at . ! ? once the phrase has this many bytes (default 16)
 	ClauseMin   int           // flush at , ; : once the phrase has this many bytes (default 48)
-	Max         int           // flush at a word break past this many bytes (default 200); at any space past twice as many
+	Max         int           // flush at a word break past this many bytes (default 200); at any space past twice as many (and runMax)
 	Every       time.Duration // flush at a word break when the phrase is this old (default 600ms)
 	Now         func() time.Time
 
@@ -50,6 +50,10 @@ func (c *Coalescer) defaults() {
 		c.Now = time.Now
 	}
 }
+
+// runMax is the least a phrase grows before any space may end it, inside
+// a token or not: far beyond any phone number or amount.
+const runMax = 400
 
 // Add appends a token and returns the phrases that are complete.
 func (c *Coalescer) Add(token string) []string {
@@ -82,7 +86,7 @@ func (c *Coalescer) cut(b breakKind) bool {
 		b == clauseBreak && n >= c.ClauseMin,
 		b >= wordBreak && n >= c.Max,
 		b >= wordBreak && n >= 8 && c.Now().Sub(c.since) >= c.Every,
-		n/2 >= c.Max: // a run of numbers or initials must not grow without end
+		n/2 >= c.Max && n >= runMax: // a run of numbers or initials must not grow without end
 		return true
 	}
 	return false
@@ -126,6 +130,9 @@ func breakBefore(text string) breakKind {
 		}
 		return sentenceBreak
 	case ',', ';', ':':
+		if strings.ContainsFunc(core, unicode.IsDigit) {
+			return noBreak // a group of a number read out: "5 0 3, 5 5 5, 0 1 4 2"
+		}
 		return clauseBreak
 	}
 	if strings.ContainsFunc(core, unicode.IsDigit) {

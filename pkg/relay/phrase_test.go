@@ -25,6 +25,8 @@ var spoken = []struct {
 		[]string{"St. Springfield", "8 a.m. and", "5 p.m. every", "e.g. Monday"}},
 	{"The best number for the on-call crew is (503) 555-0199, and the office line is +1 503 555 0142 if you prefer to call during the day. Either one reaches a person.",
 		[]string{"(503) 555-0199", "+1 503 555 0142"}},
+	{"Thanks, Jamie. I have your number as 5 0 3, 5 5 5, 0 1 4 2, and your email as jamie at example dot com. Is that right?",
+		[]string{"5 0 3, 5 5 5, 0 1 4 2"}},
 	{"Version 2.5 is out. It costs 3.5 percent less, i.e. about $12.40 a month. Mr. J. R. Smith approved it at 9:15 a.m. yesterday.",
 		[]string{"2.5", "3.5", "i.e. about", "$12.40", "Mr. J. R. Smith", "9:15 a.m. yesterday"}},
 	{"Your booking is for Tuesday, March 3 at 10:00 AM MST. We'll text 503.555.0199 the day before; reply to ops@superior-fence.example.co.uk with questions.",
@@ -98,9 +100,9 @@ func TestCoalescerKeepsTokensWhole(t *testing.T) {
 
 func TestCoalescerBreaksRunsOfNumbers(t *testing.T) {
 	c := &Coalescer{Max: 10, Now: func() time.Time { return time.Unix(0, 0) }}
-	got := c.Add("1 2 3 4 5 6 7 8 9 10 11 12 13")
-	if len(got) != 1 || got[0] != "1 2 3 4 5 6 7 8 9 10 " {
-		t.Errorf("a run of numbers past twice Max = %q, want one phrase of the first 20 bytes and more", got)
+	got := c.Add(strings.Repeat("1 2 3 4 5 ", 50)) // 500 bytes, no break allowed
+	if len(got) != 1 || len(got[0]) != runMax {
+		t.Errorf("a run of numbers became %q; want one phrase of %d bytes, then the rest", got, runMax)
 	}
 }
 
@@ -118,6 +120,7 @@ func TestBreakBefore(t *testing.T) {
 		{"ask J.", noBreak},
 		{"yes,", clauseBreak},
 		{"hours:", clauseBreak},
+		{"5 0 3,", noBreak},
 		{"call (503)", noBreak},
 		{"costs $5", noBreak},
 		{"hello", wordBreak},
