@@ -21,25 +21,10 @@ func (o oneBusiness) Business(context.Context, tenant.ID) (*business.Business, e
 	return o.b, nil
 }
 
-// restartFrame runs a restart frame the way Handle runs a frame: the
-// connection's session, its business and agent, then the turn.
+// restartFrame sends the client's restart frame on conn.
 func restartFrame(t *testing.T, e *Engine, p Poster, conn string) error {
 	t.Helper()
-	ctx := context.Background()
-	if _, err := protocol.Parse([]byte(`{"type":"restart"}`)); err != nil {
-		t.Fatalf("restart frame refused: %v", err)
-	}
-	s, err := e.Store.ByConnection(ctx, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := e.Configs.Business(ctx, s.BusinessID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := &turn{e: e, p: p, b: b, s: s}
-	tr.agent, tr.usesModel = e.agent(b, s)
-	return tr.restart(ctx)
+	return e.Handle(context.Background(), p, conn, []byte(`{"type":"restart"}`))
 }
 
 func restartEngine(t *testing.T, b *business.Business) (*Engine, *relaytest.Recorder) {
