@@ -527,11 +527,11 @@ func (t *turn) collect(u utter) {
 		// Volunteered with another answer: "Jamie, and I need a gate fixed".
 		t.set(fieldReason, r)
 	case r != "" && (reasonLeadRe.MatchString(norm(trimLeadingFillers(lo))) || t.bookAsked || wantsBooking(lo)):
-		// A wish volunteered while asked for a detail ("I'd like to book a
-		// demo next Tuesday") is taken, and the question asked again.
-		t.addedWish = !t.got[ask] && (t.bookAsked || wantsBooking(lo))
 		// More about the call while asked for something else: "it's about
-		// Max's surgery follow-up". Added to what the caller said before.
+		// Max's surgery follow-up", or a wish ("I'd like to book a demo next
+		// Tuesday", acknowledged as such, the question then asked again).
+		// Added to what the caller said before.
+		t.addedWish = !t.got[ask] && (t.bookAsked || wantsBooking(lo))
 		if cur := t.s.Caller.Reason; cur == "" {
 			t.set(fieldReason, r)
 		} else if !strings.Contains(cur, r) {
