@@ -89,6 +89,11 @@ type twiml struct {
 		Action string `xml:"action,attr"`
 		Number string `xml:",chardata"`
 	} `xml:"Dial"`
+	// Gather asks for a key press (after hours: # for the on-call line).
+	Gather *struct {
+		Action string   `xml:"action,attr"`
+		Says   []string `xml:"Say"`
+	} `xml:"Gather"`
 }
 
 func (c *callSim) run(ctx context.Context) error {
@@ -112,6 +117,18 @@ func (c *callSim) run(ctx context.Context) error {
 		case doc.Dial != nil:
 			fmt.Fprintf(c.out, "twilio dials %s → %s\n", strings.TrimSpace(doc.Dial.Number), c.dial)
 			doc, err = c.webhook(ctx, doc.Dial.Action, map[string]string{"DialCallStatus": c.dial, "CallStatus": "in-progress"})
+		case doc.Gather != nil:
+			for _, say := range doc.Gather.Says {
+				fmt.Fprintf(c.out, "twilio says: %s\n", say)
+			}
+			// The caller's next line answers: a key press is gathered,
+			// anything else (or no line) lets the call go on as TwiML says.
+			if key, ok := c.keyPress(); ok {
+				fmt.Fprintf(c.out, "caller presses %s\n", key)
+				doc, err = c.webhook(ctx, doc.Gather.Action, map[string]string{"Digits": key, "CallStatus": "in-progress"})
+				continue
+			}
+			doc = &twiml{} // no key: the call ends as the TwiML goes on
 		default:
 			fmt.Fprintln(c.out, "twilio hangs up")
 			_, err = c.webhook(ctx, c.base+"/twilio/status", map[string]string{"CallStatus": "completed", "CallDuration": "60"})
@@ -119,6 +136,19 @@ func (c *callSim) run(ctx context.Context) error {
 		}
 	}
 	return err
+}
+
+// keyPress reads the caller's next line when it is key presses ("#",
+// digits); a spoken line or none is no key press.
+func (c *callSim) keyPress() (string, bool) {
+	if !c.lines.Scan() {
+		return "", false
+	}
+	line := strings.TrimSpace(c.lines.Text())
+	if line == "" || strings.Trim(line, "0123456789*#") != "" {
+		return "", false
+	}
+	return line, true
 }
 
 // webhook POSTs a signed Twilio request and parses the TwiML answer.

@@ -62,6 +62,26 @@ func TestCallLeadCaptureAndEmergency(t *testing.T) {
 	}
 }
 
+// After hours, with emergency handling and no voicemail, the greeting
+// offers # and the simulator's key press reaches the on-call line through
+// the Gather action; the missed call leaves a record.
+func TestCallAfterHoursEmergency(t *testing.T) {
+	t.Setenv("SUPERIOR_FENCING_ON_CALL_PHONE", "+15035550111")
+	dir := withConfig(t, "superior-fencing", func(cfg map[string]any) {
+		cfg["features"].(map[string]any)["onlyAnswerDuringBusinessHours"] = true
+		// Open only on Mondays: the test's Tuesday morning is after hours.
+		cfg["operatingHours"] = map[string]any{"timezone": "America/Los_Angeles",
+			"schedule": map[string]any{"monday": []any{map[string]any{"start": "08:00", "end": "17:00"}}}}
+	})
+	stack := startTestStack(t, devOptions{ConfigsDir: dir, now: tuesdayMorning})
+	_, out := simulate(t, stack, "+15035550142", "completed", "#")
+	for _, want := range []string{"caller presses #", ">+15035550111</Dial>", "twilio hangs up"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("after-hours call lacks %q:\n%s", want, out)
+		}
+	}
+}
+
 // Staff routing by intent with the AI agent: a transfer that is answered,
 // and one that is not, which returns the caller to the agent with the
 // first leg's context, takes a voicemail and texts the staff member.

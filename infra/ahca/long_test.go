@@ -18,9 +18,9 @@ import (
 	"github.com/ahca/ahca/pkg/session/sessiontest"
 )
 
-// withLimits copies the configs tree and gives one business limits, so a
-// test can talk faster than a caller would.
-func withLimits(tb testing.TB, biz, limits string) string {
+// withConfig copies the configs tree and edits one business's config.json,
+// so a test can give it limits or features the shipped configs do not have.
+func withConfig(tb testing.TB, biz string, edit func(cfg map[string]any)) string {
 	tb.Helper()
 	dir := tb.TempDir()
 	if err := os.CopyFS(dir, os.DirFS("../../configs")); err != nil {
@@ -31,11 +31,11 @@ func withLimits(tb testing.TB, biz, limits string) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var cfg map[string]json.RawMessage
+	var cfg map[string]any
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		tb.Fatal(err)
 	}
-	cfg["limits"] = json.RawMessage(limits)
+	edit(cfg)
 	out, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
 		tb.Fatal(err)
@@ -64,7 +64,7 @@ func TestLongConversationKeepsEveryTurnAtFlatCost(t *testing.T) {
 	t.Cleanup(model.Close)
 	stack := startTestStack(t, devOptions{
 		Store: "dynamodb", DynamoDBEndpoint: endpoint, Table: fmt.Sprintf("dev-long-%d", time.Now().UnixNano()),
-		ConfigsDir: withLimits(t, "superior-fencing", `{"promptsPerMinute": 600}`),
+		ConfigsDir: withConfig(t, "superior-fencing", func(cfg map[string]any) { cfg["limits"] = map[string]any{"promptsPerMinute": 600} }),
 		llm: openaiclient.New(openaiclient.Options{
 			BaseURL: model.URL + "/v1", APIKey: func(context.Context) (string, error) { return "sk-test", nil },
 		}),
