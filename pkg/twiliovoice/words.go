@@ -116,5 +116,5 @@ func WelcomeGreeting(b *business.Business, mode Mode, resumeStaff string) string
 	case mode == ModeVoicemail:
 		return voicemailGreeting(b)
 	}
-	return b.Agent.Greeting
+	return b.Fill(b.Agent.Greeting) // Twilio speaks it: no {agentName} left unfilled
 }
