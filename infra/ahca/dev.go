@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -279,26 +278,8 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	mux.Handle("GET /dev/transcripts", listTranscriptsHandler(records))
 	mux.Handle("GET /dev/transcripts/{session}", showTranscriptHandler(records))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /api/businesses", func(w http.ResponseWriter, r *http.Request) {
-		set, err := reg.Current(r.Context())
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		type entry struct {
-			ID        tenant.ID `json:"businessId"`
-			Name      string    `json:"businessName"`
-			AgentName string    `json:"agentName"`
-		}
-		list := []entry{}
-		for _, id := range set.IDs() {
-			b, _ := set.Business(id)
-			list = append(list, entry{b.ID, b.Name, b.Agent.Name})
-		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(list)
-	})
-	mux.Handle("/", webFiles(o.WebDir))
+	web := &devWeb{reg: reg, dir: o.WebDir, base: base, wsURL: wsURL, allowed: h.AllowedOrigins}
+	web.routes(mux)
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
@@ -365,18 +346,6 @@ func devTwilioToken() string {
 	return defaultDevTwilioToken
 }
 
-// webFiles serves the web client, not its tests or node_modules.
-func webFiles(dir string) http.Handler {
-	files := http.FileServer(http.Dir(dir))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.Path; strings.HasPrefix(p, "/test/") || strings.HasPrefix(p, "/node_modules/") || strings.HasPrefix(p, "/package") {
-			http.NotFound(w, r)
-			return
-		}
-		files.ServeHTTP(w, r)
-	})
-}
-
 // fixedPoster posts through one endpoint whatever the event's stage.
 type fixedPoster struct{ g relay.Gateway }
 
@@ -437,6 +406,8 @@ func writeDevReady(w io.Writer, o devOptions, d *devStack) {
 	fmt.Fprintf(w, "ahca dev: %d business(es): %s\n", len(d.Businesses), strings.Join(d.Businesses, ", "))
 	fmt.Fprintf(w, "ahca dev: listening on %s — web client at %s/\n", d.URL, d.URL)
 	fmt.Fprintf(w, "AHCA local stack\n  web client:  %s/\n  websocket:   %s?businessId=<id>\n", d.URL, ws)
+	fmt.Fprintf(w, "  widget:      %s/widget.js (snippet: %s)\n", d.URL, widgetSnippet(d.URL, "<id>"))
+	fmt.Fprintf(w, "  demo site:   %s/demo/<id> (a second origin, with the snippet)\n", demoOrigin(d.URL))
 	fmt.Fprintf(w, "  chat:        ahca chat --business <id>%s\n", chatURL)
 	fmt.Fprintf(w, "  twilio:      %s/twilio/voice (ahca call --to <number>%s)\n", d.URL, devURL)
 	fmt.Fprintf(w, "  transcripts: ahca transcripts list --business <id>%s\n", devURL)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -170,24 +171,41 @@ func (h *Handlers) admitWeb(ctx context.Context, req events.APIGatewayWebsocketP
 	return b, nil
 }
 
-// originAllowed: browsers always send Origin on WebSocket handshakes. A
-// business with no allowedOrigins accepts any origin; one with a list accepts
-// only those and AHCA's trusted origins. Non-browser clients send no Origin.
+// AllowedOrigins are the browser origins that may open a web chat with b:
+// nil when b has no web.allowedOrigins (any origin may), else AHCA's
+// trusted origins and b's own, lower-case. The widget's business info
+// carries the same list, so a page the handshake would refuse shows no
+// widget.
+func (h *Handlers) AllowedOrigins(b *business.Business) []string {
+	if len(b.Web.AllowedOrigins) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(h.TrustedOrigins)+len(b.Web.AllowedOrigins))
+	for _, o := range append(append([]string{}, h.TrustedOrigins...), b.Web.AllowedOrigins...) {
+		if o = strings.ToLower(strings.TrimSuffix(o, "/")); !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// originAllowed decides a browser handshake by its Origin header. A
+// handshake without one is admitted: browsers always send Origin on
+// WebSocket handshakes, so it comes from a non-browser client (ahca chat, a
+// server), which could send any Origin it liked; the check protects visitors'
+// browsers from other sites, it does not authenticate, and such clients stay
+// bound by the per-source and per-business limits. "null" (file: pages,
+// sandboxed frames) is an origin like any other and matches no list.
 func (h *Handlers) originAllowed(b *business.Business, origin string) bool {
-	if origin == "" || len(b.Web.AllowedOrigins) == 0 {
+	allowed := h.AllowedOrigins(b)
+	if origin == "" || allowed == nil {
 		return true
 	}
 	u, err := url.Parse(origin)
-	if err != nil {
+	if err != nil || u.Scheme == "" || u.Host == "" {
 		return false
 	}
-	norm := strings.ToLower(u.Scheme + "://" + u.Host)
-	for _, o := range append(h.TrustedOrigins, b.Web.AllowedOrigins...) {
-		if strings.EqualFold(o, norm) {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(allowed, strings.ToLower(u.Scheme+"://"+u.Host))
 }
 
 // Message handles $default: one frame, one turn.

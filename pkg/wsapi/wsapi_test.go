@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +100,25 @@ func reply(t *testing.T, frames []map[string]any) string {
 
 var frameOf = relaytest.Find
 
+func TestAllowedOrigins(t *testing.T) {
+	f := newFixture(t)
+	for _, tt := range []struct {
+		biz  string
+		want []string
+	}{
+		{"superior-fencing", []string{"https://chat.ahca.example", "https://www.superior-fence.example", "http://localhost:8080"}},
+		{"maple-street-vet", nil},
+	} {
+		b, err := f.h.Configs.Business(context.Background(), tenant.ID(tt.biz))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.h.AllowedOrigins(b); !slices.Equal(got, tt.want) {
+			t.Errorf("AllowedOrigins(%s) = %q, want %q", tt.biz, got, tt.want)
+		}
+	}
+}
+
 func TestConnectAdmitsOrRefuses(t *testing.T) {
 	tests := []struct {
 		name, biz, origin string
@@ -110,6 +130,10 @@ func TestConnectAdmitsOrRefuses(t *testing.T) {
 		{"non-browser client (no Origin)", "sherpaprompt", "", 200, ""},
 		{"business without an origin list", "maple-street-vet", "https://anything.example", 200, ""},
 		{"origin not allowed", "superior-fencing", "https://evil.example", 403, "origin https://evil.example may not open a chat"},
+		{"allowed origin in other case", "superior-fencing", "HTTPS://WWW.Superior-Fence.example", 200, ""},
+		{"allowed host on another port", "superior-fencing", "https://www.superior-fence.example:8443", 403, "may not open a chat"},
+		{"file: page (Origin null)", "superior-fencing", "null", 403, "origin null may not open a chat"},
+		{"Origin null, business without a list", "maple-street-vet", "null", 200, ""},
 		{"missing businessId", "", "", 400, "missing businessId"},
 		{"unknown business", "no-such-business", "", 404, "unknown business no-such-business"},
 		{"malformed business id", "../etc", "", 400, "invalid business id"},
@@ -161,7 +185,7 @@ func TestConnectFixtureAsRecorded(t *testing.T) {
 	}
 }
 
-func TestSetupGreetsWithTheBusinessGreeting(t *testing.T) {
+func TestSetupGreetsWithTheBusinessWebGreeting(t *testing.T) {
 	for _, biz := range []string{"superior-fencing", "sherpaprompt", "maple-street-vet"} {
 		t.Run(biz, func(t *testing.T) {
 			f := newFixture(t)
@@ -172,8 +196,8 @@ func TestSetupGreetsWithTheBusinessGreeting(t *testing.T) {
 			if ready == nil || ready["businessName"] != b.Name || ready["agentName"] != b.Agent.Name || ready["sessionId"] == "" {
 				t.Fatalf("session_ready = %v", ready)
 			}
-			if got := reply(t, frames); got != b.Agent.Greeting {
-				t.Errorf("greeting = %q, want %q", got, b.Agent.Greeting)
+			if got := reply(t, frames); got != b.WebGreeting() {
+				t.Errorf("greeting = %q, want the web greeting %q", got, b.WebGreeting())
 			}
 			// A second setup does not greet again.
 			if frames := f.send(t, "c1", `{"type":"setup"}`); frameOf(frames, "text") != nil {

@@ -1,134 +1,24 @@
-// Real-browser test of the chat page against a running AHCA dev server.
+// Real-browser test of the standalone chat page against a running AHCA dev
+// server (browser.mjs has the setup):
 //
 //   AHCA_DEV_URL=http://127.0.0.1:18080 node --test test/
-//
-// The server is started by the caller (the Makefile); this file only drives
-// Debian's Chromium (CHROMIUM, default /usr/bin/chromium) through
-// playwright-core, which never downloads a browser. On failure a screenshot
-// goes to /tmp (AHCA_SCREENSHOT_DIR overrides) and its path is printed.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
-
-const BASE = (process.env.AHCA_DEV_URL || '').replace(/\/+$/, '');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const SHOT_DIR = process.env.AHCA_SCREENSHOT_DIR || os.tmpdir();
-const STEP = Number(process.env.AHCA_STEP_TIMEOUT_MS || 10000);
-
-if (!BASE) {
-  throw new Error('AHCA_DEV_URL is not set: start the dev server (go run ./infra/ahca dev --addr 127.0.0.1:18080) and export AHCA_DEV_URL=http://127.0.0.1:18080');
-}
-
-const AGENT = '[data-testid="agent-message"]';
-const AGENT_DONE = '[data-testid="agent-message"][data-complete="true"]';
-
-let browser;
-
-before(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: run infra/scripts/browser-deps.sh (or set CHROMIUM)`);
-  }
-  const health = await fetch(`${BASE}/healthz`).catch((e) => {
-    throw new Error(`dev server not reachable at ${BASE}: ${e.message}`);
-  });
-  assert.equal(health.status, 200, `GET ${BASE}/healthz`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    // launch() gives the browser a fresh temporary profile and removes it on close.
-  });
-});
-
-after(async () => {
-  await browser?.close();
-});
-
-/**
- * Runs fn with a fresh page; on failure saves a screenshot and the page's
- * console and socket log next to it, then rethrows.
- */
-async function withPage(t, options, fn) {
-  const context = await browser.newContext(options);
-  const page = await context.newPage();
-  page.setDefaultTimeout(STEP);
-  const logs = [];
-  page.on('console', (m) => logs.push(`console.${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-  page.on('websocket', (ws) => {
-    logs.push(`ws open ${ws.url()}`);
-    ws.on('framesent', (f) => logs.push(`ws > ${f.payload}`));
-    ws.on('framereceived', (f) => logs.push(`ws < ${f.payload}`));
-    ws.on('socketerror', (e) => logs.push(`ws error ${e}`));
-    ws.on('close', () => logs.push('ws closed'));
-  });
-  try {
-    await fn(page, logs);
-    const errors = logs.filter((l) => l.startsWith('pageerror'));
-    assert.deepEqual(errors, [], 'uncaught errors in the page');
-  } catch (err) {
-    const base = path.join(SHOT_DIR, `ahca-${t.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}-${Date.now()}`);
-    try {
-      await page.screenshot({ path: `${base}.png`, fullPage: true });
-      fs.writeFileSync(`${base}.log`, logs.join('\n') + '\n');
-      t.diagnostic(`failure screenshot: ${base}.png  page log: ${base}.log`);
-    } catch (shotErr) {
-      console.error(`# could not save a failure screenshot: ${shotErr.message}`);
-    }
-    throw err;
-  } finally {
-    await context.close();
-  }
-}
-
-/** Waits until at least n agent replies are complete; returns the nth one's text. */
-async function agentReply(page, n) {
-  const bubble = page.locator(AGENT_DONE).nth(n - 1);
-  await bubble.waitFor({ state: 'attached' });
-  const text = (await bubble.textContent()).trim();
-  assert.ok(text.length > 0, `agent reply ${n} is empty`);
-  return text;
-}
-
-/** Types a message, sends it with the Send button, and checks it shows as the user's. */
-async function say(page, text, { enter = false } = {}) {
-  const input = page.getByTestId('input');
-  await input.fill(text);
-  if (enter) await input.press('Enter');
-  else await page.getByTestId('send').click();
-  await page.locator('[data-testid="user-message"]', { hasText: text }).last().waitFor();
-  assert.equal(await input.inputValue(), '', 'input is cleared after sending');
-}
-
-async function expectText(locator, predicate, what) {
-  // Poll until predicate(text) holds: the panel updates when a frame arrives.
-  const deadline = Date.now() + STEP;
-  let text = '';
-  while (Date.now() < deadline) {
-    text = ((await locator.textContent()) || '').trim();
-    if (predicate(text)) return text;
-    await locator.page().waitForTimeout(50);
-  }
-  assert.fail(`${what}: got ${JSON.stringify(text)}`);
-}
-
-async function openBusiness(page, id) {
-  await page.goto(`${BASE}/?business=${encodeURIComponent(id)}`);
-  await page.getByTestId('status').and(page.locator('[data-state="connected"]')).waitFor();
-}
+import {
+  AGENT,
+  agentReply,
+  assertInViewport,
+  assertNoHorizontalScroll,
+  BASE,
+  expectText,
+  openBusiness,
+  say,
+  SIZES,
+  waitFor,
+  withPage,
+} from './browser.mjs';
 
 describe('chat page', () => {
   test('intake conversation with superior-fencing, then switch to maple-street-vet', async (t) => {
@@ -211,7 +101,7 @@ describe('chat page', () => {
   });
 
   test('phone-sized viewport: composer fits without horizontal scroll', async (t) => {
-    await withPage(t, { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }, async (page) => {
+    await withPage(t, SIZES.phone, async (page) => {
       await openBusiness(page, 'superior-fencing');
       await agentReply(page, 1);
       const input = page.getByTestId('input');
@@ -219,22 +109,118 @@ describe('chat page', () => {
       await input.fill('Hello');
       for (const [name, loc] of [['input', input], ['send', send]]) {
         assert.ok(await loc.isVisible(), `${name} visible`);
-        const box = await loc.boundingBox();
-        assert.ok(box, `${name} has a box`);
-        assert.ok(box.x >= 0 && box.x + box.width <= 375, `${name} within the width: ${JSON.stringify(box)}`);
-        assert.ok(box.y >= 0 && box.y + box.height <= 740, `${name} within the height: ${JSON.stringify(box)}`);
+        const box = await assertInViewport(page, loc, name);
         assert.ok(box.height >= 40, `${name} is a large tap target: ${box.height}px`);
       }
-      const { scrollWidth, clientWidth } = await page.evaluate(() => ({
-        scrollWidth: document.documentElement.scrollWidth,
-        clientWidth: document.documentElement.clientWidth,
-      }));
-      assert.ok(scrollWidth <= clientWidth, `no horizontal scroll: ${scrollWidth} > ${clientWidth}`);
+      await assertNoHorizontalScroll(page);
       await send.tap();
       await agentReply(page, 2);
     });
   });
 });
+
+// The page exactly as shipped in web/index.html (no tenant list: `ahca dev`
+// is what turns the picker on), as a deployed stack serves it.
+const SHIPPED_PAGE = fs.readFileSync(new URL('../index.html', import.meta.url), 'utf8');
+
+async function servePublicPage(page) {
+  const requests = [];
+  page.on('request', (r) => requests.push(new URL(r.url()).pathname));
+  let sockets = 0;
+  page.on('websocket', () => sockets++);
+  await page.route(
+    (u) => u.origin === new URL(BASE).origin && (u.pathname === '/' || u.pathname === '/index.html'),
+    (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: SHIPPED_PAGE }),
+  );
+  return { requests, sockets: () => sockets };
+}
+
+for (const [size, options] of Object.entries(SIZES)) {
+  describe(`web chat (${size})`, () => {
+    test('the public page opens the one business of its link and lists no tenants', async (t) => {
+      await withPage(t, options, async (page) => {
+        const seen = await servePublicPage(page);
+        await openBusiness(page, 'maple-street-vet');
+        assert.match(await agentReply(page, 1), /Maple Street/);
+        assert.match(await page.getByTestId('business-name').textContent(), /Maple Street/);
+        assert.equal(await page.getByTestId('business-select').isVisible(), false, 'no tenant picker');
+        assert.ok(!seen.requests.includes('/api/businesses'), `the business list was not requested: ${seen.requests.join(' ')}`);
+        assert.match(await page.title(), /^Chat with .+ · Maple Street/);
+
+        // A link without a business opens nothing and says so.
+        await page.goto(`${BASE}/`);
+        const banner = page.getByTestId('error-banner');
+        await banner.waitFor({ state: 'visible' });
+        assert.match(await banner.textContent(), /business’s chat link/);
+        assert.equal(seen.sockets(), 1, 'no socket without a business');
+        assert.equal(await page.getByTestId('business-select').isVisible(), false);
+      });
+    });
+
+    test('web greeting without phone instructions, Collected counts the required fields, Start over', async (t) => {
+      await withPage(t, options, async (page, logs) => {
+        await openBusiness(page, 'superior-fencing');
+        const greeting = await agentReply(page, 1);
+        assert.doesNotMatch(greeting, /\bpress|pound|keypad|\bdial|#/i, 'the web greeting gives no phone instructions');
+        const count = page.getByTestId('panel-count');
+        assert.equal((await count.textContent()).trim(), '0 of 3', 'superior-fencing requires name, phone and reason');
+
+        await say(page, "My fence blew down in the storm and the gate won't close");
+        await agentReply(page, 2);
+        await say(page, 'My name is Jamie Rivera');
+        await agentReply(page, 3);
+        await say(page, '503 555 0142');
+        await agentReply(page, 4);
+        await expectText(count, (s) => s === '3 of 3', 'count with every required field collected');
+        assert.equal((await page.getByTestId('panel-email').textContent()).trim(), '—');
+
+        const before = await page.getByTestId('session-id').getAttribute('title');
+        let sockets = 0;
+        page.on('websocket', () => sockets++);
+        await page.getByRole('button', { name: 'Start over' }).click();
+        await page.getByTestId('system-note').filter({ hasText: /started over/i }).waitFor();
+        await page.locator('[data-testid="status"][data-state="connected"]').waitFor();
+        assert.notEqual(await page.getByTestId('session-id').getAttribute('title'), before, 'a new session');
+        assert.equal(await agentReply(page, 1), greeting, 'the new session greets again');
+        assert.equal(await page.locator(AGENT).count(), 1, 'the old conversation is cleared');
+        assert.equal(await page.locator('[data-testid="user-message"]').count(), 0);
+        assert.equal((await count.textContent()).trim(), '0 of 3');
+        assert.equal((await page.getByTestId('panel-name').textContent()).trim(), '—');
+        assert.ok(logs.includes('ws > {"type":"restart"}'), 'Start over sends the restart frame');
+        assert.equal(sockets, 0, 'on the same socket');
+        await page.waitForFunction(() => document.activeElement?.id === 'input'); // focus in the message box
+        await say(page, 'My gate is broken');
+        await agentReply(page, 2);
+      });
+    });
+
+    test('a booking shows in the business’s time zone, labelled, whatever the browser’s zone', async (t) => {
+      await withPage(t, { ...options, timezoneId: 'Asia/Tokyo' }, async (page) => {
+        await scriptedServer(page, (conn, f) => {
+          if (f.type !== 'prompt') return;
+          conn.send({
+            type: 'appointment_created',
+            appointment: {
+              start: '2026-12-08T10:00:00-08:00',
+              timeZone: 'America/Los_Angeles',
+              when: 'Tuesday, December 8 at 10:00 AM PST',
+              service: 'Fence estimate',
+            },
+          });
+          conn.say('You are booked.');
+        });
+        await openBusiness(page, 'superior-fencing');
+        await agentReply(page, 1);
+        await say(page, 'book it');
+        const note = page.locator('[data-testid="system-note"][data-kind="appointment"]');
+        await note.waitFor();
+        const text = (await note.textContent()).replace(/\u202f/g, ' ');
+        assert.equal(text, 'Appointment booked: Fence estimate, Tue, Dec 8, 10:00 AM PST.');
+        assert.doesNotMatch(text, /Dec 9|3:00 AM|GMT\+9/, 'not the browser’s zone');
+      });
+    });
+  });
+}
 
 // ---- protocol edge cases ------------------------------------------------------
 // The page and business list come from the dev server; the WebSocket is
@@ -270,15 +256,6 @@ async function scriptedServer(page, onFrame) {
     });
   });
   return conns;
-}
-
-async function waitFor(pred, what) {
-  const deadline = Date.now() + STEP;
-  while (Date.now() < deadline) {
-    if (pred()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 describe('protocol edge cases (scripted socket)', () => {

@@ -2,7 +2,19 @@
 //   node --test test/client.test.mjs
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backoffDelay, formatPhone, parseBusinesses, resolveWsBase, toWsUrl, wsUrlFor } from '../js/config.js';
+import {
+  backoffDelay,
+  businessInfoUrl,
+  countCollected,
+  formatBookingTime,
+  formatPhone,
+  originAllowed,
+  parseBusinesses,
+  parseBusinessInfo,
+  resolveWsBase,
+  toWsUrl,
+  wsUrlFor,
+} from '../js/config.js';
 import { ChatConnection, isPermanentClose } from '../js/connection.js';
 import { Speaker } from '../js/speech.js';
 
@@ -62,6 +74,86 @@ test('parseBusinesses keeps well-formed, unique entries', () => {
     { businessId: 'b', businessName: 'b', agentName: '' },
   ]);
   assert.throws(() => parseBusinesses({}), /not a JSON array/);
+});
+
+describe('parseBusinessInfo', () => {
+  test('a full answer', () => {
+    const got = parseBusinessInfo({
+      businessId: 'superior-fencing',
+      businessName: 'Superior Fence',
+      agentName: 'Riley',
+      timeZone: 'America/Los_Angeles',
+      requiredFields: ['name', 'phone', 'bogus', 'reason'],
+      allowedOrigins: ['HTTPS://WWW.Superior-Fence.example', 7],
+      widget: { position: 'bottom-left', launcherText: 'Talk to us', accentColor: '#2563eb', accentTextColor: '#ffffff', openOnLoad: true },
+      wsUrl: 'wss://ws.example/dev',
+    });
+    assert.deepEqual(got, {
+      businessId: 'superior-fencing',
+      businessName: 'Superior Fence',
+      agentName: 'Riley',
+      timeZone: 'America/Los_Angeles',
+      requiredFields: ['name', 'phone', 'reason'],
+      allowedOrigins: ['https://www.superior-fence.example'],
+      wsUrl: 'wss://ws.example/dev',
+      widget: { position: 'bottom-left', launcherText: 'Talk to us', accentColor: '#2563eb', accentTextColor: '#ffffff', openOnLoad: true },
+    });
+  });
+  test('defaults for what is missing or malformed', () => {
+    const got = parseBusinessInfo({ businessId: 'b', agentName: 'Sam', timeZone: 'Mars/Olympus', widget: { position: 'top', accentColor: 'red; x' } });
+    assert.equal(got.businessName, 'b');
+    assert.equal(got.timeZone, '');
+    assert.deepEqual(got.requiredFields, ['name', 'phone', 'email', 'reason']);
+    assert.deepEqual(got.allowedOrigins, []);
+    assert.deepEqual(got.widget, { position: 'bottom-right', launcherText: 'Chat with Sam', accentColor: '', accentTextColor: '', openOnLoad: false });
+  });
+  test('no business id', () => {
+    assert.throws(() => parseBusinessInfo({ businessName: 'x' }), /no businessId/);
+    assert.throws(() => parseBusinessInfo(null), /no businessId/);
+  });
+});
+
+test('businessInfoUrl is relative to the widget or page folder', () => {
+  assert.equal(businessInfoUrl('https://chat.example/v3/', 'a-b'), 'https://chat.example/v3/api/businesses/a-b');
+  assert.equal(businessInfoUrl('http://127.0.0.1:8080/', 'x'), 'http://127.0.0.1:8080/api/businesses/x');
+});
+
+test('originAllowed', () => {
+  const list = ['https://www.superior-fence.example', 'http://localhost:8080'];
+  const cases = [
+    [[], 'https://anything.example', true],
+    [[], 'null', true],
+    [list, 'https://www.superior-fence.example', true],
+    [list, 'HTTPS://WWW.SUPERIOR-FENCE.EXAMPLE', true],
+    [list, 'https://superior-fence.example', false],
+    [list, 'http://localhost:8081', false],
+    [list, 'null', false],
+  ];
+  for (const [allowed, origin, want] of cases) assert.equal(originAllowed(allowed, origin), want, `${origin} in ${allowed}`);
+});
+
+test('countCollected counts the required fields only', () => {
+  const all = { name: 'Jamie', phone: '+15035550142', email: '', reason: 'fence' };
+  assert.deepEqual(countCollected(all, ['name', 'phone', 'reason']), { n: 3, of: 3 });
+  assert.deepEqual(countCollected(all, ['name', 'phone', 'email', 'reason']), { n: 3, of: 4 });
+  assert.deepEqual(countCollected({ name: '', phone: '', email: 'a@b.c', reason: '' }, ['name']), { n: 0, of: 1 });
+  assert.deepEqual(countCollected(all, []), { n: 0, of: 0 });
+});
+
+describe('formatBookingTime', () => {
+  const cases = [
+    { name: 'business zone named', a: { start: '2026-12-08T10:00:00-07:00' }, tz: 'America/Denver', want: 'Tue, Dec 8, 10:00 AM MST' },
+    { name: 'frame zone wins', a: { start: '2026-12-08T17:00:00Z', timeZone: 'America/New_York' }, tz: 'America/Denver', want: 'Tue, Dec 8, 12:00 PM EST' },
+    { name: 'summer time', a: { start: '2026-07-07T09:30:00-07:00' }, tz: 'America/Los_Angeles', want: 'Tue, Jul 7, 9:30 AM PDT' },
+    { name: 'no zone: the offset of start, labelled', a: { start: '2026-12-08T10:00:00-07:00' }, tz: '', want: 'Tue, Dec 8, 10:00 AM UTC−07:00' },
+    { name: 'no zone, UTC', a: { start: '2026-12-08T10:00:00Z' }, tz: undefined, want: 'Tue, Dec 8, 10:00 AM UTC' },
+    { name: 'bad zone falls back to the offset', a: { start: '2026-12-08T10:00:00+05:30' }, tz: 'Nowhere/Land', want: 'Tue, Dec 8, 10:00 AM UTC+05:30' },
+    { name: 'unparsable start: the read-back', a: { start: 'soon', when: 'Tuesday at 10 AM MST' }, tz: 'America/Denver', want: 'Tuesday at 10 AM MST' },
+    { name: 'nothing', a: {}, tz: 'America/Denver', want: '' },
+  ];
+  for (const c of cases) {
+    test(c.name, () => assert.equal(formatBookingTime(c.a, c.tz).replace(/\u202f/g, ' '), c.want));
+  }
 });
 
 test('formatPhone', () => {

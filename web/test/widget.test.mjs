@@ -1,0 +1,142 @@
+// Real-browser test of the embeddable widget (widget.js) against a running
+// AHCA dev server (browser.mjs has the setup): the dev server's demo page,
+// a sample business website on a second origin (localhost instead of
+// 127.0.0.1) with the snippet pasted in, under a CSP that allows only itself
+// and the AHCA origin.
+//
+//   AHCA_DEV_URL=http://127.0.0.1:18080 node --test test/
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { agentReply, assertInViewport, assertNoHorizontalScroll, BASE, say, SIZES, withPage } from './browser.mjs';
+
+/** The same listener under another host name: another origin. */
+function originAs(host) {
+  const u = new URL(BASE);
+  u.hostname = host;
+  return u.origin;
+}
+
+const base = new URL(BASE);
+const DEMO = originAs(base.hostname === 'localhost' ? '127.0.0.1' : 'localhost');
+// *.localhost resolves to the loopback in Chromium: a local origin that no
+// business and no trusted origin lists.
+const FOREIGN = originAs('not-allowed.localhost');
+
+const launcherOf = (page) => page.getByRole('button', { name: /Chat/ });
+
+async function info(id) {
+  const res = await fetch(`${BASE}/api/businesses/${id}`);
+  assert.equal(res.status, 200);
+  return res.json();
+}
+
+for (const [size, options] of Object.entries(SIZES)) {
+  describe(`widget (${size})`, () => {
+    test('on the demo site (another origin) the launcher opens a chat with the business', async (t) => {
+      const biz = await info('superior-fencing');
+      await withPage(t, options, async (page, logs) => {
+        await page.goto(`${DEMO}/demo/superior-fencing`);
+        assert.notEqual(new URL(page.url()).origin, base.origin, 'the demo page is cross-origin to the stack');
+        const launcher = launcherOf(page);
+        await launcher.waitFor();
+        assert.equal((await launcher.textContent()).trim(), biz.widget.launcherText);
+        assert.equal(await launcher.getAttribute('aria-expanded'), 'false');
+        // The host page's hostile button rule does not reach into the shadow root.
+        const bg = await launcher.evaluate((el) => getComputedStyle(el).backgroundColor);
+        const hostBg = await page.getByRole('button', { name: 'A host page button' }).evaluate((el) => getComputedStyle(el).backgroundColor);
+        assert.equal(hostBg, 'rgb(255, 105, 180)', 'the host page styles its own button');
+        assert.equal(bg, hexToRgb(biz.widget.accentColor), 'the launcher has the business accent colour');
+        assert.equal(await page.evaluate(() => document.querySelector('ahca-chat')?.shadowRoot?.mode), 'open');
+        await assertInViewport(page, launcher, 'launcher');
+
+        await launcher.click();
+        const dialog = page.getByRole('dialog');
+        await dialog.waitFor();
+        // (On a phone the open panel covers the launcher: found by test id.)
+        assert.equal(await page.getByTestId('ahca-launcher').getAttribute('aria-expanded'), 'true');
+        await page.locator('[data-testid="status"][data-state="connected"]').waitFor();
+        const greeting = await agentReply(page, 1);
+        assert.doesNotMatch(greeting, /\bpress|pound|keypad|#/i, 'a web greeting');
+        assert.match(await page.getByTestId('business-name').textContent(), new RegExp(biz.businessName.replace(/[&]/g, '.')));
+        // Focus moved into the panel: the message box, or on a touch screen
+        // (where that would pop up the keyboard) the panel's close button.
+        const focused = size === 'phone' ? 'ahca-close' : 'input';
+        await page.waitForFunction((want) => document.querySelector('ahca-chat')?.shadowRoot?.activeElement?.dataset.testid === want, focused);
+
+        await say(page, "My fence blew down in the storm and the gate won't close");
+        const reply = await agentReply(page, 2);
+        assert.notEqual(reply, greeting);
+        assert.ok(logs.some((l) => l.startsWith(`ws open ${base.origin.replace('http', 'ws')}/ws?businessId=superior-fencing`)), 'socket to the stack');
+
+        const panel = page.getByTestId('ahca-panel');
+        const box = await assertInViewport(page, panel, 'panel');
+        if (size === 'phone') {
+          assert.deepEqual([box.x, box.y, box.width, box.height], [0, 0, 375, 740], 'full screen on a phone');
+        }
+        await assertInViewport(page, page.getByTestId('input'), 'message box');
+        await assertNoHorizontalScroll(page);
+
+        // Escape closes the panel and gives focus back to the launcher.
+        await page.keyboard.press('Escape');
+        await panel.waitFor({ state: 'hidden' });
+        assert.equal(await launcher.getAttribute('aria-expanded'), 'false');
+        assert.equal(await page.evaluate(() => document.querySelector('ahca-chat')?.shadowRoot?.activeElement?.className), 'launcher');
+        // Reopening continues the same conversation.
+        await launcher.click();
+        assert.equal(await agentReply(page, 2), reply);
+        await page.getByRole('button', { name: 'Close chat' }).click();
+        await panel.waitFor({ state: 'hidden' });
+      });
+    });
+
+    test('a page on an origin the business does not allow gets no widget and a console message', async (t) => {
+      await withPage(t, options, async (page, logs) => {
+        await page.goto(`${FOREIGN}/demo/superior-fencing`);
+        await page.waitForFunction(() => document.readyState === 'complete');
+        const deadline = Date.now() + 10000;
+        let message;
+        while (!(message = logs.find((l) => l.startsWith('console.error') && l.includes('AHCA chat widget'))) && Date.now() < deadline) {
+          await page.waitForTimeout(50);
+        }
+        assert.ok(message, `a console error for the site owner: ${logs.join('\n')}`);
+        assert.match(message, new RegExp(`${FOREIGN.replace(/[.]/g, '\\.')} is not allowed .*web\\.allowedOrigins`));
+        assert.equal(await page.locator('ahca-chat').count(), 0, 'no widget element');
+        assert.equal(await launcherOf(page).count(), 0, 'no launcher');
+        // The stack refuses that origin's handshake too: the check is not only the widget's.
+        const opened = await page.evaluate(
+          (url) =>
+            new Promise((resolve) => {
+              const ws = new WebSocket(url);
+              ws.onopen = () => resolve(true);
+              ws.onclose = () => resolve(false);
+            }),
+          `${base.origin.replace('http', 'ws')}/ws?businessId=superior-fencing`,
+        );
+        assert.equal(opened, false, 'handshake from a disallowed origin refused');
+      });
+    });
+  });
+}
+
+describe('widget snippet mistakes', () => {
+  test('an unknown business says so in the console', async (t) => {
+    await withPage(t, SIZES.desktop, async (page, logs) => {
+      await page.route(`${DEMO}/typo`, (route) =>
+        route.fulfill({ contentType: 'text/html', body: `<!doctype html><title>t</title><script src="${BASE}/widget.js" data-business="no-such-business" async></script>` }),
+      );
+      await page.goto(`${DEMO}/typo`);
+      const deadline = Date.now() + 10000;
+      while (!logs.some((l) => l.includes('has no business "no-such-business"')) && Date.now() < deadline) await page.waitForTimeout(50);
+      assert.ok(logs.some((l) => l.startsWith('console.error') && l.includes('Check data-business')), logs.join('\n'));
+      assert.equal(await page.locator('ahca-chat').count(), 0);
+    });
+  });
+});
+
+function hexToRgb(hex) {
+  let h = hex.slice(1);
+  if (h.length === 3) h = [...h].map((c) => c + c).join('');
+  const n = parseInt(h, 16);
+  return `rgb(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255})`;
+}
