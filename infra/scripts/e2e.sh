@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the real-browser test: builds the operator CLI, starts `ahca dev` on a
 # free port with the embedded store, runs web/test against it in Debian's
-# Chromium, and stops the server. Installs Chromium and web/node_modules first
+# Chromium (the widget test opens the dev server's demo site on the same port
+# as http://localhost:<port>, a second origin), and stops the server. Installs Chromium and web/node_modules first
 # (infra/scripts/browser-deps.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
