@@ -319,20 +319,20 @@ func (d *DynamoStore) Interrupt(ctx context.Context, s *Session, m Interrupt) er
 // consistent GetItem of the small mark item.
 func (d *DynamoStore) LastInterrupt(ctx context.Context, biz tenant.ID, id string) (*Interrupt, error) {
 	if err := checkKey(biz, id); err != nil {
-		return nil, fmt.Errorf("session store: pending interrupt %s/%s: %w", biz, id, err)
+		return nil, fmt.Errorf("session store: last interrupt %s/%s: %w", biz, id, err)
 	}
 	out, err := d.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(d.table), Key: d.key(biz, id, skInterrupt), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("session store: pending interrupt %s/%s: %w", biz, id, err)
+		return nil, fmt.Errorf("session store: last interrupt %s/%s: %w", biz, id, err)
 	}
 	if len(out.Item) == 0 {
 		return nil, nil
 	}
 	var m Interrupt
 	if err := attributevalue.UnmarshalMap(out.Item, &m); err != nil {
-		return nil, fmt.Errorf("session store: pending interrupt %s/%s: %w", biz, id, err)
+		return nil, fmt.Errorf("session store: last interrupt %s/%s: %w", biz, id, err)
 	}
 	return &m, nil
 }

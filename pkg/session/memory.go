@@ -200,7 +200,7 @@ func (m *MemoryStore) Interrupt(_ context.Context, s *Session, mark Interrupt) e
 // LastInterrupt returns the session's last mark; see Store.
 func (m *MemoryStore) LastInterrupt(_ context.Context, biz tenant.ID, id string) (*Interrupt, error) {
 	if err := checkKey(biz, id); err != nil {
-		return nil, fmt.Errorf("session store: pending interrupt %s/%s: %w", biz, id, err)
+		return nil, fmt.Errorf("session store: last interrupt %s/%s: %w", biz, id, err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
