@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/ahca/ahca/infra/apigw"
+	"github.com/ahca/ahca/pkg/awsretry"
 	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/conversation"
@@ -65,6 +66,12 @@ type devOptions struct {
 	now func() time.Time
 	// dynamoOptions lets benchmarks count store calls.
 	dynamoOptions []func(*dynamodb.Options)
+	// IdleTimeout, when set, is every new session's idle timeout (and the
+	// sweep runs every few seconds): --idle-timeout.
+	IdleTimeout time.Duration
+	// dropDisconnect loses the $disconnect of a connection, as API
+	// Gateway sometimes does (the fault tests).
+	dropDisconnect func(connectionID string) bool
 }
 
 // devAddr is where `ahca dev` listens by default, and where chat, call and
@@ -91,6 +98,7 @@ func devSetup(fs *flag.FlagSet) action {
 	fs.StringVar(&o.Table, "table", "ahca-local", "DynamoDB `table` for --store dynamodb (created if missing)")
 	verbose := fs.Bool("v", false, "debug logging")
 	fs.BoolVar(&o.NoLLM, "no-llm", false, "use the scripted agent even when OPENAI_API_KEY is set")
+	fs.DurationVar(&o.IdleTimeout, "idle-timeout", 0, "end every new session after this `duration` without activity, instead of its business's session.idleTimeout (the sweeper then runs every few seconds)")
 	fs.StringVar(&o.DataDir, "data", ".ahca-dev", "dev data `dir`ectory (summary emails land in DIR/outbox)")
 	fs.StringVar(&o.SESEndpoint, "ses-endpoint", "", "send summary emails to the SES endpoint at `URL` (e.g. aws-ses-v2-local) instead of the outbox")
 	lambdaFlags(fs, &o.Lambdas)
@@ -143,7 +151,7 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	}
 	metrics := newDevMetrics()
 	o.dynamoOptions = append(o.dynamoOptions, metrics.dynamoOption())
-	store, records, bookings, counters, err := devStore(ctx, o)
+	store, records, bookings, counters, err := devStore(ctx, o, log)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +179,7 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	// One set of usage counters for the engine and the summary pipeline, as
 	// ws-* and email-summary share the table's: daily budgets, texts and
 	// caller copies per hour are enforced here too.
-	engine := &conversation.Engine{Configs: reg, Log: log, LLM: o.llm, Counters: counters}
+	engine := &conversation.Engine{Configs: reg, Log: log, LLM: o.llm, Counters: counters, IdleTimeout: o.IdleTimeout}
 	agent := "scripted intake agent"
 	if engine.LLM == nil && !o.NoLLM && os.Getenv("OPENAI_API_KEY") != "" {
 		// With a key, the business's AI agent answers; the scripted agent
@@ -239,12 +247,16 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	// same calendar: both features work with no API key.
 	engine.NewAgent = conversation.Assistants(findKnowledge, bookings)
 	voice := &twiliovoice.Handler{
-		Configs: reg, Calls: &twiliovoice.SessionCalls{Store: stream},
+		Configs: reg, Calls: &twiliovoice.SessionCalls{Store: stream, IdleTimeout: o.IdleTimeout},
 		AuthToken:     func(context.Context) (string, error) { return token, nil },
 		PublicBaseURL: public, WebSocketURL: wsURL, Resolve: resolver.Resolve, Log: log, Now: o.now,
 	}
 	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
 	go stream.run(sweepCtx, 30*time.Second)
+	// The session-sweeper function's work, on the store the engine writes.
+	if idle, ok := store.(session.IdleLister); ok {
+		go newDevSweeper(idle, engine, relay.Gateway{API: mgmt}, log).Run(sweepCtx, sweepEvery(o.IdleTimeout))
+	}
 	h := &wsapi.Handlers{
 		Engine: engine, Configs: reg, Posters: fixedPoster{relay.Gateway{API: mgmt}}, Log: log,
 		TrustedOrigins: []string{base, "http://localhost:" + port, "http://127.0.0.1:" + port},
@@ -261,7 +273,7 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 		connect, message, disconnect, twilio = lambdas.websocket("ws-connect"), lambdas.websocket("ws-message"), lambdas.websocket("ws-disconnect"), lambdas.twilio()
 	}
 	gw := &apigw.Gateway{Connect: metrics.lambda("ws-connect", connect), Default: metrics.lambda("ws-message", message),
-		Disconnect: metrics.lambda("ws-disconnect", disconnect), Log: log}
+		Disconnect: metrics.lambda("ws-disconnect", dropDisconnects(o.dropDisconnect, disconnect)), Log: log}
 	metrics.posts = &gw.Posts
 	if o.SESEndpoint == "" {
 		metrics.emails = func() int { es, _ := outbox.List(); return len(es) }
@@ -304,7 +316,7 @@ func (d *devStack) Stop(ctx context.Context) error {
 
 // devStore returns the session, summary-record and booking stores and the
 // usage counters (in the table, as the Lambdas keep them, with dynamodb).
-func devStore(ctx context.Context, o devOptions) (session.Store, delivery.Records, booking.Store, session.Counters, error) {
+func devStore(ctx context.Context, o devOptions, log *slog.Logger) (session.Store, delivery.Records, booking.Store, session.Counters, error) {
 	switch o.Store {
 	case "memory":
 		return session.NewMemoryStore(), delivery.NewMemoryRecords(), booking.NewMemoryStore(), &session.MemoryCounters{}, nil
@@ -312,10 +324,12 @@ func devStore(ctx context.Context, o devOptions) (session.Store, delivery.Record
 		if o.DynamoDBEndpoint == "" {
 			return nil, nil, nil, nil, errors.New("--store dynamodb needs --dynamodb-endpoint (e.g. http://127.0.0.1:8000 for DynamoDB Local)")
 		}
+		// The functions' retry policy for a caller's turn (pkg/awsretry).
+		retries := func(do *dynamodb.Options) { awsretry.Turn.Apply(&do.Retryer, &do.APIOptions, log) }
 		client := dynamodb.New(dynamodb.Options{
 			Region: "us-east-1", BaseEndpoint: aws.String(o.DynamoDBEndpoint),
 			Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-		}, o.dynamoOptions...)
+		}, append([]func(*dynamodb.Options){retries}, o.dynamoOptions...)...)
 		if _, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(o.Table)}); err != nil {
 			var missing *ddbtypes.ResourceNotFoundException
 			if !errors.As(err, &missing) {

@@ -5,6 +5,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/ahca/ahca/infra/apigw"
 	"github.com/ahca/ahca/pkg/conversation"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/sweep"
@@ -33,4 +36,18 @@ func newDevSweeper(store session.IdleLister, engine *conversation.Engine, poster
 		End: func(ctx context.Context, biz tenant.ID, id string, now time.Time) (bool, error) {
 			return engine.EndIdle(ctx, poster, biz, id, now)
 		}}
+}
+
+// dropDisconnects is the $disconnect route, losing the events drop picks
+// (nil: none), as API Gateway sometimes does.
+func dropDisconnects(drop func(connectionID string) bool, h apigw.Handler) apigw.Handler {
+	if drop == nil {
+		return h
+	}
+	return func(ctx context.Context, ev events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+		if drop(ev.RequestContext.ConnectionID) {
+			return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+		}
+		return h(ctx, ev)
+	}
 }
