@@ -101,11 +101,10 @@ const TEMPLATE = `
  * @param {string} [o.refusedHint]           added to the unknown-business banner
  * @param {() => void} [o.onRefused]
  * @param {(businessName: string, agentName: string) => void} [o.onIdentity]
- * @param {{push: Function, flush: Function, cancel: Function, supported?: boolean, enabled?: boolean}} [o.speaker]
- * @param {ReturnType<import('./speech.js').createDictation>} [o.dictation]
+ * @param {{push: Function, flush: Function, cancel: Function}} [o.speaker]  reads replies aloud (the page's)
+ * @param {() => void} [o.onHalt]            the conversation stopped listening (disconnected, ended)
  * @param {() => boolean} [o.autoFocus]      whether to focus the message box when a session starts
  *                                           (not on touch screens, where it opens the keyboard)
- * @param {(on: boolean) => void} [o.onSpeakChange]
  */
 export function mountChat(container, o) {
   container.insertAdjacentHTML('beforeend', TEMPLATE); // static markup only
@@ -138,10 +137,10 @@ export function mountChat(container, o) {
     panelCount: $('panel-count'),
   };
   const speaker = o.speaker || NO_SPEAKER;
-  const dictation = o.dictation || null;
   const autoFocus = o.autoFocus || (() => true);
-  const info = o.info || null;
-  const required = info ? info.requiredFields : FIELDS;
+  let info = o.info || null;
+  let required = info ? info.requiredFields : FIELDS;
+  let knownBusiness = o.knownBusiness !== false;
 
   const S = {
     /** @type {ChatConnection|null} */
@@ -454,7 +453,7 @@ export function mountChat(container, o) {
 
     const conn = new ChatConnection({
       url: wsUrlFor(o.wsBase, id),
-      knownBusiness: o.knownBusiness !== false,
+      knownBusiness,
       shouldRetry: () => Date.now() - S.lastActivity < AUTO_RECONNECT_IF_ACTIVE_MS,
     });
     S.conn = conn;
@@ -629,55 +628,9 @@ export function mountChat(container, o) {
     S.focusOnReady = true; // the button hides while connecting: focus goes to the message box
   });
 
-  // ---- speech (the page only) -----------------------------------------------------
-
+  /** Stops what listens for the visitor (the page's dictation). */
   function stopDictation() {
-    if (dictation && dictation.active) dictation.abort();
-    el.mic.setAttribute('aria-pressed', 'false');
-    el.mic.classList.remove('is-listening');
-  }
-
-  if (dictation) {
-    el.mic.hidden = false;
-    el.mic.addEventListener('click', () => {
-      if (dictation.active) {
-        dictation.stop();
-        return;
-      }
-      el.mic.setAttribute('aria-pressed', 'true');
-      el.mic.classList.add('is-listening');
-      dictation.start(LANG, {
-        onInterim: (t) => {
-          el.input.value = t;
-          updateComposer();
-        },
-        onFinal: (t) => {
-          if (sendText(t)) el.input.value = '';
-          updateComposer();
-        },
-        onError: (code) => {
-          if (code === 'no-speech' || code === 'aborted') return;
-          if (code === 'not-allowed' || code === 'service-not-allowed' || code === 'network') {
-            el.mic.hidden = true; // this browser cannot dictate here; typing still works
-          }
-          addNote('error', code === 'not-allowed' ? 'Microphone access was denied.' : 'Voice input is not available in this browser.');
-        },
-        onEnd: () => {
-          el.mic.setAttribute('aria-pressed', 'false');
-          el.mic.classList.remove('is-listening');
-        },
-      });
-    });
-  }
-
-  if (speaker.supported) {
-    el.speakWrap.hidden = false;
-    el.speak.checked = !!speaker.enabled;
-    el.speak.addEventListener('change', () => {
-      speaker.enabled = el.speak.checked;
-      if (!speaker.enabled) speaker.cancel();
-      o.onSpeakChange?.(speaker.enabled);
-    });
+    o.onHalt?.();
   }
 
   renderPanel();
@@ -687,6 +640,17 @@ export function mountChat(container, o) {
     start,
     stop,
     retryNow: () => S.conn?.retryNow(),
+    sendText,
+    addNote,
+    updateComposer,
+    /** What became known about the business after mounting (before start). */
+    setInfo(i, known) {
+      info = i;
+      required = i ? i.requiredFields : FIELDS;
+      knownBusiness = known;
+      renderPanel();
+      showIdentity(i ? i.businessName : o.businessId, i ? i.agentName : '');
+    },
     /** Shows a problem that stops the chat before it starts. */
     fail(title, text, action) {
       setStatus('error', title, { canReconnect: false });

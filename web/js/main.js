@@ -4,7 +4,7 @@
 // "ahca-businesses-url">), which only `ahca dev` sets: a public page never
 // lists the tenants.
 
-import { businessInfoUrl, getJSON, parseBusinesses, parseBusinessInfo, resolveWsBase } from './config.js';
+import { businessInfoUrl, getJSON, LANG, parseBusinesses, parseBusinessInfo, resolveWsBase } from './config.js';
 import { mountChat } from './chat.js';
 import { createDictation, Speaker } from './speech.js';
 
@@ -60,17 +60,11 @@ function mount(info, known) {
       document.title = businessName ? `Chat with ${agent} · ${businessName}` : 'Chat · AHCA';
     },
     speaker,
-    dictation,
+    onHalt: () => stopDictation(chat),
     autoFocus: () => !coarse.matches,
-    onSpeakChange: (on) => {
-      try {
-        localStorage.setItem(SPEAK_KEY, on ? '1' : '0');
-      } catch {
-        /* storage unavailable */
-      }
-    },
   });
   S.chat = chat;
+  wireSpeech(chat);
   syncPanelForViewport();
   chat.el.panelDetails.addEventListener('toggle', () => {
     if (!narrow.matches && !chat.el.panelDetails.open) chat.el.panelDetails.open = true; // always open beside the chat
@@ -80,18 +74,79 @@ function mount(info, known) {
 
 async function openBusiness(id) {
   S.businessId = id;
+  // The old conversation stops now; the new one connects once its info is in.
+  const chat = mount(null, true);
   const { info, unknown } = await loadInfo(id);
-  if (S.businessId !== id) return; // switched again meanwhile
+  if (S.chat !== chat) return; // switched again meanwhile
   const listed = S.businesses.some((b) => b.businessId === id);
   // A business the server does not know is refused at once; without its
   // info (server down?) the connection retries a few times.
-  const chat = mount(info, !unknown && (info !== null || !S.listLoaded || listed));
+  chat.setInfo(info, !unknown && (info !== null || !S.listLoaded || listed));
   if (unknown) {
     renderPicker(true);
     chat.fail('Unknown business', `There is no business called “${id}”.`, null);
     return;
   }
   chat.start();
+}
+
+// ---- speech ---------------------------------------------------------------------
+
+function stopDictation(chat) {
+  if (dictation && dictation.active) dictation.abort();
+  chat.el.mic.setAttribute('aria-pressed', 'false');
+  chat.el.mic.classList.remove('is-listening');
+}
+
+/** Dictation and "Speak replies", where the browser has them. */
+function wireSpeech(chat) {
+  const { el, sendText, addNote, updateComposer } = chat;
+  if (dictation) {
+    el.mic.hidden = false;
+    el.mic.addEventListener('click', () => {
+      if (dictation.active) {
+        dictation.stop();
+        return;
+      }
+      el.mic.setAttribute('aria-pressed', 'true');
+      el.mic.classList.add('is-listening');
+      dictation.start(LANG, {
+        onInterim: (t) => {
+          el.input.value = t;
+          updateComposer();
+        },
+        onFinal: (t) => {
+          if (sendText(t)) el.input.value = '';
+          updateComposer();
+        },
+        onError: (code) => {
+          if (code === 'no-speech' || code === 'aborted') return;
+          if (code === 'not-allowed' || code === 'service-not-allowed' || code === 'network') {
+            el.mic.hidden = true; // this browser cannot dictate here; typing still works
+          }
+          addNote('error', code === 'not-allowed' ? 'Microphone access was denied.' : 'Voice input is not available in this browser.');
+        },
+        onEnd: () => {
+          el.mic.setAttribute('aria-pressed', 'false');
+          el.mic.classList.remove('is-listening');
+        },
+      });
+    });
+  }
+
+  if (speaker.supported) {
+    el.speakWrap.hidden = false;
+    el.speak.checked = !!speaker.enabled;
+    el.speak.addEventListener('change', () => {
+      speaker.enabled = el.speak.checked;
+      if (!speaker.enabled) speaker.cancel();
+      try {
+        localStorage.setItem(SPEAK_KEY, speaker.enabled ? '1' : '0');
+      } catch {
+        /* storage unavailable */
+      }
+    });
+  }
 }
 
 // ---- dev-only business picker ---------------------------------------------------
