@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import {
   AGENT,
+  AGENT_DONE,
   agentReply,
   assertInViewport,
   assertNoHorizontalScroll,
@@ -191,6 +192,28 @@ for (const [size, options] of Object.entries(SIZES)) {
         await page.waitForFunction(() => document.activeElement?.id === 'input'); // focus in the message box
         await say(page, 'My gate is broken');
         await agentReply(page, 2);
+      });
+    });
+
+    test('a real booking: the note shows the time the agent read back, in the business’s zone', async (t) => {
+      await withPage(t, { ...options, timezoneId: 'Asia/Tokyo' }, async (page) => {
+        await openBusiness(page, 'sherpaprompt'); // books demos, in America/Denver
+        let n = await page.locator(AGENT_DONE).count();
+        const next = async (text) => {
+          await say(page, text);
+          n += 1;
+          return agentReply(page, n);
+        };
+        await next('I’d like to book a demo next Tuesday at 10am');
+        await next('Dana Smith');
+        let reply = await next('dana@example.org');
+        for (let i = 0; i < 3 && !/booked for/.test(reply); i++) reply = await next('yes');
+        const m = /booked for (\w{3}, \w{3} \d{1,2}) at (\d{1,2}:\d\d [AP]M) ([A-Z]{3,4})/.exec(reply);
+        assert.ok(m, `the agent read back a booking: ${reply}`);
+        const note = page.locator('[data-testid="system-note"][data-kind="appointment"]');
+        await note.waitFor();
+        const text = (await note.textContent()).replace(/\u202f/g, ' ');
+        assert.ok(text.includes(`${m[1]}, ${m[2]} ${m[3]}`), `note ${JSON.stringify(text)} shows the read-back ${m[0]}`);
       });
     });
 
