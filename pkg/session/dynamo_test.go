@@ -102,7 +102,7 @@ func TestDynamoTableLayout(t *testing.T) {
 		// call's default) after its last activity, rounded up to the
 		// minute (a quarter of the timeout, at most a minute).
 		"idlepk": &types.AttributeValueMemberS{Value: item["idlepk"].(*types.AttributeValueMemberS).Value},
-		"idlesk": &types.AttributeValueMemberS{Value: exp.Add(30*time.Minute).Truncate(time.Minute).Add(time.Minute).UTC().Format("2006-01-02T15:04:05.000000000Z")},
+		"idlesk": &types.AttributeValueMemberS{Value: exp.Add(30 * time.Minute).Truncate(time.Minute).Add(time.Minute).UTC().Format("2006-01-02T15:04:05.000000000Z")},
 	}
 	if pk, _ := item["idlepk"].(*types.AttributeValueMemberS); pk == nil || !strings.HasPrefix(pk.Value, "IDLE#") {
 		t.Errorf("idlepk = %v, want an IDLE# shard", item["idlepk"])
