@@ -110,6 +110,8 @@ export async function mountWidget(o) {
   const isOpen = () => !panel.hidden;
   function open(byUser = true) {
     userOpened = userOpened || byUser;
+    // Where the open panel covers the page (phones), it is modal.
+    panel.setAttribute('aria-modal', String(win.matchMedia('(max-width: 480px)').matches));
     panel.hidden = false;
     box.classList.add('is-open');
     launcher.setAttribute('aria-expanded', 'true');

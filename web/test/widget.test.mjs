@@ -119,6 +119,33 @@ for (const [size, options] of Object.entries(SIZES)) {
   });
 }
 
+describe('widget settings (web.widget)', () => {
+  test('position, launcher text, accent colours and open on load come from the business info', async (t) => {
+    await withPage(t, SIZES.desktop, async (page) => {
+      // The business info as a config with every web.widget setting would give it.
+      await page.route(`${BASE}/api/businesses/superior-fencing`, async (route) => {
+        const res = await route.fetch();
+        const info = await res.json();
+        info.widget = { position: 'bottom-left', launcherText: 'Questions? Ask Riley', accentColor: '#fde047', accentTextColor: '#000000', openOnLoad: true };
+        await route.fulfill({ response: res, json: info });
+      });
+      await page.goto(`${DEMO}/demo/superior-fencing`);
+      const panel = page.getByTestId('ahca-panel');
+      await panel.waitFor(); // open on load
+      await page.locator('[data-testid="status"][data-state="connected"]').waitFor();
+      await agentReply(page, 1);
+      const launcher = page.getByTestId('ahca-launcher');
+      assert.equal((await launcher.textContent()).trim(), 'Questions? Ask Riley');
+      assert.equal(await launcher.evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(253, 224, 71)');
+      assert.equal(await launcher.evaluate((el) => getComputedStyle(el).color), 'rgb(0, 0, 0)');
+      const box = await launcher.boundingBox();
+      assert.ok(box.x < 100, `bottom-left: ${JSON.stringify(box)}`);
+      // Opening by itself did not take the visitor's focus from the page.
+      assert.equal(await page.evaluate(() => document.activeElement === document.body), true, 'focus stays on the page');
+    });
+  });
+});
+
 describe('widget snippet mistakes', () => {
   test('an unknown business says so in the console', async (t) => {
     await withPage(t, SIZES.desktop, async (page, logs) => {
