@@ -40,7 +40,7 @@ async function loadInfo(id) {
   try {
     return { info: parseBusinessInfo(await getJSON(businessInfoUrl(pageBase, id), { cache: 'no-store' })), unknown: false };
   } catch (err) {
-    if (err.status === 404) return { info: null, unknown: true };
+    if (err.status === 404 || err.status === 403) return { info: null, unknown: true }; // (a static host says 403 for a missing file)
     console.warn(`ahca: could not load business ${id}`, err);
     return { info: null, unknown: false };
   }
@@ -79,14 +79,11 @@ async function openBusiness(id) {
   const { info, unknown } = await loadInfo(id);
   if (S.chat !== chat) return; // switched again meanwhile
   const listed = S.businesses.some((b) => b.businessId === id);
-  // A business the server does not know is refused at once; without its
-  // info (server down?) the connection retries a few times.
+  // Without info for it (404) the business is probably unknown: then a
+  // refused handshake says so at once. The handshake decides, so a stack
+  // that serves no business info still chats. Without info for another
+  // reason (server down?) the connection retries a few times.
   chat.setInfo(info, !unknown && (info !== null || !S.listLoaded || listed));
-  if (unknown) {
-    renderPicker(true);
-    chat.fail('Unknown business', `There is no business called “${id}”.`, null);
-    return;
-  }
   chat.start();
 }
 

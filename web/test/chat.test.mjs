@@ -101,6 +101,17 @@ describe('chat page', () => {
     });
   });
 
+  test('without business info (a host serving none), the handshake decides', async (t) => {
+    await withPage(t, SIZES.desktop, async (page) => {
+      await page.route('**/api/businesses/*', (route) => route.fulfill({ status: 404, contentType: 'text/plain', body: 'Not Found' }));
+      await openBusiness(page, 'maple-street-vet');
+      assert.match(await agentReply(page, 1), /Maple Street/);
+      await page.goto(`${BASE}/?business=nope`);
+      await page.locator('[data-testid="status"][data-state="error"]').waitFor();
+      assert.match(await page.getByTestId('error-banner').textContent(), /No business called “nope”/);
+    });
+  });
+
   test('phone-sized viewport: composer fits without horizontal scroll', async (t) => {
     await withPage(t, SIZES.phone, async (page) => {
       await openBusiness(page, 'superior-fencing');
