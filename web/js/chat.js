@@ -16,6 +16,15 @@ const SESSION_READY_TIMEOUT_MS = 15000;
 const AUTO_RECONNECT_IF_ACTIVE_MS = 5 * 60 * 1000;
 const MAX_INTERRUPT_CHARS = 4000; // the server's limit on utteranceUntilInterrupt
 const NO_SPEAKER = { push() {}, flush() {}, cancel() {} };
+// A phone number as an agent writes one: "+1 503 555 0111", "(503) 555-0111", "503.555.0111".
+const PHONE = /(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?!\w)/g;
+
+/** The tel: number of a matched phone number (North American unless it has a country code). */
+function toTel(s) {
+  const digits = s.replace(/\D/g, '');
+  if (s.trim().startsWith('+')) return `+${digits}`;
+  return digits.length === 10 ? `+1${digits}` : '';
+}
 
 const ICON_MIC =
   '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1A7 7 0 0 0 19 11z"/></svg>';
@@ -324,6 +333,7 @@ export function mountChat(container, o) {
     }
     b.el.dataset.complete = 'true';
     b.el.removeAttribute('aria-busy');
+    linkPhones(b.el, b.text);
     if (interrupted) {
       b.el.dataset.interrupted = 'true';
       const tag = document.createElement('span');
@@ -331,6 +341,27 @@ export function mountChat(container, o) {
       tag.textContent = 'interrupted';
       b.el.parentElement?.append(tag);
     }
+  }
+
+  /**
+   * Makes the phone numbers of a finished reply tappable (an on-call number
+   * the agent gives an urgent visitor): the same text, as text nodes and
+   * tel: links.
+   */
+  function linkPhones(p, text) {
+    const parts = [];
+    let at = 0;
+    for (const m of text.matchAll(PHONE)) {
+      const tel = toTel(m[0]);
+      if (!tel) continue;
+      parts.push(text.slice(at, m.index));
+      const a = document.createElement('a');
+      a.href = `tel:${tel}`;
+      a.textContent = m[0];
+      parts.push(a);
+      at = m.index + m[0].length;
+    }
+    if (at > 0) p.replaceChildren(...parts, text.slice(at));
   }
 
   /** A text frame: stream into one agent bubble; last closes it. */

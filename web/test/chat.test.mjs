@@ -300,6 +300,7 @@ describe('protocol edge cases (scripted socket)', () => {
         if (f.voicePrompt === 'html please') conn.say('<img src=x onerror="window.__xss=1">', ' & <b>bold</b>');
         if (f.voicePrompt === 'fail please') conn.send({ type: 'error', code: 'internal', message: '<i>The assistant hit a snag.</i>' });
         if (f.voicePrompt === 'drop please') conn.ws.close({ code: 1011, reason: 'server restart' });
+        if (f.voicePrompt === 'emergency') conn.say('Call our on-call line at (503) ', '555-0111 now, ', 'or +1 (541) 555-0123.');
       });
       await openBusiness(page, 'superior-fencing');
       assert.equal(await agentReply(page, 1), 'Hello, this is Riley.');
@@ -312,6 +313,15 @@ describe('protocol edge cases (scripted socket)', () => {
       assert.equal(await page.evaluate(() => window.__xss), undefined);
       const prompt = conns[0].frames.find((f) => f.type === 'prompt');
       assert.deepEqual(prompt, { type: 'prompt', voicePrompt: 'html please', lang: 'en-US', last: true });
+
+      // A number in a finished reply is a tel: link; the text is unchanged.
+      await say(page, 'emergency');
+      assert.equal(await agentReply(page, 3), 'Call our on-call line at (503) 555-0111 now, or +1 (541) 555-0123.');
+      const links = page.locator('[data-testid="agent-message"] a');
+      assert.deepEqual(await links.evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.textContent])), [
+        ['tel:+15035550111', '(503) 555-0111'],
+        ['tel:+15415550123', '+1 (541) 555-0123'],
+      ]);
 
       await say(page, 'fail please');
       const note = page.getByTestId('error-note');
@@ -327,7 +337,7 @@ describe('protocol edge cases (scripted socket)', () => {
       await page.locator('[data-testid="status"][data-state="connected"]').waitFor();
       await waitFor(() => conns.length === 2 && conns[1].frames.some((f) => f.type === 'setup'), 'a second connection with setup');
       await page.getByTestId('system-note').filter({ hasText: /new conversation/i }).waitFor();
-      assert.equal(await agentReply(page, 3), 'Hello, this is Riley.');
+      assert.equal(await agentReply(page, 4), 'Hello, this is Riley.');
       assert.equal(await page.getByTestId('reconnect').isVisible(), false);
     });
   });
