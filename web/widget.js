@@ -6,7 +6,11 @@
   var s = document.currentScript;
   var id = s && (s.getAttribute('data-business') || '').trim();
   if (!id) {
-    console.error('AHCA chat widget: not shown: the <script src=".../widget.js"> tag needs data-business="<businessId>".');
+    console.error(
+      s
+        ? 'AHCA chat widget: not shown: the <script src=".../widget.js"> tag needs data-business="<businessId>".'
+        : 'AHCA chat widget: not shown: load widget.js with a plain <script src=".../widget.js" data-business="<businessId>" async> tag (not type="module").',
+    );
     return;
   }
   var base = new URL('.', s.src).href;

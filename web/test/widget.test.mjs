@@ -147,18 +147,25 @@ describe('widget settings (web.widget)', () => {
 });
 
 describe('widget snippet mistakes', () => {
-  test('an unknown business says so in the console', async (t) => {
-    await withPage(t, SIZES.desktop, async (page, logs) => {
-      await page.route(`${DEMO}/typo`, (route) =>
-        route.fulfill({ contentType: 'text/html', body: `<!doctype html><title>t</title><script src="${BASE}/widget.js" data-business="no-such-business" async></script>` }),
-      );
-      await page.goto(`${DEMO}/typo`);
-      const deadline = Date.now() + 10000;
-      while (!logs.some((l) => l.includes('has no business "no-such-business"')) && Date.now() < deadline) await page.waitForTimeout(50);
-      assert.ok(logs.some((l) => l.startsWith('console.error') && l.includes('Check data-business')), logs.join('\n'));
-      assert.equal(await page.locator('ahca-chat').count(), 0);
+  const cases = [
+    { name: 'an unknown business', attrs: 'data-business="no-such-business"', want: /has no business "no-such-business"\. Check data-business/ },
+    { name: 'no data-business', attrs: '', want: /needs data-business="<businessId>"/ },
+  ];
+  for (const c of cases) {
+    test(`${c.name} gets no widget and says so in the console`, async (t) => {
+      await withPage(t, SIZES.desktop, async (page, logs) => {
+        await page.route(`${DEMO}/typo`, (route) =>
+          route.fulfill({ contentType: 'text/html', body: `<!doctype html><title>t</title><script src="${BASE}/widget.js" ${c.attrs} async></script>` }),
+        );
+        await page.goto(`${DEMO}/typo`);
+        const found = () => logs.some((l) => l.startsWith('console.error') && c.want.test(l));
+        const deadline = Date.now() + 10000;
+        while (!found() && Date.now() < deadline) await page.waitForTimeout(50);
+        assert.ok(found(), logs.join('\n'));
+        assert.equal(await page.locator('ahca-chat').count(), 0);
+      });
     });
-  });
+  }
 });
 
 function hexToRgb(hex) {
