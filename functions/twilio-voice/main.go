@@ -15,13 +15,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/ahca/ahca/pkg/httplambda"
 	"github.com/ahca/ahca/pkg/stack"
 	"github.com/ahca/ahca/pkg/stack/voicestack"
-	"github.com/ahca/ahca/pkg/twiliovoice"
 )
 
 func main() {
 	c, err := voicestack.FromEnv(os.Getenv)
 	stack.Exit("twilio-voice", err)
-	lambda.Start(twiliovoice.LambdaHandler(voicestack.New(c)))
+	lambda.Start(httplambda.Handler(voicestack.New(c)))
 }

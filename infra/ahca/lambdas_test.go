@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ahca/ahca/infra/localaws"
+	"github.com/ahca/ahca/pkg/httplambda"
 	"github.com/ahca/ahca/pkg/twiliovoice"
 )
 
@@ -143,7 +144,7 @@ func TestHTTPAPIEvent(t *testing.T) {
 	}
 	var seen *http.Request
 	var seenBody string
-	h := twiliovoice.LambdaHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := httplambda.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = r
 		r.ParseForm()
 		seenBody = r.PostForm.Encode()

@@ -36,7 +36,7 @@ var linked = map[string]struct {
 		deny: []string{"github.com/openai/", "pkg/llm/openaiclient", "pkg/llm/chathttp", "pkg/stack/turnstack", "pkg/email", "pkg/delivery", "text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2"},
 	},
 	"twilio-voice": {
-		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/phone", "pkg/secret", "pkg/session", "pkg/stack", "pkg/stack/voicestack", "pkg/tenant", "pkg/transcript", "pkg/twiliovoice"},
+		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/phone", "pkg/secret", "pkg/session", "pkg/httplambda", "pkg/stack", "pkg/stack/voicestack", "pkg/tenant", "pkg/transcript", "pkg/twiliovoice"},
 		deny: []string{"github.com/openai/", "pkg/conversation", "pkg/intake", "pkg/tools", "pkg/prompt", "pkg/knowledge", "pkg/wsapi", "pkg/email", "pkg/delivery",
 			"text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2", "github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"},
 	},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/ahca/ahca/pkg/httplambda"
 	"github.com/ahca/ahca/pkg/twiliovoice"
 )
 
@@ -59,7 +60,7 @@ func TestLambdaHandler(t *testing.T) {
 			e := newEnv(t, configs(t), sundayAfternoon)
 			ev := loadEvent(t)
 			tt.edit(&ev)
-			resp, err := twiliovoice.LambdaHandler(e.h)(context.Background(), ev)
+			resp, err := httplambda.Handler(e.h)(context.Background(), ev)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +96,7 @@ func TestLambdaHandlerDialActionQuery(t *testing.T) {
 		Body: form.Encode(),
 	}
 	ev.RequestContext.HTTP.Method = http.MethodPost
-	resp, err := twiliovoice.LambdaHandler(e.h)(context.Background(), ev)
+	resp, err := httplambda.Handler(e.h)(context.Background(), ev)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,7 @@
-package twiliovoice
+// Package httplambda serves an http.Handler as a Lambda behind an API
+// Gateway HTTP API (payload format 2.0): the Twilio webhooks and the web
+// assets are plain handlers, tested as such, and run the same in `ahca dev`.
+package httplambda
 
 import (
 	"bytes"
@@ -12,11 +15,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// LambdaHandler adapts API Gateway HTTP API (payload format 2.0) events to
-// h: the method, raw path and raw query, headers (API Gateway joins repeated
+// Handler adapts API Gateway HTTP API (payload format 2.0) events to h: the method, raw path and raw query, headers (API Gateway joins repeated
 // headers with commas), cookies, and the body, base64-decoded when the event
 // says so. Errors become responses; the Lambda invocation itself never fails.
-func LambdaHandler(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+func Handler(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		body := []byte(ev.Body)
 		if ev.IsBase64Encoded {
