@@ -15,13 +15,37 @@ import (
 
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/tenant"
-	"github.com/ahca/ahca/pkg/wsapi"
 )
 
 // The web routes of the local stack: the web client and widget.js (with the
 // tenant picker, which only `ahca dev` turns on), the business list and the
-// public business info they read (wsapi.BusinessInfo), and /demo/<id>, a sample business website
+// public business info they read, and /demo/<id>, a sample business website
 // with the widget's snippet.
+
+// publicInfo is what the standalone page and the widget may know about a
+// business before a conversation: GET /api/businesses/{id}, read by
+// parseBusinessInfo in web/js/config.js. A deployed stack serves the same
+// JSON at the same path next to widget.js.
+type publicInfo struct {
+	ID             tenant.ID `json:"businessId"`
+	Name           string    `json:"businessName"`
+	AgentName      string    `json:"agentName"`
+	TimeZone       string    `json:"timeZone"`
+	RequiredFields []string  `json:"requiredFields"`
+	// AllowedOrigins are the page origins the WebSocket admits for this
+	// business (wsapi.Handlers.AllowedOrigins); empty means any.
+	AllowedOrigins []string        `json:"allowedOrigins"`
+	Widget         business.Widget `json:"widget"`
+	WSURL          string          `json:"wsUrl,omitempty"`
+}
+
+func newPublicInfo(b *business.Business, allowed []string, wsURL string) publicInfo {
+	if allowed == nil {
+		allowed = []string{}
+	}
+	return publicInfo{ID: b.ID, Name: b.Name, AgentName: b.Agent.Name, TimeZone: b.Timezone,
+		RequiredFields: b.Intake.Required, AllowedOrigins: allowed, Widget: b.Web.Widget, WSURL: wsURL}
+}
 
 // devWeb serves the web routes.
 type devWeb struct {
@@ -74,7 +98,7 @@ func (d *devWeb) info(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, status, msg)
 		return
 	}
-	writeJSON(w, http.StatusOK, wsapi.NewBusinessInfo(b, d.allowed(b), d.wsURL))
+	writeJSON(w, http.StatusOK, newPublicInfo(b, d.allowed(b), d.wsURL))
 }
 
 // business looks up the {id} of the request, or says why not.

@@ -10,8 +10,6 @@ import (
 	"testing"
 
 	"github.com/coder/websocket"
-
-	"github.com/ahca/ahca/pkg/wsapi"
 )
 
 func get(t *testing.T, url string) (*http.Response, string) {
@@ -31,10 +29,10 @@ func TestDevWebBusinessInfo(t *testing.T) {
 	tests := []struct {
 		id         string
 		wantStatus int
-		check      func(t *testing.T, info wsapi.BusinessInfo)
+		check      func(t *testing.T, info publicInfo)
 		wantError  string
 	}{
-		{"superior-fencing", 200, func(t *testing.T, info wsapi.BusinessInfo) {
+		{"superior-fencing", 200, func(t *testing.T, info publicInfo) {
 			if info.Name != "Superior Fence & Construction" || info.AgentName != "Riley" || info.TimeZone != "America/Los_Angeles" {
 				t.Errorf("identity = %+v", info)
 			}
@@ -55,7 +53,7 @@ func TestDevWebBusinessInfo(t *testing.T) {
 				t.Errorf("wsUrl = %q", info.WSURL)
 			}
 		}, ""},
-		{"maple-street-vet", 200, func(t *testing.T, info wsapi.BusinessInfo) {
+		{"maple-street-vet", 200, func(t *testing.T, info publicInfo) {
 			if info.AllowedOrigins == nil || len(info.AllowedOrigins) != 0 {
 				t.Errorf("a business without a list: allowedOrigins = %#v, want [] (any origin)", info.AllowedOrigins)
 			}
@@ -78,7 +76,7 @@ func TestDevWebBusinessInfo(t *testing.T) {
 				}
 				return
 			}
-			var info wsapi.BusinessInfo
+			var info publicInfo
 			if err := json.Unmarshal([]byte(body), &info); err != nil {
 				t.Fatalf("%v: %s", err, body)
 			}
@@ -91,7 +89,7 @@ func TestDevWebBusinessInfo(t *testing.T) {
 func TestDevWebAllowedOriginsMatchTheHandshake(t *testing.T) {
 	stack := startTestStack(t, devOptions{})
 	_, body := get(t, stack.URL+"/api/businesses/superior-fencing")
-	var info wsapi.BusinessInfo
+	var info publicInfo
 	if err := json.Unmarshal([]byte(body), &info); err != nil {
 		t.Fatal(err)
 	}

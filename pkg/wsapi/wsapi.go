@@ -174,8 +174,8 @@ func (h *Handlers) admitWeb(ctx context.Context, req events.APIGatewayWebsocketP
 // AllowedOrigins are the browser origins that may open a web chat with b:
 // nil when b has no web.allowedOrigins (any origin may), else the trusted
 // origins (AHCA's own, WEB_ORIGIN) and b's own, lower-case. The business
-// info (BusinessInfo) carries the same list, so a page the handshake would
-// refuse shows no widget.
+// info the page and the widget read (api/businesses/<id>) carries the same
+// list, so a page the handshake would refuse shows no widget.
 func AllowedOrigins(trusted []string, b *business.Business) []string {
 	if len(b.Web.AllowedOrigins) == 0 {
 		return nil
@@ -192,35 +192,6 @@ func AllowedOrigins(trusted []string, b *business.Business) []string {
 // AllowedOrigins is AllowedOrigins with h's trusted origins.
 func (h *Handlers) AllowedOrigins(b *business.Business) []string {
 	return AllowedOrigins(h.TrustedOrigins, b)
-}
-
-// BusinessInfo is what the web client and the embeddable widget may know
-// about a business before a conversation, served as JSON at
-// api/businesses/<id> beside them (web/README.md) and read by
-// parseBusinessInfo in web/js/config.js. Nothing in it is secret: a
-// visitor of the business's site could see all of it.
-type BusinessInfo struct {
-	ID             tenant.ID `json:"businessId"`
-	Name           string    `json:"businessName"`
-	AgentName      string    `json:"agentName"`
-	TimeZone       string    `json:"timeZone"`
-	RequiredFields []string  `json:"requiredFields"`
-	// AllowedOrigins are the page origins the handshake admits; empty
-	// means any.
-	AllowedOrigins []string        `json:"allowedOrigins"`
-	Widget         business.Widget `json:"widget"`
-	// WSURL is the WebSocket endpoint (the stage's wss:// URL).
-	WSURL string `json:"wsUrl,omitempty"`
-}
-
-// NewBusinessInfo is b's public info, given the origins the handshake
-// admits for it (AllowedOrigins) and the WebSocket endpoint.
-func NewBusinessInfo(b *business.Business, allowed []string, wsURL string) BusinessInfo {
-	if allowed == nil {
-		allowed = []string{}
-	}
-	return BusinessInfo{ID: b.ID, Name: b.Name, AgentName: b.Agent.Name, TimeZone: b.Timezone,
-		RequiredFields: b.Intake.Required, AllowedOrigins: allowed, Widget: b.Web.Widget, WSURL: wsURL}
 }
 
 // originAllowed decides a browser handshake by its Origin header. A

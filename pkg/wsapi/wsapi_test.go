@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -116,42 +115,6 @@ func TestAllowedOrigins(t *testing.T) {
 		}
 		if got := f.h.AllowedOrigins(b); !slices.Equal(got, tt.want) {
 			t.Errorf("AllowedOrigins(%s) = %q, want %q", tt.biz, got, tt.want)
-		}
-	}
-}
-
-// The business info's JSON is what web/js/config.js parseBusinessInfo reads.
-func TestBusinessInfoJSON(t *testing.T) {
-	f := newFixture(t)
-	for _, tt := range []struct {
-		biz, wantOrigins string
-	}{
-		{"superior-fencing", `["https://chat.ahca.example","https://www.superior-fence.example","http://localhost:8080"]`},
-		{"maple-street-vet", `[]`}, // any origin: an empty list, never null
-	} {
-		b, err := f.h.Configs.Business(context.Background(), tenant.ID(tt.biz))
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, _ := json.Marshal(NewBusinessInfo(b, f.h.AllowedOrigins(b), "wss://ws.example/dev"))
-		var got map[string]json.RawMessage
-		if err := json.Unmarshal(data, &got); err != nil {
-			t.Fatal(err)
-		}
-		keys := slices.Sorted(maps.Keys(got))
-		want := []string{"agentName", "allowedOrigins", "businessId", "businessName", "requiredFields", "timeZone", "widget", "wsUrl"}
-		if !slices.Equal(keys, want) {
-			t.Errorf("%s: keys %q, want %q", tt.biz, keys, want)
-		}
-		if string(got["allowedOrigins"]) != tt.wantOrigins {
-			t.Errorf("%s: allowedOrigins %s, want %s", tt.biz, got["allowedOrigins"], tt.wantOrigins)
-		}
-		var w map[string]any
-		json.Unmarshal(got["widget"], &w)
-		for _, k := range []string{"position", "launcherText", "accentColor", "accentTextColor", "openOnLoad"} {
-			if _, ok := w[k]; !ok {
-				t.Errorf("%s: widget lacks %s: %s", tt.biz, k, got["widget"])
-			}
 		}
 	}
 }
