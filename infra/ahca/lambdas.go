@@ -159,7 +159,7 @@ func lambdaLocals(table, streamARN string, ep lambdaEndpoints, openAIBaseURL str
 			"AppTable.Arn": tableARN, "AppTable.StreamArn": streamARN,
 			"ConfigBucket.Arn": "arn:aws:s3:::" + localConfigBkt,
 		},
-		APIs: map[string]string{"TwilioHttpApi": ep.Base, "WebSocketApi": ep.WS},
+		APIs: map[string]string{"TwilioHttpApi": ep.Base, "WebHttpApi": ep.Base, "WebSocketApi": ep.WS},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -53,6 +54,23 @@ func defaultWebGreeting(b *Business) string {
 // the chat widget; webOrigin is where the stack serves widget.js.
 func (b *Business) WidgetSnippet(webOrigin string) string {
 	return fmt.Sprintf(`<script src="%s/widget.js" data-business="%s" async></script>`, strings.TrimSuffix(webOrigin, "/"), b.ID)
+}
+
+// PageOrigins are the page origins a web chat with b may be opened from:
+// the stack's own trusted origins (its hosted page) and b's
+// web.allowedOrigins, lower-cased without a trailing slash; nil when b
+// allows any origin (no list).
+func (b *Business) PageOrigins(trusted []string) []string {
+	if len(b.Web.AllowedOrigins) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(trusted)+len(b.Web.AllowedOrigins))
+	for _, o := range append(slices.Clone(trusted), b.Web.AllowedOrigins...) {
+		if o = strings.ToLower(strings.TrimSuffix(o, "/")); !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // keypadRe finds a phone-only instruction in a text meant for the web.

@@ -55,6 +55,12 @@ var linked = map[string]struct {
 		deny: []string{"github.com/openai/", "pkg/llm/openaiclient", "pkg/llm/chathttp", "pkg/stack/turnstack", "pkg/email", "pkg/delivery", "pkg/wsapi",
 			"text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2"},
 	},
+	"web-assets": {
+		allow: []string{"pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/httplambda", "pkg/phone", "pkg/secret", "pkg/session",
+			"pkg/stack", "pkg/stack/webstack", "pkg/tenant", "pkg/webhost", "web"},
+		deny: []string{"github.com/openai/", "github.com/twilio/", "pkg/conversation", "pkg/wsapi", "pkg/twiliovoice", "pkg/email", "pkg/delivery",
+			"text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2", "github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"},
+	},
 	"email-summary": {
 		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/contact", "pkg/delivery", "pkg/delivery/emaildelivery", "pkg/email", "pkg/llm",
 			"pkg/llm/chathttp", "pkg/phone", "pkg/secret", "pkg/session", "pkg/speech", "pkg/summary", "pkg/stack", "pkg/tenant", "pkg/transcript"},
