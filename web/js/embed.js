@@ -7,6 +7,7 @@ import { mountChat } from './chat.js';
 import { businessInfoUrl, getJSON, originAllowed, parseBusinessInfo, toWsUrl } from './config.js';
 
 const TAG = 'ahca-chat';
+const mounted = new Set(); // business ids with a widget on this page
 const ICON_CHAT = 'M4 5.5A2.5 2.5 0 0 1 6.5 3h11A2.5 2.5 0 0 1 20 5.5v8a2.5 2.5 0 0 1-2.5 2.5H10l-4.3 3.6c-.5.4-1.2 0-1.2-.6V16A2.5 2.5 0 0 1 4 13.5z';
 const ICON_CLOSE = 'M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z';
 
@@ -31,7 +32,9 @@ export async function mountWidget(o) {
   const win = o.win || window;
   const doc = win.document;
   const who = `AHCA chat widget for "${o.businessId}"`;
-  if (doc.querySelector(`${TAG}[data-business="${CSS.escape(o.businessId)}"]`)) return null; // pasted twice
+  // Pasted twice: one widget (both tags share this module instance).
+  if (mounted.has(o.businessId)) return null;
+  mounted.add(o.businessId);
   const url = businessInfoUrl(o.base, o.businessId);
   let info;
   try {

@@ -147,6 +147,17 @@ describe('widget settings (web.widget)', () => {
 });
 
 describe('widget snippet mistakes', () => {
+  test('the snippet pasted twice gives one widget', async (t) => {
+    await withPage(t, SIZES.desktop, async (page) => {
+      const tag = `<script src="${BASE}/widget.js" data-business="maple-street-vet" async></script>`;
+      await page.route(`${DEMO}/twice`, (route) => route.fulfill({ contentType: 'text/html', body: `<!doctype html><title>t</title>${tag}${tag}` }));
+      await page.goto(`${DEMO}/twice`);
+      await launcherOf(page).waitFor();
+      await page.waitForLoadState('networkidle');
+      assert.equal(await page.locator('ahca-chat').count(), 1);
+    });
+  });
+
   const cases = [
     { name: 'an unknown business', attrs: 'data-business="no-such-business"', want: /has no business "no-such-business"\. Check data-business/ },
     { name: 'no data-business', attrs: '', want: /needs data-business="<businessId>"/ },
