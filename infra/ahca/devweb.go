@@ -15,37 +15,13 @@ import (
 
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/tenant"
+	"github.com/ahca/ahca/pkg/webhost"
 )
 
 // The web routes of the local stack: the web client and widget.js (with the
 // tenant picker, which only `ahca dev` turns on), the business list and the
-// public business info they read, and /demo/<id>, a sample business website
+// public business info they read (webhost.PublicInfo), and /demo/<id>, a sample business website
 // with the widget's snippet.
-
-// publicInfo is what the standalone page and the widget may know about a
-// business before a conversation: GET /api/businesses/{id}, read by
-// parseBusinessInfo in web/js/config.js. A deployed stack serves the same
-// JSON at the same path next to widget.js.
-type publicInfo struct {
-	ID             tenant.ID `json:"businessId"`
-	Name           string    `json:"businessName"`
-	AgentName      string    `json:"agentName"`
-	TimeZone       string    `json:"timeZone"`
-	RequiredFields []string  `json:"requiredFields"`
-	// AllowedOrigins are the page origins the WebSocket admits for this
-	// business (wsapi.Handlers.AllowedOrigins); empty means any.
-	AllowedOrigins []string        `json:"allowedOrigins"`
-	Widget         business.Widget `json:"widget"`
-	WSURL          string          `json:"wsUrl,omitempty"`
-}
-
-func newPublicInfo(b *business.Business, allowed []string, wsURL string) publicInfo {
-	if allowed == nil {
-		allowed = []string{}
-	}
-	return publicInfo{ID: b.ID, Name: b.Name, AgentName: b.Agent.Name, TimeZone: b.Timezone,
-		RequiredFields: b.Intake.Required, AllowedOrigins: allowed, Widget: b.Web.Widget, WSURL: wsURL}
-}
 
 // devWeb serves the web routes.
 type devWeb struct {
@@ -88,9 +64,8 @@ func (d *devWeb) list(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, list)
 }
 
-// info answers any origin (Access-Control-Allow-Origin: *): the widget reads
-// it from the business's own site, and it holds nothing a visitor of that
-// site could not see.
+// info is webhost's business info (the deployed stack serves the same),
+// uncached so config edits show at once.
 func (d *devWeb) info(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	b, status, msg := d.business(r)
@@ -98,7 +73,7 @@ func (d *devWeb) info(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, status, msg)
 		return
 	}
-	writeJSON(w, http.StatusOK, newPublicInfo(b, d.allowed(b), d.wsURL))
+	writeJSON(w, http.StatusOK, webhost.NewPublicInfo(b, d.allowed(b), d.wsURL))
 }
 
 // business looks up the {id} of the request, or says why not.
@@ -209,7 +184,7 @@ func (d *devWeb) demo(w http.ResponseWriter, r *http.Request) {
 	nonce := make([]byte, 16)
 	rand.Read(nonce)
 	n := base64.StdEncoding.EncodeToString(nonce)
-	snippet := widgetSnippet(d.base, b.ID)
+	snippet := b.WidgetSnippet(d.base)
 	ws := strings.Replace(d.base, "http", "ws", 1)
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' "+d.base+"; style-src 'nonce-"+n+"' "+d.base+
 		"; connect-src 'self' "+d.base+" "+ws+" "+d.wsURL+"; img-src 'self' data:; object-src 'none'; base-uri 'none'")
@@ -221,8 +196,8 @@ func (d *devWeb) demo(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// widgetSnippet is the one line a business pastes into its site (the id is
-// a tenant.ID, which has no character HTML would need escaped).
+// widgetSnippet is the line a business pastes into its site
+// (Business.WidgetSnippet), for an id alone (the banner's "<id>").
 func widgetSnippet(webOrigin string, id tenant.ID) string {
-	return `<script src="` + strings.TrimSuffix(webOrigin, "/") + `/widget.js" data-business="` + string(id) + `" async></script>`
+	return (&business.Business{ID: id}).WidgetSnippet(webOrigin)
 }

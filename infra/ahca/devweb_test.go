@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/coder/websocket"
+
+	"github.com/ahca/ahca/pkg/webhost"
 )
 
 func get(t *testing.T, url string) (*http.Response, string) {
@@ -29,10 +31,10 @@ func TestDevWebBusinessInfo(t *testing.T) {
 	tests := []struct {
 		id         string
 		wantStatus int
-		check      func(t *testing.T, info publicInfo)
+		check      func(t *testing.T, info webhost.PublicInfo)
 		wantError  string
 	}{
-		{"superior-fencing", 200, func(t *testing.T, info publicInfo) {
+		{"superior-fencing", 200, func(t *testing.T, info webhost.PublicInfo) {
 			if info.Name != "Superior Fence & Construction" || info.AgentName != "Riley" || info.TimeZone != "America/Los_Angeles" {
 				t.Errorf("identity = %+v", info)
 			}
@@ -53,7 +55,7 @@ func TestDevWebBusinessInfo(t *testing.T) {
 				t.Errorf("wsUrl = %q", info.WSURL)
 			}
 		}, ""},
-		{"maple-street-vet", 200, func(t *testing.T, info publicInfo) {
+		{"maple-street-vet", 200, func(t *testing.T, info webhost.PublicInfo) {
 			if info.AllowedOrigins == nil || len(info.AllowedOrigins) != 0 {
 				t.Errorf("a business without a list: allowedOrigins = %#v, want [] (any origin)", info.AllowedOrigins)
 			}
@@ -76,7 +78,7 @@ func TestDevWebBusinessInfo(t *testing.T) {
 				}
 				return
 			}
-			var info publicInfo
+			var info webhost.PublicInfo
 			if err := json.Unmarshal([]byte(body), &info); err != nil {
 				t.Fatalf("%v: %s", err, body)
 			}
@@ -89,7 +91,7 @@ func TestDevWebBusinessInfo(t *testing.T) {
 func TestDevWebAllowedOriginsMatchTheHandshake(t *testing.T) {
 	stack := startTestStack(t, devOptions{})
 	_, body := get(t, stack.URL+"/api/businesses/superior-fencing")
-	var info publicInfo
+	var info webhost.PublicInfo
 	if err := json.Unmarshal([]byte(body), &info); err != nil {
 		t.Fatal(err)
 	}

@@ -171,27 +171,12 @@ func (h *Handlers) admitWeb(ctx context.Context, req events.APIGatewayWebsocketP
 	return b, nil
 }
 
-// AllowedOrigins are the browser origins that may open a web chat with b:
-// nil when b has no web.allowedOrigins (any origin may), else the trusted
-// origins (AHCA's own, WEB_ORIGIN) and b's own, lower-case. The business
-// info the page and the widget read (api/businesses/<id>) carries the same
-// list, so a page the handshake would refuse shows no widget.
-func AllowedOrigins(trusted []string, b *business.Business) []string {
-	if len(b.Web.AllowedOrigins) == 0 {
-		return nil
-	}
-	out := make([]string, 0, len(trusted)+len(b.Web.AllowedOrigins))
-	for _, o := range append(append([]string{}, trusted...), b.Web.AllowedOrigins...) {
-		if o = strings.ToLower(strings.TrimSuffix(o, "/")); !slices.Contains(out, o) {
-			out = append(out, o)
-		}
-	}
-	return out
-}
-
-// AllowedOrigins is AllowedOrigins with h's trusted origins.
+// AllowedOrigins are the browser origins that may open a web chat with b
+// (Business.PageOrigins with h's trusted origins): nil when any may. The
+// business info the page and the widget read (api/businesses/<id>) carries
+// the same list, so a page the handshake would refuse shows no widget.
 func (h *Handlers) AllowedOrigins(b *business.Business) []string {
-	return AllowedOrigins(h.TrustedOrigins, b)
+	return b.PageOrigins(h.TrustedOrigins)
 }
 
 // originAllowed decides a browser handshake by its Origin header. A
