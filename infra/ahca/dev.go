@@ -128,6 +128,9 @@ type devStack struct {
 	TwilioToken string
 	// Metrics are the counters served at /dev/metrics (devmetrics.go).
 	Metrics *devMetrics
+	// Unresolved are the references enabled features need that do not
+	// resolve in this environment (the banner warns about each).
+	Unresolved []business.Unresolved
 	// Lambdas are the real functions behind the routes (--lambdas).
 	Lambdas *lambdaStack
 	// Counters are the businesses' usage counters (in the table with
@@ -285,7 +288,13 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	mux.Handle("/twilio/", metrics.lambdaHTTP("twilio-voice", twilio))
 	mux.Handle("GET /dev/metrics", metrics)
 	mux.Handle("/dev/twilio/", http.StripPrefix("/dev/twilio", smsFake))
-	mux.Handle("/dev/outbox/", http.StripPrefix("/dev/outbox", email.OutboxHandler(outbox)))
+	mux.Handle("/dev/outbox/", http.StripPrefix("/dev/outbox", email.OutboxHandler(outbox, func() []email.Text {
+		var texts []email.Text
+		for _, m := range smsFake.Sent() {
+			texts = append(texts, email.Text{Time: m.Created, To: m.To, From: m.From, Body: m.Body})
+		}
+		return texts
+	})))
 	mux.Handle("GET /dev/outbox", http.RedirectHandler("/dev/outbox/", http.StatusMovedPermanently))
 	mux.Handle("GET /dev/transcripts", listTranscriptsHandler(records))
 	mux.Handle("GET /dev/transcripts/{session}", showTranscriptHandler(records))
@@ -300,7 +309,14 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	for _, id := range set.IDs() {
 		ids = append(ids, string(id))
 	}
-	return &devStack{URL: base, Businesses: ids, Gateway: gw, Store: stream, Agent: agent, Outbox: outbox, Records: records, SMS: smsFake, TwilioToken: token, Metrics: metrics, Lambdas: lambdas, Counters: counters, pipeline: pipeline, stream: stream, stopSweep: stopSweep, server: srv, ln: ln}, nil
+	var unresolved []business.Unresolved
+	for _, u := range set.UnresolvedRefs(os.LookupEnv) {
+		if u.Function == business.FunctionEmailSummary && o.SESEndpoint == "" {
+			continue // emails go to the outbox: no provider key is used
+		}
+		unresolved = append(unresolved, u)
+	}
+	return &devStack{URL: base, Businesses: ids, Unresolved: unresolved, Gateway: gw, Store: stream, Agent: agent, Outbox: outbox, Records: records, SMS: smsFake, TwilioToken: token, Metrics: metrics, Lambdas: lambdas, Counters: counters, pipeline: pipeline, stream: stream, stopSweep: stopSweep, server: srv, ln: ln}, nil
 }
 
 // Stop closes connections (running $disconnect) and the listener.
@@ -408,7 +424,7 @@ func devStartFailed(o devOptions, err error, stderr io.Writer) int {
 // "  web client:  URL/" line.
 func writeDevReady(w io.Writer, o devOptions, d *devStack) {
 	ws := strings.Replace(d.URL, "http://", "ws://", 1) + "/ws"
-	mail := d.URL + "/dev/outbox/ (files in " + d.Outbox.Dir() + ")"
+	mail := d.URL + "/dev/outbox/ (and the texts; files in " + d.Outbox.Dir() + ")"
 	if o.SESEndpoint != "" {
 		mail = "SES at " + o.SESEndpoint
 	}
@@ -428,5 +444,9 @@ func writeDevReady(w io.Writer, o devOptions, d *devStack) {
 	if d.Lambdas != nil {
 		fmt.Fprintf(w, "  lambdas:     %s\n", d.Lambdas.describe())
 	}
-	fmt.Fprintf(w, "  store:       %s\n  agent:       %s\n  emails:      %s\nCtrl-C stops it.\n", o.Store, d.Agent, mail)
+	fmt.Fprintf(w, "  store:       %s\n  agent:       %s\n  emails:      %s\n", o.Store, d.Agent, mail)
+	for _, u := range d.Unresolved {
+		fmt.Fprintf(w, "  warning:     %s\n", u)
+	}
+	fmt.Fprintln(w, "Ctrl-C stops it.")
 }

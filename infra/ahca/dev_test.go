@@ -329,3 +329,23 @@ func TestDevStackIntakeProducesTranscriptAndOneEmail(t *testing.T) {
 		})
 	}
 }
+
+// The banner names every enabled feature whose reference does not resolve
+// here, so an operator learns it before a live emergency call does.
+func TestDevBannerWarnsOfUnresolvedReferences(t *testing.T) {
+	t.Setenv("SUPERIOR_FENCING_ON_CALL_PHONE", "")
+	os.Unsetenv("SUPERIOR_FENCING_ON_CALL_PHONE")
+	stack := startTestStack(t, devOptions{})
+	var out strings.Builder
+	writeDevReady(&out, devOptions{Store: "memory"}, stack)
+	if !strings.Contains(out.String(), "warning:") || !strings.Contains(out.String(), "SUPERIOR_FENCING_ON_CALL_PHONE") {
+		t.Errorf("banner does not warn about the on-call number:\n%s", out.String())
+	}
+	t.Setenv("SUPERIOR_FENCING_ON_CALL_PHONE", "+15035550111")
+	stack = startTestStack(t, devOptions{})
+	out.Reset()
+	writeDevReady(&out, devOptions{Store: "memory"}, stack)
+	if strings.Contains(out.String(), "SUPERIOR_FENCING_ON_CALL_PHONE") {
+		t.Errorf("banner warns about a reference that resolves:\n%s", out.String())
+	}
+}

@@ -182,7 +182,10 @@ func (o *Outbox) Message(name string) (Message, error) {
 // Content-Security-Policy that forbids scripts, plugins, forms and loading
 // anything but inline styles and images, so a hostile caller's input cannot
 // run in the developer's browser even if it escaped rendering.
-func OutboxHandler(o *Outbox) http.Handler {
+//
+// texts, when given, lists the text messages the local stack sent (the
+// voicemail texts to staff), shown on the index beside the email.
+func OutboxHandler(o *Outbox, texts ...func() []Text) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -199,7 +202,12 @@ func OutboxHandler(o *Outbox) http.Handler {
 		}
 		p = strings.TrimPrefix(p, "/")
 		if p == "" || p == "index.html" {
-			serveOutboxIndex(w, o)
+			var sent []Text
+			for _, list := range texts {
+				sent = append(sent, list()...)
+			}
+			slices.SortFunc(sent, func(a, b Text) int { return b.Time.Compare(a.Time) })
+			serveOutboxIndex(w, o, sent)
 			return
 		}
 		if name, file, ok := strings.Cut(p, "/"); ok {
@@ -273,6 +281,18 @@ th{background:#f8fafc}
 </tr>
 {{end}}</table>
 {{else}}<p>No email yet.</p>{{end}}
+<h2>Texts</h2>
+<p class="muted">Text messages that would have been sent through Twilio (voicemail notices to staff), newest first ({{len .Texts}}).</p>
+{{if .Texts}}<table>
+<tr><th>Sent (UTC)</th><th>To</th><th>From</th><th>Message</th></tr>
+{{range .Texts}}<tr>
+<td class="muted">{{.Time.Format "2006-01-02 15:04:05"}}</td>
+<td>{{.To}}</td>
+<td>{{.From}}</td>
+<td>{{.Body}}</td>
+</tr>
+{{end}}</table>
+{{else}}<p>No text yet.</p>{{end}}
 </body>
 </html>
 `))
@@ -305,13 +325,21 @@ func serveAttachment(w http.ResponseWriter, r *http.Request, o *Outbox, name, fi
 	http.NotFound(w, r)
 }
 
-func serveOutboxIndex(w http.ResponseWriter, o *Outbox) {
+// Text is a text message the local stack sent, for the outbox page.
+type Text struct {
+	Time     time.Time
+	To, From string
+	Body     string
+}
+
+func serveOutboxIndex(w http.ResponseWriter, o *Outbox, texts []Text) {
 	entries, err := o.List()
 	data := struct {
 		Dir     string
 		Entries []OutboxEntry
+		Texts   []Text
 		Error   string
-	}{Dir: o.dir, Entries: entries}
+	}{Dir: o.dir, Entries: entries, Texts: texts}
 	if err != nil {
 		data.Error = err.Error()
 	}

@@ -206,3 +206,28 @@ func TestOutboxHandler(t *testing.T) {
 		t.Errorf("POST: %d", rec.Code)
 	}
 }
+
+// The texts the local stack sent are listed beside the email, newest
+// first, escaped like everything on the page.
+func TestOutboxHandlerTexts(t *testing.T) {
+	o := NewOutbox(t.TempDir())
+	t0 := time.Date(2026, 3, 10, 18, 0, 0, 0, time.UTC)
+	texts := func() []Text {
+		return []Text{
+			{Time: t0, To: "+15415550191", From: "+15005550006", Body: "Voicemail from Ada: <b>call me</b>"},
+			{Time: t0.Add(time.Minute), To: "+15415550192", From: "+15005550006", Body: "Voicemail from Bo"},
+		}
+	}
+	h := http.StripPrefix("/dev/outbox", OutboxHandler(o, texts))
+	_, body := get(t, h, "/dev/outbox/")
+	first, second := strings.Index(body, "Voicemail from Bo"), strings.Index(body, "Voicemail from Ada")
+	if first < 0 || second < first {
+		t.Errorf("texts not listed newest first:\n%s", body)
+	}
+	if strings.Contains(body, "<b>call me</b>") || !strings.Contains(body, "&lt;b&gt;call me&lt;/b&gt;") {
+		t.Error("a text's body is not escaped")
+	}
+	if _, body := get(t, http.StripPrefix("/dev/outbox", OutboxHandler(o)), "/dev/outbox/"); !strings.Contains(body, "No text yet") {
+		t.Error("without texts the page does not say so")
+	}
+}
