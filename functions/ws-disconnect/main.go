@@ -1,11 +1,9 @@
-// Command ws-disconnect is the WebSocket API's $disconnect route. Wiring only: the
-// behaviour is in pkg/wsapi, the construction in pkg/stack/wsstack (the
-// composition root).
+// Command ws-disconnect is the WebSocket API's $disconnect route: it ends
+// the connection's session. Wiring only: the behaviour is in
+// pkg/sessionend, the construction in pkg/stack/endstack (the composition
+// root), which links neither the agents nor the model.
 package main
 
-import (
-	"github.com/ahca/ahca/pkg/stack/wsstack"
-	"github.com/ahca/ahca/pkg/wsapi"
-)
+import "github.com/ahca/ahca/pkg/stack/endstack"
 
-func main() { wsstack.Start("ws-disconnect", (*wsapi.Handlers).Disconnect) }
+func main() { endstack.StartDisconnect("ws-disconnect") }

@@ -25,6 +25,7 @@ import (
 	"github.com/ahca/ahca/pkg/protocol"
 	"github.com/ahca/ahca/pkg/relay"
 	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/sessionend"
 	"github.com/ahca/ahca/pkg/tenant"
 	"github.com/ahca/ahca/pkg/tools"
 )
@@ -57,9 +58,9 @@ const DefaultSessionTTL = 3 * time.Hour
 // End reasons.
 const (
 	EndCompleted    = "completed"
-	EndDisconnected = "disconnected"
-	EndGone         = "connection_gone"
-	EndIdle         = "idle" // the sweeper: no activity for the session's idle timeout
+	EndDisconnected = sessionend.Disconnected
+	EndGone         = sessionend.Gone
+	EndIdle         = sessionend.Idle // the sweeper: no activity for the session's idle timeout
 )
 
 // Engine runs turns. Construct it with its dependencies; it holds no
@@ -223,39 +224,15 @@ func (e *Engine) Handle(ctx context.Context, p Poster, connectionID string, data
 	return nil
 }
 
-// Close ends the session of a connection that went away ($disconnect).
+// Close ends the session of a connection that went away ($disconnect); see
+// sessionend.Ender.Close.
 func (e *Engine) Close(ctx context.Context, connectionID, reason string) error {
-	ctx = tenant.WithConnection(ctx, connectionID)
-	s, err := e.Store.ByConnection(ctx, connectionID)
-	if errors.Is(err, session.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("close session: %w", err)
-	}
-	ctx = tenant.WithBusiness(ctx, s.BusinessID)
-	_, err = session.Update(ctx, e.Store, s, func(s *session.Session) error {
-		if s.Status == session.StatusEnded || s.ConnectionID != connectionID {
-			return errNothingToDo // already ended, or a later leg owns the session
-		}
-		if s.Channel == session.ChannelPhone && reason == EndDisconnected {
-			// Twilio closes the socket to hand the call over (transfer,
-			// emergency dial): the call goes on. Its status callback ends
-			// the session; TTL covers a lost callback.
-			return errNothingToDo
-		}
-		consumeInterrupt(s, e.now().UTC(), nil)
-		e.end(s, reason)
-		return nil
-	})
-	if errors.Is(err, errNothingToDo) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("close session: %w", err)
-	}
-	e.log().InfoContext(ctx, "session ended", "reason", reason)
-	return nil
+	return e.ender().Close(ctx, connectionID, reason)
+}
+
+// ender ends sessions from outside a turn, on the engine's store and clock.
+func (e *Engine) ender() *sessionend.Ender {
+	return &sessionend.Ender{Store: e.Store, Now: e.now, Log: e.log()}
 }
 
 var errNothingToDo = errors.New("nothing to do")
@@ -268,43 +245,10 @@ func (e *Engine) idleTimeout(b *business.Business, ch session.Channel) time.Dura
 	return b.IdleTimeout(string(ch))
 }
 
-// EndIdle ends a session that has been idle for its idle timeout at now,
-// through the same path as a disconnect (the stream then sends its
-// summary); a web client still connected is told and its connection
-// closed. It reports whether it ended the session: not when the session
-// ended meanwhile or showed activity since the sweep listed it. p may be
-// nil (nothing to tell).
+// EndIdle ends a session idle past its timeout at now (the sweeper); see
+// sessionend.Ender.EndIdle.
 func (e *Engine) EndIdle(ctx context.Context, p Poster, biz tenant.ID, id string, now time.Time) (bool, error) {
-	ctx = tenant.WithBusiness(ctx, biz)
-	s, err := e.Store.Get(ctx, biz, id)
-	if errors.Is(err, session.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("end idle session %s/%s: %w", biz, id, err)
-	}
-	saved, err := session.Update(ctx, e.Store, s, func(s *session.Session) error {
-		if s.Status != session.StatusActive || s.IdleAt().After(now) {
-			return errNothingToDo
-		}
-		e.end(s, EndIdle)
-		return nil
-	})
-	if errors.Is(err, errNothingToDo) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("end idle session %s/%s: %w", biz, id, err)
-	}
-	e.log().InfoContext(ctx, "idle session ended", "sessionId", id, "channel", saved.Channel, "idleTimeout", saved.IdleAfter().String())
-	if p != nil && saved.Channel == session.ChannelWeb && saved.ConnectionID != "" {
-		// Best effort: the visitor may be long gone.
-		end := protocol.End{Type: protocol.TypeEnd, HandoffData: agent.Handoff{Reason: EndIdle}.JSON()}
-		if err := p.Post(ctx, saved.ConnectionID, protocol.Encode(end)); err == nil {
-			_ = p.Close(ctx, saved.ConnectionID)
-		}
-	}
-	return true, nil
+	return e.ender().EndIdle(ctx, p, biz, id, now)
 }
 
 // maxLogEcho bounds what of a client's input a log record repeats.
@@ -322,10 +266,7 @@ func clipLog(s string) string {
 	return s[:cut] + fmt.Sprintf("…[%d bytes]", len(s))
 }
 
-func (e *Engine) end(s *session.Session, reason string) {
-	now := e.now().UTC()
-	s.Status, s.EndReason, s.EndedAt, s.UpdatedAt = session.StatusEnded, reason, now, now
-}
+func (e *Engine) end(s *session.Session, reason string) { sessionend.Mark(s, reason, e.now().UTC()) }
 
 func (e *Engine) postError(ctx context.Context, p Poster, connectionID string, pe *protocol.Error) error {
 	err := p.Post(ctx, connectionID, protocol.Encode(protocol.ErrorFrame{Type: protocol.TypeError, Code: pe.Code, Message: pe.Message}))

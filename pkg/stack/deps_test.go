@@ -24,16 +24,18 @@ var linked = map[string]struct {
 }{
 	"ws-connect": {
 		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/contact", "pkg/conversation", "pkg/phone", "pkg/protocol", "pkg/relay",
-			"pkg/secret", "pkg/session", "pkg/speech", "pkg/stack", "pkg/stack/wsstack", "pkg/tenant", "pkg/transcript", "pkg/twiliovoice", "pkg/wsapi"},
+			"pkg/secret", "pkg/session", "pkg/sessionend", "pkg/speech", "pkg/stack", "pkg/stack/wsstack", "pkg/tenant", "pkg/transcript", "pkg/twiliovoice", "pkg/wsapi"},
 		toCut: []string{"pkg/aiagent", "pkg/booking", "pkg/intake", "pkg/knowledge", "pkg/llm", "pkg/prompt", "pkg/tools"},
 		deny:  []string{"github.com/openai/", "pkg/llm/openaiclient", "pkg/llm/chathttp", "pkg/stack/turnstack", "pkg/email", "pkg/delivery", "text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2"},
 	},
+	// The functions that end sessions from outside a turn link
+	// pkg/sessionend, not the agents or the model.
 	"ws-disconnect": {
-		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/contact", "pkg/conversation", "pkg/phone", "pkg/protocol", "pkg/relay",
-			"pkg/session", "pkg/speech", "pkg/stack", "pkg/stack/wsstack", "pkg/tenant", "pkg/wsapi"},
-		toCut: []string{"pkg/aiagent", "pkg/booking", "pkg/intake", "pkg/knowledge", "pkg/llm", "pkg/prompt", "pkg/tools",
-			"pkg/secret", "pkg/twiliovoice", "pkg/transcript"}, // and with them SSM and Secrets Manager, which $disconnect never calls
-		deny: []string{"github.com/openai/", "pkg/llm/openaiclient", "pkg/llm/chathttp", "pkg/stack/turnstack", "pkg/email", "pkg/delivery", "text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2"},
+		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/phone", "pkg/protocol", "pkg/relay", "pkg/secret",
+			"pkg/session", "pkg/sessionend", "pkg/speech", "pkg/stack", "pkg/stack/endstack", "pkg/sweep", "pkg/tenant"},
+		deny: []string{"github.com/openai/", "github.com/twilio/", "pkg/conversation", "pkg/intake", "pkg/aiagent", "pkg/tools", "pkg/prompt",
+			"pkg/knowledge", "pkg/llm", "pkg/wsapi", "pkg/twiliovoice", "pkg/email", "pkg/delivery", "text/template", "html/template",
+			"github.com/aws/aws-sdk-go-v2/service/sesv2"},
 	},
 	"twilio-voice": {
 		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/phone", "pkg/secret", "pkg/session", "pkg/httplambda", "pkg/stack", "pkg/stack/voicestack", "pkg/tenant", "pkg/transcript", "pkg/twiliovoice"},
@@ -43,17 +45,15 @@ var linked = map[string]struct {
 	"ws-message": {
 		allow: []string{"pkg/agent", "pkg/aiagent", "pkg/awsenv", "pkg/awsretry", "pkg/booking", "pkg/booking/calendars", "pkg/business", "pkg/contact", "pkg/conversation",
 			"pkg/intake", "pkg/knowledge", "pkg/llm", "pkg/llm/openaiclient", "pkg/phone", "pkg/prompt", "pkg/protocol", "pkg/relay", "pkg/secret",
-			"pkg/session", "pkg/speech", "pkg/stack", "pkg/stack/turnstack", "pkg/stack/wsstack", "pkg/tenant", "pkg/tools", "pkg/transcript", "pkg/twiliovoice", "pkg/wsapi"},
+			"pkg/session", "pkg/sessionend", "pkg/speech", "pkg/stack", "pkg/stack/turnstack", "pkg/stack/wsstack", "pkg/tenant", "pkg/tools", "pkg/transcript", "pkg/twiliovoice", "pkg/wsapi"},
 		deny: []string{"pkg/email", "pkg/delivery", "text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2"},
 	},
 	"session-sweeper": {
-		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/contact", "pkg/conversation", "pkg/phone", "pkg/protocol", "pkg/relay",
-			"pkg/session", "pkg/speech", "pkg/stack", "pkg/stack/sweepstack", "pkg/sweep", "pkg/tenant"},
-		// The same as ws-disconnect: the engine's end path links the agents.
-		toCut: []string{"pkg/aiagent", "pkg/booking", "pkg/intake", "pkg/knowledge", "pkg/llm", "pkg/prompt", "pkg/tools",
-			"pkg/secret", "pkg/twiliovoice", "pkg/transcript"},
-		deny: []string{"github.com/openai/", "pkg/llm/openaiclient", "pkg/llm/chathttp", "pkg/stack/turnstack", "pkg/email", "pkg/delivery", "pkg/wsapi",
-			"text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2"},
+		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/phone", "pkg/protocol", "pkg/relay", "pkg/secret",
+			"pkg/session", "pkg/sessionend", "pkg/speech", "pkg/stack", "pkg/stack/endstack", "pkg/sweep", "pkg/tenant"},
+		deny: []string{"github.com/openai/", "github.com/twilio/", "pkg/conversation", "pkg/intake", "pkg/aiagent", "pkg/tools", "pkg/prompt",
+			"pkg/knowledge", "pkg/llm", "pkg/wsapi", "pkg/twiliovoice", "pkg/email", "pkg/delivery", "text/template", "html/template",
+			"github.com/aws/aws-sdk-go-v2/service/sesv2"},
 	},
 	"web-assets": {
 		allow: []string{"pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/httplambda", "pkg/phone", "pkg/secret", "pkg/session",

@@ -20,6 +20,7 @@ import (
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/conversation"
 	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/sessionend"
 	"github.com/ahca/ahca/pkg/tenant"
 	"github.com/ahca/ahca/pkg/twiliovoice"
 )
@@ -214,11 +215,7 @@ func (h *Handlers) Message(ctx context.Context, req events.APIGatewayWebsocketPr
 
 // Disconnect handles $disconnect.
 func (h *Handlers) Disconnect(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
-	if err := h.Engine.Close(ctx, req.RequestContext.ConnectionID, conversation.EndDisconnected); err != nil {
-		h.log().ErrorContext(tenant.WithConnection(ctx, req.RequestContext.ConnectionID), "disconnect failed", "err", err)
-		return respond(http.StatusInternalServerError, ""), nil
-	}
-	return respond(http.StatusOK, ""), nil
+	return sessionend.Disconnect(ctx, h.Engine, h.log(), req)
 }
 
 func (h *Handlers) refuse(ctx context.Context, r *Refusal) (events.APIGatewayProxyResponse, error) {

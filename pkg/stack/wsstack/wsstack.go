@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 
-	"github.com/ahca/ahca/pkg/awsretry"
 	"github.com/ahca/ahca/pkg/conversation"
 	"github.com/ahca/ahca/pkg/relay"
 	"github.com/ahca/ahca/pkg/secret"
@@ -113,11 +112,6 @@ type Route = func(h *wsapi.Handlers, ctx context.Context, req events.APIGatewayW
 func Start(name string, route Route, opts ...Option) {
 	c, err := FromEnv(os.Getenv)
 	stack.Exit(name, err)
-	if name == "ws-disconnect" {
-		// Nobody waits on $disconnect, but the lead does: its summary
-		// follows the end of the session.
-		c.Retry = awsretry.Background
-	}
 	h, err := New(c, opts...)
 	stack.Exit(name, err)
 	lambda.Start(func(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {

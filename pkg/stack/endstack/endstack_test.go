@@ -1,4 +1,4 @@
-package sweepstack
+package endstack
 
 import (
 	"strings"

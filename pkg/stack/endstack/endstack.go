@@ -1,6 +1,8 @@
-// Package sweepstack builds the session-sweeper function from explicit
-// configuration: part of the composition root (package stack).
-package sweepstack
+// Package endstack builds the functions that end sessions from outside a
+// turn — ws-disconnect ($disconnect) and session-sweeper (idle sessions) —
+// from explicit configuration: part of the composition root (package
+// stack). They link pkg/sessionend, not the agents.
+package endstack
 
 import (
 	"context"
@@ -8,19 +10,20 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 
 	"github.com/ahca/ahca/pkg/awsretry"
-	"github.com/ahca/ahca/pkg/conversation"
 	"github.com/ahca/ahca/pkg/relay"
+	"github.com/ahca/ahca/pkg/sessionend"
 	"github.com/ahca/ahca/pkg/stack"
 	"github.com/ahca/ahca/pkg/sweep"
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
-// Config is what the sweeper is built from.
+// Config is what the session-sweeper is built from.
 type Config struct {
 	stack.Base
 	// ManagementEndpoint is the WebSocket stage's @connections endpoint
@@ -49,22 +52,36 @@ func FromEnv(getenv stack.Getenv) (Config, error) {
 // New builds the sweeper. Nothing here touches the network.
 func New(c Config) *sweep.Sweeper {
 	parts := stack.NewParts(c.Base)
-	engine := &conversation.Engine{Configs: parts.Configs, Store: parts.Sessions, Log: parts.Log}
+	ender := &sessionend.Ender{Store: parts.Sessions, Log: parts.Log}
 	cfg := c.AWS
 	poster := relay.Gateway{API: apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) {
 		o.BaseEndpoint = aws.String(c.ManagementEndpoint)
 	})}
 	return &sweep.Sweeper{Sessions: parts.Sessions, Log: parts.Log,
 		End: func(ctx context.Context, biz tenant.ID, id string, now time.Time) (bool, error) {
-			return engine.EndIdle(ctx, poster, biz, id, now)
+			return ender.EndIdle(ctx, poster, biz, id, now)
 		}}
 }
 
-// Start is the function's main: build from the environment, then sweep on
-// every scheduled invocation.
-func Start(name string) {
+// StartSweeper is session-sweeper's main: build from the environment, then
+// sweep on every scheduled invocation.
+func StartSweeper(name string) {
 	c, err := FromEnv(os.Getenv)
 	stack.Exit(name, err)
 	s := New(c)
 	lambda.Start(func(ctx context.Context) (sweep.Result, error) { return s.Sweep(ctx) })
+}
+
+// StartDisconnect is ws-disconnect's main: the $disconnect route ends the
+// connection's session, with the background retry policy (nobody waits on
+// $disconnect, but the lead does: its summary follows).
+func StartDisconnect(name string) {
+	base, err := stack.BaseFromEnv(os.Getenv)
+	stack.Exit(name, err)
+	base.Retry = awsretry.Background
+	parts := stack.NewParts(base)
+	ender := &sessionend.Ender{Store: parts.Sessions, Log: parts.Log}
+	lambda.Start(func(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return sessionend.Disconnect(ctx, ender, parts.Log, req)
+	})
 }
