@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/sweep"
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
@@ -120,18 +121,7 @@ func (s *streamStore) sweep(ctx context.Context) {
 }
 
 // run sweeps every interval until ctx ends.
-func (s *streamStore) run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.sweep(ctx)
-		}
-	}
-}
+func (s *streamStore) run(ctx context.Context, every time.Duration) { sweep.Every(ctx, every, s.sweep) }
 
 // wait lets in-flight deliveries finish (shutdown, after the gateway has
 // closed its connections and so ended their sessions).

@@ -21,10 +21,9 @@ import (
 // DynamoAPI is the part of the DynamoDB client DynamoRecords uses;
 // *dynamodb.Client implements it.
 type DynamoAPI interface {
-	session.DynamoAPI // GetItem, PutItem, Query
+	session.DynamoAPI // GetItem, PutItem, Query, TransactWriteItems
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
-	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 // DynamoRecords keeps the pipeline's records in the sessions' single table

@@ -147,6 +147,16 @@ func late(ctx context.Context) bool {
 // Run sweeps every interval until ctx ends (the local stack; in AWS a
 // schedule invokes Sweep).
 func (w *Sweeper) Run(ctx context.Context, every time.Duration) {
+	Every(ctx, every, func(ctx context.Context) {
+		if _, err := w.Sweep(ctx); err != nil && ctx.Err() == nil {
+			w.log().WarnContext(ctx, "sweep incomplete", "err", err)
+		}
+	})
+}
+
+// Every runs fn every interval until ctx ends: a schedule's stand-in in
+// the local stack.
+func Every(ctx context.Context, every time.Duration, fn func(context.Context)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -154,9 +164,7 @@ func (w *Sweeper) Run(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := w.Sweep(ctx); err != nil && ctx.Err() == nil {
-				w.log().WarnContext(ctx, "sweep incomplete", "err", err)
-			}
+			fn(ctx)
 		}
 	}
 }
