@@ -63,7 +63,7 @@ var linked = map[string]struct {
 	},
 	"email-summary": {
 		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/contact", "pkg/delivery", "pkg/delivery/emaildelivery", "pkg/email", "pkg/llm",
-			"pkg/llm/chathttp", "pkg/phone", "pkg/secret", "pkg/session", "pkg/speech", "pkg/summary", "pkg/stack", "pkg/tenant", "pkg/transcript"},
+			"pkg/llm/chathttp", "pkg/phone", "pkg/secret", "pkg/session", "pkg/speech", "pkg/summary", "pkg/stack", "pkg/stack/summarystack", "pkg/tenant", "pkg/transcript"},
 		// openai-go with html/template's reflection is what made it 59 MB.
 		deny: []string{"github.com/openai/", "pkg/llm/openaiclient", "pkg/conversation", "pkg/wsapi", "pkg/twiliovoice", "pkg/tools", "pkg/intake",
 			"pkg/prompt", "pkg/knowledge", "github.com/twilio/", "github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"},

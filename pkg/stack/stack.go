@@ -7,9 +7,12 @@
 // each function should link only what it uses (TestFunctionDependencies):
 //
 //	pkg/stack             the environment, the AWS config, the log, configs and sessions (every function)
-//	pkg/stack/wsstack     the WebSocket handlers (ws-connect, ws-disconnect, ws-message)
+//	pkg/stack/wsstack     the WebSocket handlers (ws-connect, ws-message; ahca dev: all three)
 //	pkg/stack/turnstack   the model, tools, knowledge and booking of a turn (ws-message only: openai-go)
 //	pkg/stack/voicestack  the Twilio voice webhooks (twilio-voice)
+//	pkg/stack/endstack    ending sessions outside a turn: ws-disconnect, session-sweeper
+//	pkg/stack/summarystack  the summary pipeline on the table's stream (email-summary)
+//	pkg/stack/webstack    the chat page, the widget and the public business info (web-assets)
 //
 // `ahca dev` builds the same handlers from the same library constructors
 // with local stand-ins (infra/ahca/dev.go).
