@@ -86,6 +86,7 @@ func TestLongConversationKeepsEveryTurnAtFlatCost(t *testing.T) {
 	}
 	proxy.take()
 	var writes []int // bytes of each turn's save
+	lagged := 0      // turns that re-read after the index lagged
 	for i := 1; i <= turns; i++ {
 		text, frames := c.turn(say(message(i)))
 		if text == "" {
@@ -102,9 +103,19 @@ func TestLongConversationKeepsEveryTurnAtFlatCost(t *testing.T) {
 			}
 		}
 		writes = append(writes, save)
+		// One read and two writes (the claim, the save). The index the
+		// read uses may lag a save by a moment; the turn then confirms
+		// with one consistent read, and at worst saves again: allowed
+		// now and then, never more.
 		if reads != 1 || saves != 2 {
-			t.Errorf("turn %d: %d reads and %d writes; want 1 and 2 (the claim, the save)", i, reads, saves)
+			lagged++
+			if reads > 2 || saves > 3 {
+				t.Errorf("turn %d: %d reads and %d writes; want 1 and 2, at most 2 and 3 when the index lags", i, reads, saves)
+			}
 		}
+	}
+	if lagged > turns/20 {
+		t.Errorf("%d of %d turns took more than 1 read and 2 writes; want at most 5%% (index lag)", lagged, turns)
 	}
 	fifth := len(writes) / 5
 	first, last := median(writes[:fifth]), median(writes[len(writes)-fifth:])
