@@ -54,11 +54,18 @@ type Base struct {
 	Retry awsretry.Policy
 }
 
+// Env is getenv, or os.Getenv when nil: every FromEnv takes a nil getenv
+// to mean the process's environment.
+func Env(getenv Getenv) Getenv {
+	if getenv == nil {
+		return os.Getenv
+	}
+	return getenv
+}
+
 // BaseFromEnv reads Base: TABLE_NAME and CONFIG_BUCKET are required.
 func BaseFromEnv(getenv Getenv) (Base, error) {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
+	getenv = Env(getenv)
 	env, err := awsenv.Require(getenv, "TABLE_NAME", "CONFIG_BUCKET")
 	if err != nil {
 		return Base{}, err

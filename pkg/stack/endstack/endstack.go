@@ -34,9 +34,7 @@ type Config struct {
 
 // FromEnv reads Config from the function's environment (template.yaml).
 func FromEnv(getenv stack.Getenv) (Config, error) {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
+	getenv = stack.Env(getenv)
 	base, err := stack.BaseFromEnv(getenv)
 	if err != nil {
 		return Config{}, err

@@ -8,7 +8,6 @@ package turnstack
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"time"
 
@@ -51,9 +50,7 @@ type SMSConfig struct {
 
 // FromEnv reads Config from ws-message's environment (template.yaml).
 func FromEnv(getenv stack.Getenv) (Config, error) {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
+	getenv = stack.Env(getenv)
 	c := Config{
 		OpenAIKeyRef: secret.Value(getenv("OPENAI_API_KEY_REF")), OpenAIBaseURL: getenv("OPENAI_BASE_URL"), OpenAIModel: getenv("OPENAI_MODEL"),
 		SMS: SMSConfig{AccountSID: getenv("TWILIO_ACCOUNT_SID"), From: getenv("TWILIO_SMS_FROM"), MessagingServiceSID: getenv("TWILIO_MESSAGING_SERVICE_SID"),

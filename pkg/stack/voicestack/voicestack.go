@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/ahca/ahca/pkg/awsenv"
@@ -33,9 +32,7 @@ type Config struct {
 // PUBLIC_BASE_URL, WS_URL, TWILIO_AUTH_TOKEN_REF, CONFIG_BUCKET (and
 // CONFIG_PREFIX), TABLE_NAME.
 func FromEnv(getenv stack.Getenv) (Config, error) {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
+	getenv = stack.Env(getenv)
 	env, err := awsenv.Require(getenv, "PUBLIC_BASE_URL", "WS_URL", "TWILIO_AUTH_TOKEN_REF", "CONFIG_BUCKET", "TABLE_NAME")
 	if err != nil {
 		return Config{}, err
