@@ -150,7 +150,9 @@ func TestFaultsNeverDropALead(t *testing.T) {
 			var lostMu sync.Mutex
 			stack := startTestStack(t, devOptions{
 				Store: "dynamodb", DynamoDBEndpoint: endpoint, Table: fmt.Sprintf("dev-faults-%d", time.Now().UnixNano()),
-				SESEndpoint: sesURL, IdleTimeout: 3 * time.Second,
+				// Long enough that a conversation whose turns keep failing
+				// under the faults is not idle yet; short for a test.
+				SESEndpoint: sesURL, IdleTimeout: 8 * time.Second,
 				dropDisconnect: func(connectionID string) bool {
 					lostMu.Lock()
 					defer lostMu.Unlock()
