@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"html/template"
 	"net"
 	"net/http"
@@ -38,7 +37,8 @@ const pickerMeta = `<meta name="ahca-businesses-url" content="">`
 
 func (d *devWeb) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/businesses", d.list)
-	mux.HandleFunc("GET /api/businesses/{id}", d.info)
+	// The deployed stack's business info, uncached so config edits show at once.
+	mux.HandleFunc("GET /api/businesses/{id}", webhost.Info(d.reg, d.allowed, d.wsURL, "no-cache"))
 	mux.HandleFunc("GET /demo/{id}", d.demo)
 	mux.HandleFunc("GET /{$}", d.index)
 	mux.HandleFunc("GET /index.html", d.index)
@@ -62,34 +62,6 @@ func (d *devWeb) list(w http.ResponseWriter, r *http.Request) {
 		list = append(list, entry{b.ID, b.Name, b.Agent.Name})
 	}
 	writeJSON(w, http.StatusOK, list)
-}
-
-// info is webhost's business info (the deployed stack serves the same),
-// uncached so config edits show at once.
-func (d *devWeb) info(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	b, status, msg := d.business(r)
-	if b == nil {
-		writeJSONError(w, status, msg)
-		return
-	}
-	writeJSON(w, http.StatusOK, webhost.NewPublicInfo(b, d.allowed(b), d.wsURL))
-}
-
-// business looks up the {id} of the request, or says why not.
-func (d *devWeb) business(r *http.Request) (*business.Business, int, string) {
-	id, err := tenant.ParseID(r.PathValue("id"))
-	if err != nil {
-		return nil, http.StatusBadRequest, "business id: " + err.Error()
-	}
-	b, err := d.reg.Business(r.Context(), id)
-	switch {
-	case errors.Is(err, business.ErrUnknownBusiness):
-		return nil, http.StatusNotFound, "unknown business " + string(id)
-	case err != nil:
-		return nil, http.StatusServiceUnavailable, "business configuration unavailable: " + err.Error()
-	}
-	return b, 0, ""
 }
 
 // index is the web client's page with the tenant picker turned on.
@@ -176,7 +148,7 @@ var demoPage = template.Must(template.New("demo").Parse(`<!doctype html>
 // demo is a sample business website with the widget's snippet pasted in,
 // under a strict CSP that allows only this page and the AHCA origin.
 func (d *devWeb) demo(w http.ResponseWriter, r *http.Request) {
-	b, status, msg := d.business(r)
+	b, status, msg := webhost.Lookup(r.Context(), d.reg, r.PathValue("id"))
 	if b == nil {
 		http.Error(w, msg, status)
 		return

@@ -69,11 +69,7 @@ func NewPublicInfo(b *business.Business, allowed []string, wsURL string) PublicI
 type Handler struct {
 	files   map[string]asset // by path without the leading slash
 	version string
-	index   []byte // index.html with the WebSocket endpoint filled in
-	csp     string
-	biz     Businesses
-	allowed func(*business.Business) []string
-	wsURL   string
+	csp     string // the page's Content-Security-Policy
 	mux     *http.ServeMux
 }
 
@@ -108,7 +104,7 @@ func New(files fs.FS, biz Businesses, allowed func(*business.Business) []string,
 	if err != nil || (u.Scheme != "wss" && u.Scheme != "ws") || u.Host == "" {
 		return nil, fmt.Errorf("webhost: WebSocket URL %q: want wss://host/stage", wsURL)
 	}
-	h := &Handler{files: map[string]asset{}, biz: biz, allowed: allowed, wsURL: wsURL}
+	h := &Handler{files: map[string]asset{}}
 	all := sha256.New()
 	err = fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !served(p) {
@@ -146,7 +142,7 @@ func New(files fs.FS, biz Businesses, allowed func(*business.Business) []string,
 	h.csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' " + wsOrigin +
 		"; media-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 	h.mux = http.NewServeMux()
-	h.mux.HandleFunc("GET /api/businesses/{id}", h.info)
+	h.mux.HandleFunc("GET /api/businesses/{id}", Info(biz, allowed, wsURL, "public, max-age=60"))
 	h.mux.HandleFunc("GET /{$}", h.file("index.html"))
 	h.mux.HandleFunc("GET /{path...}", h.static)
 	return h, nil
@@ -192,33 +188,46 @@ func (h *Handler) file(p string) http.HandlerFunc {
 	}
 }
 
-// info answers any origin (Access-Control-Allow-Origin: *): the widget
-// reads it from the business's own site, and it holds nothing a visitor of
-// that site could not see. Short-lived in caches: a config push shows
-// within a minute.
-func (h *Handler) info(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	w.Header().Set("Cache-Control", "public, max-age=60")
-	id, err := tenant.ParseID(r.PathValue("id"))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "business id: "+err.Error())
-		return
+// Info serves GET /api/businesses/{id}: the business's PublicInfo, to any
+// origin (Access-Control-Allow-Origin: *), since the widget reads it from
+// the business's own site and it holds nothing a visitor of that site could
+// not see. cacheControl says how long it may be kept (the stack: a minute,
+// so a config push shows within one; `ahca dev`: no-cache). allowed may be
+// nil (any origin).
+func Info(biz Businesses, allowed func(*business.Business) []string, wsURL, cacheControl string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Cache-Control", cacheControl)
+		b, status, msg := Lookup(r.Context(), biz, r.PathValue("id"))
+		if b == nil {
+			writeError(w, status, msg)
+			return
+		}
+		var origins []string
+		if allowed != nil {
+			origins = allowed(b)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(NewPublicInfo(b, origins, wsURL))
 	}
-	b, err := h.biz.Business(r.Context(), id)
+}
+
+// Lookup resolves a business id from a request path, or says why not with
+// the HTTP status to answer: 400 for a malformed id, 404 for an unknown
+// business, 503 when the configuration cannot be read.
+func Lookup(ctx context.Context, biz Businesses, rawID string) (*business.Business, int, string) {
+	id, err := tenant.ParseID(rawID)
+	if err != nil {
+		return nil, http.StatusBadRequest, "business id: " + err.Error()
+	}
+	b, err := biz.Business(ctx, id)
 	switch {
 	case errors.Is(err, business.ErrUnknownBusiness):
-		writeError(w, http.StatusNotFound, "unknown business "+string(id))
-		return
+		return nil, http.StatusNotFound, "unknown business " + string(id)
 	case err != nil:
-		writeError(w, http.StatusServiceUnavailable, "business configuration unavailable; try again shortly")
-		return
+		return nil, http.StatusServiceUnavailable, "business configuration unavailable; try again shortly"
 	}
-	var allowed []string
-	if h.allowed != nil {
-		allowed = h.allowed(b)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(NewPublicInfo(b, allowed, h.wsURL))
+	return b, 0, ""
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
