@@ -94,21 +94,28 @@ type Parts struct {
 // NewParts builds the log (JSON on stdout), the config registry (S3) and
 // the session store (DynamoDB). Nothing here touches the network.
 func NewParts(b Base) Parts {
-	log := tenant.NewJSONLogger(os.Stdout, b.LogLevel)
+	log, src, configs := NewConfigs(b)
 	retry := b.Retry
 	if retry.MaxAttempts == 0 {
 		retry = awsretry.Turn
 	}
 	ddb := dynamodb.NewFromConfig(b.AWS, func(o *dynamodb.Options) { retry.Apply(&o.Retryer, &o.APIOptions, log) })
-	src := business.S3Source{Client: s3.NewFromConfig(b.AWS), Bucket: b.ConfigBucket, Prefix: b.ConfigPrefix}
 	return Parts{
 		Log:          log,
 		ConfigSource: src,
-		Configs:      business.NewRegistry(src, business.RegistryOptions{Logger: log}),
+		Configs:      configs,
 		DynamoDB:     ddb,
 		Base:         b,
 		Sessions:     session.NewDynamoStore(ddb, b.Table),
 	}
+}
+
+// NewConfigs builds the log and the config registry alone, for a function
+// that reads configs and no session (web-assets).
+func NewConfigs(b Base) (*slog.Logger, business.S3Source, *business.Registry) {
+	log := tenant.NewJSONLogger(os.Stdout, b.LogLevel)
+	src := business.S3Source{Client: s3.NewFromConfig(b.AWS), Bucket: b.ConfigBucket, Prefix: b.ConfigPrefix}
+	return log, src, business.NewRegistry(src, business.RegistryOptions{Logger: log})
 }
 
 // List splits a comma-separated variable ("" → nil), trimming spaces.
