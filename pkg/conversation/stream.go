@@ -141,11 +141,10 @@ func mergeState(dst *session.State, before, after session.State) {
 // turn started interrupted this turn's streamed reply (current); an older
 // one interrupted the last stored agent turn.
 func consumeInterrupt(s *session.Session, turnStart time.Time, current *strings.Builder) {
-	mark := s.State.Engine.Interrupt
+	mark := s.TakeInterrupt()
 	if mark == nil {
 		return
 	}
-	s.State.Engine.Interrupt = nil
 	if current != nil && !mark.At.Before(turnStart) {
 		if mark.Heard != "" && len(mark.Heard) < current.Len() {
 			current.Reset()

@@ -106,6 +106,15 @@ func (s *Session) Interrupted(heard string) bool {
 	return false
 }
 
+// TakeInterrupt consumes the pending interrupt mark (nil: none); the next
+// Save stamps it done. Apply it with Interrupted unless it belongs to a
+// reply not yet stored.
+func (s *Session) TakeInterrupt() *Interrupt {
+	m := s.State.Engine.Interrupt
+	s.State.Engine.Interrupt = nil
+	return m
+}
+
 // SeenInterrupt makes a mark read outside the session (a streaming turn's
 // poll, Store.PendingInterrupt) its pending mark, unless it has one: the
 // caller then consumes it like any pending mark, and the next Save deletes

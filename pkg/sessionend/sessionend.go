@@ -83,8 +83,7 @@ func (e *Ender) Close(ctx context.Context, connectionID, reason string) error {
 		if s.Channel == session.ChannelPhone && reason == Disconnected {
 			return errNothingToDo
 		}
-		if m := s.State.Engine.Interrupt; m != nil {
-			s.State.Engine.Interrupt = nil
+		if m := s.TakeInterrupt(); m != nil {
 			s.Interrupted(m.Heard)
 		}
 		Mark(s, reason, e.now())
