@@ -1,7 +1,6 @@
 package calendars
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/rsa"
@@ -29,17 +28,12 @@ type Google struct{ store }
 // NewGoogle returns the Google Calendar store of b, whose calendar.google
 // must be set. Credentials are resolved at use.
 func NewGoogle(b *business.Business, opts Options) *Google {
-	return &Google{store{biz: b, p: &googleProvider{biz: b, cfg: b.Calendar.Google, o: opts.withDefaults()}}}
+	return &Google{store{biz: b, p: &googleProvider{newAccount("google", b, b.Calendar.Google, opts)}}}
 }
 
 type googleProvider struct {
-	biz    *business.Business
-	cfg    *business.GoogleCalendar
-	o      Options
-	tokens tokenCache
+	account[business.GoogleCalendar]
 }
-
-func (g *googleProvider) name() string { return "google" }
 
 func (g *googleProvider) calendarKey() string {
 	return "google|" + string(g.biz.ID) + "|" + string(g.cfg.CalendarID)
@@ -51,17 +45,12 @@ type googleCreds struct {
 
 func (g *googleProvider) creds(ctx context.Context) (googleCreds, error) {
 	var c googleCreds
-	var err error
-	if c.email, err = resolveField(ctx, g.o.Resolve, "google", "serviceAccountEmail", g.cfg.ServiceAccountEmail, true); err != nil {
-		return c, err
-	}
-	if c.key, err = resolveField(ctx, g.o.Resolve, "google", "privateKey", g.cfg.PrivateKey, true); err != nil {
-		return c, err
-	}
-	if c.calendarID, err = resolveField(ctx, g.o.Resolve, "google", "calendarId", g.cfg.CalendarID, true); err != nil {
-		return c, err
-	}
-	return c, nil
+	err := g.resolve(ctx, []credField{
+		{"serviceAccountEmail", &c.email, g.cfg.ServiceAccountEmail, true},
+		{"privateKey", &c.key, g.cfg.PrivateKey, true},
+		{"calendarId", &c.calendarID, g.cfg.CalendarID, true},
+	})
+	return c, err
 }
 
 // token returns a cached or new access token for c.
@@ -96,22 +85,8 @@ func (g *googleProvider) call(ctx context.Context, c googleCreds, what, path str
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(in)
-	if err != nil {
-		return fmt.Errorf("calendars: google %s: %w", what, err)
-	}
 	path = strings.ReplaceAll(path, "{calendarId}", url.PathEscape(c.calendarID))
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.o.GoogleAPIBase+path, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("calendars: google %s: %w", what, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+tok)
-	err = do(g.o.HTTPClient, req, "google "+what, out)
-	if errors.Is(err, ErrUnauthorized) {
-		g.tokens.drop(tok)
-	}
-	return err
+	return g.send(ctx, tok, what, http.MethodPost, g.o.GoogleAPIBase+path, in, out, nil)
 }
 
 type freeBusyResponse struct {

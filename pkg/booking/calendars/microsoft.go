@@ -1,11 +1,9 @@
 package calendars
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/ahca/ahca/pkg/booking"
 	"github.com/ahca/ahca/pkg/business"
-	"github.com/ahca/ahca/pkg/secret"
 )
 
 // graphTime is the layout of Graph's dateTimeTimeZone.dateTime.
@@ -32,17 +29,12 @@ type Microsoft struct{ store }
 // NewMicrosoft returns the Microsoft Graph store of b, whose
 // calendar.microsoft must be set. Credentials are resolved at use.
 func NewMicrosoft(b *business.Business, opts Options) *Microsoft {
-	return &Microsoft{store{biz: b, p: &graphProvider{biz: b, cfg: b.Calendar.Microsoft, o: opts.withDefaults()}}}
+	return &Microsoft{store{biz: b, p: &graphProvider{newAccount("microsoft", b, b.Calendar.Microsoft, opts)}}}
 }
 
 type graphProvider struct {
-	biz    *business.Business
-	cfg    *business.MicrosoftCalendar
-	o      Options
-	tokens tokenCache
+	account[business.MicrosoftCalendar]
 }
-
-func (m *graphProvider) name() string { return "microsoft" }
 
 func (m *graphProvider) calendarKey() string {
 	return "microsoft|" + string(m.biz.ID) + "|" + string(m.cfg.UserID) + "|" + string(m.cfg.CalendarID)
@@ -54,25 +46,14 @@ type graphCreds struct {
 
 func (m *graphProvider) creds(ctx context.Context) (graphCreds, error) {
 	var c graphCreds
-	for _, f := range []struct {
-		name     string
-		dst      *string
-		v        secret.Value
-		required bool
-	}{
+	err := m.resolve(ctx, []credField{
 		{"tenantId", &c.tenant, m.cfg.TenantID, true},
 		{"clientId", &c.clientID, m.cfg.ClientID, true},
 		{"clientSecret", &c.clientSecret, m.cfg.ClientSecret, true},
 		{"userId", &c.userID, m.cfg.UserID, true},
 		{"calendarId", &c.calendarID, m.cfg.CalendarID, false},
-	} {
-		s, err := resolveField(ctx, m.o.Resolve, "microsoft", f.name, f.v, f.required)
-		if err != nil {
-			return c, err
-		}
-		*f.dst = s
-	}
-	return c, nil
+	})
+	return c, err
 }
 
 // base is the Graph path of the mailbox or calendar.
@@ -104,30 +85,7 @@ func (m *graphProvider) call(ctx context.Context, c graphCreds, what, method, u 
 	if err != nil {
 		return err
 	}
-	var body *bytes.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("calendars: microsoft %s: %w", what, err)
-		}
-		body = bytes.NewReader(b)
-	} else {
-		body = bytes.NewReader(nil)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
-	if err != nil {
-		return fmt.Errorf("calendars: microsoft %s: %w", what, err)
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Prefer", `outlook.timezone="UTC"`)
-	err = do(m.o.HTTPClient, req, "microsoft "+what, out)
-	if errors.Is(err, ErrUnauthorized) {
-		m.tokens.drop(tok)
-	}
-	return err
+	return m.send(ctx, tok, what, method, u, in, out, map[string]string{"Prefer": `outlook.timezone="UTC"`})
 }
 
 type graphDateTime struct {
