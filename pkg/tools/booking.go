@@ -2,11 +2,9 @@ package tools
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/ahca/ahca/pkg/agent"
@@ -39,22 +37,16 @@ func BookingTool(store booking.Store) Def {
 			"to read back, or the nearest free slots, or a question to ask when the day or time is unclear. Read the slot back " +
 			"and ask the caller to confirm; when they say yes, call it again with confirm=true and date_time set to the slot's " +
 			"start exactly as returned. The caller's name (and email when required) must be saved with update_user_info first.",
-		Parameters: json.RawMessage(`{
-  "type": "object",
-  "properties": {
-    "date_time": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The day and time as the caller said them, e.g. \"next Tuesday at 2 pm\"; when confirming, the start returned by the previous call."},
-    "confirm": {"type": "boolean", "description": "true only after the caller confirmed the slot you read back."},
-    "service": {"type": "string", "maxLength": 200, "description": "What the appointment is for, in a few words, when the caller said."}
-  },
-  "required": ["date_time"],
-  "additionalProperties": false
-}`),
+		Parameters: objectSchema([]string{"date_time"},
+			`"date_time": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The day and time as the caller said them, e.g. \"next Tuesday at 2 pm\"; when confirming, the start returned by the previous call."}`,
+			`"confirm": {"type": "boolean", "description": "true only after the caller confirmed the slot you read back."}`,
+			`"service": {"type": "string", "maxLength": 200, "description": "What the appointment is for, in a few words, when the caller said."}`),
 		Enabled: func(b *business.Business) bool {
 			return b.Features.AppointmentBooking && booking.Supported(b)
 		},
-		Run: func(ctx context.Context, env Env, raw json.RawMessage) (Outcome, error) {
-			return runSchedule(ctx, store, env, raw)
-		},
+		Run: withArgs(func(ctx context.Context, env Env, a scheduleArgs) (Outcome, error) {
+			return runSchedule(ctx, store, env, a)
+		}),
 	}
 }
 
@@ -78,15 +70,13 @@ func toJSON(s booking.Slot) slotJSON {
 	return slotJSON{Start: s.Start.Format(time.RFC3339), Display: s.Display()}
 }
 
-func runSchedule(ctx context.Context, store booking.Store, env Env, raw json.RawMessage) (Outcome, error) {
-	var a struct {
-		DateTime string `json:"date_time"`
-		Confirm  bool   `json:"confirm"`
-		Service  string `json:"service"`
-	}
-	if err := json.Unmarshal(raw, &a); err != nil {
-		return Outcome{}, err
-	}
+type scheduleArgs struct {
+	DateTime string `json:"date_time"`
+	Confirm  bool   `json:"confirm"`
+	Service  string `json:"service"`
+}
+
+func runSchedule(ctx context.Context, store booking.Store, env Env, a scheduleArgs) (Outcome, error) {
 	b, s := env.Business, env.Session
 	if !booking.Supported(b) {
 		return Outcome{}, Invalidf("appointments cannot be booked here (calendar %q): take the caller's details and say the team will call back to schedule", b.Calendar.Provider)
@@ -95,7 +85,7 @@ func runSchedule(ctx context.Context, store booking.Store, env Env, raw json.Raw
 	if now.IsZero() {
 		now = time.Now()
 	}
-	service := clip(strings.Join(strings.Fields(cleanText(a.Service)), " "), 200)
+	service := clip(oneLine(a.Service), 200)
 
 	if a.Confirm {
 		var missing []string

@@ -38,18 +38,12 @@ func ValidatePhoneNumber() Def {
 			"Pass the digits as heard, written or spoken (\"503 555 0142\", \"five oh three, five five five, oh one four two\"). " +
 			"Returns cleaned_phone, phone_for_speech (read this back, one digit at a time) and display, or valid=false with a reason " +
 			"you can say to the caller. It does not save the number: save it with update_user_info.",
-		Parameters: json.RawMessage(`{
-  "type": "object",
-  "properties": {
-    "phone_number": {"type": "string", "minLength": 1, "maxLength": 64, "description": "The number exactly as the caller gave it, digits or spoken words, without any other words."}
-  },
-  "required": ["phone_number"],
-  "additionalProperties": false
-}`),
+		Parameters: objectSchema([]string{"phone_number"},
+			`"phone_number": {"type": "string", "minLength": 1, "maxLength": 64, "description": "The number exactly as the caller gave it, digits or spoken words, without any other words."}`),
 		Enabled: func(b *business.Business) bool {
 			return b.Features.BasicInfoCollection || slices.Contains(b.Intake.Required, business.FieldPhone)
 		},
-		Run: runValidatePhone,
+		Run: withArgs(runValidatePhone),
 	}
 }
 
@@ -64,13 +58,11 @@ type phoneResult struct {
 	Note           string `json:"note,omitempty"`
 }
 
-func runValidatePhone(_ context.Context, _ Env, raw json.RawMessage) (Outcome, error) {
-	var a struct {
-		PhoneNumber string `json:"phone_number"`
-	}
-	if err := json.Unmarshal(raw, &a); err != nil {
-		return Outcome{}, err
-	}
+type phoneArgs struct {
+	PhoneNumber string `json:"phone_number"`
+}
+
+func runValidatePhone(_ context.Context, _ Env, a phoneArgs) (Outcome, error) {
 	n, err := speech.CheckPhone(a.PhoneNumber)
 	if err != nil {
 		res := phoneResult{Reason: err.Error(), DigitsHeard: speech.DigitsOnly(speech.DigitsFromSpeech(a.PhoneNumber)),
@@ -104,18 +96,13 @@ func UpdateUserInfo() Def {
 			"normalized: spelled or spoken forms such as \"j o h n at gmail dot com\" are accepted. Never guess or invent a value, " +
 			"and never use the number the caller is calling from unless they say it. The result lists what was saved, what was " +
 			"not and why, and which required details are still missing.",
-		Parameters: json.RawMessage(`{
-  "type": "object",
-  "properties": {
-    "name": {"type": "string", "maxLength": 100, "description": "The caller's name as they said or spelled it, e.g. \"Jamie Rivera\" or \"J A M I E\"."},
-    "phone": {"type": "string", "maxLength": 64, "description": "A callback number the caller said, digits or spoken words."},
-    "email": {"type": "string", "maxLength": 254, "description": "The caller's email address, written or as spoken, e.g. \"john dot smith at example dot org\"."},
-    "reason": {"type": "string", "maxLength": 1000, "description": "Why the caller is calling, in one or two short sentences in their words."}
-  },
-  "additionalProperties": false
-}`),
+		Parameters: objectSchema(nil,
+			`"name": {"type": "string", "maxLength": 100, "description": "The caller's name as they said or spelled it, e.g. \"Jamie Rivera\" or \"J A M I E\"."}`,
+			`"phone": {"type": "string", "maxLength": 64, "description": "A callback number the caller said, digits or spoken words."}`,
+			`"email": {"type": "string", "maxLength": 254, "description": "The caller's email address, written or as spoken, e.g. \"john dot smith at example dot org\"."}`,
+			`"reason": {"type": "string", "maxLength": 1000, "description": "Why the caller is calling, in one or two short sentences in their words."}`),
 		Enabled: collects,
-		Run:     runUpdateUserInfo,
+		Run:     withArgs(runUpdateUserInfo),
 	}
 }
 
@@ -137,11 +124,10 @@ var placeholders = map[string]bool{
 	"not provided": true, "not given": true, "caller": true, "anonymous": true, "tbd": true, "-": true,
 }
 
-func runUpdateUserInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome, error) {
-	var a Fields
-	if err := json.Unmarshal(raw, &a); err != nil {
-		return Outcome{}, err
-	}
+// placeholder reports whether v, in any case, is one of the placeholders.
+func placeholder(v string) bool { return placeholders[strings.ToLower(v)] }
+
+func runUpdateUserInfo(_ context.Context, env Env, a Fields) (Outcome, error) {
 	given := Fields{
 		Name:   strings.TrimSpace(a.Name),
 		Phone:  strings.TrimSpace(a.Phone),
@@ -177,7 +163,7 @@ func runUpdateUserInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome
 	}
 	if v := given.Name; v != "" {
 		switch name := contact.NormalizeName(v); {
-		case placeholders[strings.ToLower(v)]:
+		case placeholder(v):
 			notSaved.Name = "not a name: leave name out until the caller gives it"
 		case name == "":
 			notSaved.Name = "a name needs letters"
@@ -206,10 +192,10 @@ func runUpdateUserInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome
 		}
 	}
 	if v := given.Reason; v != "" {
-		if placeholders[strings.ToLower(v)] {
+		if placeholder(v) {
 			notSaved.Reason = "not a reason: leave reason out until the caller says why they are calling"
 		} else {
-			store(business.FieldReason, clip(strings.Join(strings.Fields(cleanText(v)), " "), maxReason))
+			store(business.FieldReason, clip(oneLine(v), maxReason))
 		}
 	}
 	st := Status(env.Business, s)
@@ -240,14 +226,15 @@ func runUpdateUserInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome
 	return out, nil
 }
 
-// cleanText drops control characters.
-func cleanText(s string) string {
-	return strings.Map(func(r rune) rune {
+// oneLine turns control characters into spaces and folds runs of white
+// space into one, trimming both ends.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
 		}
 		return r
-	}, s)
+	}, s)), " ")
 }
 
 // clip cuts s to at most n characters, at a word boundary when one is near,
@@ -296,30 +283,23 @@ func EndConversation() Def {
 		Name: NameEndConversation,
 		Description: "End the conversation after you have said goodbye in this same reply. Only when the caller has nothing " +
 			"else and every required detail is saved; it is refused, naming what is missing, otherwise.",
-		Parameters: json.RawMessage(`{
-  "type": "object",
-  "properties": {
-    "reason": {"type": "string", "maxLength": 200, "description": "Why the conversation is ending, in a few words, e.g. \"details collected\" or \"caller said goodbye\"."}
-  },
-  "additionalProperties": false
-}`),
-		Run: runEnd,
+		Parameters: objectSchema(nil,
+			`"reason": {"type": "string", "maxLength": 200, "description": "Why the conversation is ending, in a few words, e.g. \"details collected\" or \"caller said goodbye\"."}`),
+		Run: withArgs(runEnd),
 	}
 }
 
-func runEnd(_ context.Context, env Env, raw json.RawMessage) (Outcome, error) {
-	var a struct {
-		Reason string `json:"reason"`
-	}
-	if err := json.Unmarshal(raw, &a); err != nil {
-		return Outcome{}, err
-	}
+type endArgs struct {
+	Reason string `json:"reason"`
+}
+
+func runEnd(_ context.Context, env Env, a endArgs) (Outcome, error) {
 	st := Status(env.Business, env.Session)
 	if !st.Complete {
 		return Outcome{}, Invalidf("cannot end yet: this business requires %s, still missing: %s. Ask the caller for the %s first and save %s with update_user_info",
 			strings.Join(st.Required, ", "), strings.Join(st.Missing, ", "), listAnd(st.Missing), plural(len(st.Missing), "it", "them"))
 	}
-	reason := clip(strings.Join(strings.Fields(cleanText(a.Reason)), " "), 200)
+	reason := clip(oneLine(a.Reason), 200)
 	if reason == "" {
 		reason = "completed"
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -63,17 +62,11 @@ func RouteCall() Def {
 			"prescriptions, appointments) or the person's name; an unknown intent is refused with the list of valid ones. " +
 			"The result has the sentence to say: say it in this same reply and nothing after it; the call is transferred " +
 			"when your reply ends.",
-		Parameters: json.RawMessage(`{
-  "type": "object",
-  "properties": {
-    "intent": {"type": "string", "minLength": 1, "maxLength": 64, "description": "What the caller needs, in a word or two (e.g. \"billing\", \"prescriptions\"), or the name of the person they asked for."},
-    "reason": {"type": "string", "maxLength": 300, "description": "Why the caller is calling, in one short sentence in their words."}
-  },
-  "required": ["intent"],
-  "additionalProperties": false
-}`),
+		Parameters: objectSchema([]string{"intent"},
+			`"intent": {"type": "string", "minLength": 1, "maxLength": 64, "description": "What the caller needs, in a word or two (e.g. \"billing\", \"prescriptions\"), or the name of the person they asked for."}`,
+			`"reason": {"type": "string", "maxLength": 300, "description": "Why the caller is calling, in one short sentence in their words."}`),
 		Enabled: CanRoute,
-		Run:     runRouteCall,
+		Run:     withArgs(runRouteCall),
 	}
 }
 
@@ -86,14 +79,12 @@ type routeResult struct {
 	Note         string `json:"note"`
 }
 
-func runRouteCall(_ context.Context, env Env, raw json.RawMessage) (Outcome, error) {
-	var a struct {
-		Intent string `json:"intent"`
-		Reason string `json:"reason"`
-	}
-	if err := json.Unmarshal(raw, &a); err != nil {
-		return Outcome{}, err
-	}
+type routeArgs struct {
+	Intent string `json:"intent"`
+	Reason string `json:"reason"`
+}
+
+func runRouteCall(_ context.Context, env Env, a routeArgs) (Outcome, error) {
 	b, s := env.Business, env.Session
 	st, matched, ok := MatchStaff(b, a.Intent, true)
 	switch err := CheckTransfer(s, st); {
@@ -106,7 +97,7 @@ func runRouteCall(_ context.Context, env Env, raw json.RawMessage) (Outcome, err
 		return Outcome{}, Invalidf("%s %v, so do not transfer to them again; %s", st.Name, err, messageInstead(b))
 	}
 	out := Outcome{}
-	if reason := clip(strings.Join(strings.Fields(cleanText(a.Reason)), " "), maxReason); reason != "" && s.Caller.Reason == "" && !placeholders[strings.ToLower(reason)] {
+	if reason := clip(oneLine(a.Reason), maxReason); reason != "" && s.Caller.Reason == "" && !placeholder(reason) {
 		s.Caller.Reason = reason
 		out.CallerUpdated = true
 	}
@@ -294,21 +285,15 @@ func CollectVoicemail(sms SMS, resolve func(ctx context.Context, v secret.Value)
 			"after hours, or when the caller asks to leave one. First ask for the caller's name, a callback number and the " +
 			"message, then call this once. It saves the message, texts it to the staff member and ends the call: in the same " +
 			"reply, thank the caller, say who will call back, and say goodbye.",
-		Parameters: json.RawMessage(`{
-  "type": "object",
-  "properties": {
-    "name": {"type": "string", "maxLength": 100, "description": "The caller's name as they said or spelled it."},
-    "phone": {"type": "string", "maxLength": 64, "description": "The number to call back, as the caller said it (digits or words). Leave it out only if the caller wants a call back on the number they are calling from."},
-    "reason": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "The message: what the caller needs, in one to three sentences in their words."},
-    "intended_recipient": {"type": "string", "maxLength": 100, "description": "Who the message is for: a person's name, a team, or what it is about (e.g. \"billing\"). Leave it out for whoever the caller was being transferred to."}
-  },
-  "required": ["reason"],
-  "additionalProperties": false
-}`),
+		Parameters: objectSchema([]string{"reason"},
+			`"name": {"type": "string", "maxLength": 100, "description": "The caller's name as they said or spelled it."}`,
+			`"phone": {"type": "string", "maxLength": 64, "description": "The number to call back, as the caller said it (digits or words). Leave it out only if the caller wants a call back on the number they are calling from."}`,
+			`"reason": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "The message: what the caller needs, in one to three sentences in their words."}`,
+			`"intended_recipient": {"type": "string", "maxLength": 100, "description": "Who the message is for: a person's name, a team, or what it is about (e.g. \"billing\"). Leave it out for whoever the caller was being transferred to."}`),
 		Enabled: func(b *business.Business) bool { return b.Features.VoicemailHandling },
-		Run: func(ctx context.Context, env Env, raw json.RawMessage) (Outcome, error) {
-			return runCollectVoicemail(ctx, env, raw, sms, resolve)
-		},
+		Run: withArgs(func(ctx context.Context, env Env, a voicemailArgs) (Outcome, error) {
+			return runCollectVoicemail(ctx, env, a, sms, resolve)
+		}),
 	}
 }
 
@@ -321,23 +306,21 @@ type voicemailResult struct {
 	Note            string `json:"note"`
 }
 
-func runCollectVoicemail(ctx context.Context, env Env, raw json.RawMessage, sms SMS, resolve func(context.Context, secret.Value) (string, error)) (Outcome, error) {
-	var a struct {
-		Name      string `json:"name"`
-		Phone     string `json:"phone"`
-		Reason    string `json:"reason"`
-		Recipient string `json:"intended_recipient"`
-	}
-	if err := json.Unmarshal(raw, &a); err != nil {
-		return Outcome{}, err
-	}
+type voicemailArgs struct {
+	Name      string `json:"name"`
+	Phone     string `json:"phone"`
+	Reason    string `json:"reason"`
+	Recipient string `json:"intended_recipient"`
+}
+
+func runCollectVoicemail(ctx context.Context, env Env, a voicemailArgs, sms SMS, resolve func(context.Context, secret.Value) (string, error)) (Outcome, error) {
 	b, s := env.Business, env.Session
-	reason := clip(strings.Join(strings.Fields(cleanText(a.Reason)), " "), maxReason)
-	if reason == "" || placeholders[strings.ToLower(reason)] {
+	reason := clip(oneLine(a.Reason), maxReason)
+	if reason == "" || placeholder(reason) {
 		return Outcome{}, Invalidf("no message: ask the caller what the message is, then call collect_voicemail with it as reason")
 	}
 	name := ""
-	if v := strings.TrimSpace(a.Name); v != "" && !placeholders[strings.ToLower(v)] {
+	if v := strings.TrimSpace(a.Name); v != "" && !placeholder(v) {
 		name = contact.NormalizeName(v)
 	}
 	if name == "" {

@@ -25,15 +25,9 @@ func GetCompanyInfo() Def {
 		Description: "Look up facts about this business to answer the caller: its hours (and whether it is open now), phone " +
 			"number, address, services, email or website, or all of them. Answer only from what this returns; when something is " +
 			"not on file, say the team can follow up.",
-		Parameters: json.RawMessage(`{
-  "type": "object",
-  "properties": {
-    "info_type": {"type": "string", "enum": ["all", "hours", "phone", "address", "services", "email", "website"], "description": "What to look up; \"all\" returns everything on file."}
-  },
-  "required": ["info_type"],
-  "additionalProperties": false
-}`),
-		Run: runCompanyInfo,
+		Parameters: objectSchema([]string{"info_type"},
+			`"info_type": {"type": "string", "enum": ["all", "hours", "phone", "address", "services", "email", "website"], "description": "What to look up; \"all\" returns everything on file."}`),
+		Run: withArgs(runCompanyInfo),
 	}
 }
 
@@ -56,13 +50,11 @@ type companyResult struct {
 	NotOnFile      string                     `json:"not_on_file,omitempty"`
 }
 
-func runCompanyInfo(_ context.Context, env Env, raw json.RawMessage) (Outcome, error) {
-	var a struct {
-		InfoType string `json:"info_type"`
-	}
-	if err := json.Unmarshal(raw, &a); err != nil {
-		return Outcome{}, err
-	}
+type companyArgs struct {
+	InfoType string `json:"info_type"`
+}
+
+func runCompanyInfo(_ context.Context, env Env, a companyArgs) (Outcome, error) {
 	if !slices.Contains(infoTypes, a.InfoType) { // the schema's enum already checked it
 		return Outcome{}, Invalidf("info_type must be one of %s", strings.Join(infoTypes, ", "))
 	}

@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -45,18 +44,12 @@ func KnowledgeTool(find func(ctx context.Context, biz tenant.ID) (KnowledgeSearc
 			"the caller's question. Pass the question as a short search query in plain words. Returns up to 3 passages, best first, " +
 			"with a relevance score. Answer only from passages that actually answer the question, in your own short spoken words; " +
 			"if none do, or found is false, say you don't have that information and offer to have the team follow up. Never guess.",
-		Parameters: json.RawMessage(`{
-  "type": "object",
-  "properties": {
-    "query": {"type": "string", "minLength": 1, "maxLength": 500, "description": "What the caller wants to know, as a short search query, e.g. \"price of the team plan\" or \"HubSpot integration\"."}
-  },
-  "required": ["query"],
-  "additionalProperties": false
-}`),
+		Parameters: objectSchema([]string{"query"},
+			`"query": {"type": "string", "minLength": 1, "maxLength": 500, "description": "What the caller wants to know, as a short search query, e.g. \"price of the team plan\" or \"HubSpot integration\"."}`),
 		Enabled: func(b *business.Business) bool { return b.Features.RAG },
-		Run: func(ctx context.Context, env Env, raw json.RawMessage) (Outcome, error) {
-			return runKnowledge(ctx, env, raw, find)
-		},
+		Run: withArgs(func(ctx context.Context, env Env, a knowledgeArgs) (Outcome, error) {
+			return runKnowledge(ctx, env, a, find)
+		}),
 	}
 }
 
@@ -76,14 +69,12 @@ type knowledgeResult struct {
 	Note     string    `json:"note"`
 }
 
-func runKnowledge(ctx context.Context, env Env, raw json.RawMessage, find func(context.Context, tenant.ID) (KnowledgeSearcher, error)) (Outcome, error) {
-	var a struct {
-		Query string `json:"query"`
-	}
-	if err := json.Unmarshal(raw, &a); err != nil {
-		return Outcome{}, err
-	}
-	query := strings.Join(strings.Fields(cleanText(a.Query)), " ")
+type knowledgeArgs struct {
+	Query string `json:"query"`
+}
+
+func runKnowledge(ctx context.Context, env Env, a knowledgeArgs, find func(context.Context, tenant.ID) (KnowledgeSearcher, error)) (Outcome, error) {
+	query := oneLine(a.Query)
 	if query == "" {
 		return Outcome{}, Invalidf("query is empty: pass what the caller wants to know in a few plain words")
 	}

@@ -85,6 +85,18 @@ type Def struct {
 	Run func(ctx context.Context, env Env, args json.RawMessage) (Outcome, error)
 }
 
+// withArgs adapts a run taking its arguments as A (a struct with the
+// schema's properties as JSON fields) to Def.Run, decoding them once here.
+func withArgs[A any](run func(ctx context.Context, env Env, a A) (Outcome, error)) func(context.Context, Env, json.RawMessage) (Outcome, error) {
+	return func(ctx context.Context, env Env, raw json.RawMessage) (Outcome, error) {
+		var a A
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return Outcome{}, err
+		}
+		return run(ctx, env, a)
+	}
+}
+
 // Registry holds tool definitions in registration order. It is safe for
 // concurrent use.
 type Registry struct {

@@ -33,6 +33,22 @@ type schema struct {
 	order []string // property names in the order the schema lists them
 }
 
+// objectSchema is the Parameters of a built-in tool: an object with props
+// (each `"name": {...}`, in the order given), of which required must be
+// given, and no other property (additionalProperties false, which every
+// built-in tool has so that an argument such as "businessId" is refused).
+func objectSchema(required []string, props ...string) json.RawMessage {
+	var b strings.Builder
+	b.WriteString("{\n  \"type\": \"object\",\n  \"properties\": {\n    ")
+	b.WriteString(strings.Join(props, ",\n    "))
+	b.WriteString("\n  },\n")
+	if len(required) > 0 {
+		b.WriteString(`  "required": ["` + strings.Join(required, `", "`) + "\"],\n")
+	}
+	b.WriteString(`  "additionalProperties": false` + "\n}")
+	return json.RawMessage(b.String())
+}
+
 func parseSchema(raw json.RawMessage) (*schema, error) {
 	if len(raw) == 0 {
 		return nil, errors.New("missing")
