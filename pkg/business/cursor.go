@@ -3,6 +3,7 @@ package business
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -141,6 +142,25 @@ func (c *cursor) strAt(keys ...string) (string, *node, string) {
 		return "", nil, path
 	}
 	return strings.TrimSpace(v.str), v, path
+}
+
+// enum reads the string at key, which must be one of allowed: it returns
+// the value and whether the file gave an allowed one. Another value is a
+// problem naming what was asked for ("calendar provider").
+func (c *cursor) enum(key, what string, allowed ...string) (string, bool) {
+	v, n, path := c.strAt(key)
+	if n == nil {
+		return "", false
+	}
+	if slices.Contains(allowed, v) {
+		return v, true
+	}
+	want := "one of " + strings.Join(allowed, ", ")
+	if len(allowed) == 2 {
+		want = allowed[0] + " or " + allowed[1]
+	}
+	c.f.problem(n, path, "unknown %s %q: want %s", what, v, want)
+	return "", false
 }
 
 // boolean returns the value and whether the file set it.

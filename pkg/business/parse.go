@@ -237,13 +237,8 @@ func parseOperatingHours(c *cursor) *OperatingHours {
 
 func parseCalendar(c *cursor) Calendar {
 	cal := Calendar{Provider: CalendarBuiltin, SlotMinutes: DefaultSlotMinutes}
-	if p, n, path := c.strAt("provider"); n != nil {
-		switch p {
-		case CalendarBuiltin, CalendarGoogle, CalendarMicrosoft, CalendarDisabled:
-			cal.Provider = p
-		default:
-			c.f.problem(n, path, "unknown calendar provider %q: want one of builtin, google, microsoft, disabled", p)
-		}
+	if p, ok := c.enum("provider", "calendar provider", CalendarBuiltin, CalendarGoogle, CalendarMicrosoft, CalendarDisabled); ok {
+		cal.Provider = p
 	}
 	tz, n, path := c.strAt("timezone")
 	cal.Timezone = checkZone(c.f, n, path, tz)
@@ -523,13 +518,8 @@ func parseWeb(c *cursor) Web {
 // name and is filled by parseConfig.
 func parseWidget(c *cursor) Widget {
 	w := Widget{Position: WidgetBottomRight, AccentColor: DefaultAccentColor}
-	if p, n, path := c.strAt("position"); n != nil {
-		switch p {
-		case WidgetBottomRight, WidgetBottomLeft:
-			w.Position = p
-		default:
-			c.f.problem(n, path, "unknown position %q: want %s or %s", p, WidgetBottomRight, WidgetBottomLeft)
-		}
+	if p, ok := c.enum("position", "position", WidgetBottomRight, WidgetBottomLeft); ok {
+		w.Position = p
 	}
 	w.LauncherText = c.str("launcherText")
 	if col, n, path := c.strAt("accentColor"); n != nil {
