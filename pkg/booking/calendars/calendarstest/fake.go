@@ -92,6 +92,39 @@ func (s *state) problem(w http.ResponseWriter, format string, args ...any) {
 	writeError(w, http.StatusBadRequest, msg)
 }
 
+// readJSON authorizes an API call and decodes its JSON body into in; false
+// means it has answered. what names the call.
+func (s *state) readJSON(w http.ResponseWriter, r *http.Request, what string, in any) bool {
+	if !s.authorize(w, r) {
+		return false
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		s.problem(w, "%s: content type %q", what, ct)
+		return false
+	}
+	if err := json.NewDecoder(r.Body).Decode(in); err != nil {
+		s.problem(w, "%s: body: %v", what, err)
+		return false
+	}
+	return true
+}
+
+// dateTimeZone is a start or end as both APIs send it.
+type dateTimeZone struct {
+	DateTime string `json:"dateTime"`
+	TimeZone string `json:"timeZone"`
+}
+
+// span parses a request's start and end with parse: ok when both parse and
+// end is after start.
+func span(parse func(string) (time.Time, error), start, end string) (s, e time.Time, ok bool) {
+	s, err1 := parse(start)
+	e, err2 := parse(end)
+	return s, e, err1 == nil && err2 == nil && e.After(s)
+}
+
+func rfc3339(v string) (time.Time, error) { return time.Parse(time.RFC3339, v) }
+
 func writeError(w http.ResponseWriter, code int, msg string) {
 	writeJSON(w, code, map[string]any{"error": map[string]any{"code": code, "message": msg}})
 }
@@ -159,47 +192,43 @@ func (s *state) add(e Event) (Event, bool) {
 			return Event{}, false
 		}
 	}
+	return s.keep(e), true
+}
+
+// keep stores e with a new ID; s.mu is held.
+func (s *state) keep(e Event) Event {
 	s.nextID++
 	e.ID = fmt.Sprintf("evt%d", s.nextID)
 	s.events = append(s.events, e)
-	return e, true
+	return e
 }
 
 // Events returns the events kept, in insertion order.
-func (s *state) Events() []Event {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.events)
-}
+func (s *state) Events() []Event { return locked(s, func() []Event { return slices.Clone(s.events) }) }
 
 // AddEvent stores an event as if created elsewhere (ID assigned).
 func (s *state) AddEvent(e Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.nextID++
-	e.ID = fmt.Sprintf("evt%d", s.nextID)
-	s.events = append(s.events, e)
+	s.keep(e)
 }
 
 // TokenCalls is how many tokens were issued.
-func (s *state) TokenCalls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tokenCalls
-}
+func (s *state) TokenCalls() int { return locked(s, func() int { return s.tokenCalls }) }
 
 // APICalls is how many calendar API calls (not token calls) were received.
-func (s *state) APICalls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.apiCalls
-}
+func (s *state) APICalls() int { return locked(s, func() int { return s.apiCalls }) }
 
 // Problems lists the malformed requests received.
 func (s *state) Problems() []string {
+	return locked(s, func() []string { return slices.Clone(s.problems) })
+}
+
+// locked returns read() run under s.mu.
+func locked[T any](s *state, read func() T) T {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.problems)
+	return read()
 }
 
 // FailAPI makes every later API call answer status (0 restores normal

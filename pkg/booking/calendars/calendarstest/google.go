@@ -123,9 +123,6 @@ func decodePart(s string, v any) error {
 }
 
 func (g *Google) freeBusy(w http.ResponseWriter, r *http.Request) {
-	if !g.authorize(w, r) {
-		return
-	}
 	var in struct {
 		TimeMin  string `json:"timeMin"`
 		TimeMax  string `json:"timeMax"`
@@ -134,13 +131,11 @@ func (g *Google) freeBusy(w http.ResponseWriter, r *http.Request) {
 			ID string `json:"id"`
 		} `json:"items"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		g.problem(w, "freeBusy: body: %v", err)
+	if !g.readJSON(w, r, "freeBusy", &in) {
 		return
 	}
-	start, err1 := time.Parse(time.RFC3339, in.TimeMin)
-	end, err2 := time.Parse(time.RFC3339, in.TimeMax)
-	if err1 != nil || err2 != nil || !end.After(start) {
+	start, end, ok := span(rfc3339, in.TimeMin, in.TimeMax)
+	if !ok {
 		g.problem(w, "freeBusy: timeMin %q timeMax %q", in.TimeMin, in.TimeMax)
 		return
 	}
@@ -171,31 +166,18 @@ func (g *Google) freeBusy(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Google) insert(w http.ResponseWriter, r *http.Request) {
-	if !g.authorize(w, r) {
-		return
-	}
-	type when struct {
-		DateTime string `json:"dateTime"`
-		TimeZone string `json:"timeZone"`
-	}
 	var in struct {
-		Summary      string `json:"summary"`
-		Description  string `json:"description"`
-		Start        when   `json:"start"`
-		End          when   `json:"end"`
-		Transparency string `json:"transparency"`
+		Summary      string       `json:"summary"`
+		Description  string       `json:"description"`
+		Start        dateTimeZone `json:"start"`
+		End          dateTimeZone `json:"end"`
+		Transparency string       `json:"transparency"`
 	}
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		g.problem(w, "insert: content type %q", ct)
+	if !g.readJSON(w, r, "insert", &in) {
 		return
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		g.problem(w, "insert: body: %v", err)
-		return
-	}
-	start, err1 := time.Parse(time.RFC3339, in.Start.DateTime)
-	end, err2 := time.Parse(time.RFC3339, in.End.DateTime)
-	if err1 != nil || err2 != nil || !end.After(start) {
+	start, end, ok := span(rfc3339, in.Start.DateTime, in.End.DateTime)
+	if !ok {
 		g.problem(w, "insert: start %q end %q", in.Start.DateTime, in.End.DateTime)
 		return
 	}

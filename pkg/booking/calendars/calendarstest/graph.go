@@ -1,9 +1,7 @@
 package calendarstest
 
 import (
-	"encoding/json"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -22,6 +20,8 @@ const GraphPath = "/v1.0"
 
 // graphLayout is Graph's dateTime layout.
 const graphLayout = "2006-01-02T15:04:05.9999999"
+
+func graphTime(v string) (time.Time, error) { return time.ParseInLocation(graphLayout, v, time.UTC) }
 
 // GraphBase is the Graph base URL for a fake served at base.
 func (*Graph) GraphBase(base string) string { return base + GraphPath }
@@ -82,9 +82,8 @@ func (g *Graph) view(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	start, err1 := time.Parse(time.RFC3339, q.Get("startDateTime"))
-	end, err2 := time.Parse(time.RFC3339, q.Get("endDateTime"))
-	if err1 != nil || err2 != nil || !end.After(start) {
+	start, end, ok := span(rfc3339, q.Get("startDateTime"), q.Get("endDateTime"))
+	if !ok {
 		g.problem(w, "calendarView: startDateTime %q endDateTime %q", q.Get("startDateTime"), q.Get("endDateTime"))
 		return
 	}
@@ -114,39 +113,25 @@ func (g *Graph) view(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Graph) create(w http.ResponseWriter, r *http.Request) {
-	if !g.authorize(w, r) {
-		return
-	}
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		g.problem(w, "create: content type %q", ct)
-		return
-	}
-	type when struct {
-		DateTime string `json:"dateTime"`
-		TimeZone string `json:"timeZone"`
-	}
 	var in struct {
 		Subject string `json:"subject"`
 		Body    struct {
 			ContentType string `json:"contentType"`
 			Content     string `json:"content"`
 		} `json:"body"`
-		Start  when   `json:"start"`
-		End    when   `json:"end"`
-		ShowAs string `json:"showAs"`
+		Start  dateTimeZone `json:"start"`
+		End    dateTimeZone `json:"end"`
+		ShowAs string       `json:"showAs"`
 	}
-	dec := json.NewDecoder(r.Body)
-	if err := dec.Decode(&in); err != nil {
-		g.problem(w, "create: body: %v", err)
+	if !g.readJSON(w, r, "create", &in) {
 		return
 	}
 	if in.Start.TimeZone != "UTC" || in.End.TimeZone != "UTC" {
 		g.problem(w, "create: timeZone %q/%q, want UTC", in.Start.TimeZone, in.End.TimeZone)
 		return
 	}
-	start, err1 := time.ParseInLocation(graphLayout, in.Start.DateTime, time.UTC)
-	end, err2 := time.ParseInLocation(graphLayout, in.End.DateTime, time.UTC)
-	if err1 != nil || err2 != nil || !end.After(start) {
+	start, end, ok := span(graphTime, in.Start.DateTime, in.End.DateTime)
+	if !ok {
 		g.problem(w, "create: start %q end %q", in.Start.DateTime, in.End.DateTime)
 		return
 	}
