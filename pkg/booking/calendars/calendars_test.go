@@ -153,6 +153,13 @@ func graphSetup(name, calendarID string) setup {
 	}}
 }
 
+// eachSetup runs test on a fresh env of every setup.
+func eachSetup(t *testing.T, test func(t *testing.T, e env)) {
+	for _, s := range setups {
+		t.Run(s.name, func(t *testing.T) { test(t, s.make(t, map[string]string{})) })
+	}
+}
+
 func setDefault(m map[string]string, k, v string) {
 	if _, ok := m[k]; !ok {
 		m[k] = v
@@ -195,122 +202,116 @@ func noProblems(t *testing.T, f fake) {
 }
 
 func TestBookAndTaken(t *testing.T) {
-	for _, s := range setups {
-		t.Run(s.name, func(t *testing.T) {
-			e := s.make(t, map[string]string{})
-			st := e.newStore()
-			ctx := context.Background()
-			day := monday(t)
+	eachSetup(t, func(t *testing.T, e env) {
+		st := e.newStore()
+		ctx := context.Background()
+		day := monday(t)
 
-			taken, err := st.Taken(ctx, "acme", day)
-			if err != nil || len(taken) != 0 {
-				t.Fatalf("empty calendar: taken %v, %v", taken, err)
-			}
-			ten := slotAt(t, e.biz, 10, 0)
-			if err := st.Book(ctx, "acme", ten, booking.Booking{Name: "Jamie Rivera", Phone: "+15035550111", Service: "cleaning", SessionID: "s-1"}); err != nil {
-				t.Fatalf("book free slot: %v", err)
-			}
-			// Someone else's meeting 13:15-14:00 blocks 13:00 and 13:30; a
-			// free (transparent / showAs=free) event blocks nothing.
-			e.fake.AddEvent(calendarstest.Event{Calendar: e.calendar, Summary: "staff meeting",
-				Start: time.Date(2030, 6, 3, 13, 15, 0, 0, day.Location()), End: time.Date(2030, 6, 3, 14, 0, 0, 0, day.Location())})
-			e.fake.AddEvent(calendarstest.Event{Calendar: e.calendar, Summary: "focus time", Free: true,
-				Start: time.Date(2030, 6, 3, 15, 0, 0, 0, day.Location()), End: time.Date(2030, 6, 3, 16, 0, 0, 0, day.Location())})
-			// An event on another calendar does not count.
-			e.fake.AddEvent(calendarstest.Event{Calendar: "someone-else", Summary: "other",
-				Start: time.Date(2030, 6, 3, 9, 0, 0, 0, day.Location()), End: time.Date(2030, 6, 3, 9, 30, 0, 0, day.Location())})
+		taken, err := st.Taken(ctx, "acme", day)
+		if err != nil || len(taken) != 0 {
+			t.Fatalf("empty calendar: taken %v, %v", taken, err)
+		}
+		ten := slotAt(t, e.biz, 10, 0)
+		if err := st.Book(ctx, "acme", ten, booking.Booking{Name: "Jamie Rivera", Phone: "+15035550111", Service: "cleaning", SessionID: "s-1"}); err != nil {
+			t.Fatalf("book free slot: %v", err)
+		}
+		// Someone else's meeting 13:15-14:00 blocks 13:00 and 13:30; a
+		// free (transparent / showAs=free) event blocks nothing.
+		e.fake.AddEvent(calendarstest.Event{Calendar: e.calendar, Summary: "staff meeting",
+			Start: time.Date(2030, 6, 3, 13, 15, 0, 0, day.Location()), End: time.Date(2030, 6, 3, 14, 0, 0, 0, day.Location())})
+		e.fake.AddEvent(calendarstest.Event{Calendar: e.calendar, Summary: "focus time", Free: true,
+			Start: time.Date(2030, 6, 3, 15, 0, 0, 0, day.Location()), End: time.Date(2030, 6, 3, 16, 0, 0, 0, day.Location())})
+		// An event on another calendar does not count.
+		e.fake.AddEvent(calendarstest.Event{Calendar: "someone-else", Summary: "other",
+			Start: time.Date(2030, 6, 3, 9, 0, 0, 0, day.Location()), End: time.Date(2030, 6, 3, 9, 30, 0, 0, day.Location())})
 
-			taken, err = st.Taken(ctx, "acme", day)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := map[time.Time]bool{
-				ten.Start.UTC():                      true,
-				slotAt(t, e.biz, 13, 0).Start.UTC():  true,
-				slotAt(t, e.biz, 13, 30).Start.UTC(): true,
-			}
-			if fmt.Sprint(taken) != fmt.Sprint(want) {
-				t.Errorf("taken %v, want %v", taken, want)
-			}
-			// The builtin helpers see the same.
-			free := booking.Slots(e.biz, day.AddDate(0, 0, -1), day, booking.TakenFrom(taken))
-			if len(free) != 14-3 {
-				t.Errorf("%d free slots, want 11", len(free))
-			}
+		taken, err = st.Taken(ctx, "acme", day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[time.Time]bool{
+			ten.Start.UTC():                      true,
+			slotAt(t, e.biz, 13, 0).Start.UTC():  true,
+			slotAt(t, e.biz, 13, 30).Start.UTC(): true,
+		}
+		if fmt.Sprint(taken) != fmt.Sprint(want) {
+			t.Errorf("taken %v, want %v", taken, want)
+		}
+		// The builtin helpers see the same.
+		free := booking.Slots(e.biz, day.AddDate(0, 0, -1), day, booking.TakenFrom(taken))
+		if len(free) != 14-3 {
+			t.Errorf("%d free slots, want 11", len(free))
+		}
 
-			for _, busy := range []booking.Slot{ten, slotAt(t, e.biz, 13, 30)} {
-				if err := st.Book(ctx, "acme", busy, booking.Booking{Name: "Pat Lee"}); !errors.Is(err, booking.ErrSlotTaken) {
-					t.Errorf("book busy %s: %v, want ErrSlotTaken", busy.Display(), err)
-				}
+		for _, busy := range []booking.Slot{ten, slotAt(t, e.biz, 13, 30)} {
+			if err := st.Book(ctx, "acme", busy, booking.Booking{Name: "Pat Lee"}); !errors.Is(err, booking.ErrSlotTaken) {
+				t.Errorf("book busy %s: %v, want ErrSlotTaken", busy.Display(), err)
 			}
-			if err := st.Book(ctx, "acme", slotAt(t, e.biz, 15, 0), booking.Booking{Name: "Pat Lee"}); err != nil {
-				t.Errorf("book over a free event: %v", err)
-			}
+		}
+		if err := st.Book(ctx, "acme", slotAt(t, e.biz, 15, 0), booking.Booking{Name: "Pat Lee"}); err != nil {
+			t.Errorf("book over a free event: %v", err)
+		}
 
-			var mine []calendarstest.Event
-			for _, ev := range e.fake.Events() {
-				if strings.HasPrefix(ev.Summary, "Appointment") {
-					mine = append(mine, ev)
-				}
+		var mine []calendarstest.Event
+		for _, ev := range e.fake.Events() {
+			if strings.HasPrefix(ev.Summary, "Appointment") {
+				mine = append(mine, ev)
 			}
-			if len(mine) != 2 {
-				t.Fatalf("%d events booked, want 2: %+v", len(mine), mine)
-			}
-			ev := mine[0]
-			if ev.Calendar != e.calendar || !ev.Start.Equal(ten.Start) || !ev.End.Equal(ten.End) || ev.TimeZone != e.zone {
-				t.Errorf("event %+v", ev)
-			}
-			if ev.Summary != "Appointment: Jamie Rivera (cleaning)" || !strings.Contains(ev.Description, "Phone: +15035550111") ||
-				!strings.Contains(ev.Description, "Session: s-1") {
-				t.Errorf("event text %q / %q", ev.Summary, ev.Description)
-			}
-			// One token for every call.
-			if n := e.fake.TokenCalls(); n != 1 {
-				t.Errorf("%d token calls, want 1 (cached)", n)
-			}
-			if n := e.fake.APICalls(); n < 6 {
-				t.Errorf("%d API calls", n)
-			}
-			noProblems(t, e.fake)
+		}
+		if len(mine) != 2 {
+			t.Fatalf("%d events booked, want 2: %+v", len(mine), mine)
+		}
+		ev := mine[0]
+		if ev.Calendar != e.calendar || !ev.Start.Equal(ten.Start) || !ev.End.Equal(ten.End) || ev.TimeZone != e.zone {
+			t.Errorf("event %+v", ev)
+		}
+		if ev.Summary != "Appointment: Jamie Rivera (cleaning)" || !strings.Contains(ev.Description, "Phone: +15035550111") ||
+			!strings.Contains(ev.Description, "Session: s-1") {
+			t.Errorf("event text %q / %q", ev.Summary, ev.Description)
+		}
+		// One token for every call.
+		if n := e.fake.TokenCalls(); n != 1 {
+			t.Errorf("%d token calls, want 1 (cached)", n)
+		}
+		if n := e.fake.APICalls(); n < 6 {
+			t.Errorf("%d API calls", n)
+		}
+		noProblems(t, e.fake)
 
-			// Another business's id is refused.
-			if _, err := st.Taken(ctx, "other", day); err == nil {
-				t.Error("taken for another business")
-			}
-			// A closed day asks nothing.
-			before := e.fake.APICalls()
-			if taken, err := st.Taken(ctx, "acme", day.AddDate(0, 0, -1)); err != nil || len(taken) != 0 || e.fake.APICalls() != before {
-				t.Errorf("sunday: %v %v", taken, err)
-			}
-		})
-	}
+		// Another business's id is refused.
+		if _, err := st.Taken(ctx, "other", day); err == nil {
+			t.Error("taken for another business")
+		}
+		// A closed day asks nothing.
+		before := e.fake.APICalls()
+		if taken, err := st.Taken(ctx, "acme", day.AddDate(0, 0, -1)); err != nil || len(taken) != 0 || e.fake.APICalls() != before {
+			t.Errorf("sunday: %v %v", taken, err)
+		}
+	})
 }
 
 func TestTokenExpiryAndRevocation(t *testing.T) {
-	for _, s := range setups {
-		t.Run(s.name, func(t *testing.T) {
-			e := s.make(t, map[string]string{})
-			st := e.newStore()
-			ctx := context.Background()
-			if _, err := st.Taken(ctx, "acme", monday(t)); err != nil {
-				t.Fatal(err)
-			}
-			// A rejected token is dropped: the call fails clearly, the next
-			// one fetches a new token and succeeds.
-			e.fake.RevokeTokens()
-			_, err := st.Taken(ctx, "acme", monday(t))
-			if !errors.Is(err, calendars.ErrUnauthorized) || !strings.Contains(err.Error(), "401") {
-				t.Fatalf("revoked token: %v", err)
-			}
-			if _, err := st.Taken(ctx, "acme", monday(t)); err != nil {
-				t.Fatalf("after revocation: %v", err)
-			}
-			if n := e.fake.TokenCalls(); n != 2 {
-				t.Errorf("%d token calls, want 2", n)
-			}
-			noProblems(t, e.fake)
-		})
-	}
+	eachSetup(t, func(t *testing.T, e env) {
+		st := e.newStore()
+		ctx := context.Background()
+		if _, err := st.Taken(ctx, "acme", monday(t)); err != nil {
+			t.Fatal(err)
+		}
+		// A rejected token is dropped: the call fails clearly, the next
+		// one fetches a new token and succeeds.
+		e.fake.RevokeTokens()
+		_, err := st.Taken(ctx, "acme", monday(t))
+		if !errors.Is(err, calendars.ErrUnauthorized) || !strings.Contains(err.Error(), "401") {
+			t.Fatalf("revoked token: %v", err)
+		}
+		if _, err := st.Taken(ctx, "acme", monday(t)); err != nil {
+			t.Fatalf("after revocation: %v", err)
+		}
+		if n := e.fake.TokenCalls(); n != 2 {
+			t.Errorf("%d token calls, want 2", n)
+		}
+		noProblems(t, e.fake)
+	})
 }
 
 func TestAPIErrors(t *testing.T) {
@@ -490,28 +491,25 @@ func TestFor(t *testing.T) {
 // Google Calendar and Graph accept overlapping events, so against them both
 // bookings would be created; that is the documented limitation.
 func TestLostRace(t *testing.T) {
-	for _, s := range setups {
-		t.Run(s.name, func(t *testing.T) {
-			e := s.make(t, map[string]string{})
-			slot := slotAt(t, e.biz, 11, 0)
-			var once sync.Once
-			e.hook.before(func(r *http.Request) {
-				if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/events") {
-					once.Do(func() {
-						e.fake.AddEvent(calendarstest.Event{Calendar: e.calendar, Summary: "booked elsewhere", Start: slot.Start, End: slot.End})
-					})
-				}
-			})
-			err := e.newStore().Book(context.Background(), "acme", slot, booking.Booking{Name: "late"})
-			if !errors.Is(err, booking.ErrSlotTaken) || !strings.Contains(err.Error(), "409") {
-				t.Errorf("lost race: %v", err)
+	eachSetup(t, func(t *testing.T, e env) {
+		slot := slotAt(t, e.biz, 11, 0)
+		var once sync.Once
+		e.hook.before(func(r *http.Request) {
+			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/events") {
+				once.Do(func() {
+					e.fake.AddEvent(calendarstest.Event{Calendar: e.calendar, Summary: "booked elsewhere", Start: slot.Start, End: slot.End})
+				})
 			}
-			if n := len(e.fake.Events()); n != 1 {
-				t.Errorf("%d events, want 1", n)
-			}
-			noProblems(t, e.fake)
 		})
-	}
+		err := e.newStore().Book(context.Background(), "acme", slot, booking.Booking{Name: "late"})
+		if !errors.Is(err, booking.ErrSlotTaken) || !strings.Contains(err.Error(), "409") {
+			t.Errorf("lost race: %v", err)
+		}
+		if n := len(e.fake.Events()); n != 1 {
+			t.Errorf("%d events, want 1", n)
+		}
+		noProblems(t, e.fake)
+	})
 }
 
 // hook runs a function before the fake sees each request.
