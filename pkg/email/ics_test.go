@@ -18,10 +18,7 @@ func TestICSAttachment(t *testing.T) {
 		Caller:  session.Caller{Name: "Sam; Lee, \"the\nboss\"", Email: "sam@example.com", Reason: "Demo"},
 		Booking: &transcript.Booking{Start: start, Service: "Product demo"},
 	}
-	m, err := Render(b, tr, "", RenderOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustRender(t, b, tr, "")
 	if len(m.Attachments) != 1 || m.Attachments[0].Filename != "appointment.ics" || !strings.HasPrefix(m.Attachments[0].ContentType, "text/calendar") {
 		t.Fatalf("attachments = %+v", m.Attachments)
 	}

@@ -27,10 +27,7 @@ func mandrillFake(t *testing.T) (*emailtest.Mandrill, *httptest.Server) {
 
 func TestMandrillSend(t *testing.T) {
 	fake, srv := mandrillFake(t)
-	m, err := Render(biz(t, "maple-street-vet"), abandonedCallerID(), "", RenderOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustRender(t, biz(t, "maple-street-vet"), abandonedCallerID(), "")
 	m.Cc = []string{"owner@maplestreetvet.example"}
 	m.ReplyTo = "owner@maplestreetvet.example"
 	m.Attachments = []Attachment{{Filename: "note.txt", Data: []byte("hello")}}
@@ -80,10 +77,7 @@ func TestMandrillSend(t *testing.T) {
 }
 
 func TestMandrillResults(t *testing.T) {
-	m, err := Render(biz(t, "maple-street-vet"), abandonedCallerID(), "", RenderOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustRender(t, biz(t, "maple-street-vet"), abandonedCallerID(), "")
 	for _, tc := range []struct {
 		name      string
 		setup     func(*emailtest.Mandrill)

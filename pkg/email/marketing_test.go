@@ -34,10 +34,7 @@ func newMarketingEnv(t *testing.T) *marketingEnv {
 		APIKey: staticKey("mc-test-key-us21"), AudienceID: b.Email.AudienceID, Recipients: b.Email.Recipients,
 		BaseURL: srv.URL + "/3.0", Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 	})
-	m, err := Render(b, sherpaPhone(), "Priya wants a demo.", RenderOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustRender(t, b, sherpaPhone(), "Priya wants a demo.")
 	return &marketingEnv{fake: fake, sender: s, logs: &logs, msg: m}
 }
 

@@ -220,17 +220,19 @@ func OutboxHandler(o *Outbox, texts ...func() []Text) http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		switch ext {
-		case ".html":
-			b, err := os.ReadFile(filepath.Join(o.dir, name+".html"))
+		switch typ, stored := outboxFiles[ext]; {
+		case stored:
+			b, err := os.ReadFile(filepath.Join(o.dir, name+ext))
 			if err != nil {
 				http.NotFound(w, r)
 				return
 			}
-			w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data: https:; sandbox")
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			if ext == ".html" {
+				w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data: https:; sandbox")
+			}
+			w.Header().Set("Content-Type", typ)
 			w.Write(b)
-		case ".txt":
+		case ext == ".txt":
 			m, err := o.Message(name)
 			if err != nil {
 				http.NotFound(w, r)
@@ -238,18 +240,17 @@ func OutboxHandler(o *Outbox, texts ...func() []Text) http.Handler {
 			}
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.Write([]byte(m.Text))
-		case ".json":
-			b, err := os.ReadFile(filepath.Join(o.dir, name+".json"))
-			if err != nil {
-				http.NotFound(w, r)
-				return
-			}
-			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-			w.Write(b)
 		default:
 			http.NotFound(w, r)
 		}
 	})
+}
+
+// outboxFiles are the files of a message the outbox serves as stored, by
+// extension, with their content types.
+var outboxFiles = map[string]string{
+	".html": "text/html; charset=utf-8",
+	".json": "application/json; charset=utf-8",
 }
 
 var outboxIndex = htmltemplate.Must(htmltemplate.New("outbox").Parse(`<!DOCTYPE html>

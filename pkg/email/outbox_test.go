@@ -24,10 +24,7 @@ func TestOutbox(t *testing.T) {
 	if list, err := o.List(); err != nil || len(list) != 0 {
 		t.Fatalf("empty outbox: %v %v", list, err)
 	}
-	sum, err := Render(biz(t, "sherpaprompt"), sherpaPhone(), "", RenderOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum := mustRender(t, biz(t, "sherpaprompt"), sherpaPhone(), "")
 	cp, _ := RenderCallerCopy(optedIn(biz(t, "sherpaprompt")), sherpaPhone())
 	name, err := o.Send(context.Background(), sum)
 	if err != nil {
@@ -178,10 +175,7 @@ func TestOutboxHandler(t *testing.T) {
 	// A booking's calendar file is listed and downloadable.
 	booked := sherpaPhone()
 	booked.Booking = &transcript.Booking{Start: time.Date(2026, 12, 8, 17, 0, 0, 0, time.UTC), Service: "demo"}
-	bm, err := Render(biz(t, "sherpaprompt"), booked, "", RenderOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	bm := mustRender(t, biz(t, "sherpaprompt"), booked, "")
 	bname, err := o.Send(context.Background(), bm)
 	if err != nil {
 		t.Fatal(err)

@@ -130,10 +130,7 @@ func TestRenderOutcomes(t *testing.T) {
 			s := tc.s()
 			tr := transcript.FromSession(s, s.EndedAt)
 			b := biz(t, string(s.BusinessID))
-			m, err := Render(b, tr, "", RenderOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := mustRender(t, b, tr, "")
 			checkSafe(t, m)
 			for _, w := range tc.subject {
 				if !strings.Contains(m.Subject, w) {

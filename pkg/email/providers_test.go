@@ -99,10 +99,7 @@ func TestProvidersKeyResolution(t *testing.T) {
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	b := biz(t, "maple-street-vet") // apiKey: ssm:/ahca/{stage}/maple-street-vet/mandrill-key, locally MAPLE_STREET_VET_MANDRILL_KEY
-	m, err := Render(b, abandonedCallerID(), "", RenderOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustRender(t, b, abandonedCallerID(), "")
 	env := map[string]string{}
 	var lookups atomic.Int32
 	p := &Providers{Resolver: envResolver(env, &lookups), MandrillBaseURL: srv.URL}
@@ -160,10 +157,7 @@ func TestProvidersSSMKey(t *testing.T) {
 	srv := httptest.NewServer(mc)
 	defer srv.Close()
 	b := biz(t, "sherpaprompt") // apiKey: ssm:/ahca/{stage}/sherpaprompt/mailchimp-api-key
-	m, err := Render(b, sherpaPhone(), "", RenderOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustRender(t, b, sherpaPhone(), "")
 	p := &Providers{Resolver: secret.NewResolver(secret.Options{SSM: ssmFake.SSM(), Stage: "dev", TTL: -1, FailureTTL: -1}), MarketingBaseURL: srv.URL + "/3.0"}
 	s, err := p.For(b)
 	if err != nil {

@@ -293,23 +293,24 @@ var (
 // loadPair returns the HTML and text templates of kind htmlKind/textKind for
 // business id, from fsys (nil: embedded).
 func loadPair(fsys fs.FS, id, htmlKind, textKind string) (*htmltemplate.Template, *texttemplate.Template, error) {
-	hn, err := pick(fsys, id, htmlKind)
+	h, err := load(fsys, id, htmlKind, true)
 	if err != nil {
 		return nil, nil, err
 	}
-	tn, err := pick(fsys, id, textKind)
-	if err != nil {
-		return nil, nil, err
-	}
-	h, err := parse(fsys, hn, true)
-	if err != nil {
-		return nil, nil, err
-	}
-	t, err := parse(fsys, tn, false)
+	t, err := load(fsys, id, textKind, false)
 	if err != nil {
 		return nil, nil, err
 	}
 	return h.(*htmltemplate.Template), t.(*texttemplate.Template), nil
+}
+
+// load returns the parsed template of kind for business id (see pick).
+func load(fsys fs.FS, id, kind string, html bool) (any, error) {
+	name, err := pick(fsys, id, kind)
+	if err != nil {
+		return nil, err
+	}
+	return parse(fsys, name, html)
 }
 
 // pick returns "<id>.<kind>.tmpl" if it exists, else "default.<kind>.tmpl".
@@ -828,44 +829,58 @@ func isKey(s string) bool {
 	return len(s) == 1 && strings.Contains("0123456789#*", s)
 }
 
+// plainEvents label the events whose detail the email shows as it is.
+var plainEvents = map[agent.Kind]string{
+	agent.EventPhoneValidated:            "Phone number validated",
+	agent.EventPhoneInvalid:              "Phone number rejected",
+	agent.EventPhoneUnvalidated:          "Phone number kept unvalidated",
+	agent.EventEmailInvalid:              "Email address rejected",
+	agent.EventEmailUnvalidated:          "Email address kept unvalidated",
+	agent.EventQuestionNoted:             "Question for you",
+	agent.EventAppointmentBooked:         "Appointment booked",
+	agent.EventVoicemail:                 "Message taken",
+	transcript.EventEmergencyUnavailable: "On-call line not dialled",
+	transcript.EventAfterHours:           "After hours",
+}
+
+// codedEvents label the events whose detail is a code, and say the codes
+// in words (another code is made readable).
+var codedEvents = map[agent.Kind]struct {
+	label string
+	words map[string]string
+}{
+	agent.EventEmergency: {"Emergency", map[string]string{
+		"offered_transfer": "told to press # for the on-call line",
+		"showed_number":    "shown the on-call number",
+		"offered_callback": "offered an urgent call back",
+		"noted":            "marked urgent",
+	}},
+	agent.EventEnd: {"Conversation closed", map[string]string{
+		"confirmed":    "the caller confirmed the details",
+		"message":      "a message was taken",
+		"unconfirmed":  "closed without a clear yes from the caller",
+		"caller_ended": "the caller said goodbye",
+		"turn_limit":   "closed after many turns with what was collected",
+		"completed":    "the details were collected",
+	}},
+}
+
 // eventLabel names a tool event and says its detail for the email, or
 // reports false for events that add nothing for a human (the collected
 // fields are shown anyway). No internal id or event name is shown as is:
 // an unknown event is shown with its name made readable.
 func eventLabel(b *business.Business, kind, detail string) (label, text string, ok bool) {
+	if label, ok := plainEvents[agent.Kind(kind)]; ok {
+		return label, detail, true
+	}
+	if e, ok := codedEvents[agent.Kind(kind)]; ok {
+		return e.label, firstNonEmpty(e.words[detail], readable(detail)), true
+	}
 	switch agent.Kind(kind) {
 	case agent.EventInfoUpdated, agent.EventCompanyInfo:
 		return "", "", false
-	case agent.EventPhoneValidated:
-		return "Phone number validated", detail, true
-	case agent.EventPhoneInvalid:
-		return "Phone number rejected", detail, true
-	case agent.EventPhoneUnvalidated:
-		return "Phone number kept unvalidated", detail, true
-	case agent.EventEmailInvalid:
-		return "Email address rejected", detail, true
-	case agent.EventEmailUnvalidated:
-		return "Email address kept unvalidated", detail, true
-	case agent.EventQuestionNoted:
-		return "Question for you", detail, true
-	case agent.EventEmergency:
-		return "Emergency", firstNonEmpty(map[string]string{
-			"offered_transfer": "told to press # for the on-call line",
-			"showed_number":    "shown the on-call number",
-			"offered_callback": "offered an urgent call back",
-			"noted":            "marked urgent",
-		}[detail], readable(detail)), true
 	case agent.EventEmergencyTransfer:
 		return "Emergency transfer", "the caller pressed # for the on-call line", true
-	case agent.EventEnd:
-		return "Conversation closed", firstNonEmpty(map[string]string{
-			"confirmed":    "the caller confirmed the details",
-			"message":      "a message was taken",
-			"unconfirmed":  "closed without a clear yes from the caller",
-			"caller_ended": "the caller said goodbye",
-			"turn_limit":   "closed after many turns with what was collected",
-			"completed":    "the details were collected",
-		}[detail], readable(detail)), true
 	case agent.EventKnowledge:
 		return "Answered from your information", section(detail), true
 	case agent.EventKnowledgeSearch:
@@ -875,8 +890,6 @@ func eventLabel(b *business.Business, kind, detail string) (label, text string, 
 			secs = append(secs, section(id))
 		}
 		return "Looked up", "“" + strings.TrimSpace(q) + "” → " + strings.Join(secs, ", "), true
-	case agent.EventAppointmentBooked:
-		return "Appointment booked", detail, true
 	case agent.EventCallTransfer:
 		key, rest, _ := strings.Cut(detail, " (")
 		name, intent, _ := strings.Cut(rest, "):")
@@ -885,17 +898,11 @@ func eventLabel(b *business.Business, kind, detail string) (label, text string, 
 			text += " (" + intent + ")"
 		}
 		return "Transfer", text, true
-	case agent.EventVoicemail:
-		return "Message taken", detail, true
 	case transcript.EventTransferNotAnswered:
 		if detail == session.ResumeEmergency {
 			return "On-call transfer not answered", "nobody answered the on-call line", true
 		}
 		return "Transfer not answered", staffName(b, detail, "") + " did not answer", true
-	case transcript.EventEmergencyUnavailable:
-		return "On-call line not dialled", detail, true
-	case transcript.EventAfterHours:
-		return "After hours", detail, true
 	}
 	k := readable(kind)
 	if k == "" {

@@ -26,6 +26,17 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // biz returns a business of the project's configs/.
 func biz(t testing.TB, id string) *business.Business { return businesstest.Get(t, tenant.ID(id)) }
 
+// mustRender renders t for b with the default options, failing tb on an
+// error.
+func mustRender(tb testing.TB, b *business.Business, t transcript.Transcript, summary string) Message {
+	tb.Helper()
+	m, err := Render(b, t, summary, RenderOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
 // optedIn returns a copy of b whose callers get a copy of what was noted.
 func optedIn(b *business.Business) *business.Business {
 	c := *b
@@ -245,10 +256,7 @@ func TestRenderGolden(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := Render(biz(t, tc.biz), tc.tr, tc.summary, RenderOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := mustRender(t, biz(t, tc.biz), tc.tr, tc.summary)
 			checkSafe(t, m)
 			golden(t, tc.name, dump(m))
 		})
@@ -257,10 +265,7 @@ func TestRenderGolden(t *testing.T) {
 
 func TestRenderFields(t *testing.T) {
 	b := biz(t, "superior-fencing")
-	m, err := Render(b, fencingWeb(), "Summary.", RenderOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustRender(t, b, fencingWeb(), "Summary.")
 	want := "New lead: Jamie Rivera — fence repair — a section blew down in last night's storm (Superior Fence & Construction)"
 	if m.Subject != want {
 		t.Errorf("subject = %q, want %q", m.Subject, want)
@@ -302,10 +307,7 @@ func TestRenderFields(t *testing.T) {
 }
 
 func TestRenderHostile(t *testing.T) {
-	m, err := Render(biz(t, "superior-fencing"), hostile(), "<script>x</script>", RenderOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustRender(t, biz(t, "superior-fencing"), hostile(), "<script>x</script>")
 	checkSafe(t, m)
 	if m.ReplyTo != "" {
 		t.Errorf("reply-to = %q: an invalid caller address must not be used", m.ReplyTo)
@@ -333,10 +335,7 @@ func TestRenderHostile(t *testing.T) {
 func TestRenderSubjectLength(t *testing.T) {
 	tr := fencingWeb()
 	tr.Caller.Reason = strings.Repeat("very long reason ", 30)
-	m, err := Render(biz(t, "superior-fencing"), tr, "", RenderOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustRender(t, biz(t, "superior-fencing"), tr, "")
 	checkSafe(t, m)
 	if !strings.HasPrefix(m.Subject, "New lead: Jamie Rivera — very long reason") || !strings.HasSuffix(m.Subject, "… (Superior Fence & Construction)") {
 		t.Errorf("subject = %q", m.Subject)

@@ -93,14 +93,8 @@ func TestSESEmulator(t *testing.T) {
 	sender := NewSES(sesClient(endpoint), SESOptions{ConfigurationSet: "ahca-test"})
 	ctx := context.Background()
 
-	normal, err := Render(biz(t, "superior-fencing"), fencingWeb(), "Storm damage; call back tomorrow.", RenderOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	evil, err := Render(biz(t, "superior-fencing"), hostile(), "<script>alert(3)</script>", RenderOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	normal := mustRender(t, biz(t, "superior-fencing"), fencingWeb(), "Storm damage; call back tomorrow.")
+	evil := mustRender(t, biz(t, "superior-fencing"), hostile(), "<script>alert(3)</script>")
 	withFile := normal
 	withFile.FromName = "Zoë's Fences"
 	withFile.Cc = []string{"owner@superior-fence.example"}
@@ -208,10 +202,7 @@ func sesErrorServer(t *testing.T, status int, code string, calls *atomic.Int32) 
 }
 
 func TestSESErrors(t *testing.T) {
-	m, err := Render(biz(t, "superior-fencing"), fencingWeb(), "", RenderOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustRender(t, biz(t, "superior-fencing"), fencingWeb(), "")
 	for _, tc := range []struct {
 		status    int
 		code      string
