@@ -3,10 +3,14 @@ package calendars
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/secret"
@@ -27,6 +31,24 @@ func newAccount[C any](who string, b *business.Business, cfg *C, opts Options) a
 }
 
 func (a *account[C]) name() string { return a.who }
+
+// key identifies the calendar of ids (as configured, references
+// unresolved) for the in-process booking lock.
+func (a *account[C]) key(ids ...secret.Value) string {
+	k := a.who + "|" + string(a.biz.ID)
+	for _, id := range ids {
+		k += "|" + string(id)
+	}
+	return k
+}
+
+// cachedToken returns the cached access token issued for creds, else
+// fetches one; the cache keys the token by a digest of creds, so rotated
+// credentials get a new token.
+func (a *account[C]) cachedToken(creds []string, fetch func() (string, time.Duration, error)) (string, error) {
+	sum := sha256.Sum256([]byte(strings.Join(creds, "\x00")))
+	return a.tokens.get(a.o.Now(), hex.EncodeToString(sum[:]), fetch)
+}
 
 // send sends one request to u with the access token tok, its body in as
 // JSON (none when in is nil) and the extra header, and decodes the answer

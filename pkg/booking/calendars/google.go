@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -35,9 +34,7 @@ type googleProvider struct {
 	account[business.GoogleCalendar]
 }
 
-func (g *googleProvider) calendarKey() string {
-	return "google|" + string(g.biz.ID) + "|" + string(g.cfg.CalendarID)
-}
+func (g *googleProvider) calendarKey() string { return g.key(g.cfg.CalendarID) }
 
 type googleCreds struct {
 	email, key, calendarID string
@@ -55,8 +52,7 @@ func (g *googleProvider) creds(ctx context.Context) (googleCreds, error) {
 
 // token returns a cached or new access token for c.
 func (g *googleProvider) token(ctx context.Context, c googleCreds) (string, error) {
-	sum := sha256.Sum256([]byte(c.email + "\x00" + c.key))
-	return g.tokens.get(g.o.Now(), hex.EncodeToString(sum[:]), func() (string, time.Duration, error) {
+	return g.cachedToken([]string{c.email, c.key}, func() (string, time.Duration, error) {
 		key, err := ParseRSAPrivateKey(c.key)
 		if err != nil {
 			return "", 0, fmt.Errorf("calendars: google privateKey: %w", err)

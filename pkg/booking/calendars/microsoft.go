@@ -2,8 +2,6 @@ package calendars
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -36,9 +34,7 @@ type graphProvider struct {
 	account[business.MicrosoftCalendar]
 }
 
-func (m *graphProvider) calendarKey() string {
-	return "microsoft|" + string(m.biz.ID) + "|" + string(m.cfg.UserID) + "|" + string(m.cfg.CalendarID)
-}
+func (m *graphProvider) calendarKey() string { return m.key(m.cfg.UserID, m.cfg.CalendarID) }
 
 type graphCreds struct {
 	tenant, clientID, clientSecret, userID, calendarID string
@@ -66,8 +62,7 @@ func (c graphCreds) base() string {
 }
 
 func (m *graphProvider) token(ctx context.Context, c graphCreds) (string, error) {
-	sum := sha256.Sum256([]byte(c.tenant + "\x00" + c.clientID + "\x00" + c.clientSecret))
-	return m.tokens.get(m.o.Now(), hex.EncodeToString(sum[:]), func() (string, time.Duration, error) {
+	return m.cachedToken([]string{c.tenant, c.clientID, c.clientSecret}, func() (string, time.Duration, error) {
 		form := url.Values{
 			"client_id":     {c.clientID},
 			"client_secret": {c.clientSecret},
