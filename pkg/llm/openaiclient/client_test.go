@@ -84,6 +84,21 @@ func userRequest(text string) llm.Request {
 	}}
 }
 
+// streamOne streams userRequest("hi") from a fake that answers with resp;
+// it fails the test if Stream fails.
+func streamOne(t *testing.T, resp llmtest.Response) (llm.Result, *deltas, *fakeAPI) {
+	t.Helper()
+	fake := newFake(t)
+	fake.Enqueue(resp)
+	c, _ := newClient(t, fake, nil)
+	var d deltas
+	res, err := c.Stream(context.Background(), userRequest("hi"), d.on)
+	if err != nil {
+		t.Fatalf("Stream: %v", err)
+	}
+	return res, &d, fake
+}
+
 func TestStreamText(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -113,14 +128,7 @@ func TestStreamText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		runInBubble(t, tt.name, func(t *testing.T) {
-			fake := newFake(t)
-			fake.Enqueue(tt.resp)
-			c, _ := newClient(t, fake, nil)
-			var d deltas
-			res, err := c.Stream(context.Background(), userRequest("hi"), d.on)
-			if err != nil {
-				t.Fatalf("Stream: %v", err)
-			}
+			res, d, fake := streamOne(t, tt.resp)
 			if !reflect.DeepEqual(d.got, tt.wantDeltas) {
 				t.Errorf("deltas = %q, want %q", d.got, tt.wantDeltas)
 			}
@@ -130,9 +138,7 @@ func TestStreamText(t *testing.T) {
 			if res.FinishReason != "stop" || len(res.ToolCalls) != 0 {
 				t.Errorf("FinishReason = %q, ToolCalls = %v; want stop and none", res.FinishReason, res.ToolCalls)
 			}
-			if n := fake.Calls(); n != 1 {
-				t.Errorf("requests = %d, want 1", n)
-			}
+			fake.wantCalls(t, 1)
 		})
 	}
 }
@@ -176,14 +182,7 @@ func TestStreamToolCalls(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := newFake(t)
-			fake.Enqueue(tt.resp)
-			c, _ := newClient(t, fake, nil)
-			var d deltas
-			res, err := c.Stream(context.Background(), userRequest("hi"), d.on)
-			if err != nil {
-				t.Fatalf("Stream: %v", err)
-			}
+			res, d, _ := streamOne(t, tt.resp)
 			if !reflect.DeepEqual(res.ToolCalls, tt.want) {
 				t.Errorf("ToolCalls = %+v\nwant %+v", res.ToolCalls, tt.want)
 			}
@@ -367,9 +366,7 @@ func TestRetries(t *testing.T) {
 			if el := time.Since(start); el != tt.wantElapsed {
 				t.Errorf("Stream took %v (fake clock), want %v", el, tt.wantElapsed)
 			}
-			if n := fake.Calls(); n != tt.wantCalls {
-				t.Errorf("requests = %d, want %d", n, tt.wantCalls)
-			}
+			fake.wantCalls(t, tt.wantCalls)
 			if tt.wantErr == nil {
 				if err != nil {
 					t.Fatalf("Stream: %v", err)
@@ -439,9 +436,7 @@ func TestStallBeforeHeaders(t *testing.T) {
 		if err != nil || res.Text != "ok" {
 			t.Fatalf("Stream = %q, %v", res.Text, err)
 		}
-		if fake.Calls() != 2 {
-			t.Errorf("requests = %d, want 2", fake.Calls())
-		}
+		fake.wantCalls(t, 2)
 		// Fake clock: the first attempt is abandoned exactly at the stall
 		// timeout (not when its headers come), the retry takes no time.
 		if el != stall {
@@ -462,9 +457,7 @@ func TestRetryAfterMs(t *testing.T) {
 		if el := time.Since(start); el != 120*time.Millisecond {
 			t.Errorf("retried after %v (fake clock), want 120ms (retry-after-ms)", el)
 		}
-		if n := fake.Calls(); n != 2 {
-			t.Errorf("requests = %d, want 2", n)
-		}
+		fake.wantCalls(t, 2)
 	})
 }
 
@@ -511,9 +504,7 @@ func TestFailureAfterText(t *testing.T) {
 			if res.ToolCalls != nil {
 				t.Errorf("ToolCalls = %v on failure", res.ToolCalls)
 			}
-			if n := fake.Calls(); n != 1 {
-				t.Errorf("requests = %d, want 1 (no retry after text)", n)
-			}
+			fake.wantCalls(t, 1) // no retry after text
 			// Fake clock: a cut fails at once, a stall after the stall
 			// timeout; neither waits for anything else.
 			if el := time.Since(start); el != tt.stall {
@@ -537,9 +528,7 @@ func TestFailureAfterFinish(t *testing.T) {
 			if err != nil || res.Text != "All done." || res.FinishReason != "stop" {
 				t.Errorf("Stream = %+v, %v", res, err)
 			}
-			if n := fake.Calls(); n != 1 {
-				t.Errorf("requests = %d, want 1", n)
-			}
+			fake.wantCalls(t, 1)
 		})
 	}
 }
@@ -613,9 +602,7 @@ func TestContext(t *testing.T) {
 		if el := time.Since(start); el != 100*time.Millisecond {
 			t.Errorf("returned after %v (fake clock), want at the deadline, 100ms", el)
 		}
-		if n := fake.Calls(); n != 1 {
-			t.Errorf("requests = %d, want 1", n)
-		}
+		fake.wantCalls(t, 1)
 	})
 	runInBubble(t, "deadline mid-stream keeps the partial text", func(t *testing.T) {
 		fake := newFake(t)
@@ -650,9 +637,7 @@ func TestContext(t *testing.T) {
 		if el := time.Since(start); el != 0 {
 			t.Errorf("returned after %v (fake clock), want at once", el)
 		}
-		if n := fake.Calls(); n != 1 {
-			t.Errorf("requests = %d, want 1", n)
-		}
+		fake.wantCalls(t, 1)
 	})
 	t.Run("canceled before the call", func(t *testing.T) {
 		fake := newFake(t)
@@ -707,9 +692,7 @@ func TestAPIKey(t *testing.T) {
 		if !errors.Is(err, llm.ErrUnavailable) || !errors.Is(err, keyErr) {
 			t.Fatalf("err = %v", err)
 		}
-		if fake.Calls() != 0 {
-			t.Errorf("requests = %d, want 0", fake.Calls())
-		}
+		fake.wantCalls(t, 0)
 		// Not cached: the next call asks again.
 		k.err, k.key = nil, testKey
 		fake.Enqueue(llmtest.Text("ok"))
@@ -781,9 +764,7 @@ func testOnTextErrorStopsTheStream(t *testing.T) {
 	if d.count() != 2 || res.Text != "one two" {
 		t.Errorf("deltas = %q, Text = %q; want 2 deltas and %q", d.got, res.Text, "one two")
 	}
-	if n := fake.Calls(); n != 1 {
-		t.Errorf("requests = %d, want 1", n)
-	}
+	fake.wantCalls(t, 1)
 }
 
 func TestInvalidRequestIsNotSent(t *testing.T) {
@@ -802,9 +783,7 @@ func TestInvalidRequestIsNotSent(t *testing.T) {
 			if _, err := c.Stream(context.Background(), tt.req, func(string) error { return nil }); !errors.Is(err, llm.ErrUnavailable) {
 				t.Fatalf("err = %v", err)
 			}
-			if fake.Calls() != 0 {
-				t.Errorf("requests = %d", fake.Calls())
-			}
+			fake.wantCalls(t, 0)
 		})
 	}
 }

@@ -25,6 +25,14 @@ func newFake(t *testing.T) *fakeAPI {
 	return &fakeAPI{Fake: fake, client: client}
 }
 
+// wantCalls reports an error unless the fake has served want requests.
+func (f *fakeAPI) wantCalls(t *testing.T, want int) {
+	t.Helper()
+	if n := f.Calls(); n != want {
+		t.Errorf("requests = %d, want %d", n, want)
+	}
+}
+
 // runInBubble runs f as the subtest name in a synctest bubble: time is the
 // bubble's fake clock, which moves only when every goroutine of the test
 // (client, server, fake) is blocked, so delays and timeouts happen in a
