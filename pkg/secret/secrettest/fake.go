@@ -212,22 +212,41 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// decode unmarshals the request body of op into in; false when it is not
+// JSON (the test fails, the client gets a SerializationException).
+func (f *Fake) decode(w http.ResponseWriter, op string, body []byte, in any) bool {
+	if err := json.Unmarshal(body, in); err != nil {
+		f.t.Errorf("secrettest: %s: decode body %q: %v", op, body, err)
+		writeError(w, "SerializationException", err.Error())
+		return false
+	}
+	return true
+}
+
+// required returns the value of a required request field of op; false when
+// it is missing or empty (the test fails, the client gets a
+// ValidationException).
+func (f *Fake) required(w http.ResponseWriter, op, field string, v *string, body []byte) (string, bool) {
+	if v == nil || *v == "" {
+		f.t.Errorf("secrettest: %s without %s: %s", op, field, body)
+		writeError(w, "ValidationException", field+" is required")
+		return "", false
+	}
+	return *v, true
+}
+
 func (f *Fake) getParameter(w http.ResponseWriter, body []byte) {
 	var in struct {
 		Name           *string
 		WithDecryption *bool
 	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		f.t.Errorf("secrettest: GetParameter: decode body %q: %v", body, err)
-		writeError(w, "SerializationException", err.Error())
+	if !f.decode(w, "GetParameter", body, &in) {
 		return
 	}
-	if in.Name == nil || *in.Name == "" {
-		f.t.Errorf("secrettest: GetParameter without Name: %s", body)
-		writeError(w, "ValidationException", "Name is required")
+	name, ok := f.required(w, "GetParameter", "Name", in.Name, body)
+	if !ok {
 		return
 	}
-	name := *in.Name
 	if in.WithDecryption == nil || !*in.WithDecryption {
 		f.t.Errorf("secrettest: GetParameter %s without WithDecryption=true: %s", name, body)
 		writeError(w, "ValidationException", "WithDecryption=true is required by this fake")
@@ -260,17 +279,13 @@ func (f *Fake) getSecretValue(w http.ResponseWriter, body []byte) {
 	var in struct {
 		SecretID *string `json:"SecretId"`
 	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		f.t.Errorf("secrettest: GetSecretValue: decode body %q: %v", body, err)
-		writeError(w, "SerializationException", err.Error())
+	if !f.decode(w, "GetSecretValue", body, &in) {
 		return
 	}
-	if in.SecretID == nil || *in.SecretID == "" {
-		f.t.Errorf("secrettest: GetSecretValue without SecretId: %s", body)
-		writeError(w, "ValidationException", "SecretId is required")
+	id, ok := f.required(w, "GetSecretValue", "SecretId", in.SecretID, body)
+	if !ok {
 		return
 	}
-	id := *in.SecretID
 	f.mu.Lock()
 	str, isString := f.secrets[id]
 	bin, isBinary := f.binary[id]
