@@ -84,13 +84,25 @@ func userRequest(text string) llm.Request {
 	}}
 }
 
+// stallClient is a Client on a new fake that answers with resps in turn;
+// a non-zero stall replaces newClient's stall timeout.
+func stallClient(t *testing.T, stall time.Duration, resps ...llmtest.Response) (*fakeAPI, *openaiclient.Client) {
+	t.Helper()
+	fake := newFake(t)
+	fake.Enqueue(resps...)
+	c, _ := newClient(t, fake, func(o *openaiclient.Options) {
+		if stall > 0 {
+			o.StallTimeout = stall
+		}
+	})
+	return fake, c
+}
+
 // streamOne streams userRequest("hi") from a fake that answers with resp;
 // it fails the test if Stream fails.
 func streamOne(t *testing.T, resp llmtest.Response) (llm.Result, *deltas, *fakeAPI) {
 	t.Helper()
-	fake := newFake(t)
-	fake.Enqueue(resp)
-	c, _ := newClient(t, fake, nil)
+	fake, c := stallClient(t, 0, resp)
 	var d deltas
 	res, err := c.Stream(context.Background(), userRequest("hi"), d.on)
 	if err != nil {
@@ -353,13 +365,7 @@ func TestRetries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		runInBubble(t, tt.name, func(t *testing.T) {
-			fake := newFake(t)
-			fake.Enqueue(tt.resps...)
-			c, _ := newClient(t, fake, func(o *openaiclient.Options) {
-				if tt.stall > 0 {
-					o.StallTimeout = tt.stall
-				}
-			})
+			fake, c := stallClient(t, tt.stall, tt.resps...)
 			var d deltas
 			start := time.Now()
 			res, err := c.Stream(context.Background(), userRequest("hi"), d.on)
@@ -481,13 +487,7 @@ func TestFailureAfterText(t *testing.T) {
 			if resp.FaultAfter == 0 {
 				resp.FaultAfter = resp.ChunksBefore(len("Hello there,")) // role + "Hello", ",", " there", ","
 			}
-			fake := newFake(t)
-			fake.Enqueue(resp, llmtest.Text("a retry must not happen"))
-			c, _ := newClient(t, fake, func(o *openaiclient.Options) {
-				if tt.stall > 0 {
-					o.StallTimeout = tt.stall
-				}
-			})
+			fake, c := stallClient(t, tt.stall, resp, llmtest.Text("a retry must not happen"))
 			var d deltas
 			start := time.Now()
 			res, err := c.Stream(context.Background(), userRequest("hi"), d.on)
