@@ -159,43 +159,36 @@ func (m *MemoryRecords) Claim(_ context.Context, k ClaimKey, req ClaimRequest) (
 	return cloneClaim(c), true, nil
 }
 
-// held returns the claim if owner holds it.
-func (m *MemoryRecords) held(op string, k ClaimKey, owner string) (*Claim, error) {
+// settle applies done to the claim, under the lock, if owner holds it.
+func (m *MemoryRecords) settle(op string, k ClaimKey, owner string, done func(c *Claim)) error {
 	if err := checkClaimKey(k); err != nil {
-		return nil, fmt.Errorf("delivery records: %s: %w", op, err)
+		return fmt.Errorf("delivery records: %s: %w", op, err)
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	c, ok := m.claims[k]
 	if !ok {
-		return nil, fmt.Errorf("delivery records: %s %s: %w (stored: no claim)", op, k, ErrLostClaim)
+		return fmt.Errorf("delivery records: %s %s: %w (stored: no claim)", op, k, ErrLostClaim)
 	}
 	if c.State != StateInProgress || c.Owner != owner {
-		return nil, fmt.Errorf("delivery records: %s %s: %w (stored: state %s, attempts %d)", op, k, ErrLostClaim, c.State, c.Attempts)
+		return fmt.Errorf("delivery records: %s %s: %w (stored: state %s, attempts %d)", op, k, ErrLostClaim, c.State, c.Attempts)
 	}
-	return c, nil
+	done(c)
+	return nil
 }
 
 // MarkSent marks the owner's claim sent; see Records.
 func (m *MemoryRecords) MarkSent(_ context.Context, k ClaimKey, owner, providerID string, now time.Time) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, err := m.held("mark sent", k, owner)
-	if err != nil {
-		return err
-	}
-	c.State, c.ProviderID, c.SentAt, c.UpdatedAt, c.LeaseUntil = StateSent, providerID, now.UTC(), now.UTC(), time.Time{}
-	return nil
+	return m.settle("mark sent", k, owner, func(c *Claim) {
+		c.State, c.ProviderID, c.SentAt, c.UpdatedAt, c.LeaseUntil = StateSent, providerID, now.UTC(), now.UTC(), time.Time{}
+	})
 }
 
 // Release gives up the owner's claim after a failure; see Records.
 func (m *MemoryRecords) Release(_ context.Context, k ClaimKey, owner, lastErr string, now time.Time) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, err := m.held("release", k, owner)
-	if err != nil {
-		return err
-	}
-	c.State, c.LastError, c.UpdatedAt, c.LeaseUntil, c.Owner = StateFailed, truncate(lastErr, maxErrorLen), now.UTC(), time.Time{}, ""
-	return nil
+	return m.settle("release", k, owner, func(c *Claim) {
+		c.State, c.LastError, c.UpdatedAt, c.LeaseUntil, c.Owner = StateFailed, truncate(lastErr, maxErrorLen), now.UTC(), time.Time{}, ""
+	})
 }
 
 // Bury moves the owner's claim to dead and records dl; see Records.
@@ -203,15 +196,10 @@ func (m *MemoryRecords) Bury(_ context.Context, k ClaimKey, owner string, dl *De
 	if err := checkDeadLetter(dl); err != nil {
 		return fmt.Errorf("delivery records: bury %s: %w", k, err)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, err := m.held("bury", k, owner)
-	if err != nil {
-		return err
-	}
-	c.State, c.LastError, c.UpdatedAt, c.LeaseUntil, c.Owner = StateDead, truncate(dl.LastError, maxErrorLen), dl.FailedAt.UTC(), time.Time{}, ""
-	m.putDeadLetter(dl)
-	return nil
+	return m.settle("bury", k, owner, func(c *Claim) {
+		c.State, c.LastError, c.UpdatedAt, c.LeaseUntil, c.Owner = StateDead, truncate(dl.LastError, maxErrorLen), dl.FailedAt.UTC(), time.Time{}, ""
+		m.putDeadLetter(dl)
+	})
 }
 
 // Revive moves a dead claim back to failed; see Records.
