@@ -121,25 +121,34 @@ func (c *SessionCalls) get(ctx context.Context, biz tenant.ID, callSID string) (
 // a transfer_not_answered event (detail: staffKey). The next leg's
 // greeting is recorded by the engine when the leg opens (its first frame).
 func (c *SessionCalls) Resume(ctx context.Context, biz tenant.ID, callSID, staffKey string) error {
+	return c.updateActive(ctx, biz, callSID, "resume call", func(s *session.Session, now time.Time) {
+		s.State.Call.ResumeStaff = staffKey
+		agent.Record(s, agent.Event{Kind: transcript.EventTransferNotAnswered, Detail: staffKey}, now)
+		// The previous relay leg is over; the leg this TwiML starts is the
+		// only handshake ws-connect may bind next (issue 13).
+		s.ConnectionID = ""
+	})
+}
+
+// updateActive applies change to the call's session, stamping UpdatedAt,
+// unless the session is no longer active (ErrCallEnded). what names the
+// action in errors.
+func (c *SessionCalls) updateActive(ctx context.Context, biz tenant.ID, callSID, what string, change func(s *session.Session, now time.Time)) error {
 	s, err := c.get(ctx, biz, callSID)
 	if err != nil {
-		return fmt.Errorf("resume call: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	now := c.now()
 	_, err = session.Update(ctx, c.Store, s, func(s *session.Session) error {
 		if !s.Active(now) {
 			return ErrCallEnded
 		}
-		s.State.Call.ResumeStaff = staffKey
-		agent.Record(s, agent.Event{Kind: transcript.EventTransferNotAnswered, Detail: staffKey}, now)
-		// The previous relay leg is over; the leg this TwiML starts is the
-		// only handshake ws-connect may bind next (issue 13).
-		s.ConnectionID = ""
+		change(s, now)
 		s.UpdatedAt = now
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("resume call %s: %w", callSID, err)
+		return fmt.Errorf("%s %s: %w", what, callSID, err)
 	}
 	return nil
 }
@@ -174,24 +183,10 @@ func (c *SessionCalls) End(ctx context.Context, biz tenant.ID, callSID, reason s
 // Pressed records a key the caller pressed at a webhook's prompt (the
 // after-hours greeting's #) as a caller turn, and the event it starts.
 func (c *SessionCalls) Pressed(ctx context.Context, biz tenant.ID, callSID, digit string, ev agent.Event) error {
-	s, err := c.get(ctx, biz, callSID)
-	if err != nil {
-		return fmt.Errorf("key press: %w", err)
-	}
-	now := c.now()
-	_, err = session.Update(ctx, c.Store, s, func(s *session.Session) error {
-		if !s.Active(now) {
-			return ErrCallEnded
-		}
+	return c.updateActive(ctx, biz, callSID, "key press on call", func(s *session.Session, now time.Time) {
 		s.Append(session.RoleCaller, digit, now)
 		agent.Record(s, ev, now)
-		s.UpdatedAt = now
-		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("key press on call %s: %w", callSID, err)
-	}
-	return nil
 }
 
 var errAlreadyEnded = errors.New("already ended")

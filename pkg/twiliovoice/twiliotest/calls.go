@@ -73,59 +73,47 @@ func (c *Calls) Start(_ context.Context, b *business.Business, call twiliovoice.
 
 // Resume records an unanswered transfer.
 func (c *Calls) Resume(_ context.Context, biz tenant.ID, callSID, staffKey string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.Resumes++
-	if c.Err != nil {
-		return c.Err
-	}
-	call, ok := c.calls[callKey{biz, callSID}]
-	switch {
-	case !ok:
-		return fmt.Errorf("resume %s: %w", callSID, twiliovoice.ErrUnknownCall)
-	case call.Ended:
-		return fmt.Errorf("resume %s: %w", callSID, twiliovoice.ErrCallEnded)
-	}
-	call.Resumed = append(call.Resumed, staffKey)
-	return nil
+	return c.update(&c.Resumes, "resume", biz, callSID, false, func(call *Call) {
+		call.Resumed = append(call.Resumed, staffKey)
+	})
 }
 
 // End marks the call ended, once.
 func (c *Calls) End(_ context.Context, biz tenant.ID, callSID, reason string, events ...agent.Event) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.Ends++
-	if c.Err != nil {
-		return c.Err
-	}
-	call, ok := c.calls[callKey{biz, callSID}]
-	if !ok {
-		return fmt.Errorf("end %s: %w", callSID, twiliovoice.ErrUnknownCall)
-	}
-	if !call.Ended {
-		call.Ended, call.EndReason = true, reason
-		call.Events = append(call.Events, events...)
-	}
-	return nil
+	return c.update(&c.Ends, "end", biz, callSID, true, func(call *Call) {
+		if !call.Ended {
+			call.Ended, call.EndReason = true, reason
+			call.Events = append(call.Events, events...)
+		}
+	})
 }
 
 // Pressed records a key press and its event.
 func (c *Calls) Pressed(_ context.Context, biz tenant.ID, callSID, digit string, ev agent.Event) error {
+	return c.update(&c.Presses, "key press", biz, callSID, false, func(call *Call) {
+		call.Pressed = append(call.Pressed, digit)
+		call.Events = append(call.Events, ev)
+	})
+}
+
+// update counts a method call in count and, under c.mu, applies change to
+// the call it acts on, or returns why not: Err, a call never started, or
+// (unless endedOK) a call that has ended.
+func (c *Calls) update(count *int, what string, biz tenant.ID, callSID string, endedOK bool, change func(*Call)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.Presses++
+	*count++
 	if c.Err != nil {
 		return c.Err
 	}
 	call, ok := c.calls[callKey{biz, callSID}]
 	switch {
 	case !ok:
-		return fmt.Errorf("key press %s: %w", callSID, twiliovoice.ErrUnknownCall)
-	case call.Ended:
-		return fmt.Errorf("key press %s: %w", callSID, twiliovoice.ErrCallEnded)
+		return fmt.Errorf("%s %s: %w", what, callSID, twiliovoice.ErrUnknownCall)
+	case call.Ended && !endedOK:
+		return fmt.Errorf("%s %s: %w", what, callSID, twiliovoice.ErrCallEnded)
 	}
-	call.Pressed = append(call.Pressed, digit)
-	call.Events = append(call.Events, ev)
+	change(call)
 	return nil
 }
 
