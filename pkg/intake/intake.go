@@ -1015,30 +1015,57 @@ func (t *turn) fixField(field, lead string) {
 	t.main = lead + " " + t.fixQuestion(field)
 }
 
+// verdict is the caller's answer at the read-back or to "what should I
+// change?": its normalized words, and whether it says yes, no or something
+// negative ("wrong").
+type verdict struct {
+	all          string
+	yes, no, neg bool
+}
+
+// verdictOf reads u at the read-back, or reports false when it asked to
+// book or corrected a value, which askedToBook or correction handled.
+func (t *turn) verdictOf(u utter) (v verdict, ok bool) {
+	if t.askedToBook(u) || t.correction(u) {
+		return v, false
+	}
+	v.all = norm(u.rest)
+	v.yes, v.no = yesNo(u.rest)
+	v.neg = negativeRe.MatchString(v.all)
+	return v, true
+}
+
+// outOfTries counts one more unclear answer at step what and, at maxTries,
+// closes the intake unconfirmed and reports true.
+func (t *turn) outOfTries(what string) bool {
+	if t.addTry(what) < maxTries {
+		return false
+	}
+	t.close(OutcomeUnconfirmed)
+	return true
+}
+
 // confirm handles the answer to the read-back.
 func (t *turn) confirm(u utter) {
-	if t.askedToBook(u) || t.correction(u) {
+	v, ok := t.verdictOf(u)
+	if !ok {
 		return
 	}
-	all := norm(u.rest)
-	yes, no := yesNo(u.rest)
-	neg := negativeRe.MatchString(all)
 	field := mentionedField(u.rest)
 	switch {
-	case yes && !neg:
+	case v.yes && !v.neg:
 		t.close(OutcomeConfirmed)
 	case field != "":
 		t.fixField(field, "")
-	case no || neg:
+	case v.no || v.neg:
 		t.in.Step = StepFix
 		t.main = "Sorry about that. What should I change: " + t.fieldList() + "?"
-	case goodbyeRe.MatchString(all) || hangUpRe.MatchString(all):
+	case goodbyeRe.MatchString(v.all) || hangUpRe.MatchString(v.all):
 		t.close(OutcomeUnconfirmed)
 	case len(u.questions) > 0 || u.emergency:
 		t.main = "Now, is everything I read back correct?"
 	default:
-		if t.addTry("confirm") >= maxTries {
-			t.close(OutcomeUnconfirmed)
+		if t.outOfTries("confirm") {
 			return
 		}
 		reply := "say"
@@ -1051,26 +1078,23 @@ func (t *turn) confirm(u utter) {
 
 // fix handles the answer to "what should I change?".
 func (t *turn) fix(u utter) {
-	if t.askedToBook(u) || t.correction(u) {
+	v, ok := t.verdictOf(u)
+	if !ok {
 		return
 	}
-	all := norm(u.rest)
-	yes, _ := yesNo(u.rest)
-	neg := negativeRe.MatchString(all)
 	if field := mentionedField(u.rest); field != "" {
 		t.fixField(field, "Okay.")
 		return
 	}
 	switch {
-	case yes && !neg || goodbyeRe.MatchString(all) || fineRe.MatchString(all):
+	case v.yes && !v.neg || goodbyeRe.MatchString(v.all) || fineRe.MatchString(v.all):
 		t.close(OutcomeConfirmed)
-	case hangUpRe.MatchString(all):
+	case hangUpRe.MatchString(v.all):
 		t.close(OutcomeUnconfirmed)
 	case len(u.questions) > 0 || u.emergency:
 		t.main = "Now, what should I change: " + t.fieldList() + "?"
 	default:
-		if t.addTry("fix") >= maxTries {
-			t.close(OutcomeUnconfirmed)
+		if t.outOfTries("fix") {
 			return
 		}
 		t.main = "Sorry, which part should I change: " + t.fieldList() + "?"
