@@ -9,6 +9,10 @@ import (
 	"github.com/ahca/ahca/pkg/session"
 )
 
+func BenchmarkMemoryTurn(b *testing.B) {
+	benchmarkTurn(b, session.NewMemoryStore())
+}
+
 // benchmarkTurn measures one turn's store work: ByConnection, then Update
 // appending the caller's and the agent's turns. The session is reset to two
 // turns every 50 turns so its size stays that of a typical conversation.

@@ -20,9 +20,13 @@ import (
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
-func TestDynamoStoreContract(t *testing.T) {
-	sessiontest.RunContract(t, func(t *testing.T) session.Store {
-		return session.NewDynamoStore(sessiontest.LocalTable(t))
+// TestStoreContract runs the contract suite on both stores.
+func TestStoreContract(t *testing.T) {
+	t.Run("memory", func(t *testing.T) {
+		sessiontest.RunContract(t, func(*testing.T) session.Store { return session.NewMemoryStore() })
+	})
+	t.Run("dynamo", func(t *testing.T) {
+		sessiontest.RunContract(t, func(t *testing.T) session.Store { return session.NewDynamoStore(sessiontest.LocalTable(t)) })
 	})
 }
 
