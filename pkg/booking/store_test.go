@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ahca/ahca/pkg/booking"
@@ -160,26 +158,17 @@ func TestDynamoItemLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(table),
-		Key: map[string]types.AttributeValue{
-			"pk": &types.AttributeValueMemberS{Value: "BIZ#acme#SLOTS#2026-11-01"},
-			"sk": &types.AttributeValueMemberS{Value: "2026-11-01T16:00:00Z"},
-		},
-	})
-	if err != nil || out.Item == nil {
-		t.Fatalf("GetItem: %v %v", out, err)
-	}
+	item := sessiontest.RawItem(t, client, table, "BIZ#acme#SLOTS#2026-11-01", "2026-11-01T16:00:00Z")
 	for k, want := range map[string]string{
 		"businessId": "acme", "sessionId": "s-1", "name": "Jamie Rivera", "email": "jamie@example.com",
 		"service": "demo", "start": "2026-11-01T09:00:00-07:00", "end": "2026-11-01T09:30:00-07:00",
 		"createdAt": "2026-10-30T12:00:00Z",
 	} {
-		if v, _ := out.Item[k].(*types.AttributeValueMemberS); v == nil || v.Value != want {
-			t.Errorf("item[%s] = %v, want %s", k, out.Item[k], want)
+		if v, _ := item[k].(*types.AttributeValueMemberS); v == nil || v.Value != want {
+			t.Errorf("item[%s] = %v, want %s", k, item[k], want)
 		}
 	}
-	if _, ok := out.Item["phone"]; ok {
+	if _, ok := item["phone"]; ok {
 		t.Error("empty phone stored")
 	}
 	if got := booking.SlotsPK("acme", start); got != "BIZ#acme#SLOTS#2026-11-01" {

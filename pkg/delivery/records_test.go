@@ -56,18 +56,13 @@ func TestDynamoRecordsLayout(t *testing.T) {
 
 	raw := func(pk, sk string) map[string]types.AttributeValue {
 		t.Helper()
-		out, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: map[string]types.AttributeValue{
-			"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk},
-		}})
-		if err != nil || len(out.Item) == 0 {
-			t.Fatalf("raw GetItem %s / %s: %v, %v", pk, sk, out, err)
-		}
+		item := sessiontest.RawItem(t, client, table, pk, sk)
 		for _, a := range []string{"gsi1pk", "expiresAt"} {
-			if _, ok := out.Item[a]; ok {
+			if _, ok := item[a]; ok {
 				t.Errorf("%s / %s has %s: pipeline records stay out of the index and never expire", pk, sk, a)
 			}
 		}
-		return out.Item
+		return item
 	}
 	type want map[string]types.AttributeValue
 	check := func(item map[string]types.AttributeValue, w want) {
@@ -132,23 +127,18 @@ func TestDynamoTranscriptParts(t *testing.T) {
 			if _, err := r.PutTranscript(ctx, tt.rec); err != nil {
 				t.Fatal(err)
 			}
-			out, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: map[string]types.AttributeValue{
-				"pk": &types.AttributeValueMemberS{Value: "BIZ#acme-plumbing#TRANSCRIPTS"}, "sk": &types.AttributeValueMemberS{Value: tt.rec.Key()},
-			}})
-			if err != nil || len(out.Item) == 0 {
-				t.Fatalf("raw GetItem: %v, %v", out, err)
-			}
+			item := sessiontest.RawItem(t, client, table, "BIZ#acme-plumbing#TRANSCRIPTS", tt.rec.Key())
 			parts := storedParts(t, client, table, "BIZ#acme-plumbing#TRANSCRIPT#"+tt.rec.SessionID)
 			if !tt.wantParts {
-				if _, ok := out.Item["parts"]; ok || out.Item["turns"] == nil || len(parts) != 0 {
-					t.Errorf("transcript item has parts %v, turns %v; %d part items; want one item with its turns", out.Item["parts"], out.Item["turns"] != nil, len(parts))
+				if _, ok := item["parts"]; ok || item["turns"] == nil || len(parts) != 0 {
+					t.Errorf("transcript item has parts %v, turns %v; %d part items; want one item with its turns", item["parts"], item["turns"] != nil, len(parts))
 				}
 				return
 			}
-			if _, ok := out.Item["turns"]; ok {
+			if _, ok := item["turns"]; ok {
 				t.Error("a split transcript's item keeps its turns")
 			}
-			if p := fmt.Sprint(out.Item["parts"]); p != fmt.Sprint(&types.AttributeValueMemberN{Value: fmt.Sprint(len(parts))}) {
+			if p := fmt.Sprint(item["parts"]); p != fmt.Sprint(&types.AttributeValueMemberN{Value: fmt.Sprint(len(parts))}) {
 				t.Errorf("parts %s; %d part items stored", p, len(parts))
 			}
 			var turns []transcript.Turn
@@ -175,9 +165,8 @@ func TestDynamoTranscriptParts(t *testing.T) {
 
 	// A missing part is an error naming it, not a shorter transcript or
 	// ErrNotFound.
-	if _, err := client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(table), Key: map[string]types.AttributeValue{
-		"pk": &types.AttributeValueMemberS{Value: "BIZ#acme-plumbing#TRANSCRIPT#s-long"}, "sk": &types.AttributeValueMemberS{Value: "PART#0001"},
-	}}); err != nil {
+	if _, err := client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(table),
+		Key: sessiontest.Key("BIZ#acme-plumbing#TRANSCRIPT#s-long", "PART#0001")}); err != nil {
 		t.Fatal(err)
 	}
 	long := tests[2].rec

@@ -82,17 +82,7 @@ func TestDynamoTableLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := func() map[string]types.AttributeValue {
-		out, err := client.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName: aws.String(table),
-			Key: map[string]types.AttributeValue{
-				"pk": &types.AttributeValueMemberS{Value: "BIZ#acme-plumbing#SESSION#s-layout"},
-				"sk": &types.AttributeValueMemberS{Value: "SESSION"},
-			},
-		})
-		if err != nil || out.Item == nil {
-			t.Fatalf("raw GetItem: %v, %v", out, err)
-		}
-		return out.Item
+		return sessiontest.RawItem(t, client, table, "BIZ#acme-plumbing#SESSION#s-layout", "SESSION")
 	}
 	item := raw()
 	want := map[string]types.AttributeValue{

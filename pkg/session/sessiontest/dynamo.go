@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ahca/ahca/pkg/session"
 )
@@ -71,4 +72,23 @@ func LocalTable(tb testing.TB) (*dynamodb.Client, string) {
 	tb.Helper()
 	client := DynamoClient(DynamoEndpoint(tb))
 	return client, NewTable(tb, client)
+}
+
+// Key is the table key of the item pk / sk.
+func Key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: pk},
+		"sk": &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// RawItem reads the item pk / sk as stored, for tests that pin a store's
+// layout; a missing item fails the test.
+func RawItem(tb testing.TB, client *dynamodb.Client, table, pk, sk string) map[string]types.AttributeValue {
+	tb.Helper()
+	out, err := client.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(table), Key: Key(pk, sk)})
+	if err != nil || len(out.Item) == 0 {
+		tb.Fatalf("raw GetItem %s / %s: %v, %v", pk, sk, out, err)
+	}
+	return out.Item
 }
