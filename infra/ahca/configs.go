@@ -13,9 +13,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go/logging"
 
 	"github.com/ahca/ahca/infra/stackcheck"
 	"github.com/ahca/ahca/pkg/business"
@@ -266,17 +264,13 @@ func configsPush(ctx context.Context, stdout, stderr io.Writer, f pushFlags) int
 		fmt.Fprintln(stderr, "ahca: nothing pushed: fix the problems above first")
 		return code
 	}
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithLogger(logging.Nop{})}
-	if f.region != "" {
-		opts = append(opts, awsconfig.WithRegion(f.region))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		fmt.Fprintf(stderr, "ahca: aws config: %v\n", err)
+	cfg, err := defaultAWSConfig(ctx, f.region)
+	if errors.Is(err, errNoCredentials) {
+		fmt.Fprintf(stderr, "ahca configs push: %v — log in first (aws sso login, AWS_PROFILE)\n", err)
 		return exitFailed
 	}
-	if err := checkInstanceCredentials(ctx, cfg); err != nil {
-		fmt.Fprintf(stderr, "ahca configs push: %v — log in first (aws sso login, AWS_PROFILE)\n", err)
+	if err != nil {
+		fmt.Fprintf(stderr, "ahca: %v\n", err)
 		return exitFailed
 	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {

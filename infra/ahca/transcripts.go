@@ -56,10 +56,17 @@ func (tf *tableFlags) awsConfig(ctx context.Context) (aws.Config, error) {
 		}
 		return aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}, nil
 	}
+	return defaultAWSConfig(ctx, tf.region)
+}
+
+// defaultAWSConfig is the SDK configuration from the default chain
+// (environment, profile, SSO) in region (empty: from the environment), or
+// errNoCredentials when nothing configures credentials.
+func defaultAWSConfig(ctx context.Context, region string) (aws.Config, error) {
 	// The SDK's own log only warns about the instance metadata service.
 	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithLogger(logging.Nop{})}
-	if tf.region != "" {
-		opts = append(opts, awsconfig.WithRegion(tf.region))
+	if region != "" {
+		opts = append(opts, awsconfig.WithRegion(region))
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
