@@ -33,27 +33,31 @@ func streamSession() *session.Session {
 	return s
 }
 
-// A session survives the trip through a stream image as a Lambda receives
-// it (JSON in DynamoDB's attribute-value format) unchanged.
-func TestStreamImageRoundTrip(t *testing.T) {
-	want := streamSession()
-	img, err := session.ToStreamImage(want)
-	if err != nil {
-		t.Fatal(err)
-	}
+// throughJSON is img as a Lambda receives it: its JSON, and that JSON
+// parsed back.
+func throughJSON(t *testing.T, img map[string]events.DynamoDBAttributeValue) ([]byte, map[string]events.DynamoDBAttributeValue) {
+	t.Helper()
 	raw, err := json.Marshal(img)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var back map[string]events.DynamoDBAttributeValue
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	return raw, back
+}
+
+// A session survives the trip through a stream image as a Lambda receives
+// it (JSON in DynamoDB's attribute-value format) unchanged.
+func TestStreamImageRoundTrip(t *testing.T) {
+	want := streamSession()
+	raw, back := throughJSON(t, sessiontest.StreamImage(t, want))
 	for _, frag := range []string{`"pk":{"S":"BIZ#acme-plumbing#SESSION#s-stream"}`, `"sk":{"S":"SESSION"}`,
 		`"expiresAt":{"N":"`, `"version":{"N":"7"}`, `"gsi1pk":{"S":"CONN#conn-1"}`} {
 		if !strings.Contains(string(raw), frag) {
 			t.Errorf("image JSON lacks %s:\n%s", frag, raw)
 		}
-	}
-	var back map[string]events.DynamoDBAttributeValue
-	if err := json.Unmarshal(raw, &back); err != nil {
-		t.Fatal(err)
 	}
 	got, err := session.FromStreamImage(back)
 	if err != nil {
@@ -65,10 +69,7 @@ func TestStreamImageRoundTrip(t *testing.T) {
 }
 
 func TestFromStreamImageRefuses(t *testing.T) {
-	good, err := session.ToStreamImage(streamSession())
-	if err != nil {
-		t.Fatal(err)
-	}
+	good := sessiontest.StreamImage(t, streamSession())
 	with := func(k string, v events.DynamoDBAttributeValue) map[string]events.DynamoDBAttributeValue {
 		m := map[string]events.DynamoDBAttributeValue{}
 		for kk, vv := range good {
@@ -146,17 +147,10 @@ func TestStreamAttributesAllTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := json.Marshal(img)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw, parsed := throughJSON(t, img)
 	want := `{"b":{"B":"AAEC"},"bool":{"BOOL":true},"bs":{"BS":["AQ==","Ag=="]},"l":{"L":[{"S":"y"},{"N":"2"}]},"m":{"M":{"k":{"BOOL":false}}},"n":{"N":"-1.5"},"ns":{"NS":["1","2"]},"null":{"NULL":true},"s":{"S":"x"},"ss":{"SS":["a","b"]}}`
 	if string(raw) != want {
 		t.Errorf("JSON:\n got %s\nwant %s", raw, want)
-	}
-	var parsed map[string]events.DynamoDBAttributeValue
-	if err := json.Unmarshal(raw, &parsed); err != nil {
-		t.Fatal(err)
 	}
 	back, err := session.FromStreamAttributes(parsed)
 	if err != nil {

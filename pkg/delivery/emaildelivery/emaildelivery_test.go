@@ -25,6 +25,7 @@ import (
 	"github.com/ahca/ahca/pkg/email/emailtest"
 	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/session/sessiontest"
 	"github.com/ahca/ahca/pkg/summary"
 	"github.com/ahca/ahca/pkg/tenant"
 	"github.com/ahca/ahca/pkg/transcript"
@@ -78,14 +79,7 @@ func endEvent(t *testing.T, s *session.Session, seq string) events.DynamoDBEvent
 	t.Helper()
 	old := s.Clone()
 	old.Status, old.EndReason, old.EndedAt, old.Version = session.StatusActive, "", time.Time{}, s.Version-1
-	oldImg, err := session.ToStreamImage(old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	newImg, err := session.ToStreamImage(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	oldImg, newImg := sessiontest.StreamImage(t, old), sessiontest.StreamImage(t, s)
 	return events.DynamoDBEventRecord{
 		EventID: "ev-" + seq, EventName: "MODIFY", EventSource: "aws:dynamodb", EventVersion: "1.1", AWSRegion: "us-west-2",
 		Change: events.DynamoDBStreamRecord{
