@@ -261,7 +261,7 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 		go newDevSweeper(idle, engine, relay.Gateway{API: mgmt}, log).Run(sweepCtx, sweepEvery(o.IdleTimeout))
 	}
 	h := &wsapi.Handlers{
-		Engine: engine, Configs: reg, Posters: fixedPoster{relay.Gateway{API: mgmt}}, Log: log,
+		Admit: engine, Turns: engine, Ender: engine, Configs: reg, Posters: fixedPoster{relay.Gateway{API: mgmt}}, Log: log,
 		TrustedOrigins: []string{base, "http://localhost:" + port, "http://127.0.0.1:" + port},
 		Phone:          &wsapi.PhoneAdmission{AuthToken: voice.AuthToken, WSURL: wsURL, Store: stream},
 	}

@@ -7,8 +7,6 @@ package conversation
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ahca/ahca/pkg/admission"
 	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/aiagent"
 	"github.com/ahca/ahca/pkg/business"
@@ -39,11 +38,10 @@ type Configs interface {
 	Business(ctx context.Context, id tenant.ID) (*business.Business, error)
 }
 
-// Poster delivers frames to a connection (relay.Gateway in AWS and locally).
-type Poster interface {
-	Post(ctx context.Context, connectionID string, frame []byte) error
-	Close(ctx context.Context, connectionID string) error
-}
+// Poster delivers frames to a connection (relay.Gateway in AWS and
+// locally). It is sessionend's, so that the handlers of pkg/wsapi can
+// declare the engine's Handle without importing this package.
+type Poster = sessionend.Poster
 
 // Defaults of a turn.
 const (
@@ -51,9 +49,8 @@ const (
 	DefaultInterruptPoll = 300 * time.Millisecond
 )
 
-// DefaultSessionTTL bounds an abandoned session: API Gateway closes every
-// connection after 2 hours, so a session idle past that is over.
-const DefaultSessionTTL = 3 * time.Hour
+// DefaultSessionTTL bounds an abandoned session.
+const DefaultSessionTTL = admission.DefaultSessionTTL
 
 // End reasons.
 const (
@@ -113,9 +110,7 @@ func (e *Engine) newID() string {
 	if e.NewID != nil {
 		return e.NewID()
 	}
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	return admission.NewID()
 }
 
 // agent is the business's agent for session s: the scripted agent
@@ -153,24 +148,16 @@ func (e *Engine) turnTimeout() time.Duration {
 	return DefaultTurnTimeout
 }
 
-// Open starts a session for a connection that has been admitted to business b.
+// Open starts a session for a connection that has been admitted to
+// business b; see admission.Opener.Open.
 func (e *Engine) Open(ctx context.Context, b *business.Business, connectionID string, ch session.Channel) (*session.Session, error) {
-	now := e.now().UTC()
-	ttl := e.TTL
-	if ttl <= 0 {
-		ttl = DefaultSessionTTL
-	}
-	s := &session.Session{
-		BusinessID: b.ID, ID: e.newID(), Channel: ch, ConnectionID: connectionID,
-		Status:    session.StatusActive,
-		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(ttl),
-		IdleTimeout: e.idleTimeout(b, ch),
-	}
-	s.State.Usage.Scripted = e.openBudget(tenant.WithBusiness(ctx, b.ID), b, now)
-	if err := e.Store.Create(ctx, s); err != nil {
-		return nil, fmt.Errorf("open session for %s: %w", b.ID, err)
-	}
-	return s, nil
+	return e.opener().Open(ctx, b, connectionID, ch)
+}
+
+// opener admits and opens conversations on the engine's store, counters
+// and clock.
+func (e *Engine) opener() *admission.Opener {
+	return &admission.Opener{Store: e.Store, Counters: e.counters(), Now: e.now, NewID: e.newID, TTL: e.TTL, IdleTimeout: e.IdleTimeout, Log: e.log()}
 }
 
 // Handle processes one inbound frame from a connection. Frames it refuses
@@ -236,14 +223,6 @@ func (e *Engine) ender() *sessionend.Ender {
 }
 
 var errNothingToDo = errors.New("nothing to do")
-
-// idleTimeout is a new session's idle timeout (0: its channel's default).
-func (e *Engine) idleTimeout(b *business.Business, ch session.Channel) time.Duration {
-	if e.IdleTimeout > 0 {
-		return e.IdleTimeout
-	}
-	return b.IdleTimeout(string(ch))
-}
 
 // EndIdle ends a session idle past its timeout at now (the sweeper); see
 // sessionend.Ender.EndIdle.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ahca/ahca/pkg/admission"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
@@ -79,34 +80,10 @@ func (b *budget) isSpent(key string) bool {
 	return ok
 }
 
-// openBudget counts a new conversation against the business's daily
-// budgets (at $connect, where no turn waits) and says why the scripted
-// agent must answer it, or "".
-func (e *Engine) openBudget(ctx context.Context, b *business.Business, now time.Time) string {
-	lim := b.Limits.OrDefault()
-	day := session.DayWindow(now)
-	n, err := e.counters().Add(ctx, b.ID, day, map[string]int64{session.CountConversations: 1, session.CountModelTokens: 0})
-	if err != nil {
-		e.log().WarnContext(ctx, "usage counters unavailable; conversation admitted", "err", err)
-		return ""
-	}
-	switch {
-	case n[session.CountModelTokens] >= int64(lim.ModelTokensPerDay):
-		e.budgetSpent(ctx, b, "modelTokensPerDay", lim.ModelTokensPerDay, n[session.CountModelTokens])
-		return "modelTokensPerDay"
-	case n[session.CountConversations] > int64(lim.ConversationsPerDay):
-		e.budgetSpent(ctx, b, "conversationsPerDay", lim.ConversationsPerDay, n[session.CountConversations])
-		return "conversationsPerDay"
-	}
-	return ""
-}
-
 // DailyBudget counts a new conversation opened outside Open (a phone
-// call's first leg, at $connect) against the business's daily budgets and
-// says why the scripted agent must answer it ("" when the model may), for
-// session.Usage.Scripted.
+// call's first leg, at $connect); see admission.Opener.DailyBudget.
 func (e *Engine) DailyBudget(ctx context.Context, b *business.Business) string {
-	return e.openBudget(tenant.WithBusiness(ctx, b.ID), b, e.now().UTC())
+	return e.opener().DailyBudget(ctx, b)
 }
 
 // spendTokens adds a turn's model tokens to the business's day, after the
@@ -123,46 +100,19 @@ func (e *Engine) spendTokens(ctx context.Context, b *business.Business, now time
 		return
 	}
 	if n[session.CountModelTokens] >= int64(lim.ModelTokensPerDay) && e.spent.mark(string(b.ID)+"|"+day) {
-		e.budgetSpent(ctx, b, "modelTokensPerDay", lim.ModelTokensPerDay, n[session.CountModelTokens])
+		admission.BudgetSpent(ctx, e.log(), e.now(), b, "modelTokensPerDay", lim.ModelTokensPerDay, n[session.CountModelTokens])
 	}
-}
-
-// budgetSpent tells the operator: a log record with the limit and an
-// embedded-metric-format field set (CloudWatch turns "ahcaBudgetSpent" into
-// the metric AHCA/BudgetSpent by business).
-func (e *Engine) budgetSpent(ctx context.Context, b *business.Business, limit string, value int, used int64) {
-	ctx = tenant.WithBusiness(ctx, b.ID)
-	e.log().WarnContext(ctx, "business budget spent; the scripted agent answers",
-		"limit", limit, "value", value, "used", used,
-		"_aws", map[string]any{"Timestamp": e.now().UnixMilli(), "CloudWatchMetrics": []any{map[string]any{
-			"Namespace": "AHCA", "Dimensions": [][]string{{"businessId"}}, "Metrics": []any{map[string]any{"Name": "BudgetSpent", "Unit": "Count"}}}}},
-		"BudgetSpent", 1)
 }
 
 // ErrTooManyConnections refuses a $connect over
 // limits.connectionsPerSourcePerMinute.
-var ErrTooManyConnections = errors.New("too many new connections from this address; wait a minute")
+var ErrTooManyConnections = admission.ErrTooManyConnections
 
 // AdmitSource counts a new web connection from a source address against
-// the business's connectionsPerSourcePerMinute (at $connect, where no turn
-// waits) and refuses one over it. An unknown source is admitted; a counter
-// failure admits (and is logged).
+// the business's connectionsPerSourcePerMinute; see
+// admission.Opener.AdmitSource.
 func (e *Engine) AdmitSource(ctx context.Context, b *business.Business, sourceIP string) error {
-	if sourceIP == "" {
-		return nil
-	}
-	lim := b.Limits.OrDefault()
-	name := "src#" + sourceIP
-	n, err := e.counters().Add(ctx, b.ID, session.MinuteWindow(e.now()), map[string]int64{name: 1})
-	if err != nil {
-		e.log().WarnContext(ctx, "usage counters unavailable; connection admitted", "err", err)
-		return nil
-	}
-	if n[name] > int64(lim.ConnectionsPerSourcePerMinute) {
-		e.log().InfoContext(ctx, "connection refused by a limit", "limit", "connectionsPerSourcePerMinute", "value", lim.ConnectionsPerSourcePerMinute, "source", clipLog(sourceIP))
-		return ErrTooManyConnections
-	}
-	return nil
+	return e.opener().AdmitSource(ctx, b, sourceIP)
 }
 
 // TurnError is a failed frame's error, naming the business whose turn it
@@ -175,11 +125,5 @@ type TurnError struct {
 func (e *TurnError) Error() string { return e.Err.Error() }
 func (e *TurnError) Unwrap() error { return e.Err }
 
-// ErrContext returns ctx with the business of a TurnError in err, for
-// logging the failure with its businessId.
-func ErrContext(ctx context.Context, err error) context.Context {
-	if te, ok := errors.AsType[*TurnError](err); ok && te.Business != "" {
-		return tenant.WithBusiness(ctx, te.Business)
-	}
-	return ctx
-}
+// BusinessID is the business whose turn failed.
+func (e *TurnError) BusinessID() tenant.ID { return e.Business }

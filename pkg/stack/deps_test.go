@@ -17,16 +17,13 @@ import (
 var linked = map[string]struct {
 	allow []string // module packages, without the github.com/ahca/ahca/ prefix
 	deny  []string // package path prefixes
-	// toCut are module packages linked today that the function does not
-	// use (issue 12 part 2): allowed for now so that nothing new slips in,
-	// listed so that the test says so.
-	toCut []string
 }{
+	// $connect admits (pkg/admission) without the turn engine.
 	"ws-connect": {
-		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/contact", "pkg/conversation", "pkg/phone", "pkg/protocol", "pkg/relay",
+		allow: []string{"pkg/admission", "pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/phone", "pkg/protocol", "pkg/relay",
 			"pkg/secret", "pkg/session", "pkg/sessionend", "pkg/speech", "pkg/stack", "pkg/stack/wsstack", "pkg/tenant", "pkg/transcript", "pkg/twiliovoice", "pkg/wsapi"},
-		toCut: []string{"pkg/aiagent", "pkg/booking", "pkg/intake", "pkg/knowledge", "pkg/llm", "pkg/prompt", "pkg/tools"},
-		deny:  []string{"github.com/openai/", "pkg/llm/openaiclient", "pkg/llm/chathttp", "pkg/stack/turnstack", "pkg/email", "pkg/delivery", "text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2"},
+		deny: []string{"github.com/openai/", "pkg/conversation", "pkg/intake", "pkg/aiagent", "pkg/tools", "pkg/prompt", "pkg/knowledge", "pkg/booking",
+			"pkg/llm", "pkg/contact", "pkg/stack/turnstack", "pkg/email", "pkg/delivery", "text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2"},
 	},
 	// The functions that end sessions from outside a turn link
 	// pkg/sessionend, not the agents or the model.
@@ -43,7 +40,7 @@ var linked = map[string]struct {
 			"text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2", "github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"},
 	},
 	"ws-message": {
-		allow: []string{"pkg/agent", "pkg/aiagent", "pkg/awsenv", "pkg/awsretry", "pkg/booking", "pkg/booking/calendars", "pkg/business", "pkg/contact", "pkg/conversation",
+		allow: []string{"pkg/admission", "pkg/agent", "pkg/aiagent", "pkg/awsenv", "pkg/awsretry", "pkg/booking", "pkg/booking/calendars", "pkg/business", "pkg/contact", "pkg/conversation",
 			"pkg/intake", "pkg/knowledge", "pkg/llm", "pkg/llm/openaiclient", "pkg/phone", "pkg/prompt", "pkg/protocol", "pkg/relay", "pkg/secret",
 			"pkg/session", "pkg/sessionend", "pkg/speech", "pkg/stack", "pkg/stack/turnstack", "pkg/stack/wsstack", "pkg/tenant", "pkg/tools", "pkg/transcript", "pkg/twiliovoice", "pkg/wsapi"},
 		deny: []string{"pkg/email", "pkg/delivery", "text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2"},
@@ -99,7 +96,7 @@ func TestFunctionDependencies(t *testing.T) {
 				}
 				if rel, ok := strings.CutPrefix(p, module); ok && !strings.HasPrefix(rel, "functions/") {
 					mine = append(mine, rel)
-					if !slices.Contains(want.allow, rel) && !slices.Contains(want.toCut, rel) {
+					if !slices.Contains(want.allow, rel) {
 						t.Errorf("links %s, which this test does not allow: an unintended link, or add it on purpose", rel)
 					}
 				}
@@ -107,11 +104,6 @@ func TestFunctionDependencies(t *testing.T) {
 			for _, a := range want.allow {
 				if !slices.Contains(mine, a) {
 					t.Errorf("no longer links %s: take it off the allowlist", a)
-				}
-			}
-			for _, c := range want.toCut {
-				if !slices.Contains(mine, c) {
-					t.Errorf("no longer links %s: cut, take it off toCut", c)
 				}
 			}
 		})

@@ -3,8 +3,8 @@ package wsapi
 import (
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/ahca/ahca/pkg/conversation"
 	"github.com/ahca/ahca/pkg/relay"
+	"github.com/ahca/ahca/pkg/sessionend"
 )
 
 // StagePosters posts to the stage an event came from: the management
@@ -16,7 +16,7 @@ type StagePosters struct {
 }
 
 // For returns the poster for the event's API stage.
-func (s *StagePosters) For(rc events.APIGatewayWebsocketProxyRequestContext) conversation.Poster {
+func (s *StagePosters) For(rc events.APIGatewayWebsocketProxyRequestContext) sessionend.Poster {
 	endpoint := s.Override
 	if endpoint == "" {
 		endpoint = "https://" + rc.DomainName + "/" + rc.Stage

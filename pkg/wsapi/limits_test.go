@@ -39,7 +39,7 @@ func TestPhoneHandshakeReplayRefused(t *testing.T) {
 	if got := handshake("leg-1"); got != http.StatusOK {
 		t.Fatalf("first leg: %d", got)
 	}
-	if n, _ := f.h.Engine.Counters.Add(context.Background(), biz, session.DayWindow(f.now), map[string]int64{session.CountConversations: 0}); n[session.CountConversations] != 1 {
+	if n, _ := f.engine.Counters.Add(context.Background(), biz, session.DayWindow(f.now), map[string]int64{session.CountConversations: 0}); n[session.CountConversations] != 1 {
 		t.Errorf("conversations counted for the call = %v, want 1", n)
 	}
 	if got := handshake("attacker"); got != http.StatusConflict {

@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/ahca/ahca/pkg/business"
-	"github.com/ahca/ahca/pkg/conversation"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/sessionend"
 	"github.com/ahca/ahca/pkg/tenant"
@@ -27,13 +26,36 @@ import (
 
 // Posters returns the poster for the API stage an event came from.
 type Posters interface {
-	For(rc events.APIGatewayWebsocketProxyRequestContext) conversation.Poster
+	For(rc events.APIGatewayWebsocketProxyRequestContext) sessionend.Poster
 }
 
-// Handlers serves the three routes.
+// Configs resolves a business id to its configuration.
+type Configs interface {
+	Business(ctx context.Context, id tenant.ID) (*business.Business, error)
+}
+
+// Admitter admits and opens conversations at $connect
+// (admission.Opener; the conversation engine has the same methods).
+type Admitter interface {
+	AdmitSource(ctx context.Context, b *business.Business, sourceIP string) error
+	Open(ctx context.Context, b *business.Business, connectionID string, ch session.Channel) (*session.Session, error)
+	DailyBudget(ctx context.Context, b *business.Business) string
+}
+
+// Turns takes an inbound frame through a turn (conversation.Engine).
+type Turns interface {
+	Handle(ctx context.Context, p sessionend.Poster, connectionID string, data []byte) error
+}
+
+// Handlers serves the three routes. Each route uses only its own fields,
+// so that ws-connect is built without the turn engine: Connect needs
+// Admit, Configs and Phone; Message needs Turns and Posters; Disconnect
+// needs Ender.
 type Handlers struct {
-	Engine  *conversation.Engine
-	Configs conversation.Configs
+	Admit   Admitter
+	Turns   Turns
+	Ender   sessionend.Closer
+	Configs Configs
 	Posters Posters
 	// TrustedOrigins may open a web chat with any business: the origin of
 	// AHCA's own hosted page (and the local stack's). Each business adds its
@@ -75,10 +97,10 @@ func (h *Handlers) Connect(ctx context.Context, req events.APIGatewayWebsocketPr
 		return h.refuse(ctx, ref)
 	}
 	ctx = tenant.WithBusiness(ctx, b.ID)
-	if err := h.Engine.AdmitSource(ctx, b, req.RequestContext.Identity.SourceIP); err != nil {
+	if err := h.Admit.AdmitSource(ctx, b, req.RequestContext.Identity.SourceIP); err != nil {
 		return h.refuse(ctx, &Refusal{http.StatusTooManyRequests, err.Error()})
 	}
-	if _, err := h.Engine.Open(ctx, b, connID, session.ChannelWeb); err != nil {
+	if _, err := h.Admit.Open(ctx, b, connID, session.ChannelWeb); err != nil {
 		h.log().ErrorContext(ctx, "open session failed", "err", err)
 		return respond(http.StatusInternalServerError, "could not open a session; try again"), nil
 	}
@@ -126,7 +148,7 @@ func (h *Handlers) connectPhone(ctx context.Context, req events.APIGatewayWebsoc
 	var scripted string
 	if s.ConnectionID == "" && s.State.Engine.Leg == "" && s.State.Usage.Scripted == "" {
 		if b, err := h.Configs.Business(ctx, hs.BusinessID); err == nil {
-			scripted = h.Engine.DailyBudget(ctx, b)
+			scripted = h.Admit.DailyBudget(ctx, b)
 		}
 	}
 	if _, err := session.Update(ctx, h.Phone.Store, s, func(s *session.Session) error {
@@ -206,8 +228,8 @@ func (h *Handlers) Message(ctx context.Context, req events.APIGatewayWebsocketPr
 	if req.IsBase64Encoded {
 		body = []byte(`{"type":"binary"}`) // ConversationRelay and our client send text frames only
 	}
-	if err := h.Engine.Handle(ctx, p, req.RequestContext.ConnectionID, body); err != nil {
-		h.log().ErrorContext(conversation.ErrContext(tenant.WithConnection(ctx, req.RequestContext.ConnectionID), err), "turn failed", "err", err)
+	if err := h.Turns.Handle(ctx, p, req.RequestContext.ConnectionID, body); err != nil {
+		h.log().ErrorContext(errContext(tenant.WithConnection(ctx, req.RequestContext.ConnectionID), err), "turn failed", "err", err)
 		return respond(http.StatusInternalServerError, ""), nil
 	}
 	return respond(http.StatusOK, ""), nil
@@ -215,7 +237,21 @@ func (h *Handlers) Message(ctx context.Context, req events.APIGatewayWebsocketPr
 
 // Disconnect handles $disconnect.
 func (h *Handlers) Disconnect(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
-	return sessionend.Disconnect(ctx, h.Engine, h.log(), req)
+	return sessionend.Disconnect(ctx, h.Ender, h.log(), req)
+}
+
+type businessError interface {
+	error
+	BusinessID() tenant.ID
+}
+
+// errContext returns ctx with the business a failed turn's error names
+// (conversation.TurnError), so the log record carries businessId.
+func errContext(ctx context.Context, err error) context.Context {
+	if be, ok := errors.AsType[businessError](err); ok && be.BusinessID() != "" {
+		return tenant.WithBusiness(ctx, be.BusinessID())
+	}
+	return ctx
 }
 
 func (h *Handlers) refuse(ctx context.Context, r *Refusal) (events.APIGatewayProxyResponse, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -12,33 +13,39 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/ahca/ahca/pkg/admission"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/conversation"
 	"github.com/ahca/ahca/pkg/relay/relaytest"
 	"github.com/ahca/ahca/pkg/session"
+	"github.com/ahca/ahca/pkg/sessionend"
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
 // recorder is relaytest.Recorder that also serves as Posters.
 type recorder struct{ *relaytest.Recorder }
 
-func (r recorder) For(events.APIGatewayWebsocketProxyRequestContext) conversation.Poster {
+func (r recorder) For(events.APIGatewayWebsocketProxyRequestContext) sessionend.Poster {
 	return r.Recorder
 }
 
 type fixture struct {
-	h     *Handlers
-	store session.Store
-	rec   recorder
-	now   time.Time
+	h      *Handlers
+	engine *conversation.Engine
+	store  session.Store
+	rec    recorder
+	now    time.Time
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	reg := business.NewRegistry(business.DirSource{Dir: "../../configs"}, business.RegistryOptions{})
 	f := &fixture{store: session.NewMemoryStore(), rec: recorder{relaytest.New()}, now: time.Date(2026, 11, 28, 18, 40, 0, 0, time.UTC)}
-	engine := &conversation.Engine{Configs: reg, Store: f.store, Now: func() time.Time { return f.now }}
-	f.h = &Handlers{Engine: engine, Configs: reg, Posters: f.rec, TrustedOrigins: []string{"https://chat.ahca.example"}}
+	// As wsstack and turnstack build them: $connect's admission and the
+	// turns share the usage counters.
+	now, counters := func() time.Time { return f.now }, &session.MemoryCounters{}
+	f.engine = &conversation.Engine{Configs: reg, Store: f.store, Now: now, Counters: counters}
+	f.h = &Handlers{Admit: &admission.Opener{Store: f.store, Counters: counters, Now: now, Log: slog.Default()}, Turns: f.engine, Ender: f.engine, Configs: reg, Posters: f.rec, TrustedOrigins: []string{"https://chat.ahca.example"}}
 	return f
 }
 

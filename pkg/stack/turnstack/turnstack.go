@@ -25,6 +25,7 @@ import (
 	"github.com/ahca/ahca/pkg/tenant"
 	"github.com/ahca/ahca/pkg/tools"
 	"github.com/ahca/ahca/pkg/twiliovoice"
+	"github.com/ahca/ahca/pkg/wsapi"
 )
 
 // Config is what a turn needs beyond the WebSocket handlers.
@@ -64,17 +65,23 @@ func FromEnv(getenv stack.Getenv) (Config, error) {
 	return c, nil
 }
 
-// Option returns the wsstack option that equips the engine.
+// Option returns the wsstack option that gives the handlers the turn
+// engine: its store, configs and counters are the stack's.
 func Option(c Config) wsstack.Option {
-	return func(cfg aws.Config, parts stack.Parts, e *conversation.Engine) error {
-		return equip(c, cfg, parts, e)
+	return func(cfg aws.Config, parts stack.Parts, h *wsapi.Handlers) error {
+		e := &conversation.Engine{Configs: parts.Configs, Store: parts.Sessions, Log: parts.Log, Counters: wsstack.Counters(parts)}
+		if err := equip(c, parts, e); err != nil {
+			return err
+		}
+		h.Turns, h.Ender = e, e
+		return nil
 	}
 }
 
 // equip gives the engine the model, the tools and the assistants. The
 // resolver reads SSM and Secrets Manager (and ${ENV} references from the
 // environment, their documented local stand-in).
-func equip(c Config, cfg aws.Config, parts stack.Parts, e *conversation.Engine) error {
+func equip(c Config, parts stack.Parts, e *conversation.Engine) error {
 	resolver := stack.Resolver(parts.Base)
 	// Call tools (route_call, collect_voicemail) for businesses whose
 	// features enable them; voicemail texts go out through Twilio.

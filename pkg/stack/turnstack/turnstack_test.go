@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ahca/ahca/pkg/conversation"
+	"github.com/ahca/ahca/pkg/sessionend"
 	"github.com/ahca/ahca/pkg/stack/turnstack"
 	"github.com/ahca/ahca/pkg/stack/wsstack"
 )
@@ -31,14 +33,18 @@ func TestOption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Engine.LLM == nil || h.Engine.Tools == nil || h.Engine.NewAgent == nil {
-		t.Errorf("engine without model, tools or assistants: %+v", h.Engine)
+	e, ok := h.Turns.(*conversation.Engine)
+	if !ok || h.Ender != sessionend.Closer(e) || e.LLM == nil || e.Tools == nil || e.NewAgent == nil {
+		t.Errorf("engine without model, tools or assistants: %+v", h.Turns)
 	}
 
 	delete(env, "OPENAI_API_KEY_REF")
 	tc, _ = turnstack.FromEnv(getenv)
-	if h, err = wsstack.New(wc, turnstack.Option(tc)); err != nil || h.Engine.LLM != nil || h.Engine.Tools == nil {
-		t.Errorf("without a key: the scripted agent with the tools; LLM %v, err %v", h.Engine.LLM, err)
+	if h, err = wsstack.New(wc, turnstack.Option(tc)); err != nil {
+		t.Fatal(err)
+	}
+	if e := h.Turns.(*conversation.Engine); e.LLM != nil || e.Tools == nil {
+		t.Errorf("without a key: the scripted agent with the tools; LLM %v", e.LLM)
 	}
 	env["OPENAI_API_KEY_REF"] = "sk-literal-key"
 	if _, err := turnstack.FromEnv(getenv); err == nil || !strings.Contains(err.Error(), "want a secret reference") {

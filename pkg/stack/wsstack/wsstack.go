@@ -6,13 +6,14 @@ package wsstack
 import (
 	"context"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 
-	"github.com/ahca/ahca/pkg/conversation"
+	"github.com/ahca/ahca/pkg/admission"
 	"github.com/ahca/ahca/pkg/relay"
 	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/session"
@@ -57,22 +58,16 @@ func FromEnv(getenv stack.Getenv) (Config, error) {
 	return c, nil
 }
 
-// Option adds to the engine before the handlers are built; ws-message
-// plugs in the model, tools and knowledge with it (package turnstack), so
-// that only ws-message links them.
-type Option func(cfg aws.Config, parts stack.Parts, e *conversation.Engine) error
+// Option completes the handlers before they are served; ws-message adds
+// the turn engine with it (package turnstack), so that only ws-message
+// links the engine, the agents and the model.
+type Option func(cfg aws.Config, parts stack.Parts, h *wsapi.Handlers) error
 
-// New builds the handlers. Nothing here touches the network.
+// New builds the handlers: $connect's admission (limits and budgets
+// counted in the table), the business configs, the Twilio handshake check
+// and the posters. Nothing here touches the network.
 func New(c Config, opts ...Option) (*wsapi.Handlers, error) {
 	parts := stack.NewParts(c.Base)
-	engine := &conversation.Engine{Configs: parts.Configs, Store: parts.Sessions, Log: parts.Log,
-		// Usage counters (issue 13): per-business budgets, atomic in the table.
-		Counters: &session.DynamoCounters{Client: parts.DynamoDB, Table: c.Table}}
-	for _, o := range opts {
-		if err := o(c.AWS, parts, engine); err != nil {
-			return nil, err
-		}
-	}
 	var phone *wsapi.PhoneAdmission
 	if c.Phone != nil {
 		resolver := stack.Resolver(c.Base)
@@ -82,12 +77,26 @@ func New(c Config, opts ...Option) (*wsapi.Handlers, error) {
 		}}
 	}
 	cfg := c.AWS
-	return &wsapi.Handlers{
-		Engine: engine, Configs: parts.Configs, Log: parts.Log, TrustedOrigins: c.TrustedOrigins, Phone: phone,
+	h := &wsapi.Handlers{
+		// Usage counters (issue 13): per-business budgets, atomic in the table.
+		Admit:   &admission.Opener{Store: parts.Sessions, Counters: Counters(parts), Now: time.Now, Log: parts.Log},
+		Configs: parts.Configs, Log: parts.Log, TrustedOrigins: c.TrustedOrigins, Phone: phone,
 		Posters: &wsapi.StagePosters{Override: c.ManagementEndpoint, Endpoints: relay.Endpoints{New: func(endpoint string) relay.ManagementAPI {
 			return apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) { o.BaseEndpoint = aws.String(endpoint) })
 		}}},
-	}, nil
+	}
+	for _, o := range opts {
+		if err := o(c.AWS, parts, h); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// Counters are the businesses' usage counters in the stage's table: the
+// ones $connect and the turns share.
+func Counters(parts stack.Parts) *session.DynamoCounters {
+	return &session.DynamoCounters{Client: parts.DynamoDB, Table: parts.Base.Table}
 }
 
 // Build reads Config from the environment and builds the handlers (FromEnv,

@@ -25,7 +25,7 @@ func TestFromEnv(t *testing.T) {
 		t.Errorf("phone %+v", c.Phone)
 	}
 	h, err := wsstack.New(c)
-	if err != nil || h.Engine == nil || h.Phone == nil || h.Phone.AuthToken == nil || h.Posters == nil {
+	if err != nil || h.Admit == nil || h.Turns != nil || h.Phone == nil || h.Phone.AuthToken == nil || h.Posters == nil {
 		t.Fatalf("handlers %+v, %v", h, err)
 	}
 
