@@ -3,6 +3,7 @@ package stackcheck
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -189,12 +190,19 @@ func joinProblems(ps []Problem) string {
 	return b.String()
 }
 
-// TestRepositoryTemplate keeps the real template.yaml clean.
-func TestRepositoryTemplate(t *testing.T) {
+// repositoryTemplate is the repository's template.yaml.
+func repositoryTemplate(t *testing.T) *Template {
+	t.Helper()
 	tpl, err := Load("../../template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return tpl
+}
+
+// TestRepositoryTemplate keeps the real template.yaml clean.
+func TestRepositoryTemplate(t *testing.T) {
+	tpl := repositoryTemplate(t)
 	if ps := Check(tpl, Options{Root: "../.."}); len(ps) != 0 {
 		t.Fatalf("template.yaml breaks stack invariants:\n%s", joinProblems(ps))
 	}
@@ -232,6 +240,49 @@ func TestRepositoryTemplate(t *testing.T) {
 	}
 	if got := getString(g, "LoggingConfig", "LogFormat"); got != "JSON" {
 		t.Errorf("LoggingConfig.LogFormat = %q, want JSON", got)
+	}
+}
+
+// The daily-budget metric (pkg/conversation's embedded metric: namespace
+// AHCA, metric BudgetSpent, dimension businessId) has an alarm that
+// notifies like the others, and docs/operations.md's alarm table says what
+// to do when it fires.
+func TestBudgetSpentAlarm(t *testing.T) {
+	tpl := repositoryTemplate(t)
+	r, ok := tpl.Resources["BudgetSpentAlarm"]
+	if !ok || r.Type != "AWS::CloudWatch::Alarm" {
+		t.Fatalf("no BudgetSpentAlarm alarm (got %q)", r.Type)
+	}
+	if got := getString(r.Properties, "AlarmName", "Fn::Sub"); got != "ahca-${Stage}-budget-spent" {
+		t.Errorf("AlarmName = %v", get(r.Properties, "AlarmName"))
+	}
+	var expr string
+	for _, m := range list(r.Properties["Metrics"]) {
+		if get(m, "ReturnData") == true {
+			expr = getString(m, "Expression")
+		}
+	}
+	if expr != `SELECT SUM(BudgetSpent) FROM SCHEMA("AHCA", businessId)` {
+		t.Errorf("alarm expression = %q, want every business's AHCA/BudgetSpent", expr)
+	}
+	// Wired like every other alarm: the stack's topic or AlarmTopicArn.
+	want := get(tpl.Resources["DeadLetterAlarm"].Properties, "AlarmActions")
+	if got := get(r.Properties, "AlarmActions"); got == nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("AlarmActions = %v, want %v", got, want)
+	}
+	doc, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alarms := string(doc)
+	if i := strings.Index(alarms, "## Alarms"); i >= 0 {
+		alarms = alarms[i:]
+		if j := strings.Index(alarms[1:], "\n## "); j >= 0 {
+			alarms = alarms[:j+1]
+		}
+	}
+	if !strings.Contains(alarms, "| `budget-spent` |") {
+		t.Error("docs/operations.md's alarm table does not list budget-spent")
 	}
 }
 

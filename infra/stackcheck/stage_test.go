@@ -80,10 +80,7 @@ func TestStageCheckRepositoryIsClean(t *testing.T) {
 }
 
 func TestStageGrants(t *testing.T) {
-	tmpl, err := Load("../../template.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tmpl := repositoryTemplate(t)
 	st, err := EvaluateStage(tmpl, StageParams{Stage: "prod"})
 	if err != nil {
 		t.Fatal(err)
