@@ -186,6 +186,19 @@ func wantSame(t *testing.T, what string, got, want *session.Session) {
 	}
 }
 
+// wantRefused checks a write the store refused: err is want, the session
+// written keeps its version, and the store still holds stored.
+func wantRefused(t *testing.T, st session.Store, what string, err, want error, s *session.Session, version int64, stored *session.Session) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("%s: err = %v, want %v", what, err, want)
+	}
+	if s.Version != version {
+		t.Errorf("%s changed Version to %d", what, s.Version)
+	}
+	wantSame(t, "stored session after "+what, mustGet(t, st, stored.BusinessID, stored.ID), stored)
+}
+
 // eventually polls check until it returns nil or IndexWait passes.
 func eventually(t *testing.T, what string, check func() error) {
 	t.Helper()
@@ -285,14 +298,7 @@ func testCreateTwice(t *testing.T, st session.Store) {
 	mustCreate(t, st, first)
 	second := fullSession(bizA, "s-twice")
 	second.Caller.Name = "Someone Else"
-	err := st.Create(context.Background(), second)
-	if !errors.Is(err, session.ErrExists) {
-		t.Fatalf("second Create: err = %v, want ErrExists", err)
-	}
-	if second.Version != 0 {
-		t.Errorf("failed Create changed Version to %d", second.Version)
-	}
-	wantSame(t, "stored session after a refused Create", mustGet(t, st, bizA, "s-twice"), first)
+	wantRefused(t, st, "a second Create", st.Create(context.Background(), second), session.ErrExists, second, 0, first)
 }
 
 func testCreateRequiresVersionZero(t *testing.T, st session.Store) {
@@ -407,22 +413,12 @@ func testStaleSave(t *testing.T, st session.Store) {
 
 	b.Append(session.RoleCaller, "from b", t0.Add(time.Minute))
 	b.Caller.Name = "Overwritten"
-	err := st.Save(context.Background(), b)
-	if !errors.Is(err, session.ErrConflict) {
-		t.Fatalf("stale Save: err = %v, want ErrConflict", err)
-	}
-	if b.Version != 1 {
-		t.Errorf("failed Save changed Version to %d", b.Version)
-	}
-	wantSame(t, "stored session after a stale Save", mustGet(t, st, bizA, s.ID), a)
+	wantRefused(t, st, "a stale Save", st.Save(context.Background(), b), session.ErrConflict, b, 1, a)
 
 	// A version from the future conflicts too.
 	c := mustGet(t, st, bizA, s.ID)
 	c.Version = 10
-	if err := st.Save(context.Background(), c); !errors.Is(err, session.ErrConflict) {
-		t.Fatalf("Save at a future version: err = %v, want ErrConflict", err)
-	}
-	wantSame(t, "stored session after a future-version Save", mustGet(t, st, bizA, s.ID), a)
+	wantRefused(t, st, "a future-version Save", st.Save(context.Background(), c), session.ErrConflict, c, 10, a)
 }
 
 func testSaveMissing(t *testing.T, st session.Store) {
