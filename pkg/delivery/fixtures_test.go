@@ -338,11 +338,7 @@ func lambdaRecord(t *testing.T, r streamtypes.Record, streamARN string) events.D
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := session.ToStreamAttributes(av)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
+		return sessiontest.StreamAttributes(t, av)
 	}
 	d := r.Dynamodb
 	// DynamoDB Local also lists index keys (gsi1pk) under Keys; DynamoDB

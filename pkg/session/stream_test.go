@@ -143,11 +143,7 @@ func TestStreamAttributesAllTypes(t *testing.T) {
 		"l":    &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberS{Value: "y"}, &types.AttributeValueMemberN{Value: "2"}}},
 		"m":    &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"k": &types.AttributeValueMemberBOOL{Value: false}}},
 	}
-	img, err := session.ToStreamAttributes(item)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, parsed := throughJSON(t, img)
+	raw, parsed := throughJSON(t, sessiontest.StreamAttributes(t, item))
 	want := `{"b":{"B":"AAEC"},"bool":{"BOOL":true},"bs":{"BS":["AQ==","Ag=="]},"l":{"L":[{"S":"y"},{"N":"2"}]},"m":{"M":{"k":{"BOOL":false}}},"n":{"N":"-1.5"},"ns":{"NS":["1","2"]},"null":{"NULL":true},"s":{"S":"x"},"ss":{"SS":["a","b"]}}`
 	if string(raw) != want {
 		t.Errorf("JSON:\n got %s\nwant %s", raw, want)
@@ -156,11 +152,7 @@ func TestStreamAttributesAllTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := session.ToStreamAttributes(back)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw2, _ := json.Marshal(again)
+	raw2, _ := json.Marshal(sessiontest.StreamAttributes(t, back))
 	if string(raw2) != want {
 		t.Errorf("round trip:\n got %s\nwant %s", raw2, want)
 	}
