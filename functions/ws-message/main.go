@@ -11,17 +11,6 @@
 // them, never at init.
 package main
 
-import (
-	"os"
+import "github.com/ahca/ahca/pkg/stack/turnstack"
 
-	"github.com/ahca/ahca/pkg/stack"
-	"github.com/ahca/ahca/pkg/stack/turnstack"
-	"github.com/ahca/ahca/pkg/stack/wsstack"
-	"github.com/ahca/ahca/pkg/wsapi"
-)
-
-func main() {
-	tc, err := turnstack.FromEnv(os.Getenv)
-	stack.Exit("ws-message", err)
-	wsstack.Start("ws-message", (*wsapi.Handlers).Message, turnstack.Option(tc))
-}
+func main() { turnstack.Start("ws-message") }

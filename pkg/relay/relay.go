@@ -56,6 +56,12 @@ func (g Gateway) Close(ctx context.Context, connectionID string) error {
 	return nil
 }
 
+// NewManagementAPI is the management client of one endpoint
+// (https://{domain}/{stage}), built from the function's AWS config.
+func NewManagementAPI(cfg aws.Config, endpoint string) ManagementAPI {
+	return apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) { o.BaseEndpoint = aws.String(endpoint) })
+}
+
 // Endpoints builds one management client per API endpoint and reuses it:
 // a Lambda learns the endpoint (https://{domain}/{stage}) from each event.
 type Endpoints struct {

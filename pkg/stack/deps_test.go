@@ -9,15 +9,29 @@ import (
 	"testing"
 )
 
+// links is what one function may link and must not.
+type links struct {
+	allow []string // module packages, without the github.com/ahca/ahca/ prefix
+	deny  []string // package path prefixes
+}
+
+// endstackLinks are the links of the functions that end sessions from
+// outside a turn (pkg/stack/endstack: ws-disconnect, session-sweeper):
+// pkg/sessionend, not the agents or the model.
+var endstackLinks = links{
+	allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/phone", "pkg/protocol", "pkg/relay", "pkg/secret",
+		"pkg/session", "pkg/sessionend", "pkg/speech", "pkg/stack", "pkg/stack/endstack", "pkg/sweep", "pkg/tenant"},
+	deny: []string{"github.com/openai/", "github.com/twilio/", "pkg/conversation", "pkg/intake", "pkg/aiagent", "pkg/tools", "pkg/prompt",
+		"pkg/knowledge", "pkg/llm", "pkg/wsapi", "pkg/twiliovoice", "pkg/email", "pkg/delivery", "text/template", "html/template",
+		"github.com/aws/aws-sdk-go-v2/service/sesv2"},
+}
+
 // linked states what each function may link: every package of this module
 // (an allowlist: a new one fails the test until it is added here, on
 // purpose), and third-party or standard packages it must not (a denylist of
 // the heavy or cold-start-costly ones). Built as make build builds them
 // (linux/arm64, -tags lambda.norpc).
-var linked = map[string]struct {
-	allow []string // module packages, without the github.com/ahca/ahca/ prefix
-	deny  []string // package path prefixes
-}{
+var linked = map[string]links{
 	// $connect admits (pkg/admission) without the turn engine.
 	"ws-connect": {
 		allow: []string{"pkg/admission", "pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/phone", "pkg/protocol", "pkg/relay",
@@ -25,15 +39,7 @@ var linked = map[string]struct {
 		deny: []string{"github.com/openai/", "pkg/conversation", "pkg/intake", "pkg/aiagent", "pkg/tools", "pkg/prompt", "pkg/knowledge", "pkg/booking",
 			"pkg/llm", "pkg/contact", "pkg/stack/turnstack", "pkg/email", "pkg/delivery", "text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2"},
 	},
-	// The functions that end sessions from outside a turn link
-	// pkg/sessionend, not the agents or the model.
-	"ws-disconnect": {
-		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/phone", "pkg/protocol", "pkg/relay", "pkg/secret",
-			"pkg/session", "pkg/sessionend", "pkg/speech", "pkg/stack", "pkg/stack/endstack", "pkg/sweep", "pkg/tenant"},
-		deny: []string{"github.com/openai/", "github.com/twilio/", "pkg/conversation", "pkg/intake", "pkg/aiagent", "pkg/tools", "pkg/prompt",
-			"pkg/knowledge", "pkg/llm", "pkg/wsapi", "pkg/twiliovoice", "pkg/email", "pkg/delivery", "text/template", "html/template",
-			"github.com/aws/aws-sdk-go-v2/service/sesv2"},
-	},
+	"ws-disconnect": endstackLinks,
 	"twilio-voice": {
 		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/phone", "pkg/secret", "pkg/session", "pkg/httplambda", "pkg/stack", "pkg/stack/voicestack", "pkg/tenant", "pkg/transcript", "pkg/twiliovoice"},
 		deny: []string{"github.com/openai/", "pkg/conversation", "pkg/intake", "pkg/tools", "pkg/prompt", "pkg/knowledge", "pkg/wsapi", "pkg/email", "pkg/delivery",
@@ -45,13 +51,7 @@ var linked = map[string]struct {
 			"pkg/session", "pkg/sessionend", "pkg/speech", "pkg/stack", "pkg/stack/turnstack", "pkg/stack/wsstack", "pkg/tenant", "pkg/tools", "pkg/transcript", "pkg/twiliovoice", "pkg/wsapi"},
 		deny: []string{"pkg/email", "pkg/delivery", "text/template", "html/template", "github.com/aws/aws-sdk-go-v2/service/sesv2"},
 	},
-	"session-sweeper": {
-		allow: []string{"pkg/agent", "pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/phone", "pkg/protocol", "pkg/relay", "pkg/secret",
-			"pkg/session", "pkg/sessionend", "pkg/speech", "pkg/stack", "pkg/stack/endstack", "pkg/sweep", "pkg/tenant"},
-		deny: []string{"github.com/openai/", "github.com/twilio/", "pkg/conversation", "pkg/intake", "pkg/aiagent", "pkg/tools", "pkg/prompt",
-			"pkg/knowledge", "pkg/llm", "pkg/wsapi", "pkg/twiliovoice", "pkg/email", "pkg/delivery", "text/template", "html/template",
-			"github.com/aws/aws-sdk-go-v2/service/sesv2"},
-	},
+	"session-sweeper": endstackLinks,
 	"web-assets": {
 		allow: []string{"pkg/awsenv", "pkg/awsretry", "pkg/business", "pkg/httplambda", "pkg/phone", "pkg/secret", "pkg/session",
 			"pkg/stack", "pkg/stack/webstack", "pkg/tenant", "pkg/webhost", "web"},

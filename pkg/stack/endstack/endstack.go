@@ -12,8 +12,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 
 	"github.com/ahca/ahca/pkg/awsretry"
 	"github.com/ahca/ahca/pkg/relay"
@@ -51,10 +49,7 @@ func FromEnv(getenv stack.Getenv) (Config, error) {
 func New(c Config) *sweep.Sweeper {
 	parts := stack.NewParts(c.Base)
 	ender := &sessionend.Ender{Store: parts.Sessions, Log: parts.Log}
-	cfg := c.AWS
-	poster := relay.Gateway{API: apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) {
-		o.BaseEndpoint = aws.String(c.ManagementEndpoint)
-	})}
+	poster := relay.Gateway{API: relay.NewManagementAPI(c.AWS, c.ManagementEndpoint)}
 	return &sweep.Sweeper{Sessions: parts.Sessions, Log: parts.Log,
 		End: func(ctx context.Context, biz tenant.ID, id string, now time.Time) (bool, error) {
 			return ender.EndIdle(ctx, poster, biz, id, now)

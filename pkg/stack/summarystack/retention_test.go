@@ -58,11 +58,11 @@ func TestTranscriptTTL(t *testing.T) {
 }
 
 func TestTranscriptRetentionSetting(t *testing.T) {
-	if _, err := newPipeline(env(with("TRANSCRIPT_RETENTION_DAYS", "-1"))); err == nil {
+	if _, err := newPipeline(with("TRANSCRIPT_RETENTION_DAYS", "-1")); err == nil {
 		t.Error("negative TRANSCRIPT_RETENTION_DAYS accepted")
 	}
 	for _, v := range []string{"0", "365"} {
-		if _, err := newPipeline(env(with("TRANSCRIPT_RETENTION_DAYS", v))); err != nil {
+		if _, err := newPipeline(with("TRANSCRIPT_RETENTION_DAYS", v)); err != nil {
 			t.Errorf("TRANSCRIPT_RETENTION_DAYS=%s: %v", v, err)
 		}
 	}

@@ -4,33 +4,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ahca/ahca/pkg/stack/stacktest"
 	"github.com/ahca/ahca/pkg/summary"
 )
 
-func env(vars map[string]string) func(string) string {
-	return func(k string) string { return vars[k] }
-}
-
-var lambdaEnv = map[string]string{
-	"AWS_REGION": "us-west-2", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret",
-	"TABLE_NAME": "ahca-dev-app", "CONFIG_BUCKET": "ahca-dev-config",
-}
-
-func with(kv ...string) map[string]string {
-	m := map[string]string{}
-	for k, v := range lambdaEnv {
-		m[k] = v
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = kv[i+1]
-	}
-	return m
-}
+// with is the function's environment with kv set (stacktest.Env), as
+// newPipeline reads it.
+func with(kv ...string) func(string) string { return stacktest.Getenv(stacktest.Env(kv...)) }
 
 func TestNewPipelineFromEnvironment(t *testing.T) {
 	tests := []struct {
 		name    string
-		env     map[string]string
+		env     func(string) string
 		wantErr string
 		wantLLM bool
 	}{
@@ -43,7 +28,7 @@ func TestNewPipelineFromEnvironment(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := newPipeline(env(tt.env))
+			p, err := newPipeline(tt.env)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err %v, want it to mention %q", err, tt.wantErr)

@@ -8,6 +8,7 @@ package turnstack
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -76,6 +77,15 @@ func Option(c Config) wsstack.Option {
 		h.Turns, h.Ender = e, e
 		return nil
 	}
+}
+
+// Start is ws-message's main: the $default route (one turn) of the
+// handlers wsstack builds, with the turn engine (Option) from the
+// environment.
+func Start(name string) {
+	c, err := FromEnv(os.Getenv)
+	stack.Exit(name, err)
+	wsstack.Start(name, (*wsapi.Handlers).Message, Option(c))
 }
 
 // equip gives the engine the model, the tools and the assistants. The

@@ -6,18 +6,15 @@ import (
 
 	"github.com/ahca/ahca/pkg/conversation"
 	"github.com/ahca/ahca/pkg/sessionend"
+	"github.com/ahca/ahca/pkg/stack/stacktest"
 	"github.com/ahca/ahca/pkg/stack/turnstack"
 	"github.com/ahca/ahca/pkg/stack/wsstack"
 )
 
 func TestOption(t *testing.T) {
-	env := map[string]string{
-		"AWS_REGION": "us-west-2", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "STAGE": "dev",
-		"TABLE_NAME": "ahca-dev-app", "CONFIG_BUCKET": "ahca-dev-config",
-		"OPENAI_API_KEY_REF": "ssm:/ahca/dev/openai-api-key", "OPENAI_MODEL": "gpt-4.1-mini",
-		"TWILIO_ACCOUNT_SID": "ssm:/ahca/dev/twilio-account-sid", "TWILIO_AUTH_TOKEN_REF": "ssm:/ahca/dev/twilio-auth-token",
-	}
-	getenv := func(k string) string { return env[k] }
+	env := stacktest.Env("OPENAI_API_KEY_REF", "ssm:/ahca/dev/openai-api-key", "OPENAI_MODEL", "gpt-4.1-mini",
+		"TWILIO_ACCOUNT_SID", "ssm:/ahca/dev/twilio-account-sid", "TWILIO_AUTH_TOKEN_REF", "ssm:/ahca/dev/twilio-auth-token")
+	getenv := stacktest.Getenv(env)
 	wc, err := wsstack.FromEnv(getenv)
 	if err != nil {
 		t.Fatal(err)

@@ -6,9 +6,16 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
+	// Business hours are read in each business's time zone; the zone
+	// database is embedded so the answer never depends on the image.
+	_ "time/tzdata"
+
+	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/ahca/ahca/pkg/awsenv"
+	"github.com/ahca/ahca/pkg/httplambda"
 	"github.com/ahca/ahca/pkg/secret"
 	"github.com/ahca/ahca/pkg/stack"
 	"github.com/ahca/ahca/pkg/twiliovoice"
@@ -72,6 +79,14 @@ func New(c Config) *twiliovoice.Handler {
 		Resolve:       resolver.Resolve,
 		Log:           parts.Log,
 	}
+}
+
+// Start is twilio-voice's main: build the handler from the environment,
+// then serve the webhooks behind the HTTP API.
+func Start(name string) {
+	c, err := FromEnv(os.Getenv)
+	stack.Exit(name, err)
+	lambda.Start(httplambda.Handler(New(c)))
 }
 
 // checkBaseURL requires an absolute URL with one of the schemes, no query

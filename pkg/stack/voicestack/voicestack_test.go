@@ -1,18 +1,17 @@
 package voicestack_test
 
 import (
+	"maps"
 	"strings"
 	"testing"
 
+	"github.com/ahca/ahca/pkg/stack/stacktest"
 	"github.com/ahca/ahca/pkg/stack/voicestack"
 )
 
 func TestFromEnv(t *testing.T) {
-	good := map[string]string{
-		"AWS_REGION": "us-west-2", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret",
-		"PUBLIC_BASE_URL": "https://voice0abc1.execute-api.us-west-2.amazonaws.com/", "WS_URL": "wss://ws0abc1.execute-api.us-west-2.amazonaws.com/dev",
-		"TWILIO_AUTH_TOKEN_REF": "ssm:/ahca/dev/twilio-auth-token", "CONFIG_BUCKET": "ahca-dev-config", "TABLE_NAME": "ahca-dev-app",
-	}
+	good := []string{"PUBLIC_BASE_URL", "https://voice0abc1.execute-api.us-west-2.amazonaws.com/", "WS_URL", "wss://ws0abc1.execute-api.us-west-2.amazonaws.com/dev",
+		"TWILIO_AUTH_TOKEN_REF", "ssm:/ahca/dev/twilio-auth-token"}
 	tests := []struct {
 		name    string
 		set     map[string]string
@@ -28,14 +27,9 @@ func TestFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{}
-			for k, v := range good {
-				env[k] = v
-			}
-			for k, v := range tt.set {
-				env[k] = v
-			}
-			c, err := voicestack.FromEnv(func(k string) string { return env[k] })
+			env := stacktest.Env(good...)
+			maps.Copy(env, tt.set)
+			c, err := voicestack.FromEnv(stacktest.Getenv(env))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v; want %q", err, tt.wantErr)

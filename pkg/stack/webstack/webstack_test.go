@@ -3,12 +3,13 @@ package webstack
 import (
 	"strings"
 	"testing"
+
+	"github.com/ahca/ahca/pkg/stack/stacktest"
 )
 
 func TestFromEnv(t *testing.T) {
-	env := map[string]string{"TABLE_NAME": "ahca-dev-app", "CONFIG_BUCKET": "ahca-dev-config", "AWS_REGION": "us-west-2", "STAGE": "dev",
-		"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"}
-	getenv := func(k string) string { return env[k] }
+	env := stacktest.Env()
+	getenv := stacktest.Getenv(env)
 	if _, err := FromEnv(getenv); err == nil || !strings.Contains(err.Error(), "WS_URL") {
 		t.Errorf("without WS_URL: %v, want an error naming it", err)
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 
 	"github.com/ahca/ahca/pkg/admission"
 	"github.com/ahca/ahca/pkg/relay"
@@ -76,13 +75,12 @@ func New(c Config, opts ...Option) (*wsapi.Handlers, error) {
 			return resolver.Resolve(ctx, ref)
 		}}
 	}
-	cfg := c.AWS
 	h := &wsapi.Handlers{
 		// Usage counters (issue 13): per-business budgets, atomic in the table.
 		Admit:   &admission.Opener{Store: parts.Sessions, Counters: Counters(parts), Now: time.Now, Log: parts.Log},
 		Configs: parts.Configs, Log: parts.Log, TrustedOrigins: c.TrustedOrigins, Phone: phone,
 		Posters: &wsapi.StagePosters{Override: c.ManagementEndpoint, Endpoints: relay.Endpoints{New: func(endpoint string) relay.ManagementAPI {
-			return apigatewaymanagementapi.NewFromConfig(cfg, func(o *apigatewaymanagementapi.Options) { o.BaseEndpoint = aws.String(endpoint) })
+			return relay.NewManagementAPI(c.AWS, endpoint)
 		}}},
 	}
 	for _, o := range opts {

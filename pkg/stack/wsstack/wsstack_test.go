@@ -4,16 +4,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ahca/ahca/pkg/stack/stacktest"
 	"github.com/ahca/ahca/pkg/stack/wsstack"
 )
 
 func TestFromEnv(t *testing.T) {
-	env := map[string]string{
-		"AWS_REGION": "us-west-2", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "STAGE": "dev",
-		"TABLE_NAME": "ahca-dev-app", "CONFIG_BUCKET": "ahca-dev-config", "WEB_ORIGIN": "https://a.example, https://b.example",
-		"WS_URL": "wss://ws0abc1.execute-api.us-west-2.amazonaws.com/dev", "TWILIO_AUTH_TOKEN_REF": "ssm:/ahca/dev/twilio-auth-token",
-	}
-	getenv := func(k string) string { return env[k] }
+	env := stacktest.Env("WEB_ORIGIN", "https://a.example, https://b.example",
+		"WS_URL", "wss://ws0abc1.execute-api.us-west-2.amazonaws.com/dev", "TWILIO_AUTH_TOKEN_REF", "ssm:/ahca/dev/twilio-auth-token")
+	getenv := stacktest.Getenv(env)
 	c, err := wsstack.FromEnv(getenv)
 	if err != nil {
 		t.Fatal(err)
