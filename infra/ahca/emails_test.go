@@ -3,42 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ahca/ahca/pkg/delivery"
 )
-
-// emSES is a fake SES v2 SendEmail endpoint recording what it accepts.
-type emSES struct {
-	mu   sync.Mutex
-	sent []string
-}
-
-func (f *emSES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/v2/email/outbound-emails" {
-		http.NotFound(w, r)
-		return
-	}
-	b, _ := io.ReadAll(r.Body)
-	f.mu.Lock()
-	f.sent = append(f.sent, string(b))
-	f.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]string{"MessageId": "ses-msg-1"})
-}
-
-func (f *emSES) count() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.sent)
-}
 
 func emails(ctx context.Context, args []string, out, errb *bytes.Buffer) int {
 	return run(ctx, append([]string{"emails"}, args...), strings.NewReader(""), out, errb)
@@ -59,31 +29,29 @@ func TestEmailsRedrive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ses := &emSES{}
-	srv := httptest.NewServer(ses)
-	defer srv.Close()
-	flags = append(flags, "--ses-endpoint", srv.URL)
+	ses, sesURL := newFlakySES(t, 0)
+	flags = append(flags, "--ses-endpoint", sesURL)
 
 	code, out, errOut := txRun(t, emails, append([]string{"redrive", "--dry-run"}, flags...)...)
 	if code != exitOK || !strings.Contains(out, "superior-fencing  s-dead") || !strings.Contains(out, "SES: 503") {
 		t.Fatalf("dry run: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if ses.count() != 0 {
+	if len(ses.emails()) != 0 {
 		t.Fatal("a dry run sent mail")
 	}
 
 	code, out, errOut = txRun(t, emails, append([]string{"redrive", "--business", "superior-fencing"}, flags...)...)
-	if code != exitOK || !strings.Contains(out, "sent    superior-fencing/s-dead: business email (provider id ses-msg-1)") ||
+	if code != exitOK || !strings.Contains(out, "sent    superior-fencing/s-dead: business email (provider id flaky-1)") ||
 		!strings.Contains(out, "1 dead letter(s) redriven, 0 still failing") {
 		t.Fatalf("redrive: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	if ses.count() != 1 || !strings.Contains(ses.sent[0], "Jamie Rivera") {
-		t.Fatalf("SES got %d messages: %v", ses.count(), ses.sent)
+	if sent := ses.emails(); len(sent) != 1 || !strings.Contains(sent[0].Text, "Jamie Rivera") {
+		t.Fatalf("SES got %d messages: %v", len(sent), sent)
 	}
 	// Nothing left: every business, again.
 	code, out, _ = txRun(t, emails, append([]string{"redrive"}, flags...)...)
-	if code != exitOK || !strings.Contains(out, "0 dead letter(s) redriven") || ses.count() != 1 {
-		t.Errorf("second redrive: exit %d, %d sent\n%s", code, ses.count(), out)
+	if code != exitOK || !strings.Contains(out, "0 dead letter(s) redriven") || len(ses.emails()) != 1 {
+		t.Errorf("second redrive: exit %d, %d sent\n%s", code, len(ses.emails()), out)
 	}
 }
 
