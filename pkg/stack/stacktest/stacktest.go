@@ -2,6 +2,11 @@
 // and its subpackages) a function's environment, as template.yaml sets it.
 package stacktest
 
+import (
+	"strings"
+	"testing"
+)
+
 // Env is the environment every function reads (stack.BaseFromEnv: the
 // region, credentials, table, config bucket and stage) with kv, name and
 // value pairs, set over it; an empty value reads as unset.
@@ -23,4 +28,21 @@ func Env(kv ...string) map[string]string {
 // getenv a FromEnv takes.
 func Getenv(env map[string]string) func(string) string {
 	return func(name string) string { return env[name] }
+}
+
+// Built checks what a FromEnv or a constructor returned against wantErr:
+// "" wants no error, anything else an error that mentions it. It fails t
+// otherwise and reports whether there is a built value to check further.
+func Built(t testing.TB, err error, wantErr string) bool {
+	t.Helper()
+	if wantErr == "" {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return true
+	}
+	if err == nil || !strings.Contains(err.Error(), wantErr) {
+		t.Fatalf("error %v; want one that mentions %q", err, wantErr)
+	}
+	return false
 }

@@ -1,7 +1,6 @@
 package summarystack
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/ahca/ahca/pkg/stack/stacktest"
@@ -29,14 +28,8 @@ func TestNewPipelineFromEnvironment(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := newPipeline(tt.env)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err %v, want it to mention %q", err, tt.wantErr)
-				}
+			if !stacktest.Built(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			s, ok := p.Summarizer.(*summary.Summarizer)
 			if !ok || (s.LLM != nil) != tt.wantLLM {

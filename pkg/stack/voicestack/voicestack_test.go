@@ -30,14 +30,8 @@ func TestFromEnv(t *testing.T) {
 			env := stacktest.Env(good...)
 			maps.Copy(env, tt.set)
 			c, err := voicestack.FromEnv(stacktest.Getenv(env))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v; want %q", err, tt.wantErr)
-				}
+			if !stacktest.Built(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			h := voicestack.New(c)
 			if strings.HasSuffix(h.PublicBaseURL, "/") || h.Calls == nil || h.Configs == nil || h.AuthToken == nil || h.Resolve == nil {
