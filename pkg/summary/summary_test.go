@@ -8,6 +8,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/ahca/ahca/internal/testtext"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/llm"
 	"github.com/ahca/ahca/pkg/llm/chathttp"
@@ -206,12 +207,8 @@ Agent: Sorry to hear [interrupted]`
 	if !strings.HasPrefix(breq.Messages[0].Content, strings.ReplaceAll(summary.DefaultPrompt, "{businessName}", "Bravo Web")) {
 		t.Errorf("built-in prompt not used:\n%s", breq.Messages[0].Content)
 	}
-	for _, want := range []string{"Channel: web chat", "Started: Sun 1 Nov 2026 11:58 PM EST", "Outcome: the conversation stopped before it was finished",
-		"Not collected: phone number, email address"} {
-		if !strings.Contains(breq.Messages[1].Content, want) {
-			t.Errorf("bravo user message lacks %q:\n%s", want, breq.Messages[1].Content)
-		}
-	}
+	testtext.Check(t, "bravo user message", breq.Messages[1].Content, []string{"Channel: web chat", "Started: Sun 1 Nov 2026 11:58 PM EST",
+		"Outcome: the conversation stopped before it was finished", "Not collected: phone number, email address"}, nil)
 	if breq.Model != "" {
 		t.Errorf("model %q, want the client's default", breq.Model)
 	}
@@ -234,11 +231,7 @@ func TestRenderBoundsLongConversations(t *testing.T) {
 	if len(out) > summary.MaxTranscriptChars+1000 {
 		t.Errorf("rendered %d bytes", len(out))
 	}
-	for _, want := range []string{"Caller: FIRST ", "lines left out]", "Agent: LAST"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("render lacks %q", want)
-		}
-	}
+	testtext.Check(t, "render", out, []string{"Caller: FIRST ", "lines left out]", "Agent: LAST"}, nil)
 	if !strings.Contains(out, "é…") || strings.Contains(out, "\uFFFD") {
 		t.Error("long turn not cut cleanly at a rune boundary")
 	}
@@ -337,16 +330,9 @@ func TestRequestSaysWhatTheEmailShows(t *testing.T) {
 	tr.Emergency = &transcript.Emergency{Pressed: true, Result: transcript.TransferNotAnswered}
 	tr.Booking = &transcript.Booking{Start: time.Date(2026, 12, 8, 18, 0, 0, 0, time.UTC)}
 	user := summary.Request(acme, tr).Messages[1].Content
-	for _, want := range []string{
+	testtext.Check(t, "user message", user, []string{
 		"EMERGENCY: the caller pressed # for the on-call line, and nobody answered.",
 		"Appointment booked: Tue, Dec 8, 2026 at 10:00 AM PST",
 		"do not say there is no number to call back",
-	} {
-		if !strings.Contains(user, want) {
-			t.Errorf("user message lacks %q:\n%s", want, user)
-		}
-	}
-	if strings.Contains(user, "9995550000") {
-		t.Errorf("the caller id reached the model:\n%s", user)
-	}
+	}, []string{"9995550000"}) // the caller id never reaches the model
 }
