@@ -107,59 +107,66 @@ func startTestStack(tb testing.TB, o devOptions) *devStack {
 	return stack
 }
 
+// onBothStores runs f as a subtest on the memory store and on a new table
+// named table-<nanoseconds> in DynamoDB Local; f starts the stack with o.
+func onBothStores(t *testing.T, table string, f func(t *testing.T, o devOptions)) {
+	for _, o := range []devOptions{{Store: "memory"}, {Store: "dynamodb", Table: fmt.Sprintf("%s-%d", table, time.Now().UnixNano())}} {
+		t.Run(o.Store, func(t *testing.T) {
+			if o.Store == "dynamodb" {
+				o.DynamoDBEndpoint = sessiontest.DynamoEndpoint(t)
+			}
+			f(t, o)
+		})
+	}
+}
+
 // The whole local stack, over a real WebSocket: every configured business
 // completes an intake, on both stores.
 func TestDevStackIntakeEveryBusiness(t *testing.T) {
-	stores := []devOptions{{Store: "memory"}, {Store: "dynamodb", Table: fmt.Sprintf("dev-test-%d", time.Now().UnixNano())}}
 	dialogues := map[string][]string{
 		"superior-fencing": {"My fence blew down in the storm", "My name is Jamie Rivera", "503 555 0142", "yes"},
 		"sherpaprompt":     {"How much is the team plan?", "I'd like a demo", "This is Sam Lee", "sam dot lee at example dot com", "next Tuesday at 10am", "yes", "yes"},
 		"maple-street-vet": {"I need a refill for my dog's medication", "Priya Shah", "five four one five five five zero one nine nine", "yes"},
 	}
-	for _, o := range stores {
-		t.Run(o.Store, func(t *testing.T) {
-			if o.Store == "dynamodb" {
-				o.DynamoDBEndpoint = sessiontest.DynamoEndpoint(t)
-			}
-			stack := startTestStack(t, o)
-			for biz, lines := range dialogues {
-				t.Run(biz, func(t *testing.T) {
-					c := dialBusiness(t, stack, biz)
-					greeting, frames := c.turn(`{"type":"setup"}`)
-					if greeting == "" || frames[0]["type"] != "session_ready" || frames[0]["businessId"] != biz {
-						t.Fatalf("setup frames = %v", frames)
+	onBothStores(t, "dev-test", func(t *testing.T, o devOptions) {
+		stack := startTestStack(t, o)
+		for biz, lines := range dialogues {
+			t.Run(biz, func(t *testing.T) {
+				c := dialBusiness(t, stack, biz)
+				greeting, frames := c.turn(`{"type":"setup"}`)
+				if greeting == "" || frames[0]["type"] != "session_ready" || frames[0]["businessId"] != biz {
+					t.Fatalf("setup frames = %v", frames)
+				}
+				var last, all []map[string]any
+				var replies []string
+				for _, line := range lines {
+					var reply string
+					if reply, last = c.turn(say(line)); len(last) == 0 {
+						t.Fatalf("no reply to %q", line)
 					}
-					var last, all []map[string]any
-					var replies []string
-					for _, line := range lines {
-						var reply string
-						if reply, last = c.turn(say(line)); len(last) == 0 {
-							t.Fatalf("no reply to %q", line)
-						}
-						replies = append(replies, reply)
-						all = append(all, last...)
+					replies = append(replies, reply)
+					all = append(all, last...)
+				}
+				if biz == "sherpaprompt" { // knowledge and booking with no API key
+					if !strings.Contains(replies[0], "$249") {
+						t.Errorf("knowledge answer = %q, want the Team plan's price", replies[0])
 					}
-					if biz == "sherpaprompt" { // knowledge and booking with no API key
-						if !strings.Contains(replies[0], "$249") {
-							t.Errorf("knowledge answer = %q, want the Team plan's price", replies[0])
-						}
-						if !slices.ContainsFunc(all, func(f map[string]any) bool { return f["type"] == "appointment_created" }) {
-							t.Errorf("no appointment_created frame: %v", replies)
-						}
+					if !slices.ContainsFunc(all, func(f map[string]any) bool { return f["type"] == "appointment_created" }) {
+						t.Errorf("no appointment_created frame: %v", replies)
 					}
-					if !slices.ContainsFunc(last, func(f map[string]any) bool { return f["type"] == "end" }) {
-						// end follows the closing reply
-						ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-						defer cancel()
-						_, data, err := c.c.Read(ctx)
-						if err != nil || !strings.Contains(string(data), `"end"`) {
-							t.Fatalf("no end frame after the closing: %s %v", data, err)
-						}
+				}
+				if !slices.ContainsFunc(last, func(f map[string]any) bool { return f["type"] == "end" }) {
+					// end follows the closing reply
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					defer cancel()
+					_, data, err := c.c.Read(ctx)
+					if err != nil || !strings.Contains(string(data), `"end"`) {
+						t.Fatalf("no end frame after the closing: %s %v", data, err)
 					}
-				})
-			}
-		})
-	}
+				}
+			})
+		}
+	})
 }
 
 func TestDevStackServesPageAndBusinesses(t *testing.T) {
@@ -274,60 +281,55 @@ func (r *benchRun) report(b *testing.B, postsUnit string) {
 // transcript record and exactly one summary email in the outbox, from the
 // business's own branding, on both stores.
 func TestDevStackIntakeProducesTranscriptAndOneEmail(t *testing.T) {
-	for _, o := range []devOptions{{Store: "memory"}, {Store: "dynamodb", Table: fmt.Sprintf("dev-mail-%d", time.Now().UnixNano())}} {
-		t.Run(o.Store, func(t *testing.T) {
-			if o.Store == "dynamodb" {
-				o.DynamoDBEndpoint = sessiontest.DynamoEndpoint(t)
+	onBothStores(t, "dev-mail", func(t *testing.T, o devOptions) {
+		stack := startTestStack(t, o)
+		c := dialBusiness(t, stack, "superior-fencing")
+		c.turn(`{"type":"setup"}`)
+		for _, line := range []string{`My fence blew down <script>alert(1)</script>`, "My name is Jamie Rivera", "503 555 0142", "yes"} {
+			c.turn(say(line))
+		}
+		var entries []email.OutboxEntry
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) { // delivery runs in the background, like the stream
+			entries, _ = stack.Outbox.List()
+			if len(entries) > 0 {
+				break
 			}
-			stack := startTestStack(t, o)
-			c := dialBusiness(t, stack, "superior-fencing")
-			c.turn(`{"type":"setup"}`)
-			for _, line := range []string{`My fence blew down <script>alert(1)</script>`, "My name is Jamie Rivera", "503 555 0142", "yes"} {
-				c.turn(say(line))
-			}
-			var entries []email.OutboxEntry
-			deadline := time.Now().Add(10 * time.Second)
-			for time.Now().Before(deadline) { // delivery runs in the background, like the stream
-				entries, _ = stack.Outbox.List()
-				if len(entries) > 0 {
-					break
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
-			if len(entries) != 1 {
-				t.Fatalf("outbox has %d emails, want 1", len(entries))
-			}
-			e := entries[0]
-			if !strings.Contains(e.Subject, "Jamie Rivera") || !slices.Equal(e.To, []string{"office@superior-fence.example"}) {
-				t.Errorf("email = %+v", e)
-			}
-			m, err := stack.Outbox.Message(e.Name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if strings.Contains(m.HTML, "<script>alert") || !strings.Contains(m.HTML, "Superior Fence") {
-				t.Errorf("email HTML not escaped or not branded")
-			}
-			recs, err := stack.Records.ListTranscripts(context.Background(), "superior-fencing", time.Time{}, 10)
-			if err != nil || len(recs) != 1 || recs[0].Caller.Name != "Jamie Rivera" {
-				t.Fatalf("transcripts = %+v, %v", recs, err)
-			}
-			resp, err := http.Get(stack.URL + "/dev/outbox/")
-			if err != nil {
-				t.Fatal(err)
-			}
-			page, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 || !strings.Contains(string(page), "Jamie Rivera") || strings.Contains(string(page), "<script>alert") {
-				t.Errorf("/dev/outbox/ = %d, want the email listed and escaped:\n%.400s", resp.StatusCode, page)
-			}
-			// The connection's close ($disconnect) must not send a second email.
-			stack.Stop(context.Background())
-			if entries, _ := stack.Outbox.List(); len(entries) != 1 {
-				t.Errorf("outbox has %d emails after shutdown, want 1", len(entries))
-			}
-		})
-	}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if len(entries) != 1 {
+			t.Fatalf("outbox has %d emails, want 1", len(entries))
+		}
+		e := entries[0]
+		if !strings.Contains(e.Subject, "Jamie Rivera") || !slices.Equal(e.To, []string{"office@superior-fence.example"}) {
+			t.Errorf("email = %+v", e)
+		}
+		m, err := stack.Outbox.Message(e.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(m.HTML, "<script>alert") || !strings.Contains(m.HTML, "Superior Fence") {
+			t.Errorf("email HTML not escaped or not branded")
+		}
+		recs, err := stack.Records.ListTranscripts(context.Background(), "superior-fencing", time.Time{}, 10)
+		if err != nil || len(recs) != 1 || recs[0].Caller.Name != "Jamie Rivera" {
+			t.Fatalf("transcripts = %+v, %v", recs, err)
+		}
+		resp, err := http.Get(stack.URL + "/dev/outbox/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(page), "Jamie Rivera") || strings.Contains(string(page), "<script>alert") {
+			t.Errorf("/dev/outbox/ = %d, want the email listed and escaped:\n%.400s", resp.StatusCode, page)
+		}
+		// The connection's close ($disconnect) must not send a second email.
+		stack.Stop(context.Background())
+		if entries, _ := stack.Outbox.List(); len(entries) != 1 {
+			t.Errorf("outbox has %d emails after shutdown, want 1", len(entries))
+		}
+	})
 }
 
 // The banner names every enabled feature whose reference does not resolve

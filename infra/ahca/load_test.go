@@ -16,8 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/ahca/ahca/pkg/session/sessiontest"
 )
 
 func TestPercentile(t *testing.T) {
@@ -184,86 +182,80 @@ func TestDevMetricsCapacityAndSub(t *testing.T) {
 // `ahca load` end to end: a few web and phone conversations against the
 // local stack, through the command line, with its JSON report.
 func TestLoadAgainstDevStack(t *testing.T) {
-	stores := []devOptions{{Store: "memory"}, {Store: "dynamodb", Table: fmt.Sprintf("load-test-%d", time.Now().UnixNano())}}
-	for _, o := range stores {
-		t.Run(o.Store, func(t *testing.T) {
-			if o.Store == "dynamodb" {
-				o.DynamoDBEndpoint = sessiontest.DynamoEndpoint(t)
+	onBothStores(t, "load-test", func(t *testing.T, o devOptions) {
+		o.now = loadClock
+		stack := startTestStack(t, o)
+		report := filepath.Join(t.TempDir(), "load.json")
+		var stdout, stderr bytes.Buffer
+		const n, m = 5, 3
+		code := run(context.Background(), []string{"load", "--url", stack.URL, "--configs", "../../configs",
+			"--conversations", strconv.Itoa(n), "--turns", strconv.Itoa(m), "--ramp", "0s", "--json", report}, nil, &stdout, &stderr)
+		if code != exitOK {
+			t.Fatalf("ahca load = %d\n%s\n%s", code, stdout.String(), stderr.String())
+		}
+		data, err := os.ReadFile(report)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep loadReport
+		if err := json.Unmarshal(data, &rep); err != nil {
+			t.Fatal(err)
+		}
+		c := rep.Counts
+		if c.TurnsSent != n*m || c.TurnsAnswered != n*m || c.TurnsLost != 0 || c.TurnsFailed != 0 || c.TurnsMissing != 0 || c.EndedEarly != 0 {
+			t.Errorf("counts = %+v, want %d turns all answered and stored\n%s", c, n*m, stdout.String())
+		}
+		if c.ByChannel["web"] != 3 || c.ByChannel["phone"] != 2 || c.TranscriptsChecked != n || c.TranscriptsMissing != 0 {
+			t.Errorf("channels / transcripts = %+v", c)
+		}
+		if c.WebhookRequests != 2*3 { // voice, Connect action, status callback per call
+			t.Errorf("%d webhook requests, want 6", c.WebhookRequests)
+		}
+		if rep.Latency.FirstPhrase.N != n*m || rep.Latency.LastPhrase.P50 < rep.Latency.FirstPhrase.P50 || rep.Replies.PhrasesPerReply < 1 || rep.Replies.WordsPerReply < 3 {
+			t.Errorf("latency / replies = %+v %+v", rep.Latency, rep.Replies)
+		}
+		s := rep.Server
+		if s == nil {
+			t.Fatalf("no server counters: %s", rep.ServerNote)
+		}
+		// Every prompt and setup frame is one ws-message invocation; each
+		// reply at least one post.
+		if got := s.Functions["ws-message"].Invocations; got != n*m+n {
+			t.Errorf("ws-message invocations = %d, want %d (turns + setups)", got, n*m+n)
+		}
+		if s.APIGateway.MessagesIn != n*m+n || s.APIGateway.MessagesOut < n*m {
+			t.Errorf("api gateway = %+v", s.APIGateway)
+		}
+		for _, fn := range []string{"ws-connect", "ws-disconnect"} {
+			if got := s.Functions[fn].Invocations; got != n {
+				t.Errorf("%s invocations = %d, want %d", fn, got, n)
 			}
-			o.now = loadClock
-			stack := startTestStack(t, o)
-			report := filepath.Join(t.TempDir(), "load.json")
-			var stdout, stderr bytes.Buffer
-			const n, m = 5, 3
-			code := run(context.Background(), []string{"load", "--url", stack.URL, "--configs", "../../configs",
-				"--conversations", strconv.Itoa(n), "--turns", strconv.Itoa(m), "--ramp", "0s", "--json", report}, nil, &stdout, &stderr)
-			if code != exitOK {
-				t.Fatalf("ahca load = %d\n%s\n%s", code, stdout.String(), stderr.String())
+		}
+		if got := s.Functions["twilio-voice"].Invocations; got != 6 {
+			t.Errorf("twilio-voice invocations = %d, want 6", got)
+		}
+		if s.Emails < 1 || s.Functions["email-summary"].Invocations < 1 {
+			t.Errorf("no summary delivered: emails %d, email-summary %+v", s.Emails, s.Functions["email-summary"])
+		}
+		reads, writes, ru, wu := s.storeTotals()
+		if o.Store == "dynamodb" {
+			// The hot path is one read and one write per turn; connects,
+			// disconnects and the summaries add some.
+			if reads < n*m || writes < n*m || ru <= 0 || wu < float64(writes) {
+				t.Errorf("store: %d reads, %d writes, %v / %v units\n%s", reads, writes, ru, wu, stdout.String())
 			}
-			data, err := os.ReadFile(report)
-			if err != nil {
-				t.Fatal(err)
+			if put := s.DynamoDB["PutItem"]; put.Unreported > 0 || put.IndexUnits["byConnection"] <= 0 {
+				t.Errorf("PutItem capacity not reported by index: %+v", put)
 			}
-			var rep loadReport
-			if err := json.Unmarshal(data, &rep); err != nil {
-				t.Fatal(err)
+		} else if reads != 0 || writes != 0 {
+			t.Errorf("embedded store counted DynamoDB calls: %d %d", reads, writes)
+		}
+		for _, want := range []string{"0 lost (no reply)", "first phrase:", "store:", "ws-message"} {
+			if !strings.Contains(stdout.String(), want) {
+				t.Errorf("output lacks %q:\n%s", want, stdout.String())
 			}
-			c := rep.Counts
-			if c.TurnsSent != n*m || c.TurnsAnswered != n*m || c.TurnsLost != 0 || c.TurnsFailed != 0 || c.TurnsMissing != 0 || c.EndedEarly != 0 {
-				t.Errorf("counts = %+v, want %d turns all answered and stored\n%s", c, n*m, stdout.String())
-			}
-			if c.ByChannel["web"] != 3 || c.ByChannel["phone"] != 2 || c.TranscriptsChecked != n || c.TranscriptsMissing != 0 {
-				t.Errorf("channels / transcripts = %+v", c)
-			}
-			if c.WebhookRequests != 2*3 { // voice, Connect action, status callback per call
-				t.Errorf("%d webhook requests, want 6", c.WebhookRequests)
-			}
-			if rep.Latency.FirstPhrase.N != n*m || rep.Latency.LastPhrase.P50 < rep.Latency.FirstPhrase.P50 || rep.Replies.PhrasesPerReply < 1 || rep.Replies.WordsPerReply < 3 {
-				t.Errorf("latency / replies = %+v %+v", rep.Latency, rep.Replies)
-			}
-			s := rep.Server
-			if s == nil {
-				t.Fatalf("no server counters: %s", rep.ServerNote)
-			}
-			// Every prompt and setup frame is one ws-message invocation; each
-			// reply at least one post.
-			if got := s.Functions["ws-message"].Invocations; got != n*m+n {
-				t.Errorf("ws-message invocations = %d, want %d (turns + setups)", got, n*m+n)
-			}
-			if s.APIGateway.MessagesIn != n*m+n || s.APIGateway.MessagesOut < n*m {
-				t.Errorf("api gateway = %+v", s.APIGateway)
-			}
-			for _, fn := range []string{"ws-connect", "ws-disconnect"} {
-				if got := s.Functions[fn].Invocations; got != n {
-					t.Errorf("%s invocations = %d, want %d", fn, got, n)
-				}
-			}
-			if got := s.Functions["twilio-voice"].Invocations; got != 6 {
-				t.Errorf("twilio-voice invocations = %d, want 6", got)
-			}
-			if s.Emails < 1 || s.Functions["email-summary"].Invocations < 1 {
-				t.Errorf("no summary delivered: emails %d, email-summary %+v", s.Emails, s.Functions["email-summary"])
-			}
-			reads, writes, ru, wu := s.storeTotals()
-			if o.Store == "dynamodb" {
-				// The hot path is one read and one write per turn; connects,
-				// disconnects and the summaries add some.
-				if reads < n*m || writes < n*m || ru <= 0 || wu < float64(writes) {
-					t.Errorf("store: %d reads, %d writes, %v / %v units\n%s", reads, writes, ru, wu, stdout.String())
-				}
-				if put := s.DynamoDB["PutItem"]; put.Unreported > 0 || put.IndexUnits["byConnection"] <= 0 {
-					t.Errorf("PutItem capacity not reported by index: %+v", put)
-				}
-			} else if reads != 0 || writes != 0 {
-				t.Errorf("embedded store counted DynamoDB calls: %d %d", reads, writes)
-			}
-			for _, want := range []string{"0 lost (no reply)", "first phrase:", "store:", "ws-message"} {
-				if !strings.Contains(stdout.String(), want) {
-					t.Errorf("output lacks %q:\n%s", want, stdout.String())
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // The in-process stack with the stand-in model: the AI agent answers, and
