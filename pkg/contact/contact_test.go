@@ -1,6 +1,10 @@
 package contact
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/ahca/ahca/pkg/speech/speechtest"
+)
 
 func TestNormalizeEmail(t *testing.T) {
 	tests := []struct {
@@ -57,7 +61,7 @@ func TestNormalizeEmail(t *testing.T) {
 }
 
 func TestNormalizeName(t *testing.T) {
-	tests := []struct{ in, want string }{
+	speechtest.Table(t, "NormalizeName", NormalizeName, [][2]string{
 		{"Jamie", "Jamie"},
 		{"  jamie   rivera ", "Jamie Rivera"},
 		{"JAMIE RIVERA", "Jamie Rivera"},
@@ -90,10 +94,5 @@ func TestNormalizeName(t *testing.T) {
 		{"", ""},
 		{"   ", ""},
 		{"123 ...", ""},
-	}
-	for _, tt := range tests {
-		if got := NormalizeName(tt.in); got != tt.want {
-			t.Errorf("NormalizeName(%q) = %q; want %q", tt.in, got, tt.want)
-		}
-	}
+	})
 }
