@@ -4,11 +4,10 @@ import (
 	"testing"
 
 	"github.com/ahca/ahca/pkg/speech"
-	"github.com/ahca/ahca/pkg/speech/speechtest"
 )
 
 func TestCleanReason(t *testing.T) {
-	speechtest.Table(t, "cleanReason", cleanReason, [][2]string{
+	tests := []struct{ in, want string }{
 		{"Um, so, I'm calling because my fence blew down.", "My fence blew down"},
 		{"yeah I need to get a quote for a new gate", "Get a quote for a new gate"},
 		{"I'd like a quote for a cedar fence", "I'd like a quote for a cedar fence"},
@@ -17,7 +16,12 @@ func TestCleanReason(t *testing.T) {
 		{"  well, basically the gate's broken  ", "The gate's broken"},
 		{"Hi", ""},
 		{"", ""},
-	})
+	}
+	for _, tt := range tests {
+		if got := cleanReason(tt.in); got != tt.want {
+			t.Errorf("cleanReason(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
 }
 
 func TestLeftover(t *testing.T) {
@@ -123,12 +127,17 @@ func TestFindQuestions(t *testing.T) {
 }
 
 func TestMentionedField(t *testing.T) {
-	speechtest.Table(t, "mentionedField", mentionedField, [][2]string{
+	tests := []struct{ in, want string }{
 		{"the number is wrong", fieldPhone},
 		{"you spelled my name wrong", fieldName},
 		{"the email", fieldEmail},
 		{"the reason", fieldReason},
 		{"my name and number", ""},
 		{"no", ""},
-	})
+	}
+	for _, tt := range tests {
+		if got := mentionedField(tt.in); got != tt.want {
+			t.Errorf("mentionedField(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
 }
