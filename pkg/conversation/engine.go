@@ -6,6 +6,7 @@
 package conversation
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -99,12 +100,7 @@ func (e *Engine) now() time.Time {
 	return time.Now()
 }
 
-func (e *Engine) log() *slog.Logger {
-	if e.Log != nil {
-		return e.Log
-	}
-	return slog.Default()
-}
+func (e *Engine) log() *slog.Logger { return cmp.Or(e.Log, slog.Default()) }
 
 func (e *Engine) newID() string {
 	if e.NewID != nil {

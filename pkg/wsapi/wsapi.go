@@ -6,6 +6,7 @@
 package wsapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -263,12 +264,7 @@ func (h *Handlers) refuse(ctx context.Context, r *Refusal) (events.APIGatewayPro
 	return respond(r.Status, reason), nil
 }
 
-func (h *Handlers) log() *slog.Logger {
-	if h.Log != nil {
-		return h.Log
-	}
-	return slog.Default()
-}
+func (h *Handlers) log() *slog.Logger { return cmp.Or(h.Log, slog.Default()) }
 
 func respond(status int, body string) events.APIGatewayProxyResponse {
 	return events.APIGatewayProxyResponse{StatusCode: status, Body: body, Headers: map[string]string{"Content-Type": "text/plain; charset=utf-8"}}
