@@ -12,9 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/delivery"
@@ -111,7 +109,7 @@ func emailsRedrive(ctx context.Context, inv *invocation, f *redriveFlags) int {
 			}
 		})
 	default:
-		providers.Resolver = secret.NewResolver(secret.Options{SSM: ssm.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg)})
+		providers.Resolver = secret.NewResolver(secret.Options{SSM: secret.NewSSM(cfg), SecretsManager: secret.NewSecretsManager(cfg)})
 		providers.SES = sesv2.NewFromConfig(cfg)
 	}
 	p := emaildelivery.New(emaildelivery.Options{

@@ -7,24 +7,17 @@ import (
 	"os"
 	"sync"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 )
 
-// SSMAPI is the part of *ssm.Client the [Resolver] uses. It is an interface
-// so that tests can substitute a fake, although the tests in this module use
-// the real client against package secrettest, to exercise the wire protocol
-// too.
+// SSMAPI reads an SSM parameter's value, decrypted ([NewSSM]). Tests in
+// this module use NewSSM against package secrettest's wire-level fake.
 type SSMAPI interface {
-	GetParameter(ctx context.Context, in *ssm.GetParameterInput, optFns ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+	GetParameter(ctx context.Context, name string) (string, error)
 }
 
-// SecretsManagerAPI is the part of *secretsmanager.Client the [Resolver]
-// uses.
+// SecretsManagerAPI reads a secret's SecretString ([NewSecretsManager]).
 type SecretsManagerAPI interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	GetSecretValue(ctx context.Context, id string) (string, error)
 }
 
 // DefaultTTL is how long a resolved SSM or Secrets Manager value is reused
@@ -140,14 +133,6 @@ func NewResolver(opts Options) *Resolver {
 		cache:     make(map[Ref]cached),
 		inflight:  make(map[Ref]*fetch),
 	}
-	// A typed nil client (var c *ssm.Client; Options{SSM: c}) is a non-nil
-	// interface that would panic on use; treat it as "not configured".
-	if c, ok := r.ssm.(*ssm.Client); ok && c == nil {
-		r.ssm = nil
-	}
-	if c, ok := r.sm.(*secretsmanager.Client); ok && c == nil {
-		r.sm = nil
-	}
 	if r.lookupEnv == nil {
 		r.lookupEnv = os.LookupEnv
 	}
@@ -157,7 +142,6 @@ func NewResolver(opts Options) *Resolver {
 	if r.failTTL == 0 {
 		r.failTTL = DefaultFailureTTL
 	}
-
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -330,40 +314,26 @@ func (r *Resolver) fetchSSM(ctx context.Context, ref Ref) (string, error) {
 	if r.ssm == nil {
 		return "", fmt.Errorf("secret %s: no SSM client configured", ref)
 	}
-	out, err := r.ssm.GetParameter(ctx, &ssm.GetParameterInput{
-		Name:           aws.String(ref.Name),
-		WithDecryption: aws.Bool(true),
-	})
-	if err != nil {
+	v, err := r.ssm.GetParameter(ctx, ref.Name)
+	switch {
+	case err != nil:
 		return "", fmt.Errorf("secret %s: %w", ref, err)
-	}
-	if out == nil || out.Parameter == nil || out.Parameter.Value == nil {
-		return "", fmt.Errorf("secret %s: SSM returned no parameter value", ref)
-	}
-	if *out.Parameter.Value == "" {
+	case v == "":
 		return "", fmt.Errorf("secret %s: SSM parameter is empty", ref)
 	}
-	return *out.Parameter.Value, nil
+	return v, nil
 }
 
 func (r *Resolver) fetchSecretsManager(ctx context.Context, ref Ref) (string, error) {
 	if r.sm == nil {
 		return "", fmt.Errorf("secret %s: no Secrets Manager client configured", ref)
 	}
-	out, err := r.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
-		SecretId: aws.String(ref.Name),
-	})
-	if err != nil {
+	v, err := r.sm.GetSecretValue(ctx, ref.Name)
+	switch {
+	case err != nil:
 		return "", fmt.Errorf("secret %s: %w", ref, err)
-	}
-	if out == nil || out.SecretString == nil {
-		if out != nil && len(out.SecretBinary) > 0 {
-			return "", fmt.Errorf("secret %s: secret has only SecretBinary; a SecretString is required", ref)
-		}
-		return "", fmt.Errorf("secret %s: Secrets Manager returned no SecretString", ref)
-	}
-	if *out.SecretString == "" {
+	case v == "":
 		return "", fmt.Errorf("secret %s: SecretString is empty", ref)
 	}
-	return *out.SecretString, nil
+	return v, nil
 }

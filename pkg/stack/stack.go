@@ -27,8 +27,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/ahca/ahca/pkg/awsenv"
 	"github.com/ahca/ahca/pkg/awsretry"
@@ -146,7 +144,7 @@ func SecretRef(name string, v secret.Value, example string) error {
 // environment. Every function builds its resolver here, so each can read
 // every kind of reference the configs may use.
 func Resolver(b Base) *secret.Resolver {
-	return secret.NewResolver(secret.Options{SSM: ssm.NewFromConfig(b.AWS), SecretsManager: secretsmanager.NewFromConfig(b.AWS), Stage: b.Stage})
+	return secret.NewResolver(secret.Options{SSM: secret.NewSSM(b.AWS), SecretsManager: secret.NewSecretsManager(b.AWS), Stage: b.Stage})
 }
 
 // Exit ends a function's main when building it failed: the error on

@@ -23,8 +23,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/ahca/ahca/pkg/secret"
 )
 
 // The X-Amz-Target values the fake serves.
@@ -147,18 +147,14 @@ func (f *Fake) AWSConfig() aws.Config {
 	}
 }
 
-// SSM returns a real SSM client pointed at the fake.
-func (f *Fake) SSM() *ssm.Client {
-	return ssm.NewFromConfig(f.AWSConfig(), func(o *ssm.Options) {
-		o.BaseEndpoint = aws.String(f.URL) // wins over AWS_ENDPOINT_URL_SSM
-	})
-}
+// SSM returns the resolver's SSM client (secret.NewSSM) pointed at the
+// fake. (fake_test.go checks the fake against the SDK's own clients.)
+func (f *Fake) SSM() secret.SSMAPI { return secret.NewSSM(f.AWSConfig()) }
 
-// SecretsManager returns a real Secrets Manager client pointed at the fake.
-func (f *Fake) SecretsManager() *secretsmanager.Client {
-	return secretsmanager.NewFromConfig(f.AWSConfig(), func(o *secretsmanager.Options) {
-		o.BaseEndpoint = aws.String(f.URL) // wins over AWS_ENDPOINT_URL_SECRETS_MANAGER
-	})
+// SecretsManager returns the resolver's Secrets Manager client pointed at
+// the fake.
+func (f *Fake) SecretsManager() secret.SecretsManagerAPI {
+	return secret.NewSecretsManager(f.AWSConfig())
 }
 
 // ServeHTTP implements http.Handler.

@@ -16,6 +16,17 @@ import (
 	"github.com/ahca/ahca/pkg/secret/secrettest"
 )
 
+// sdkSSM and sdkSM are the SDK's own clients pointed at the fake: the fake
+// must answer them as AWS does (package secret's clients are tested
+// against the fake in resolver_test.go).
+func sdkSSM(f *secrettest.Fake) *ssm.Client {
+	return ssm.NewFromConfig(f.AWSConfig(), func(o *ssm.Options) { o.BaseEndpoint = aws.String(f.URL) })
+}
+
+func sdkSM(f *secrettest.Fake) *secretsmanager.Client {
+	return secretsmanager.NewFromConfig(f.AWSConfig(), func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(f.URL) })
+}
+
 // recorder captures the fake's assertion failures instead of failing the
 // test, so the assertions themselves can be tested.
 type recorder struct {
@@ -43,15 +54,15 @@ func TestFakeServesRealClients(t *testing.T) {
 	fake.SetBinarySecret("b", []byte{0, 1, 0xff})
 	ctx := context.Background()
 
-	p, err := fake.SSM().GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/a"), WithDecryption: aws.Bool(true)})
+	p, err := sdkSSM(fake).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/a"), WithDecryption: aws.Bool(true)})
 	if err != nil || aws.ToString(p.Parameter.Value) != "pv" || aws.ToString(p.Parameter.Name) != "/a" || p.Parameter.Type != "SecureString" {
 		t.Errorf("GetParameter(/a) = %+v, %v; want SecureString pv", p, err)
 	}
-	s, err := fake.SecretsManager().GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s")})
+	s, err := sdkSM(fake).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s")})
 	if err != nil || aws.ToString(s.SecretString) != "sv" || aws.ToString(s.Name) != "s" || s.SecretBinary != nil {
 		t.Errorf("GetSecretValue(s) = %+v, %v; want SecretString sv", s, err)
 	}
-	b, err := fake.SecretsManager().GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("b")})
+	b, err := sdkSM(fake).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("b")})
 	if err != nil || b.SecretString != nil || !bytes.Equal(b.SecretBinary, []byte{0, 1, 0xff}) {
 		t.Errorf("GetSecretValue(b) = %+v, %v; want SecretBinary 00 01 ff", b, err)
 	}
@@ -74,7 +85,7 @@ func TestFakeAssertsRequests(t *testing.T) {
 		{
 			name: "GetParameter without WithDecryption",
 			call: func() error {
-				_, err := fake.SSM().GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/a")})
+				_, err := sdkSSM(fake).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/a")})
 				return err
 			},
 			wantErr: "WithDecryption",
@@ -82,7 +93,7 @@ func TestFakeAssertsRequests(t *testing.T) {
 		{
 			name: "unknown operation",
 			call: func() error {
-				_, err := fake.SSM().GetParameters(ctx, &ssm.GetParametersInput{Names: []string{"/a"}})
+				_, err := sdkSSM(fake).GetParameters(ctx, &ssm.GetParametersInput{Names: []string{"/a"}})
 				return err
 			},
 			wantErr: "AmazonSSM.GetParameters",
