@@ -3,6 +3,7 @@ package contact
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -13,7 +14,7 @@ import (
 var nameQuotes = strings.NewReplacer("\u2019", "'", "\u2018", "'", "\u2013", "-", "\u2014", "-")
 
 // dottedInitials is initials written together: "A.J.", "J.R.R.".
-var dottedInitials = regexp.MustCompile(`^(?:\pL\.){2,}$`)
+var dottedInitials = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:\pL\.){2,}$`) })
 
 // NormalizeName tidies a name as a caller or a model gave it:
 //
@@ -69,7 +70,7 @@ func NormalizeName(s string) string {
 		}
 		flush()
 		switch {
-		case dottedInitials.MatchString(w):
+		case dottedInitials().MatchString(w):
 			words = append(words, strings.ToUpper(w))
 		case !hasLetter(w):
 		default:
@@ -92,13 +93,13 @@ func NormalizeName(s string) string {
 }
 
 // gapRe separates spelled words: "J A M I E  R I V E R A", "J A M I E, R I V E R A".
-var gapRe = regexp.MustCompile(`\s{2,}|\s*[,;/]\s*`)
+var gapRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\s{2,}|\s*[,;/]\s*`) })
 
 // nameFields splits s into words, with "" between the groups gapRe
 // separates.
 func nameFields(s string) []string {
 	var out []string
-	for i, g := range gapRe.Split(strings.TrimSpace(s), -1) {
+	for i, g := range gapRe().Split(strings.TrimSpace(s), -1) {
 		if i > 0 {
 			out = append(out, "")
 		}

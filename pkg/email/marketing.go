@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -109,7 +110,7 @@ func NewMailchimpMarketing(opts MarketingOptions) Sender {
 	return &marketingSender{opts: opts}
 }
 
-var serverPrefixPattern = regexp.MustCompile(`^[a-z]{2,}[0-9]+$`)
+var serverPrefixPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,}[0-9]+$`) })
 
 func (s *marketingSender) base(key string) (string, error) {
 	if s.opts.BaseURL != "" {
@@ -121,7 +122,7 @@ func (s *marketingSender) base(key string) (string, error) {
 			dc = key[i+1:]
 		}
 	}
-	if !serverPrefixPattern.MatchString(dc) {
+	if !serverPrefixPattern().MatchString(dc) {
 		return "", permanent(errors.New("email: mailchimp-marketing: no valid data centre: set email.serverPrefix (e.g. us21) or use a key ending in -us21"))
 	}
 	return "https://" + dc + ".api.mailchimp.com/3.0", nil

@@ -55,7 +55,7 @@ type OutboxEntry struct {
 
 const outboxTimeLayout = "20060102T150405.000000000Z"
 
-var outboxName = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}\.[0-9]{9}Z-[A-Za-z0-9._-]+$`)
+var outboxName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{8}T[0-9]{6}\.[0-9]{9}Z-[A-Za-z0-9._-]+$`) })
 
 // Send writes m into the outbox.
 func (o *Outbox) Send(ctx context.Context, m Message) (string, error) {
@@ -135,7 +135,7 @@ func (o *Outbox) List() ([]OutboxEntry, error) {
 	var out []OutboxEntry
 	for _, de := range des {
 		name, ok := strings.CutSuffix(de.Name(), ".json")
-		if !ok || !outboxName.MatchString(name) {
+		if !ok || !outboxName().MatchString(name) {
 			continue
 		}
 		m, err := o.Message(name)
@@ -155,7 +155,7 @@ func (o *Outbox) List() ([]OutboxEntry, error) {
 
 // Message reads the message stored under name (as returned by Send).
 func (o *Outbox) Message(name string) (Message, error) {
-	if !outboxName.MatchString(name) {
+	if !outboxName().MatchString(name) {
 		return Message{}, fmt.Errorf("email: outbox: invalid message name %q", name)
 	}
 	b, err := os.ReadFile(filepath.Join(o.dir, name+".json"))
@@ -216,7 +216,7 @@ func OutboxHandler(o *Outbox, texts ...func() []Text) http.Handler {
 		}
 		ext := filepath.Ext(p)
 		name := strings.TrimSuffix(p, ext)
-		if !outboxName.MatchString(name) {
+		if !outboxName().MatchString(name) {
 			http.NotFound(w, r)
 			return
 		}
@@ -301,7 +301,7 @@ th{background:#f8fafc}
 // serveAttachment serves the attachment named file of message name, as a
 // download.
 func serveAttachment(w http.ResponseWriter, r *http.Request, o *Outbox, name, file string) {
-	if !outboxName.MatchString(name) {
+	if !outboxName().MatchString(name) {
 		http.NotFound(w, r)
 		return
 	}

@@ -371,7 +371,7 @@ var htmlFuncs = htmltemplate.FuncMap{
 	// css marks a colour produced by accentFor (validated #rrggbb) as safe
 	// CSS; any other value is replaced by the neutral default.
 	"css": func(s string) htmltemplate.CSS {
-		if hexColor.MatchString(s) {
+		if hexColor().MatchString(s) {
 			return htmltemplate.CSS(s)
 		}
 		return htmltemplate.CSS(NeutralAccent)
@@ -398,11 +398,11 @@ var textFuncs = texttemplate.FuncMap{
 // NeutralAccent is the colour used when no valid accent is available.
 const NeutralAccent = "#334155"
 
-var hexColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+var hexColor = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^#[0-9a-fA-F]{6}$`) })
 
 func accentFor(b *business.Business, opts RenderOptions) (string, error) {
 	if opts.AccentColor != "" {
-		if !hexColor.MatchString(opts.AccentColor) {
+		if !hexColor().MatchString(opts.AccentColor) {
 			return "", permanent(fmt.Errorf("email: accent colour %q: want #rrggbb", opts.AccentColor))
 		}
 		return strings.ToLower(opts.AccentColor), nil
@@ -539,7 +539,9 @@ type callerView struct {
 }
 
 // bareSite is a website configured without a scheme ("example.com/contact").
-var bareSite = regexp.MustCompile(`^(?i)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}(?:/[^\s]*)?$`)
+var bareSite = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?i)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}(?:/[^\s]*)?$`)
+})
 
 func businessName(b *business.Business) string {
 	if n := headerValue(b.DisplayName()); n != "" {
@@ -690,7 +692,7 @@ func newCallerView(b *business.Business, t transcript.Transcript, accent string)
 	}
 	if w := headerValue(b.Company.Website); strings.HasPrefix(w, "https://") || strings.HasPrefix(w, "http://") {
 		v.CompanyWebsite, v.CompanyWebsiteURL = w, w
-	} else if bareSite.MatchString(w) {
+	} else if bareSite().MatchString(w) {
 		v.CompanyWebsite, v.CompanyWebsiteURL = w, "https://"+w
 	}
 	return v

@@ -149,7 +149,7 @@ func (t *turn) knowledgeAnswer(q question) bool {
 
 // sentenceEnd is the end of a sentence: . ! or ? followed by a space and
 // not inside a number ("$0.45").
-var sentenceEnd = regexp.MustCompile(`[.!?]["')\]]*\s+`)
+var sentenceEnd = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[.!?]["')\]]*\s+`) })
 
 // passage returns the first one or two sentences of text, at most limit
 // bytes (cut at a word when one sentence is longer).
@@ -162,7 +162,7 @@ func passage(text string, limit int) string {
 	rest := text
 	for n := 0; n < 2 && rest != ""; n++ {
 		s := rest
-		if loc := sentenceEnd.FindStringIndex(rest); loc != nil {
+		if loc := sentenceEnd().FindStringIndex(rest); loc != nil {
 			s, rest = strings.TrimSpace(rest[:loc[1]]), rest[loc[1]:]
 		} else {
 			rest = ""
@@ -190,18 +190,22 @@ func passage(text string, limit int) string {
 
 // bookIntentRe is a request to book: "book a demo", "set up an
 // appointment", "schedule a consultation".
-var bookIntentRe = regexp.MustCompile(`\b(book|booking|schedule|scheduling|set up|setup|arrange|make|get|see|have|want|need|like)\b[a-z' ]{0,25}?\b(demo|appointment|meeting|consultation|visit)s?\b|\bappointment\b`)
+var bookIntentRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\b(book|booking|schedule|scheduling|set up|setup|arrange|make|get|see|have|want|need|like)\b[a-z' ]{0,25}?\b(demo|appointment|meeting|consultation|visit)s?\b|\bappointment\b`)
+})
 
 // bookNotRe are requests about an existing booking, which the team handles.
-var bookNotRe = regexp.MustCompile(`\b(cancel|cancelling|canceling|reschedule|rescheduling|move|change|missed)\b`)
+var bookNotRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\b(cancel|cancelling|canceling|reschedule|rescheduling|move|change|missed)\b`)
+})
 
-var bookNounRe = regexp.MustCompile(`\b(demo|appointment|meeting|consultation|visit)\b`)
+var bookNounRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b(demo|appointment|meeting|consultation|visit)\b`) })
 
 // wantsBooking reports whether text asks to book (whether or not this
 // agent books: without a calendar the wish goes to the team).
 func wantsBooking(text string) bool {
 	n := norm(text)
-	return bookIntentRe.MatchString(n) && !bookNotRe.MatchString(n)
+	return bookIntentRe().MatchString(n) && !bookNotRe().MatchString(n)
 }
 
 // canBook reports whether this agent books appointments.
@@ -219,7 +223,7 @@ func (t *turn) bookingIntent(leftover string) bool {
 	}
 	n := norm(leftover)
 	t.bk.Want = session.WantYes
-	if m := bookNounRe.FindString(n); m != "" && m != "appointment" {
+	if m := bookNounRe().FindString(n); m != "" && m != "appointment" {
 		t.bk.Service = m
 	} else if t.bk.Service == "" {
 		t.bk.Service = t.a.bookingNoun()
@@ -326,7 +330,7 @@ func (t *turn) booking(u utter) {
 		return
 	}
 	yes, no := yesNo(u.rest)
-	neg := no || negativeRe.MatchString(all)
+	neg := no || negativeRe().MatchString(all)
 	state := t.bk.Stage
 	switch {
 	case state == session.BookConfirm && yes && !neg:
@@ -339,11 +343,11 @@ func (t *turn) booking(u utter) {
 		t.bk.Want = session.WantYes
 		t.bk.Stage = session.BookWhen
 		t.main = "Great. What day and time work best for you?"
-	case hangUpRe.MatchString(all):
+	case hangUpRe().MatchString(all):
 		t.bk.Want = session.WantNo
 		t.endBookingStep()
 		t.close(OutcomeCallerEnded)
-	case neg || goodbyeRe.MatchString(all): // "no thanks", "not right now"
+	case neg || goodbyeRe().MatchString(all): // "no thanks", "not right now"
 		t.declineBooking("No problem.")
 	case len(u.questions) > 0 || u.emergency:
 		t.main = "Now, " + lowerFirst(t.bookingQuestion())

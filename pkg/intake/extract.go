@@ -3,6 +3,7 @@ package intake
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/ahca/ahca/pkg/speech"
 )
@@ -50,35 +51,45 @@ var (
 		"yes", "just", "quick", "question", "actually", "sorry", "and", "then", "one", "more", "thing", "first", "real")
 )
 
-var topicPatterns = []struct {
+// topicPattern is a topic and the words that ask about it.
+type topicPattern struct {
 	topic topic
 	re    *regexp.Regexp
-}{
-	{topicHours, regexp.MustCompile(`\b(hours?|open|opens|opening|close|closes|closing|closed)\b|\bwhat time\b`)},
-	{topicAddress, regexp.MustCompile(`\b(address|located|location|directions)\b|\bwhere (are|is|'s|r) (you|y'all|your|the)\b|\bwhere you are\b|\bfind you\b|\bwhere's (your|the)\b`)},
-	{topicPhone, regexp.MustCompile(`\b(your|the office|the clinic|the business|the shop|a) (phone )?number\b|\bphone number for\b|\bcall you\b|\byour phone\b|\btelephone\b`)},
-	{topicWebsite, regexp.MustCompile(`\b(website|web site|web address|url|online)\b`)},
-	{topicEmail, regexp.MustCompile(`\be-?mail\b`)},
-	{topicServices, regexp.MustCompile(`\bservices?\b|\bwhat (do|does|can) (you|y'all|you guys|your \w+|the \w+) (do|offer|provide|handle|sell|help with)\b|\bwhat kinds? of (work|services|things|jobs|stuff)\b|\bwhat do you do\b`)},
-	{topicAgent, regexp.MustCompile(`\bwho (is this|am i (speaking|talking) (with|to)|are you|is speaking)\b|\b(are|is) (you|this|it) (a |an )?(real|human|person|robot|bot|ai|machine|computer|recording)\b|\bam i (talking|speaking) (to|with) (a |an )?(real|human|person|robot|bot|ai|machine|computer|recording)\b|\byour name\b`)},
-	{topicPerson, regexp.MustCompile(`\b(speak|talk) (to|with)\b|\b(real|live) person\b|\boperator\b|\b(transfer|connect|put) me\b`)},
-	{topicSmallTalk, regexp.MustCompile(`^(how are you|how's it going|how are things|how you doing|how are you doing)\b`)},
-	{topicPresence, regexp.MustCompile(`^(hello )?(are you (still )?there|is (anyone|anybody|someone) there|can you hear me)\b`)},
-	{topicWhy, regexp.MustCompile(`\bwhy (do|would) you (need|want)\b|\bwhat do you need (it|that|my \w+) for\b|\bwhy are you asking\b|\bwhat's (it|that) for\b`)},
 }
 
+// topicPatterns is compiled on first use, not at init.
+var topicPatterns = sync.OnceValue(func() []topicPattern {
+	return []topicPattern{
+		{topicHours, regexp.MustCompile(`\b(hours?|open|opens|opening|close|closes|closing|closed)\b|\bwhat time\b`)},
+		{topicAddress, regexp.MustCompile(`\b(address|located|location|directions)\b|\bwhere (are|is|'s|r) (you|y'all|your|the)\b|\bwhere you are\b|\bfind you\b|\bwhere's (your|the)\b`)},
+		{topicPhone, regexp.MustCompile(`\b(your|the office|the clinic|the business|the shop|a) (phone )?number\b|\bphone number for\b|\bcall you\b|\byour phone\b|\btelephone\b`)},
+		{topicWebsite, regexp.MustCompile(`\b(website|web site|web address|url|online)\b`)},
+		{topicEmail, regexp.MustCompile(`\be-?mail\b`)},
+		{topicServices, regexp.MustCompile(`\bservices?\b|\bwhat (do|does|can) (you|y'all|you guys|your \w+|the \w+) (do|offer|provide|handle|sell|help with)\b|\bwhat kinds? of (work|services|things|jobs|stuff)\b|\bwhat do you do\b`)},
+		{topicAgent, regexp.MustCompile(`\bwho (is this|am i (speaking|talking) (with|to)|are you|is speaking)\b|\b(are|is) (you|this|it) (a |an )?(real|human|person|robot|bot|ai|machine|computer|recording)\b|\bam i (talking|speaking) (to|with) (a |an )?(real|human|person|robot|bot|ai|machine|computer|recording)\b|\byour name\b`)},
+		{topicPerson, regexp.MustCompile(`\b(speak|talk) (to|with)\b|\b(real|live) person\b|\boperator\b|\b(transfer|connect|put) me\b`)},
+		{topicSmallTalk, regexp.MustCompile(`^(how are you|how's it going|how are things|how you doing|how are you doing)\b`)},
+		{topicPresence, regexp.MustCompile(`^(hello )?(are you (still )?there|is (anyone|anybody|someone) there|can you hear me)\b`)},
+		{topicWhy, regexp.MustCompile(`\bwhy (do|would) you (need|want)\b|\bwhat do you need (it|that|my \w+) for\b|\bwhy are you asking\b|\bwhat's (it|that) for\b`)},
+	}
+})
+
 // anyPerson asks for anyone at all, not a particular person.
-var anyPerson = regexp.MustCompile(`\b(speak|talk) (to|with) (a |an )?(someone|somebody|anyone|anybody|real|live|human|person)\b`)
+var anyPerson = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\b(speak|talk) (to|with) (a |an )?(someone|somebody|anyone|anybody|real|live|human|person)\b`)
+})
 
 // specificService is "do you install/repair/... X", a yes/no question about
 // one service.
-var specificService = regexp.MustCompile(`\bdo (you|y'all|you guys|you all) (do|offer|install|repair|fix|build|sell|provide|handle|service|treat|see|work on|carry|make|replace|put in)\b`)
+var specificService = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\bdo (you|y'all|you guys|you all) (do|offer|install|repair|fix|build|sell|provide|handle|service|treat|see|work on|carry|make|replace|put in)\b`)
+})
 
 // addressWords keeps "email address" and "web address" from meaning the
 // street address.
 var addressWords = strings.NewReplacer("e-mail address", "email", "email address", "email", "web address", "website")
 
-var myField = regexp.MustCompile(`\bmy (e-?mail|phone|number|address)\b`)
+var myField = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\bmy (e-?mail|phone|number|address)\b`) })
 
 // findQuestions finds the questions in text. Within a sentence, a question
 // starts at the first clause that opens with a question word and runs to
@@ -116,8 +127,8 @@ func findQuestions(text string) []question {
 		}
 		q := question{span: span{Start: start, End: end}, text: strings.TrimSpace(text[start:end])}
 		low := addressWords.Replace(norm(q.text))
-		mine := myField.MatchString(low)
-		for _, tp := range topicPatterns {
+		mine := myField().MatchString(low)
+		for _, tp := range topicPatterns() {
 			if !tp.re.MatchString(low) {
 				continue
 			}
@@ -129,10 +140,10 @@ func findQuestions(text string) []question {
 			}
 			q.topics = append(q.topics, tp.topic)
 		}
-		if has(q.topics, topicPerson) && !anyPerson.MatchString(low) {
+		if has(q.topics, topicPerson) && !anyPerson().MatchString(low) {
 			q.specific = true // "can I speak to Dr. Patel?" says what it is about
 		}
-		if specificService.MatchString(low) {
+		if specificService().MatchString(low) {
 			if !has(q.topics, topicServices) {
 				q.topics = append(q.topics, topicServices)
 			}
@@ -240,43 +251,67 @@ func yesNo(s string) (yes, no bool) {
 }
 
 var (
-	goodbyeRe          = regexp.MustCompile(`^(no )?(that's all|that is all|that's it|that is it|that'll be all|that will be all|nothing|nothing else|no thanks|no thank you|never ?mind|nevermind|bye|goodbye|good bye|bye bye|i'm good|i am good|i'm all set|all set|i'm fine|that's everything|i'm done|i'm all good|not right now|not today|no that's okay|forget it)( for now| then)?( thanks| thank you| bye| goodbye| so much| have a good (one|day|night))*$`)
-	hangUpRe           = regexp.MustCompile(`^((actually|oh|ok|okay|well|um|uh|no|sorry|alright|all right|thanks|thank you|that's all|that's it) )*(bye|goodbye|good bye|bye bye|never ?mind|nevermind|forget it|forget about it)( now| then| for now)?( thanks| thank you| bye| goodbye)*$`)
-	refuseRe           = regexp.MustCompile(`\b(rather not|prefer not|don't want to|do not want to|not comfortable|no thanks|no thank you|skip (it|that|this)|i'd rather not|don't have (one|an? (email|e-mail|phone|cell|number))|no (email|e-mail|phone|cell)( address| number)?|i don't use (email|e-mail)|not giving)\b`)
-	sameNumRe          = regexp.MustCompile(`\b(this number|same number|this one|the one i'm calling (from|on)|number i'm calling (from|on)|i'm calling from|calling from|caller id|the number i called from|the number you have|number that came up|number showing|number on (the )?(screen|display))\b`)
-	greetingRe         = regexp.MustCompile(`^((yes|yeah|oh|um|uh) )?(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening))( there)?( hi| hello)?$`)
-	questionAnnounceRe = regexp.MustCompile(`^(i (have|had|got|just have) a (quick |couple |few )?(question|questions)( for you)?|i've got a (quick )?question|quick question|question|can i ask (you )?(a|something)( question)?|i was wondering something)$`)
-	messageRe          = regexp.MustCompile(`\b(leave|take|pass on|pass along) (a )?message\b`)
+	goodbyeRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(no )?(that's all|that is all|that's it|that is it|that'll be all|that will be all|nothing|nothing else|no thanks|no thank you|never ?mind|nevermind|bye|goodbye|good bye|bye bye|i'm good|i am good|i'm all set|all set|i'm fine|that's everything|i'm done|i'm all good|not right now|not today|no that's okay|forget it)( for now| then)?( thanks| thank you| bye| goodbye| so much| have a good (one|day|night))*$`)
+	})
+	hangUpRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^((actually|oh|ok|okay|well|um|uh|no|sorry|alright|all right|thanks|thank you|that's all|that's it) )*(bye|goodbye|good bye|bye bye|never ?mind|nevermind|forget it|forget about it)( now| then| for now)?( thanks| thank you| bye| goodbye)*$`)
+	})
+	refuseRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`\b(rather not|prefer not|don't want to|do not want to|not comfortable|no thanks|no thank you|skip (it|that|this)|i'd rather not|don't have (one|an? (email|e-mail|phone|cell|number))|no (email|e-mail|phone|cell)( address| number)?|i don't use (email|e-mail)|not giving)\b`)
+	})
+	sameNumRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`\b(this number|same number|this one|the one i'm calling (from|on)|number i'm calling (from|on)|i'm calling from|calling from|caller id|the number i called from|the number you have|number that came up|number showing|number on (the )?(screen|display))\b`)
+	})
+	greetingRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^((yes|yeah|oh|um|uh) )?(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening))( there)?( hi| hello)?$`)
+	})
+	questionAnnounceRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(i (have|had|got|just have) a (quick |couple |few )?(question|questions)( for you)?|i've got a (quick )?question|quick question|question|can i ask (you )?(a|something)( question)?|i was wondering something)$`)
+	})
+	messageRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b(leave|take|pass on|pass along) (a )?message\b`) })
 	// messageFor is the addressee of "leave a message for Jordan".
-	messageFor = regexp.MustCompile(`(?i)\bmessage (for [\p{L}'. -]+?)\s*$`)
+	messageFor = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\bmessage (for [\p{L}'. -]+?)\s*$`) })
 )
 
-var fieldMentions = []struct {
+// fieldMention is a collected field and the words that name it.
+type fieldMention struct {
 	field string
 	re    *regexp.Regexp
-}{
-	{fieldName, regexp.MustCompile(`\b(name|spell|spelling|spelled|first name|last name|surname)\b`)},
-	{fieldPhone, regexp.MustCompile(`\b(phone|number|digits|cell)\b`)},
-	{fieldEmail, regexp.MustCompile(`\be-?mail\b|\bemail address\b`)},
-	{fieldReason, regexp.MustCompile(`\b(reason|message|issue|problem|why i called|why i'm calling|what i said)\b`)},
 }
 
+// fieldMentions is compiled on first use, not at init.
+var fieldMentions = sync.OnceValue(func() []fieldMention {
+	return []fieldMention{
+		{fieldName, regexp.MustCompile(`\b(name|spell|spelling|spelled|first name|last name|surname)\b`)},
+		{fieldPhone, regexp.MustCompile(`\b(phone|number|digits|cell)\b`)},
+		{fieldEmail, regexp.MustCompile(`\be-?mail\b|\bemail address\b`)},
+		{fieldReason, regexp.MustCompile(`\b(reason|message|issue|problem|why i called|why i'm calling|what i said)\b`)},
+	}
+})
+
 // fineRe closes the "what should I change?" step: nothing needs changing.
-var fineRe = regexp.MustCompile(`^(nothing|none|no changes?|never ?mind|leave it|it's fine|it's all fine|that's fine|all good|it's all good|it's good|never mind it's fine)\b`)
+var fineRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(nothing|none|no changes?|never ?mind|leave it|it's fine|it's all fine|that's fine|all good|it's all good|it's good|never mind it's fine)\b`)
+})
 
 // reasonLeadRe opens more detail about the call while the agent asks for
 // something else: "it's about Max's surgery follow-up".
-var reasonLeadRe = regexp.MustCompile(`^(it's|it is|this is) (about|regarding|for|concerning)\b|^(i'm|i am|i was) calling (about|because|regarding|to)\b|^the reason\b|^(regarding|concerning)\b`)
+var reasonLeadRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(it's|it is|this is) (about|regarding|for|concerning)\b|^(i'm|i am|i was) calling (about|because|regarding|to)\b|^the reason\b|^(regarding|concerning)\b`)
+})
 
 // negativeRe says something read back is wrong even without a "no".
-var negativeRe = regexp.MustCompile(`\b(wrong|incorrect|not right|not correct|isn't right|isn't correct|mistake|typo|misspelled|change|fix|update)\b`)
+var negativeRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\b(wrong|incorrect|not right|not correct|isn't right|isn't correct|mistake|typo|misspelled|change|fix|update)\b`)
+})
 
 // mentionedField returns the one collected field the caller names ("the
 // phone number is wrong"), or "".
 func mentionedField(s string) string {
 	n := norm(s)
 	var found []string
-	for _, m := range fieldMentions {
+	for _, m := range fieldMentions() {
 		if m.re.MatchString(n) {
 			found = append(found, m.field)
 		}
@@ -301,4 +336,4 @@ func firstName(name string) string {
 // ---------------------------------------------------------------------------
 // Email addresses.
 
-var emailWord = regexp.MustCompile(`\be-?mail\b`)
+var emailWord = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\be-?mail\b`) })

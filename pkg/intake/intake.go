@@ -369,7 +369,7 @@ func (t *turn) extract(u utter, ask string, correcting bool) found {
 	// An incomplete address ("dana at acme") counts only when an email is
 	// expected; otherwise "Jamie at the office" would be one.
 	// Nor is "Tuesday at 10am" one, even when an email is expected.
-	if e, ok := speech.FindEmail(rest); ok && (e.Valid || (ask == fieldEmail || correcting || emailWord.MatchString(norm(rest))) && !saysWhen(t.a.b, rest, t.now)) {
+	if e, ok := speech.FindEmail(rest); ok && (e.Valid || (ask == fieldEmail || correcting || emailWord().MatchString(norm(rest))) && !saysWhen(t.a.b, rest, t.now)) {
 		fd.email = &e
 		cut = append(cut, e.Span)
 		rest = blank(rest, e.Span)
@@ -384,7 +384,7 @@ func (t *turn) extract(u utter, ask string, correcting bool) found {
 		cut = append(cut, n.Span)
 	}
 	if ask == fieldPhone && fd.phone == nil {
-		fd.sameNumber = sameNumRe.MatchString(norm(u.rest))
+		fd.sameNumber = sameNumRe().MatchString(norm(u.rest))
 	}
 	fd.leftover = leftover(u.rest, cut...)
 	return fd
@@ -471,7 +471,7 @@ func (t *turn) collect(u utter) {
 	fd := t.extract(u, ask, false)
 	all := norm(u.rest)
 	if fd.name == nil && fd.phone == nil && fd.email == nil && len(u.questions) == 0 {
-		if hangUpRe.MatchString(all) || ((ask == AskOpen || ask == fieldReason) && goodbyeRe.MatchString(all)) {
+		if hangUpRe().MatchString(all) || ((ask == AskOpen || ask == fieldReason) && goodbyeRe().MatchString(all)) {
 			t.close(OutcomeCallerEnded)
 			return
 		}
@@ -501,19 +501,19 @@ func (t *turn) collect(u utter) {
 	switch {
 	case ask == AskOpen || ask == fieldReason:
 		switch {
-		case questionAnnounceRe.MatchString(norm(lo)):
+		case questionAnnounceRe().MatchString(norm(lo)):
 			if len(u.questions) == 0 && len(t.got) == 0 {
 				t.ack = append(t.ack, "Of course, go ahead.")
 				return // wait for the question; the pending question stays
 			}
-		case ask == AskOpen && greetingRe.MatchString(all) && len(t.got) == 0 && len(u.questions) == 0:
+		case ask == AskOpen && greetingRe().MatchString(all) && len(t.got) == 0 && len(u.questions) == 0:
 			t.ack = append(t.ack, "Hi there!")
 			t.main = "How can I help you today?"
 			return
-		case messageRe.MatchString(norm(lo)) && len(wordsOf(r)) <= 8 && !strings.Contains(strings.ToLower(r), " about "):
+		case messageRe().MatchString(norm(lo)) && len(wordsOf(r)) <= 8 && !strings.Contains(strings.ToLower(r), " about "):
 			// "I'd like to leave a message for Jordan": ask for the message.
 			t.in.Message = "1"
-			if m := messageFor.FindStringSubmatch(r); m != nil {
+			if m := messageFor().FindStringSubmatch(r); m != nil {
 				t.in.Message = strings.TrimSpace(m[1])
 			}
 			t.ack = append(t.ack, "Of course.")
@@ -526,7 +526,7 @@ func (t *turn) collect(u utter) {
 	case t.s.Caller.Reason == "" && (t.got[ask] || ask == "") && len(wordsOf(r)) >= 3 && meaningful(r):
 		// Volunteered with another answer: "Jamie, and I need a gate fixed".
 		t.set(fieldReason, r)
-	case r != "" && (reasonLeadRe.MatchString(norm(trimLeadingFillers(lo))) || t.bookAsked || wantsBooking(lo)):
+	case r != "" && (reasonLeadRe().MatchString(norm(trimLeadingFillers(lo))) || t.bookAsked || wantsBooking(lo)):
 		// More about the call while asked for something else: "it's about
 		// Max's surgery follow-up", or a wish ("I'd like to book a demo next
 		// Tuesday", acknowledged as such, the question then asked again).
@@ -554,7 +554,7 @@ func (t *turn) collect(u utter) {
 		if ask == AskOpen {
 			tryKey = fieldReason
 		}
-		refused := refuseRe.MatchString(all) && ask != AskOpen
+		refused := refuseRe().MatchString(all) && ask != AskOpen
 		switch {
 		case refused:
 			t.skip(ask)
@@ -947,7 +947,7 @@ func (t *turn) correction(u utter) bool {
 		if hasWordPrefix(strings.ToLower(lo), p) {
 			// "the reason is wrong" or "the reason" alone name the field;
 			// "the reason is a new gate" corrects it.
-			if r := cleanReason(lo); r != "" && meaningful(lo[len(p):]) && !negativeRe.MatchString(norm(lo)) && mentionedField(r) == "" {
+			if r := cleanReason(lo); r != "" && meaningful(lo[len(p):]) && !negativeRe().MatchString(norm(lo)) && mentionedField(r) == "" {
 				t.set(fieldReason, r)
 			}
 			break
@@ -1031,7 +1031,7 @@ func (t *turn) verdictOf(u utter) (v verdict, ok bool) {
 	}
 	v.all = norm(u.rest)
 	v.yes, v.no = yesNo(u.rest)
-	v.neg = negativeRe.MatchString(v.all)
+	v.neg = negativeRe().MatchString(v.all)
 	return v, true
 }
 
@@ -1060,7 +1060,7 @@ func (t *turn) confirm(u utter) {
 	case v.no || v.neg:
 		t.in.Step = StepFix
 		t.main = "Sorry about that. What should I change: " + t.fieldList() + "?"
-	case goodbyeRe.MatchString(v.all) || hangUpRe.MatchString(v.all):
+	case goodbyeRe().MatchString(v.all) || hangUpRe().MatchString(v.all):
 		t.close(OutcomeUnconfirmed)
 	case len(u.questions) > 0 || u.emergency:
 		t.main = "Now, is everything I read back correct?"
@@ -1087,9 +1087,9 @@ func (t *turn) fix(u utter) {
 		return
 	}
 	switch {
-	case v.yes && !v.neg || goodbyeRe.MatchString(v.all) || fineRe.MatchString(v.all):
+	case v.yes && !v.neg || goodbyeRe().MatchString(v.all) || fineRe().MatchString(v.all):
 		t.close(OutcomeConfirmed)
-	case hangUpRe.MatchString(v.all):
+	case hangUpRe().MatchString(v.all):
 		t.close(OutcomeUnconfirmed)
 	case len(u.questions) > 0 || u.emergency:
 		t.main = "Now, what should I change: " + t.fieldList() + "?"

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ahca/ahca/pkg/agent"
@@ -19,12 +20,14 @@ import (
 // routeRe is the caller asking for a person: "talk to someone in
 // billing", "can I speak with Jordan", "I need to talk to the front desk",
 // "put me through to pharmacy" (not "my neighbor wants to talk to you").
-var routeRe = regexp.MustCompile(`^(please )?(talk|speak|chat) (to|with)\b` +
-	`|\b(can|could|may) i (please |just |also )?(talk|speak|chat) (to|with)\b` +
-	`|\bi('d| would)? (like|want|need|wanna|have) to (talk|speak|chat) (to|with)\b` +
-	`|\blet me (talk|speak) (to|with)\b` +
-	`|\b(someone|somebody|anyone|anybody|a person|a human) i (can|could) (talk|speak) (to|with)\b` +
-	`|\b(transfer|connect|put) me\b|\b(real|live) person\b|\boperator\b`)
+var routeRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(please )?(talk|speak|chat) (to|with)\b` +
+		`|\b(can|could|may) i (please |just |also )?(talk|speak|chat) (to|with)\b` +
+		`|\bi('d| would)? (like|want|need|wanna|have) to (talk|speak|chat) (to|with)\b` +
+		`|\blet me (talk|speak) (to|with)\b` +
+		`|\b(someone|somebody|anyone|anybody|a person|a human) i (can|could) (talk|speak) (to|with)\b` +
+		`|\b(transfer|connect|put) me\b|\b(real|live) person\b|\boperator\b`)
+})
 
 // route handles a request for a person, when the business routes calls
 // (tools.CanRoute): on a phone call it hands the call to the staff member
@@ -35,7 +38,7 @@ var routeRe = regexp.MustCompile(`^(please )?(talk|speak|chat) (to|with)\b` +
 func (t *turn) route(u utter) bool {
 	b := t.a.b
 	n := norm(u.text) // "can I talk to billing?" is a question, and a request
-	loc := routeRe.FindStringIndex(n)
+	loc := routeRe().FindStringIndex(n)
 	if !tools.CanRoute(b) || loc == nil || topicPatternMatch(topicAgent, n) {
 		return false
 	}
@@ -80,7 +83,7 @@ func (t *turn) route(u utter) bool {
 
 // topicPatternMatch reports whether the normalized text asks about tp.
 func topicPatternMatch(tp topic, n string) bool {
-	for _, p := range topicPatterns {
+	for _, p := range topicPatterns() {
 		if p.topic == tp && p.re.MatchString(n) {
 			return true
 		}

@@ -3,6 +3,7 @@ package intake
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -193,12 +194,12 @@ func leftover(text string, cut ...span) string {
 	return collapseSpaces(b.String())
 }
 
-var doublePunct = regexp.MustCompile(`([,.;:!?])\s*,`)
+var doublePunct = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`([,.;:!?])\s*,`) })
 
 func collapseSpaces(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	s = strings.ReplaceAll(s, " ,", ",")
-	s = doublePunct.ReplaceAllString(s, "$1")
+	s = doublePunct().ReplaceAllString(s, "$1")
 	return strings.TrimSpace(s)
 }
 
@@ -212,7 +213,7 @@ func contiguous(parts []span, a, b span) bool {
 	return false
 }
 
-var conj = regexp.MustCompile(`(?i)\s(?:and|but|also)\s`)
+var conj = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\s(?:and|but|also)\s`) })
 
 // splitConj splits a clause at conjunctions. The conjunction stays at the
 // start of the following part, so rebuilding from contiguous parts restores
@@ -220,7 +221,7 @@ var conj = regexp.MustCompile(`(?i)\s(?:and|but|also)\s`)
 func splitConj(text string, c span) []span {
 	var out []span
 	start := c.Start
-	for _, m := range conj.FindAllStringIndex(text[c.Start:c.End], -1) {
+	for _, m := range conj().FindAllStringIndex(text[c.Start:c.End], -1) {
 		at := c.Start + m[0]
 		out = append(out, span{Start: start, End: at})
 		start = at

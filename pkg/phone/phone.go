@@ -4,11 +4,8 @@ package phone
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
-
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 
 // separators are the characters people and spreadsheets put inside numbers.
 var separators = strings.NewReplacer(" ", "", "-", "", ".", "", "(", "", ")", "", "\u00a0", "", "\t", "")
@@ -21,8 +18,21 @@ func Normalize(s string) string {
 	return separators.Replace(strings.TrimSpace(s))
 }
 
-// IsE164 reports whether s is already a normalized E.164 number.
-func IsE164(s string) bool { return e164.MatchString(s) }
+// IsE164 reports whether s is already a normalized E.164 number: '+', a
+// digit 1-9, then 6 to 14 more digits (the language of the regexp
+// `^\+[1-9][0-9]{6,14}$`, checked by hand so that no regexp is compiled at
+// init).
+func IsE164(s string) bool {
+	if len(s) < 8 || len(s) > 16 || s[0] != '+' || s[1] < '1' || s[1] > '9' {
+		return false
+	}
+	for i := 2; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // ParseE164 normalizes s and checks that the result is E.164.
 func ParseE164(s string) (string, error) {

@@ -3,6 +3,7 @@ package speech
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // EmailMatch is an email address found in a text.
@@ -22,10 +23,12 @@ type EmailMatch struct {
 // complete lower-case ASCII email address: a local part, "@", and a domain
 // of at least two labels whose last is two or more letters.
 func ValidEmail(s string) bool {
-	return emailShape.MatchString(s) && !strings.Contains(s, "..")
+	return emailShape().MatchString(s) && !strings.Contains(s, "..")
 }
 
-var emailShape = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9._%+-]*[a-z0-9_])?@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$`)
+var emailShape = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-z0-9](?:[a-z0-9._%+-]*[a-z0-9_])?@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$`)
+})
 
 // etok is one piece of a possibly spelled email address.
 type etok struct {
@@ -106,7 +109,7 @@ func emailTokens(text string) []etok {
 		}
 		off := start + strings.Index(f, w)
 		s, e := off, off+len(w) // without the punctuation around it
-		if hyphenSpelled.MatchString(w) {
+		if hyphenSpelled().MatchString(w) {
 			out = append(out, etok{text: strings.ReplaceAll(w, "-", ""), start: s, end: e})
 			continue
 		}
@@ -137,8 +140,8 @@ func emailTokens(text string) []etok {
 }
 
 var (
-	labelRe   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
-	localWord = regexp.MustCompile(`^[a-z0-9_%+-]+$`)
+	labelRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`) })
+	localWord = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9_%+-]+$`) })
 )
 
 func isSymbol(s string) bool { return s == "@" || s == "." || s == "_" || s == "-" || s == "+" }
@@ -152,14 +155,14 @@ func readDomain(et []etok, j int) (string, int) {
 	for j < len(et) {
 		t := et[j].text
 		if expectLabel {
-			if !labelRe.MatchString(t) || emailSymbolWord(t) {
+			if !labelRe().MatchString(t) || emailSymbolWord(t) {
 				break
 			}
 			b.WriteString(t)
 			j++
 			// Letters spelled one by one.
 			if len(t) == 1 {
-				for j < len(et) && len(et[j].text) == 1 && labelRe.MatchString(et[j].text) {
+				for j < len(et) && len(et[j].text) == 1 && labelRe().MatchString(et[j].text) {
 					b.WriteString(et[j].text)
 					j++
 				}
@@ -169,7 +172,7 @@ func readDomain(et []etok, j int) (string, int) {
 			continue
 		}
 		if t == "." || t == "-" {
-			if j+1 < len(et) && labelRe.MatchString(et[j+1].text) {
+			if j+1 < len(et) && labelRe().MatchString(et[j+1].text) {
 				b.WriteString(t)
 				expectLabel = true
 				j++
@@ -234,12 +237,12 @@ func readLocal(et []etok, at int) (string, int) {
 			}
 			parts = append(parts, t)
 			joined = true
-		case len(t) == 1 && labelRe.MatchString(t):
+		case len(t) == 1 && labelRe().MatchString(t):
 			parts = append(parts, t)
 		case emailStops[t]:
 			k = -1
 			continue
-		case localWord.MatchString(t):
+		case localWord().MatchString(t):
 			if !joined {
 				k = -1
 				continue

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/ahca/ahca/pkg/phone"
@@ -269,7 +270,7 @@ type PhoneHit struct {
 	Span   Span
 }
 
-var ordinal = regexp.MustCompile(`(?i)^\d+(st|nd|rd|th|am|pm|s)$`)
+var ordinal = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^\d+(st|nd|rd|th|am|pm|s)$`) })
 
 // FindPhone looks for a phone number. Unless asked is set (the agent just
 // asked for the number), only runs of at least 7 digits count, so "two
@@ -291,7 +292,7 @@ func FindPhone(text string, asked bool) (PhoneHit, bool) {
 		if asked {
 			// Letters only, like "CALL-NOW", or digits glued to letters.
 			for _, f := range strings.Fields(text) {
-				if hasDigit(f) && hasLetter(f) && !ordinal.MatchString(strings.Trim(f, ".,!?")) {
+				if hasDigit(f) && hasLetter(f) && !ordinal().MatchString(strings.Trim(f, ".,!?")) {
 					_, err := phone.ValidateNANP(strings.Trim(f, ".,!?"))
 					return PhoneHit{Err: err, Digits: DigitsOnly(f), Span: Span{strings.Index(text, f), strings.Index(text, f) + len(f)}}, true
 				}

@@ -3,6 +3,7 @@ package speech
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -88,11 +89,11 @@ func tokenize(text string, hyphens bool) []Token {
 	return out
 }
 
-var hyphenSpelled = regexp.MustCompile(`^[A-Za-z](?:-[A-Za-z])+$`)
+var hyphenSpelled = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z](?:-[A-Za-z])+$`) })
 
 // IsHyphenSpelled reports whether w is letters spelled with hyphens
 // ("J-A-M-I-E").
-func IsHyphenSpelled(w string) bool { return hyphenSpelled.MatchString(w) }
+func IsHyphenSpelled(w string) bool { return hyphenSpelled().MatchString(w) }
 
 // MergeSpelled joins letters spelled one by one ("J A M I E", "J-A-M-I-E",
 // "j. a. m. i. e.") into one word token marked spelled.
@@ -100,7 +101,7 @@ func MergeSpelled(ts []Token) []Token {
 	var out []Token
 	for i := 0; i < len(ts); {
 		t := ts[i]
-		if t.Kind == Word && hyphenSpelled.MatchString(t.Text) {
+		if t.Kind == Word && hyphenSpelled().MatchString(t.Text) {
 			t.Text = strings.ReplaceAll(t.Text, "-", "")
 			t.Lower = strings.ToLower(t.Text)
 			t.Spelled = true
@@ -163,14 +164,14 @@ type Clause struct {
 var abbreviations = Set("mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "mt", "ave", "blvd", "rd", "ste", "apt",
 	"vs", "approx", "inc", "ltd", "co", "corp", "dept", "ext", "tel")
 
-var dotted = regexp.MustCompile(`^[A-Za-z]{1,2}(?:\.[A-Za-z]{1,2})+$`)
+var dotted = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z]{1,2}(?:\.[A-Za-z]{1,2})+$`) })
 
 // Abbreviation reports whether word, written before a full stop, is an
 // abbreviation whose stop does not end a sentence: a title or street word
 // ("Dr", "St"), letters with stops between them ("a.m", "e.g", "Ph.D"), or
 // a single letter (an initial).
 func Abbreviation(word string) bool {
-	return abbreviations[strings.ToLower(word)] || dotted.MatchString(word) || utf8.RuneCountInString(word) == 1 && unicode.IsLetter([]rune(word)[0])
+	return abbreviations[strings.ToLower(word)] || dotted().MatchString(word) || utf8.RuneCountInString(word) == 1 && unicode.IsLetter([]rune(word)[0])
 }
 
 // Clauses cuts text into sentences and clauses. A full stop after a

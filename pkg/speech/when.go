@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -87,11 +88,11 @@ var (
 		"fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
 		"twentieth": 20, "thirtieth": 30,
 	}
-	reOrdinal = regexp.MustCompile(`^(\d{1,2})(st|nd|rd|th)$`)
-	reClock   = regexp.MustCompile(`^(\d{1,2})(?::(\d{2}))?(am|pm|a|p)?$`)
-	reSlash   = regexp.MustCompile(`^(\d{1,2})/(\d{1,2})(?:/(\d{2}|\d{4}))?$`)
-	reISO     = regexp.MustCompile(`\b(\d{4})-(\d{1,2})-(\d{1,2})\b`)
-	reSplit   = regexp.MustCompile(`(\d)(am|pm|a|p)\b`)
+	reOrdinal = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d{1,2})(st|nd|rd|th)$`) })
+	reClock   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d{1,2})(?::(\d{2}))?(am|pm|a|p)?$`) })
+	reSlash   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d{1,2})/(\d{1,2})(?:/(\d{2}|\d{4}))?$`) })
+	reISO     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b(\d{4})-(\d{1,2})-(\d{1,2})\b`) })
+	reSplit   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(\d)(am|pm|a|p)\b`) })
 )
 
 // dateSpec is what was said about the day before it is resolved.
@@ -148,7 +149,7 @@ func ParseWhen(text string, now time.Time, loc *time.Location) (When, error) {
 	}
 
 	var dates []dateSpec
-	if m := reISO.FindStringSubmatch(s); m != nil {
+	if m := reISO().FindStringSubmatch(s); m != nil {
 		y, _ := strconv.Atoi(m[1])
 		mo, _ := strconv.Atoi(m[2])
 		d, _ := strconv.Atoi(m[3])
@@ -161,7 +162,7 @@ func ParseWhen(text string, now time.Time, loc *time.Location) (When, error) {
 	for _, r := range [][2]string{{"a.m.", " am "}, {"p.m.", " pm "}, {"a. m.", " am "}, {"p. m.", " pm "}, {"o'clock", " oclock "}, {"o’clock", " oclock "}} {
 		s = strings.ReplaceAll(s, r[0], r[1])
 	}
-	s = reSplit.ReplaceAllString(s, "$1 $2")
+	s = reSplit().ReplaceAllString(s, "$1 $2")
 	s = strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == ':', r == '/':
@@ -250,7 +251,7 @@ func ParseWhen(text string, now time.Time, loc *time.Location) (When, error) {
 			i = j - 1
 			continue
 		}
-		if m := reSlash.FindStringSubmatch(t); m != nil {
+		if m := reSlash().FindStringSubmatch(t); m != nil {
 			mo, _ := strconv.Atoi(m[1])
 			d, _ := strconv.Atoi(m[2])
 			ds := dateSpec{kind: dsMonthDay, month: time.Month(mo), day: d, said: t}
@@ -429,7 +430,7 @@ func ordinalAt(toks []string, i int) (int, int) {
 		return 0, 0
 	}
 	t := toks[i]
-	if m := reOrdinal.FindStringSubmatch(t); m != nil {
+	if m := reOrdinal().FindStringSubmatch(t); m != nil {
 		d, _ := strconv.Atoi(m[1])
 		return d, i - start + 1
 	}
@@ -543,7 +544,7 @@ func timeAt(toks []string, i int) (timeSpec, int, error) {
 		}
 		i += 3
 	default:
-		if m := reClock.FindStringSubmatch(t); m != nil {
+		if m := reClock().FindStringSubmatch(t); m != nil {
 			h, _ := strconv.Atoi(m[1])
 			mi := 0
 			if m[2] != "" {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -24,6 +26,17 @@ func TestParseID(t *testing.T) {
 		{"has/slash", true},
 		{"has space", true},
 		{"../etc", true},
+		{"0", false},
+		{"-", true},
+		{"a-b", false},
+		{"a--b", false},
+		{"ab-", true},
+		{strings.Repeat("a", 64), false},
+		{"a" + strings.Repeat("-", 62) + "b", false},
+		{strings.Repeat("a", 65), true},
+		{strings.Repeat("a", 63) + "-", true},
+		{"ab\n", true},
+		{"é", true},
 	}
 	for _, tt := range tests {
 		got, err := ParseID(tt.in)
@@ -106,5 +119,21 @@ func TestLogHandlerRespectsLevel(t *testing.T) {
 	log.InfoContext(WithBusiness(context.Background(), "acme"), "dropped")
 	if buf.Len() != 0 {
 		t.Errorf("INFO record written at WARN level: %s", buf.Bytes())
+	}
+}
+
+// TestValidIDMatchesRegexp checks the hand-written validID against the regexp
+// it replaced.
+func TestValidIDMatchesRegexp(t *testing.T) {
+	re := regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$`)
+	var in []string
+	for n := 0; n <= 66; n++ {
+		in = append(in, strings.Repeat("a", n), strings.Repeat("-", n), "a"+strings.Repeat("-", n)+"9", "-"+strings.Repeat("a", n), strings.Repeat("a", n)+"-")
+	}
+	in = append(in, "a\n", "\na", "A", "a_b", "a.b", "é", "a b", "z", "9", "0-0")
+	for _, s := range in {
+		if got, want := validID(s), re.MatchString(s); got != want {
+			t.Errorf("validID(%q) = %v, regexp says %v", s, got, want)
+		}
 	}
 }
