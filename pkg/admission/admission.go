@@ -100,7 +100,8 @@ func (o *Opener) dailyBudget(ctx context.Context, b *business.Business, now time
 
 // AdmitSource counts a new web connection from a source address against
 // the business's connectionsPerSourcePerMinute (at $connect, where no turn
-// waits) and refuses one over it. An unknown source is admitted; a counter
+// waits) and refuses one over it. sourceIP is API Gateway's (the caller's
+// address as it saw it), never a client header, so it is logged as is. An unknown source is admitted; a counter
 // failure admits (and is logged).
 func (o *Opener) AdmitSource(ctx context.Context, b *business.Business, sourceIP string) error {
 	if sourceIP == "" {
@@ -114,9 +115,6 @@ func (o *Opener) AdmitSource(ctx context.Context, b *business.Business, sourceIP
 		return nil
 	}
 	if n[name] > int64(lim.ConnectionsPerSourcePerMinute) {
-		if len(sourceIP) > 64 { // API Gateway's, but still not ours to echo whole
-			sourceIP = sourceIP[:64]
-		}
 		o.Log.InfoContext(ctx, "connection refused by a limit", "limit", "connectionsPerSourcePerMinute", "value", lim.ConnectionsPerSourcePerMinute, "source", sourceIP)
 		return ErrTooManyConnections
 	}

@@ -74,7 +74,7 @@ func Option(c Config) wsstack.Option {
 		if err := equip(c, parts, e); err != nil {
 			return err
 		}
-		h.Turns, h.Ender = e, e
+		h.Turns = e // ws-message serves $default only; $disconnect is ws-disconnect's (endstack)
 		return nil
 	}
 }

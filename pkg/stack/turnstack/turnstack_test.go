@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/ahca/ahca/pkg/conversation"
-	"github.com/ahca/ahca/pkg/sessionend"
 	"github.com/ahca/ahca/pkg/stack/stacktest"
 	"github.com/ahca/ahca/pkg/stack/turnstack"
 	"github.com/ahca/ahca/pkg/stack/wsstack"
@@ -31,7 +30,7 @@ func TestOption(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, ok := h.Turns.(*conversation.Engine)
-	if !ok || h.Ender != sessionend.Closer(e) || e.LLM == nil || e.Tools == nil || e.NewAgent == nil {
+	if !ok || e.LLM == nil || e.Tools == nil || e.NewAgent == nil {
 		t.Errorf("engine without model, tools or assistants: %+v", h.Turns)
 	}
 
