@@ -243,7 +243,7 @@ func TestRepositoryTemplate(t *testing.T) {
 	}
 }
 
-// The daily-budget metric (pkg/conversation's embedded metric: namespace
+// The daily-budget metric (pkg/admission's embedded metric, admission.BudgetSpent: namespace
 // AHCA, metric BudgetSpent, dimension businessId) has an alarm that
 // notifies like the others, and docs/operations.md's alarm table says what
 // to do when it fires.

@@ -5,7 +5,6 @@
 package admission
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -36,8 +35,8 @@ type Opener struct {
 	Now      func() time.Time // required: time.Now in AWS
 	Log      *slog.Logger     // required
 	NewID    func() string    // default NewID
-	TTL      time.Duration    // default DefaultSessionTTL
-	// IdleTimeout, when set, is every new session's idle timeout; else the
+	TTL      time.Duration    // ≤ 0: DefaultSessionTTL
+	// IdleTimeout, when > 0, is every new session's idle timeout; else the
 	// business's for the channel.
 	IdleTimeout time.Duration
 }
@@ -53,6 +52,13 @@ func NewID() string {
 // business b, counted against the business's daily budgets.
 func (o *Opener) Open(ctx context.Context, b *business.Business, connectionID string, ch session.Channel) (*session.Session, error) {
 	now := o.Now().UTC()
+	ttl, idle := o.TTL, o.IdleTimeout
+	if ttl <= 0 {
+		ttl = DefaultSessionTTL
+	}
+	if idle <= 0 {
+		idle = b.IdleTimeout(string(ch))
+	}
 	newID := o.NewID
 	if newID == nil {
 		newID = NewID
@@ -60,8 +66,8 @@ func (o *Opener) Open(ctx context.Context, b *business.Business, connectionID st
 	s := &session.Session{
 		BusinessID: b.ID, ID: newID(), Channel: ch, ConnectionID: connectionID,
 		Status:    session.StatusActive,
-		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(cmp.Or(o.TTL, DefaultSessionTTL)),
-		IdleTimeout: cmp.Or(o.IdleTimeout, b.IdleTimeout(string(ch))),
+		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(ttl),
+		IdleTimeout: idle,
 	}
 	s.State.Usage.Scripted = o.dailyBudget(tenant.WithBusiness(ctx, b.ID), b, now)
 	if err := o.Store.Create(ctx, s); err != nil {

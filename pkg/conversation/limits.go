@@ -104,10 +104,6 @@ func (e *Engine) spendTokens(ctx context.Context, b *business.Business, now time
 	}
 }
 
-// ErrTooManyConnections refuses a $connect over
-// limits.connectionsPerSourcePerMinute.
-var ErrTooManyConnections = admission.ErrTooManyConnections
-
 // AdmitSource counts a new web connection from a source address against
 // the business's connectionsPerSourcePerMinute; see
 // admission.Opener.AdmitSource.

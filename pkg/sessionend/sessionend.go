@@ -7,6 +7,7 @@
 package sessionend
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,12 +50,7 @@ func (e *Ender) now() time.Time {
 	return time.Now().UTC()
 }
 
-func (e *Ender) log() *slog.Logger {
-	if e.Log != nil {
-		return e.Log
-	}
-	return slog.Default()
-}
+func (e *Ender) log() *slog.Logger { return cmp.Or(e.Log, slog.Default()) }
 
 // Mark sets s ended for reason at now.
 func Mark(s *session.Session, reason string, now time.Time) {

@@ -86,11 +86,14 @@ type Parts struct {
 	Configs      *business.Registry
 	DynamoDB     *dynamodb.Client
 	Sessions     *session.DynamoStore
-	Base         Base // what the parts were built from
+	// Counters are the businesses' usage counters in the table: the ones
+	// $connect, the turns and the summaries share.
+	Counters *session.DynamoCounters
+	Base     Base // what the parts were built from
 }
 
-// NewParts builds the log (JSON on stdout), the config registry (S3) and
-// the session store (DynamoDB). Nothing here touches the network.
+// NewParts builds the log (JSON on stdout), the config registry (S3), the
+// session store and the usage counters (DynamoDB). Nothing here touches the network.
 func NewParts(b Base) Parts {
 	log, src, configs := NewConfigs(b)
 	retry := b.Retry
@@ -105,6 +108,7 @@ func NewParts(b Base) Parts {
 		DynamoDB:     ddb,
 		Base:         b,
 		Sessions:     session.NewDynamoStore(ddb, b.Table),
+		Counters:     &session.DynamoCounters{Client: ddb, Table: b.Table},
 	}
 }
 

@@ -21,7 +21,7 @@ import (
 	"github.com/ahca/ahca/pkg/tenant"
 )
 
-// Ender ends an idle session (conversation.Engine.EndIdle); it reports
+// Ender ends an idle session (sessionend.Ender.EndIdle); it reports
 // false when the session was not idle after all (activity since the list,
 // or already ended).
 type Ender func(ctx context.Context, biz tenant.ID, id string, now time.Time) (bool, error)

@@ -44,7 +44,6 @@ import (
 	"github.com/ahca/ahca/pkg/email"
 	"github.com/ahca/ahca/pkg/llm/chathttp"
 	"github.com/ahca/ahca/pkg/secret"
-	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/stack"
 	"github.com/ahca/ahca/pkg/summary"
 )
@@ -59,6 +58,7 @@ func Start(name string) {
 
 // newPipeline builds the pipeline from the Lambda environment.
 func newPipeline(getenv awsenv.Getenv) (*delivery.Pipeline[email.Message], error) {
+	getenv = stack.Env(getenv)
 	base, err := stack.BaseFromEnv(getenv)
 	if err != nil {
 		return nil, err
@@ -68,8 +68,7 @@ func newPipeline(getenv awsenv.Getenv) (*delivery.Pipeline[email.Message], error
 	log, configs, cfg := parts.Log, parts.Configs, base.AWS
 	resolver := stack.Resolver(base)
 
-	counters := &session.DynamoCounters{Client: parts.DynamoDB, Table: base.Table}
-	summarizer := &summary.Summarizer{Log: log, Counters: counters}
+	summarizer := &summary.Summarizer{Log: log, Counters: parts.Counters}
 	if ref := secret.Value(getenv("OPENAI_API_KEY_REF")); ref != "" {
 		if err := stack.SecretRef("OPENAI_API_KEY_REF", ref, "ssm:/ahca/dev/openai-api-key"); err != nil {
 			return nil, err
@@ -105,11 +104,11 @@ func newPipeline(getenv awsenv.Getenv) (*delivery.Pipeline[email.Message], error
 	}
 	p := emaildelivery.New(emaildelivery.Options{
 		Store:      delivery.NewDynamoRecords(db, base.Table),
-		Turns:      session.NewDynamoStore(parts.DynamoDB, base.Table),
+		Turns:      parts.Sessions,
 		Configs:    configs,
 		Summarizer: summarizer,
 		Providers:  providers,
-		Counters:   counters,
+		Counters:   parts.Counters,
 		Log:        log,
 	})
 	p.MaxAttempts = maxAttempts

@@ -70,7 +70,7 @@ func FromEnv(getenv stack.Getenv) (Config, error) {
 // engine: its store, configs and counters are the stack's.
 func Option(c Config) wsstack.Option {
 	return func(cfg aws.Config, parts stack.Parts, h *wsapi.Handlers) error {
-		e := &conversation.Engine{Configs: parts.Configs, Store: parts.Sessions, Log: parts.Log, Counters: wsstack.Counters(parts)}
+		e := &conversation.Engine{Configs: parts.Configs, Store: parts.Sessions, Log: parts.Log, Counters: parts.Counters}
 		if err := equip(c, parts, e); err != nil {
 			return err
 		}

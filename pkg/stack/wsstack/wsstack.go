@@ -15,7 +15,6 @@ import (
 	"github.com/ahca/ahca/pkg/admission"
 	"github.com/ahca/ahca/pkg/relay"
 	"github.com/ahca/ahca/pkg/secret"
-	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/stack"
 	"github.com/ahca/ahca/pkg/wsapi"
 )
@@ -77,7 +76,7 @@ func New(c Config, opts ...Option) (*wsapi.Handlers, error) {
 	}
 	h := &wsapi.Handlers{
 		// Usage counters (issue 13): per-business budgets, atomic in the table.
-		Admit:   &admission.Opener{Store: parts.Sessions, Counters: Counters(parts), Now: time.Now, Log: parts.Log},
+		Admit:   &admission.Opener{Store: parts.Sessions, Counters: parts.Counters, Now: time.Now, Log: parts.Log},
 		Configs: parts.Configs, Log: parts.Log, TrustedOrigins: c.TrustedOrigins, Phone: phone,
 		Posters: &wsapi.StagePosters{Override: c.ManagementEndpoint, Endpoints: relay.Endpoints{New: func(endpoint string) relay.ManagementAPI {
 			return relay.NewManagementAPI(c.AWS, endpoint)
@@ -91,28 +90,12 @@ func New(c Config, opts ...Option) (*wsapi.Handlers, error) {
 	return h, nil
 }
 
-// Counters are the businesses' usage counters in the stage's table: the
-// ones $connect and the turns share.
-func Counters(parts stack.Parts) *session.DynamoCounters {
-	return &session.DynamoCounters{Client: parts.DynamoDB, Table: parts.Base.Table}
-}
-
-// Build reads Config from the environment and builds the handlers (FromEnv,
-// then New): the whole of a ws-* function's construction.
-func Build(getenv stack.Getenv, opts ...Option) (*wsapi.Handlers, error) {
-	c, err := FromEnv(getenv)
-	if err != nil {
-		return nil, err
-	}
-	return New(c, opts...)
-}
-
 // Route is one of the handlers' routes as a method expression:
-// (*wsapi.Handlers).Connect, .Message or .Disconnect.
+// (*wsapi.Handlers).Connect or .Message ($disconnect is endstack's).
 type Route = func(h *wsapi.Handlers, ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error)
 
 // Start is a ws-* function's main: it builds the handlers from the
-// environment (Build), ends the process if that fails (stack.Exit with the
+// environment (FromEnv, then New), ends the process if that fails (stack.Exit with the
 // function's name) and serves route with lambda.Start.
 func Start(name string, route Route, opts ...Option) {
 	c, err := FromEnv(os.Getenv)
