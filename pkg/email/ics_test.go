@@ -34,7 +34,7 @@ func TestICSAttachment(t *testing.T) {
 		}
 	}
 	tr.Booking = nil
-	if m, _ := Render(b, tr, "", RenderOptions{}); len(m.Attachments) != 0 {
+	if m := mustRender(t, b, tr, ""); len(m.Attachments) != 0 {
 		t.Error("attachment without a booking")
 	}
 }

@@ -136,7 +136,7 @@ func TestMandrillResults(t *testing.T) {
 }
 
 func TestMandrillTransport(t *testing.T) {
-	m, _ := Render(biz(t, "maple-street-vet"), abandonedCallerID(), "", RenderOptions{})
+	m := mustRender(t, biz(t, "maple-street-vet"), abandonedCallerID(), "")
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()

@@ -43,7 +43,7 @@ func TestOutbox(t *testing.T) {
 		t.Errorf("collision: %q", name3)
 	}
 	now = now.Add(time.Minute)
-	hostileMsg, _ := Render(biz(t, "superior-fencing"), hostile(), "", RenderOptions{})
+	hostileMsg := mustRender(t, biz(t, "superior-fencing"), hostile(), "")
 	name4, err := o.Send(context.Background(), hostileMsg)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func TestOutbox(t *testing.T) {
 
 func TestOutboxConcurrent(t *testing.T) {
 	o := NewOutbox(t.TempDir())
-	m, _ := Render(biz(t, "superior-fencing"), fencingWeb(), "", RenderOptions{})
+	m := mustRender(t, biz(t, "superior-fencing"), fencingWeb(), "")
 	var wg sync.WaitGroup
 	for i := 0; i < 20; i++ {
 		wg.Add(1)
@@ -126,7 +126,7 @@ func TestOutboxHandler(t *testing.T) {
 		t.Errorf("no slash: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 
-	m, _ := Render(biz(t, "superior-fencing"), hostile(), "<script>alert(9)</script>", RenderOptions{})
+	m := mustRender(t, biz(t, "superior-fencing"), hostile(), "<script>alert(9)</script>")
 	name, err := o.Send(context.Background(), m)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package email
 
 import (
+	"cmp"
 	"bytes"
 	"embed"
 	"errors"
@@ -876,7 +877,7 @@ func eventLabel(b *business.Business, kind, detail string) (label, text string, 
 		return label, detail, true
 	}
 	if e, ok := codedEvents[agent.Kind(kind)]; ok {
-		return e.label, firstNonEmpty(e.words[detail], readable(detail)), true
+		return e.label, cmp.Or(e.words[detail], readable(detail)), true
 	}
 	switch agent.Kind(kind) {
 	case agent.EventInfoUpdated, agent.EventCompanyInfo:
@@ -932,15 +933,6 @@ func section(id string) string {
 		return readable(anchor)
 	}
 	return readable(file) + ": " + readable(anchor)
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 func formatDuration(d time.Duration) string {

@@ -294,13 +294,13 @@ func TestRenderFields(t *testing.T) {
 	// A configured replyTo wins over the caller's address.
 	b2 := *b
 	b2.Email.ReplyTo = "office@superior-fence.example"
-	m, _ = Render(&b2, fencingWeb(), "", RenderOptions{})
+	m = mustRender(t, &b2, fencingWeb(), "")
 	if m.ReplyTo != "office@superior-fence.example" {
 		t.Errorf("reply-to = %q, want the configured one", m.ReplyTo)
 	}
 	// FromName defaults to the business name.
 	b2.Email.FromName = ""
-	m, _ = Render(&b2, fencingWeb(), "", RenderOptions{})
+	m = mustRender(t, &b2, fencingWeb(), "")
 	if m.FromName != "Superior Fence & Construction" {
 		t.Errorf("from name = %q", m.FromName)
 	}
@@ -344,11 +344,11 @@ func TestRenderSubjectLength(t *testing.T) {
 	tr.Caller.Name = strings.Repeat("Bartholomew ", 20)
 	b := *biz(t, "superior-fencing")
 	b.Company.Name = strings.Repeat("Enormous Business Name ", 10)
-	m, _ = Render(&b, tr, "", RenderOptions{})
+	m = mustRender(t, &b, tr, "")
 	checkSafe(t, m)
 
 	tr = abandonedCallerID()
-	m, _ = Render(biz(t, "maple-street-vet"), tr, "", RenderOptions{})
+	m = mustRender(t, biz(t, "maple-street-vet"), tr, "")
 	if want := "Abandoned call: (503) 555-0199 — my dog ate chocolate (Maple Street Veterinary Clinic)"; m.Subject != want {
 		t.Errorf("subject = %q, want %q", m.Subject, want)
 	}
