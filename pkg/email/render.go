@@ -1,8 +1,8 @@
 package email
 
 import (
-	"cmp"
 	"bytes"
+	"cmp"
 	"embed"
 	"errors"
 	"fmt"
