@@ -7,7 +7,7 @@ import { mountChat } from './chat.js';
 import { businessInfoUrl, getJSON, originAllowed, parseBusinessInfo, toWsUrl } from './config.js';
 
 const TAG = 'ahca-chat';
-const mounted = new Set(); // business ids with a widget on this page
+const mounted = new WeakMap(); // document → business ids with a widget, or one on its way
 const ICON_CHAT = 'M4 5.5A2.5 2.5 0 0 1 6.5 3h11A2.5 2.5 0 0 1 20 5.5v8a2.5 2.5 0 0 1-2.5 2.5H10l-4.3 3.6c-.5.4-1.2 0-1.2-.6V16A2.5 2.5 0 0 1 4 13.5z';
 const ICON_CLOSE = 'M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z';
 
@@ -31,10 +31,24 @@ function iconButton(doc, className, testid, path, attrs) {
 export async function mountWidget(o) {
   const win = o.win || window;
   const doc = win.document;
+  // Pasted twice: one widget per document. The two tags share this module
+  // and mount concurrently, so the claim is taken before the first await
+  // and given back when this mount shows nothing.
+  let ids = mounted.get(doc);
+  if (!ids) mounted.set(doc, (ids = new Set()));
+  if (ids.has(o.businessId)) return null;
+  ids.add(o.businessId);
+  let widget = null;
+  try {
+    widget = await mount(o, win, doc);
+  } finally {
+    if (!widget) ids.delete(o.businessId);
+  }
+  return widget;
+}
+
+async function mount(o, win, doc) {
   const who = `AHCA chat widget for "${o.businessId}"`;
-  // Pasted twice: one widget (both tags share this module instance).
-  if (mounted.has(o.businessId)) return null;
-  mounted.add(o.businessId);
   const url = businessInfoUrl(o.base, o.businessId);
   let info;
   try {

@@ -158,6 +158,29 @@ describe('widget snippet mistakes', () => {
     });
   });
 
+  test('a widget whose settings failed to load can be mounted again on the same page', async (t) => {
+    await withPage(t, SIZES.desktop, async (page, logs) => {
+      let refused = 0;
+      await page.route(`${BASE}/api/businesses/maple-street-vet`, (route) => (refused++ === 0 ? route.abort() : route.fallback()));
+      const tag = `<script src="${BASE}/widget.js" data-business="maple-street-vet" async></script>`;
+      await page.route(`${DEMO}/retry`, (route) => route.fulfill({ contentType: 'text/html', body: `<!doctype html><title>t</title>${tag}` }));
+      await page.goto(`${DEMO}/retry`);
+      const failed = () => logs.some((l) => l.startsWith('console.error') && /could not load its settings/.test(l));
+      const deadline = Date.now() + 10000;
+      while (!failed() && Date.now() < deadline) await page.waitForTimeout(50);
+      assert.ok(failed(), logs.join('\n'));
+      assert.equal(await page.locator('ahca-chat').count(), 0);
+      // The same module instance widget.js loaded mounts it again.
+      const mounted = await page.evaluate(
+        (b) => import(`${b}/js/embed.js`).then((m) => m.mountWidget({ businessId: 'maple-street-vet', base: `${b}/` })).then((w) => w !== null),
+        BASE,
+      );
+      assert.ok(mounted, 'the second mount showed nothing');
+      await launcherOf(page).waitFor();
+      assert.equal(await page.locator('ahca-chat').count(), 1);
+    });
+  });
+
   const cases = [
     { name: 'an unknown business', attrs: 'data-business="no-such-business"', want: /has no business "no-such-business"\. Check data-business/ },
     { name: 'no data-business', attrs: '', want: /needs data-business="<businessId>"/ },
