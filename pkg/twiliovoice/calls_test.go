@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ahca/ahca/pkg/agent"
 	"github.com/ahca/ahca/pkg/business"
 	"github.com/ahca/ahca/pkg/session"
 	"github.com/ahca/ahca/pkg/tenant"
@@ -19,7 +20,7 @@ func TestSessionCalls(t *testing.T) {
 	sf := &business.Business{ID: "superior-fencing"}
 	maple := &business.Business{ID: "maple-street-vet"}
 	type step struct {
-		op      string // start, resume, end
+		op      string // start, resume, end, press
 		biz     *business.Business
 		call    twiliovoice.Call
 		staff   string
@@ -88,8 +89,24 @@ func TestSessionCalls(t *testing.T) {
 			{op: "end", biz: maple, reason: "call_completed"},
 			{op: "resume", biz: maple, staff: "pharmacy", wantErr: twiliovoice.ErrCallEnded},
 		}, nil},
+		{"a key press is a caller turn and its event", []step{
+			start(sf, twiliovoice.Call{SID: callSID, From: callerNumber}),
+			{op: "press", biz: sf},
+		}, func(t *testing.T, s *session.Session) {
+			last := s.Turns[len(s.Turns)-1]
+			if s.Version != 2 || len(s.Turns) < 2 || s.Turns[len(s.Turns)-2].Role != session.RoleCaller || s.Turns[len(s.Turns)-2].Text != "#" ||
+				last.Role != session.RoleTool || last.Tool != string(agent.EventEmergencyTransfer) {
+				t.Errorf("session %+v", *s)
+			}
+		}},
+		{"a key press after the end", []step{
+			start(sf, twiliovoice.Call{SID: callSID, From: callerNumber}),
+			{op: "end", biz: sf, reason: "call_completed"},
+			{op: "press", biz: sf, wantErr: twiliovoice.ErrCallEnded},
+		}, nil},
 		{"unknown call", []step{
 			{op: "resume", biz: maple, staff: "pharmacy", wantErr: twiliovoice.ErrUnknownCall},
+			{op: "press", biz: maple, wantErr: twiliovoice.ErrUnknownCall},
 			{op: "end", biz: maple, reason: "call_completed", wantErr: twiliovoice.ErrUnknownCall},
 		}, nil},
 		{"another business cannot touch the call", []step{
@@ -120,6 +137,8 @@ func TestSessionCalls(t *testing.T) {
 					err = c.Resume(ctx, st.biz.ID, callSID, st.staff)
 				case "end":
 					err = c.End(ctx, st.biz.ID, callSID, st.reason)
+				case "press":
+					err = c.Pressed(ctx, st.biz.ID, callSID, "#", agent.Event{Kind: agent.EventEmergencyTransfer})
 				}
 				switch {
 				case st.wantErr == errAny && err == nil:
