@@ -16,8 +16,8 @@ import (
 // question again (the name was answered; the next answer is the number).
 func TestLegFramesBeforeSetup(t *testing.T) {
 	ctx := context.Background()
-	f := newAgentFixture(t, "superior-fencing", false)
-	b, store, rec, e := f.b, f.store, f.rec, f.e
+	f, b := newAgentFixture(t, "superior-fencing", false)
+	store, rec, e := f.store, f.rec, f.engine
 	now := time.Now().UTC()
 	s := &session.Session{BusinessID: b.ID, ID: "CA1", Channel: session.ChannelPhone, CallSID: "CA1", ConnectionID: "leg1",
 		Status: session.StatusActive, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(time.Hour)}

@@ -586,15 +586,15 @@ func bothAgents(t *testing.T, name, modelName string, f func(t *testing.T, model
 func playScenario(t *testing.T, sc agentScenario, ai bool) *session.Session {
 	t.Helper()
 	ctx := context.Background()
-	f := newAgentFixture(t, sc.biz, ai)
+	f, b := newAgentFixture(t, sc.biz, ai)
 	if sc.books {
 		bookings := booking.NewMemoryStore()
-		f.e.NewAgent = conversation.Assistants(nil, bookings)
-		f.e.Tools = tools.Default()
-		f.e.Tools.Register(tools.BookingTool(bookings))
+		f.engine.NewAgent = conversation.Assistants(nil, bookings)
+		f.engine.Tools = tools.Default()
+		f.engine.Tools.Register(tools.BookingTool(bookings))
 	}
-	f.e.Now = func() time.Time { return time.Date(2026, 3, 10, 18, 0, 0, 0, time.UTC) }
-	b, store, rec, e, fake := f.b, f.store, f.rec, f.e, f.fake
+	f.engine.Now = func() time.Time { return time.Date(2026, 3, 10, 18, 0, 0, 0, time.UTC) }
+	store, rec, e, fake := f.store, f.rec, f.engine, f.fake
 	if _, err := e.Open(ctx, b, "c1", session.ChannelWeb); err != nil {
 		t.Fatal(err)
 	}
@@ -623,30 +623,19 @@ func playScenario(t *testing.T, sc agentScenario, ai bool) *session.Session {
 	return s
 }
 
-// agentFixture is an engine for one business over a memory store, with
-// the fake model when the AI agent plays.
-type agentFixture struct {
-	b     *business.Business
-	store session.Store
-	rec   *relaytest.Recorder
-	e     *conversation.Engine
-	fake  *llmtest.Fake
-}
-
-func newAgentFixture(t *testing.T, biz string, ai bool) agentFixture {
+// newAgentFixture is newLLMFixture for one business, b: with ai the engine
+// answers through the fake model, without it the scripted agent does.
+func newAgentFixture(t *testing.T, biz string, ai bool) (f *llmFixture, b *business.Business) {
 	t.Helper()
-	set := businesstest.Set(t)
-	b, err := set.Business(tenant.ID(biz))
+	f = newLLMFixture(t)
+	if !ai {
+		f.engine.LLM = nil
+	}
+	b, err := f.set.Business(tenant.ID(biz))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := agentFixture{b: b, store: session.NewMemoryStore(), rec: relaytest.New()}
-	f.e = &conversation.Engine{Configs: setConfigs{set}, Store: f.store, TurnTimeout: 5 * time.Second}
-	if ai {
-		f.fake = llmtest.NewServer(t)
-		f.e.LLM = newClient(f.fake)
-	}
-	return f
+	return f, b
 }
 
 func countResponses(sc agentScenario) int {
@@ -682,11 +671,11 @@ func TestLegGreetingQuestionIsAnswered(t *testing.T) {
 	for _, tt := range tests {
 		bothAgents(t, tt.name, "model failing", func(t *testing.T, model bool) {
 			ctx := context.Background()
-			f := newAgentFixture(t, tt.biz, model)
+			f, b := newAgentFixture(t, tt.biz, model)
 			if model {
 				f.fake.Enqueue(llmtest.Error(500, ""), llmtest.Error(500, ""), llmtest.Error(500, ""))
 			}
-			b, store, rec, e := f.b, f.store, f.rec, f.e
+			store, rec, e := f.store, f.rec, f.engine
 			now := time.Now().UTC()
 			s := &session.Session{BusinessID: b.ID, ID: "CA1", Channel: session.ChannelPhone, CallSID: "CA1", ConnectionID: "leg2",
 				Status: session.StatusActive, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(time.Hour),

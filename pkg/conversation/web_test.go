@@ -16,22 +16,22 @@ import (
 func TestWebChatIsAWebChat(t *testing.T) {
 	for _, ai := range []bool{false, true} {
 		ctx := context.Background()
-		f := newAgentFixture(t, "superior-fencing", ai)
-		if _, err := f.e.Open(ctx, f.b, "c1", session.ChannelWeb); err != nil {
+		f, b := newAgentFixture(t, "superior-fencing", ai)
+		if _, err := f.engine.Open(ctx, b, "c1", session.ChannelWeb); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.e.Handle(ctx, f.rec, "c1", []byte(`{"type":"setup"}`)); err != nil {
+		if err := f.engine.Handle(ctx, f.rec, "c1", []byte(`{"type":"setup"}`)); err != nil {
 			t.Fatal(err)
 		}
 		greeting, _ := relaytest.Reply(f.rec.Take("c1"))
-		if greeting != f.b.WebGreeting() || strings.Contains(greeting, "press") || strings.Contains(greeting, "pound") {
-			t.Errorf("ai=%v: web greeting %q; want %q", ai, greeting, f.b.WebGreeting())
+		if greeting != b.WebGreeting() || strings.Contains(greeting, "press") || strings.Contains(greeting, "pound") {
+			t.Errorf("ai=%v: web greeting %q; want %q", ai, greeting, b.WebGreeting())
 		}
 		for i, typed := range []string{"#", "#"} {
 			if ai {
 				f.fake.Enqueue(llmtest.Text("Understood."))
 			}
-			if err := f.e.Handle(ctx, f.rec, "c1", []byte(`{"type":"dtmf","digit":"`+typed+`"}`)); err != nil {
+			if err := f.engine.Handle(ctx, f.rec, "c1", []byte(`{"type":"dtmf","digit":"`+typed+`"}`)); err != nil {
 				t.Fatal(err)
 			}
 			reply, _ := relaytest.Reply(f.rec.Take("c1"))
