@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ahca/ahca/internal/testtext"
 )
 
 func TestPercentile(t *testing.T) {
@@ -250,11 +252,7 @@ func TestLoadAgainstDevStack(t *testing.T) {
 		} else if reads != 0 || writes != 0 {
 			t.Errorf("embedded store counted DynamoDB calls: %d %d", reads, writes)
 		}
-		for _, want := range []string{"0 lost (no reply)", "first phrase:", "store:", "ws-message"} {
-			if !strings.Contains(stdout.String(), want) {
-				t.Errorf("output lacks %q:\n%s", want, stdout.String())
-			}
-		}
+		testtext.Check(t, "output", stdout.String(), []string{"0 lost (no reply)", "first phrase:", "store:", "ws-message"}, nil)
 	})
 }
 
