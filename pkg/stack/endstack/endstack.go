@@ -30,14 +30,26 @@ type Config struct {
 	ManagementEndpoint string
 }
 
-// FromEnv reads Config from the function's environment (template.yaml).
+// BaseFromEnv is the function's stack.Base with the background retry
+// policy: nobody waits on a disconnect or a sweep, but the lead does (its
+// summary follows every session ended here).
+func BaseFromEnv(getenv stack.Getenv) (stack.Base, error) {
+	base, err := stack.BaseFromEnv(stack.Env(getenv))
+	if err != nil {
+		return stack.Base{}, err
+	}
+	base.Retry = awsretry.Background
+	return base, nil
+}
+
+// FromEnv reads the sweeper's Config from the function's environment
+// (template.yaml).
 func FromEnv(getenv stack.Getenv) (Config, error) {
 	getenv = stack.Env(getenv)
-	base, err := stack.BaseFromEnv(getenv)
+	base, err := BaseFromEnv(getenv)
 	if err != nil {
 		return Config{}, err
 	}
-	base.Retry = awsretry.Background // a lead waits on every session ended here
 	c := Config{Base: base, ManagementEndpoint: getenv("WS_MANAGEMENT_ENDPOINT")}
 	if c.ManagementEndpoint == "" {
 		return Config{}, errors.New("WS_MANAGEMENT_ENDPOINT is required: the WebSocket stage's https endpoint")
@@ -48,7 +60,7 @@ func FromEnv(getenv stack.Getenv) (Config, error) {
 // New builds the sweeper. Nothing here touches the network.
 func New(c Config) *sweep.Sweeper {
 	parts := stack.NewParts(c.Base)
-	ender := &sessionend.Ender{Store: parts.Sessions, Log: parts.Log}
+	ender := newEnder(parts)
 	poster := relay.Gateway{API: relay.NewManagementAPI(c.AWS, c.ManagementEndpoint)}
 	return &sweep.Sweeper{Sessions: parts.Sessions, Log: parts.Log,
 		End: func(ctx context.Context, biz tenant.ID, id string, now time.Time) (bool, error) {
@@ -65,16 +77,23 @@ func StartSweeper(name string) {
 	lambda.Start(func(ctx context.Context) (sweep.Result, error) { return s.Sweep(ctx) })
 }
 
-// StartDisconnect is ws-disconnect's main: the $disconnect route ends the
-// connection's session, with the background retry policy (nobody waits on
-// $disconnect, but the lead does: its summary follows).
-func StartDisconnect(name string) {
-	base, err := stack.BaseFromEnv(os.Getenv)
-	stack.Exit(name, err)
-	base.Retry = awsretry.Background
+func newEnder(parts stack.Parts) *sessionend.Ender {
+	return &sessionend.Ender{Store: parts.Sessions, Log: parts.Log}
+}
+
+// Disconnect is the $disconnect route built from base: the connection's
+// session ends. Nothing here touches the network.
+func Disconnect(base stack.Base) func(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 	parts := stack.NewParts(base)
-	ender := &sessionend.Ender{Store: parts.Sessions, Log: parts.Log}
-	lambda.Start(func(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+	ender := newEnder(parts)
+	return func(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 		return sessionend.Disconnect(ctx, ender, parts.Log, req)
-	})
+	}
+}
+
+// StartDisconnect is ws-disconnect's main: BaseFromEnv, then Disconnect.
+func StartDisconnect(name string) {
+	base, err := BaseFromEnv(os.Getenv)
+	stack.Exit(name, err)
+	lambda.Start(Disconnect(base))
 }

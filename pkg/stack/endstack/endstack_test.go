@@ -25,3 +25,19 @@ func TestFromEnv(t *testing.T) {
 		t.Errorf("sweeper not wired: %+v", s)
 	}
 }
+
+func TestDisconnectFromEnv(t *testing.T) {
+	base, err := BaseFromEnv(stacktest.Getenv(stacktest.Env()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base.Retry.Name != awsretry.Background.Name {
+		t.Errorf("retry policy %q, want background: the lead waits on every disconnect", base.Retry.Name)
+	}
+	if Disconnect(base) == nil {
+		t.Error("no $disconnect handler")
+	}
+	if _, err := BaseFromEnv(stacktest.Getenv(map[string]string{})); err == nil {
+		t.Error("an empty environment builds")
+	}
+}
