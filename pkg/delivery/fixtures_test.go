@@ -182,10 +182,7 @@ func generateFixtures(t *testing.T) {
 		}},
 		{"create deleted", func() error { return st.Create(ctx, del) }},
 		{"delete by hand", func() error {
-			_, err := client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(table), Key: map[string]types.AttributeValue{
-				"pk": &types.AttributeValueMemberS{Value: "BIZ#acme-plumbing#SESSION#" + sidDeleted},
-				"sk": &types.AttributeValueMemberS{Value: "SESSION"},
-			}})
+			_, err := client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(table), Key: sessiontest.Key("BIZ#acme-plumbing#SESSION#"+sidDeleted, "SESSION")})
 			return err
 		}},
 		{"create old", func() error { return st.Create(ctx, old) }},
