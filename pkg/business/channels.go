@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -74,7 +75,7 @@ func (b *Business) PageOrigins(trusted []string) []string {
 }
 
 // keypadRe finds a phone-only instruction in a text meant for the web.
-var keypadRe = regexp.MustCompile(`(?i)\b(press(ing)?|pound|dial)\b|#`)
+var keypadRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\b(press(ing)?|pound|dial)\b|#`) })
 
 // IsUrgent reports whether text contains one of the business's urgency
 // keywords, as whole words, case-insensitively. Both channels' agents ask
@@ -130,7 +131,7 @@ func containsRun(words, run []string) bool {
 	return false
 }
 
-var hexColorRe = regexp.MustCompile(`^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
+var hexColorRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`) })
 
 // textColorOn returns #000000 or #ffffff, whichever contrasts more with the
 // background color hex (#rgb or #rrggbb, already validated).

@@ -444,7 +444,7 @@ func parseAgent(pc, legacy *cursor) Agent {
 		Role:               pc.str("agentType"),
 	}
 	wg, n, path := pc.strAt("webGreeting")
-	if n != nil && keypadRe.MatchString(wg) {
+	if n != nil && keypadRe().MatchString(wg) {
 		pc.f.warn(n, path, "mentions a key to press or dial, but a web visitor has no keypad: say what to type instead")
 	}
 	a.WebGreeting = wg
@@ -523,7 +523,7 @@ func parseWidget(c *cursor) Widget {
 	}
 	w.LauncherText = c.str("launcherText")
 	if col, n, path := c.strAt("accentColor"); n != nil {
-		if hexColorRe.MatchString(col) {
+		if hexColorRe().MatchString(col) {
 			w.AccentColor = strings.ToLower(col)
 		} else {
 			c.f.problem(n, path, "%q is not a color: want a CSS hex color #rgb or #rrggbb, e.g. #2563eb", col)

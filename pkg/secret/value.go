@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -45,7 +46,7 @@ const (
 
 // envNamePattern is the portable shape of an environment variable name
 // (POSIX, minus the upper-case-only convention, which we do not enforce).
-var envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // Value is a configuration value that is either a literal or a reference to a
 // secret. It is a distinct type so that code cannot send a reference onward as
@@ -168,8 +169,8 @@ func ParseRef(s string) (ref Ref, ok bool, err error) {
 		if name == "" {
 			return malformed("empty environment variable name")
 		}
-		if !envNamePattern.MatchString(name) {
-			return malformed("environment variable name must match " + envNamePattern.String())
+		if !envNamePattern().MatchString(name) {
+			return malformed("environment variable name must match " + envNamePattern().String())
 		}
 		return Ref{Kind: KindEnv, Name: name}, true, nil
 	case KindSSM:
