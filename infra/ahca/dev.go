@@ -299,7 +299,7 @@ func startDev(ctx context.Context, o devOptions, log *slog.Logger) (*devStack, e
 	mux.Handle("GET /dev/transcripts", listTranscriptsHandler(records))
 	mux.Handle("GET /dev/transcripts/{session}", showTranscriptHandler(records))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	web := &devWeb{reg: reg, dir: o.WebDir, base: base, wsURL: wsURL, allowed: h.AllowedOrigins}
+	web := &devWeb{reg: reg, dir: o.WebDir, base: base, wsURL: wsURL, allowed: h.AllowedOrigins, log: log}
 	web.routes(mux)
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}

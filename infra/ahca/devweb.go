@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"html/template"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -29,6 +30,7 @@ type devWeb struct {
 	base    string // http://<this listener>
 	wsURL   string // the WebSocket endpoint pages connect to
 	allowed func(*business.Business) []string
+	log     *slog.Logger
 }
 
 // pickerMeta is the page's business-list setting, empty as shipped;
@@ -38,7 +40,7 @@ const pickerMeta = `<meta name="ahca-businesses-url" content="">`
 func (d *devWeb) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/businesses", d.list)
 	// The deployed stack's business info, uncached so config edits show at once.
-	mux.HandleFunc("GET /api/businesses/{id}", webhost.Info(d.reg, d.allowed, d.wsURL, "no-cache"))
+	mux.HandleFunc("GET /api/businesses/{id}", webhost.Info(d.reg, d.allowed, d.wsURL, "no-cache", d.log))
 	mux.HandleFunc("GET /demo/{id}", d.demo)
 	mux.HandleFunc("GET /{$}", d.index)
 	mux.HandleFunc("GET /index.html", d.index)
@@ -148,7 +150,7 @@ var demoPage = template.Must(template.New("demo").Parse(`<!doctype html>
 // demo is a sample business website with the widget's snippet pasted in,
 // under a strict CSP that allows only this page and the AHCA origin.
 func (d *devWeb) demo(w http.ResponseWriter, r *http.Request) {
-	b, status, msg := webhost.Lookup(r.Context(), d.reg, r.PathValue("id"))
+	b, status, msg := webhost.Lookup(r.Context(), d.log, d.reg, r.PathValue("id"))
 	if b == nil {
 		http.Error(w, msg, status)
 		return

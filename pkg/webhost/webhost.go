@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -99,7 +100,7 @@ const wsMeta = `<meta name="ahca-ws-url" content="">`
 // New builds the handler from the web client's files (web.Files), filling
 // wsURL (the stage's wss:// URL) into the page. allowed gives a business's
 // allowed page origins (wsapi.Handlers.AllowedOrigins).
-func New(files fs.FS, biz Businesses, allowed func(*business.Business) []string, wsURL string) (*Handler, error) {
+func New(files fs.FS, biz Businesses, allowed func(*business.Business) []string, wsURL string, log *slog.Logger) (*Handler, error) {
 	u, err := url.Parse(wsURL)
 	if err != nil || (u.Scheme != "wss" && u.Scheme != "ws") || u.Host == "" {
 		return nil, fmt.Errorf("webhost: WebSocket URL %q: want wss://host/stage", wsURL)
@@ -142,7 +143,7 @@ func New(files fs.FS, biz Businesses, allowed func(*business.Business) []string,
 	h.csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' " + wsOrigin +
 		"; media-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 	h.mux = http.NewServeMux()
-	h.mux.HandleFunc("GET /api/businesses/{id}", Info(biz, allowed, wsURL, "public, max-age=60"))
+	h.mux.HandleFunc("GET /api/businesses/{id}", Info(biz, allowed, wsURL, "public, max-age=60", log))
 	h.mux.HandleFunc("GET /{$}", h.file("index.html"))
 	h.mux.HandleFunc("GET /{path...}", h.static)
 	return h, nil
@@ -194,11 +195,11 @@ func (h *Handler) file(p string) http.HandlerFunc {
 // not see. cacheControl says how long it may be kept (the stack: a minute,
 // so a config push shows within one; `ahca dev`: no-cache). allowed may be
 // nil (any origin).
-func Info(biz Businesses, allowed func(*business.Business) []string, wsURL, cacheControl string) http.HandlerFunc {
+func Info(biz Businesses, allowed func(*business.Business) []string, wsURL, cacheControl string, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		w.Header().Set("Cache-Control", cacheControl)
-		b, status, msg := Lookup(r.Context(), biz, r.PathValue("id"))
+		b, status, msg := Lookup(r.Context(), log, biz, r.PathValue("id"))
 		if b == nil {
 			writeError(w, status, msg)
 			return
@@ -214,8 +215,9 @@ func Info(biz Businesses, allowed func(*business.Business) []string, wsURL, cach
 
 // Lookup resolves a business id from a request path, or says why not with
 // the HTTP status to answer: 400 for a malformed id, 404 for an unknown
-// business, 503 when the configuration cannot be read.
-func Lookup(ctx context.Context, biz Businesses, rawID string) (*business.Business, int, string) {
+// business, 503 when the configuration cannot be read (logged to log with
+// the cause, which the answer does not repeat).
+func Lookup(ctx context.Context, log *slog.Logger, biz Businesses, rawID string) (*business.Business, int, string) {
 	id, err := tenant.ParseID(rawID)
 	if err != nil {
 		return nil, http.StatusBadRequest, "business id: " + err.Error()
@@ -225,6 +227,7 @@ func Lookup(ctx context.Context, biz Businesses, rawID string) (*business.Busine
 	case errors.Is(err, business.ErrUnknownBusiness):
 		return nil, http.StatusNotFound, "unknown business " + string(id)
 	case err != nil:
+		log.ErrorContext(tenant.WithBusiness(ctx, id), "business configs unavailable", "err", err)
 		return nil, http.StatusServiceUnavailable, "business configuration unavailable; try again shortly"
 	}
 	return b, 0, ""

@@ -1,9 +1,12 @@
 package webhost_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -29,7 +32,7 @@ func (c configs) Business(_ context.Context, id tenant.ID) (*business.Business, 
 func newHandler(t *testing.T) *webhost.Handler {
 	t.Helper()
 	set := configs{businesstest.Set(t)}
-	h, err := webhost.New(web.Files, set, func(b *business.Business) []string { return b.PageOrigins([]string{"https://chat.example"}) }, wsURL)
+	h, err := webhost.New(web.Files, set, func(b *business.Business) []string { return b.PageOrigins([]string{"https://chat.example"}) }, wsURL, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +133,28 @@ func TestBusinessInfo(t *testing.T) {
 	}
 }
 
+type brokenConfigs struct{}
+
+func (brokenConfigs) Business(context.Context, tenant.ID) (*business.Business, error) {
+	return nil, errors.New("s3: GetObject: AccessDenied")
+}
+
+// Configs that cannot be read: 503 to the visitor, the cause in the log
+// only.
+func TestBusinessInfoUnavailable(t *testing.T) {
+	var logs bytes.Buffer
+	w := httptest.NewRecorder()
+	r := httptest.NewRequestWithContext(context.Background(), "GET", "/api/businesses/acme", nil)
+	r.SetPathValue("id", "acme")
+	webhost.Info(brokenConfigs{}, nil, wsURL, "no-cache", tenant.NewJSONLogger(&logs, slog.LevelInfo)).ServeHTTP(w, r)
+	if w.Code != 503 || strings.Contains(w.Body.String(), "AccessDenied") {
+		t.Errorf("%d %s; want 503 without the cause", w.Code, w.Body.String())
+	}
+	if !strings.Contains(logs.String(), "business configs unavailable") || !strings.Contains(logs.String(), "AccessDenied") || !strings.Contains(logs.String(), "acme") {
+		t.Errorf("log %q; want the cause and the business", logs.String())
+	}
+}
+
 func TestNewRefuses(t *testing.T) {
 	set := configs{businesstest.Set(t)}
 	noMeta := fstest.MapFS{"index.html": {Data: []byte("<html></html>")}, "widget.js": {Data: []byte("//")}}
@@ -143,7 +168,7 @@ func TestNewRefuses(t *testing.T) {
 		{"no widget.js", fstest.MapFS{"index.html": {Data: []byte(`<meta name="ahca-ws-url" content="">`)}}, wsURL},
 	}
 	for _, tt := range tests {
-		if _, err := webhost.New(tt.files, set, nil, tt.ws); err == nil {
+		if _, err := webhost.New(tt.files, set, nil, tt.ws, slog.New(slog.DiscardHandler)); err == nil {
 			t.Errorf("%s: accepted", tt.name)
 		}
 	}

@@ -43,8 +43,8 @@ func FromEnv(getenv stack.Getenv) (Config, error) {
 
 // New builds the handler. Nothing here touches the network.
 func New(c Config) (*webhost.Handler, error) {
-	_, _, configs := stack.NewConfigs(c.Base) // no session store: it reads configs only
-	return webhost.New(web.Files, configs, func(b *business.Business) []string { return b.PageOrigins(c.TrustedOrigins) }, c.WSURL)
+	log, _, configs := stack.NewConfigs(c.Base) // no session store: it reads configs only
+	return webhost.New(web.Files, configs, func(b *business.Business) []string { return b.PageOrigins(c.TrustedOrigins) }, c.WSURL, log)
 }
 
 // Start is the function's main.
